@@ -1,0 +1,151 @@
+package openapi
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+)
+
+// Violation is one place where a body does not match the document.
+type Violation struct {
+	// Pointer is an RFC 6901 JSON pointer into the body ("" for the whole body,
+	// or a header or parameter name prefixed with its location, e.g. "header:Content-Type").
+	Pointer string `json:"pointer"`
+	// Message says what is wrong there.
+	Message string `json:"message"`
+}
+
+// ValidationError is returned by the Validator when a request or a response does
+// not match the document. It lists every violation found, in body order, and
+// wraps kin-openapi's error (reachable with errors.As).
+type ValidationError struct {
+	Kind       string // "request" or "response"
+	Violations []Violation
+	err        error
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s does not match the OpenAPI document: ", e.Kind)
+	for i, v := range e.Violations {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		if v.Pointer != "" {
+			b.WriteString(v.Pointer)
+			b.WriteString(": ")
+		}
+		b.WriteString(v.Message)
+	}
+	return b.String()
+}
+
+// Unwrap returns kin-openapi's error.
+func (e *ValidationError) Unwrap() error { return e.err }
+
+func newValidationError(kind string, err error) *ValidationError {
+	ve := &ValidationError{Kind: kind, err: err}
+	collectViolations(err, "", &ve.Violations)
+	if len(ve.Violations) == 0 {
+		ve.Violations = []Violation{{Message: err.Error()}}
+	}
+	sortViolations(ve.Violations)
+	return ve
+}
+
+// collectViolations walks kin-openapi's error tree (MultiError, RequestError,
+// ResponseError, SchemaError) and appends one Violation per leaf.
+func collectViolations(err error, where string, out *[]Violation) {
+	var multi openapi3.MultiError
+	if errors.As(err, &multi) {
+		for _, e := range multi {
+			collectViolations(e, where, out)
+		}
+		return
+	}
+	var schemaErr *openapi3.SchemaError
+	var reqErr *openapi3filter.RequestError
+	var respErr *openapi3filter.ResponseError
+	var secErr *openapi3filter.SecurityRequirementsError
+	switch {
+	case errors.As(err, &schemaErr):
+		*out = append(*out, Violation{Pointer: JSONPointer(schemaErr.JSONPointer()...), Message: schemaMessage(schemaErr)})
+	case errors.As(err, &reqErr):
+		loc := where
+		if reqErr.Parameter != nil {
+			loc = reqErr.Parameter.In + ":" + reqErr.Parameter.Name
+		}
+		if reqErr.Err != nil && !errors.Is(reqErr.Err, err) {
+			before := len(*out)
+			collectViolations(reqErr.Err, loc, out)
+			if len(*out) > before {
+				return
+			}
+		}
+		*out = append(*out, Violation{Pointer: loc, Message: reqErr.Error()})
+	case errors.As(err, &respErr):
+		if respErr.Err != nil {
+			before := len(*out)
+			collectViolations(respErr.Err, where, out)
+			if len(*out) > before {
+				return
+			}
+		}
+		msg := respErr.Reason
+		if msg == "" {
+			msg = respErr.Error()
+		}
+		*out = append(*out, Violation{Pointer: where, Message: msg})
+	case errors.As(err, &secErr):
+		*out = append(*out, Violation{Pointer: where, Message: secErr.Error()})
+	default:
+		*out = append(*out, Violation{Pointer: where, Message: err.Error()})
+	}
+}
+
+func schemaMessage(e *openapi3.SchemaError) string {
+	if e.Reason != "" {
+		return e.Reason
+	}
+	return e.Error()
+}
+
+// JSONPointer builds an RFC 6901 pointer from reference tokens, escaping '~' and '/'.
+func JSONPointer(tokens ...string) string {
+	if len(tokens) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, t := range tokens {
+		b.WriteByte('/')
+		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(t))
+	}
+	return b.String()
+}
+
+// sortViolations orders violations by pointer, comparing array indexes as
+// numbers, so the list follows the body and is stable from run to run.
+func sortViolations(vs []Violation) {
+	sort.SliceStable(vs, func(i, j int) bool { return pointerLess(vs[i].Pointer, vs[j].Pointer) })
+}
+
+func pointerLess(a, b string) bool {
+	as, bs := strings.Split(a, "/"), strings.Split(b, "/")
+	for i := 0; i < len(as) && i < len(bs); i++ {
+		if as[i] == bs[i] {
+			continue
+		}
+		var ai, bi int
+		_, errA := fmt.Sscanf(as[i], "%d", &ai)
+		_, errB := fmt.Sscanf(bs[i], "%d", &bi)
+		if errA == nil && errB == nil && fmt.Sprint(ai) == as[i] && fmt.Sprint(bi) == bs[i] {
+			return ai < bi
+		}
+		return as[i] < bs[i]
+	}
+	return len(as) < len(bs)
+}
