@@ -1,0 +1,154 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+)
+
+// RelationType is one row of the relation-type table: the child is Name of the
+// parent.
+type RelationType struct {
+	Value int64
+	Name  string
+}
+
+// DefaultRelationTypes is the document's default relation-type table (the
+// description of Relation.relation_type; a test keeps them equal).
+var DefaultRelationTypes = []RelationType{
+	{1, "director"},
+	{2, "shareholder"},
+	{3, "ultimate beneficial owner"},
+	{4, "legal representative"},
+	{5, "authorised signatory"},
+	{6, "parent company (firm-to-firm ownership)"},
+	{7, "trustee"},
+	{8, "settlor"},
+	{9, "beneficiary"},
+	{10, "family member or close associate"},
+}
+
+// The defaults of Config.
+const (
+	DefaultKYCMin        = 0
+	DefaultKYCMax        = 3
+	DefaultRiskScanLimit = 100
+	DefaultMaxBatch      = 10000
+)
+
+// Config holds what a server may configure about the per-record rules. The zero
+// value is not useful; start from DefaultConfig. A Config is read-only once in
+// use and may then be shared between goroutines.
+type Config struct {
+	// KYCMin and KYCMax bound kyc_level and kyc_level_requested (inclusive).
+	KYCMin, KYCMax int64
+	// RelationTypes is the relation-type table.
+	RelationTypes []RelationType
+	// ReviewGroups, when not empty, is the list of known review groups; other
+	// groups are stored with the warning review_group_unknown.
+	ReviewGroups []string
+	// CustomFields, when not empty, is the list of known custom fields; other
+	// keys of "fields" are dropped with the warning custom_field_unknown.
+	CustomFields []string
+	// RiskScanLimit: a request that creates or updates more customers than this
+	// has disable_risk_scan forced to true.
+	RiskScanLimit int
+	// MaxBatch is the most customers one request may carry.
+	MaxBatch int
+}
+
+// DefaultConfig returns the documented defaults: kyc 0–3, the default
+// relation-type table, no review-group or custom-field list, risk-scan limit
+// 100, batches of at most 10,000 customers.
+func DefaultConfig() Config {
+	return Config{
+		KYCMin:        DefaultKYCMin,
+		KYCMax:        DefaultKYCMax,
+		RelationTypes: append([]RelationType(nil), DefaultRelationTypes...),
+		RiskScanLimit: DefaultRiskScanLimit,
+		MaxBatch:      DefaultMaxBatch,
+	}
+}
+
+// Validate reports the first setting that cannot work, as a sentence that says
+// what to change.
+func (c Config) Validate() error {
+	if c.KYCMin > c.KYCMax {
+		return fmt.Errorf("kyc range: minimum %d is above maximum %d", c.KYCMin, c.KYCMax)
+	}
+	if len(c.RelationTypes) == 0 {
+		return fmt.Errorf("relation types: the table is empty; give at least one value")
+	}
+	seen := map[int64]bool{}
+	for _, rt := range c.RelationTypes {
+		if seen[rt.Value] {
+			return fmt.Errorf("relation types: value %d is listed twice", rt.Value)
+		}
+		seen[rt.Value] = true
+	}
+	if c.RiskScanLimit < 0 {
+		return fmt.Errorf("risk-scan limit: %d is negative", c.RiskScanLimit)
+	}
+	if c.MaxBatch < 1 {
+		return fmt.Errorf("max batch: %d is below 1", c.MaxBatch)
+	}
+	return nil
+}
+
+// Compiled is a Config prepared for fast lookups on the hot path. Build it once
+// with Compile; it is safe for concurrent use.
+type Compiled struct {
+	Config
+	relationTypes map[int64]bool
+	reviewGroups  map[string]bool
+	customFields  map[string]bool
+}
+
+// Compile prepares c for the checks. It returns the error of c.Validate.
+func (c Config) Compile() (*Compiled, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	cc := &Compiled{Config: c, relationTypes: map[int64]bool{}}
+	for _, rt := range c.RelationTypes {
+		cc.relationTypes[rt.Value] = true
+	}
+	if len(c.ReviewGroups) > 0 {
+		cc.reviewGroups = setOf(c.ReviewGroups)
+	}
+	if len(c.CustomFields) > 0 {
+		cc.customFields = setOf(c.CustomFields)
+	}
+	return cc, nil
+}
+
+func setOf(items []string) map[string]bool {
+	m := make(map[string]bool, len(items))
+	for _, s := range items {
+		m[s] = true
+	}
+	return m
+}
+
+// KYCInRange reports whether level is within [KYCMin, KYCMax].
+func (c *Compiled) KYCInRange(level int64) bool { return level >= c.KYCMin && level <= c.KYCMax }
+
+// RelationTypeKnown reports whether t is in the relation-type table.
+func (c *Compiled) RelationTypeKnown(t int64) bool { return c.relationTypes[t] }
+
+// ReviewGroupKnown reports whether g is a known review group; with no list
+// configured every group is known.
+func (c *Compiled) ReviewGroupKnown(g string) bool { return c.reviewGroups == nil || c.reviewGroups[g] }
+
+// CustomFieldKnown reports whether key is a known custom field; with no list
+// configured every key is known.
+func (c *Compiled) CustomFieldKnown(key string) bool { return c.customFields == nil || c.customFields[key] }
+
+// RelationTypeValues returns the table's values in ascending order.
+func (c Config) RelationTypeValues() []int64 {
+	out := make([]int64, 0, len(c.RelationTypes))
+	for _, rt := range c.RelationTypes {
+		out = append(out, rt.Value)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
