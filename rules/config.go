@@ -141,7 +141,9 @@ func (c *Compiled) ReviewGroupKnown(g string) bool { return c.reviewGroups == ni
 
 // CustomFieldKnown reports whether key is a known custom field; with no list
 // configured every key is known.
-func (c *Compiled) CustomFieldKnown(key string) bool { return c.customFields == nil || c.customFields[key] }
+func (c *Compiled) CustomFieldKnown(key string) bool {
+	return c.customFields == nil || c.customFields[key]
+}
 
 // RelationTypeValues returns the table's values in ascending order.
 func (c Config) RelationTypeValues() []int64 {
