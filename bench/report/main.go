@@ -1,0 +1,47 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	if err := run(os.Args, os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintf(os.Stderr, "report: %s\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("dir", "", "the work folder bench/run.sh filled (load.ndjson, gen.ndjson, memory.json, machine.json)")
+	command := fs.String("command", "bench/run.sh", "the command that produced the measurements, quoted in the report")
+	out := fs.String("out", "", "also write the report to this file (e.g. bench/RESULTS.md)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *dir == "" {
+		return errors.New("no -dir given; pass the work folder bench/run.sh printed")
+	}
+	res, err := readResults(*dir)
+	if err != nil {
+		return fmt.Errorf("read results: %w", err)
+	}
+	var buf bytes.Buffer
+	render(&buf, res, *command)
+	if *out != "" {
+		if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+	}
+	_, err = stdout.Write(buf.Bytes())
+	return err
+}

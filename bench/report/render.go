@@ -1,0 +1,354 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// servers lists the servers in table order, with what each one is.
+var servers = []struct{ key, label string }{
+	{"ours", "algoreg-kit mock (defaults: validation, rules, state)"},
+	{"ours-update", "algoreg-kit mock, updates of existing customers"},
+	{"prism", "Prism mock, request validation on, `-v error`"},
+	{"wiremock", "WireMock standalone, fixed stub, `-Xmx256m`"},
+	{"baseline-project", "bare Go + `openapi.DecodeSaveCustomers` (the ceiling)"},
+	{"baseline-std", "bare Go + `encoding/json` into the model (naive)"},
+	{"baseline-none", "bare Go, body read, not decoded"},
+}
+
+func serverLabel(key string) string {
+	for _, s := range servers {
+		if s.key == key {
+			return s.label
+		}
+	}
+	return key
+}
+
+func serverRank(key string) int {
+	for i, s := range servers {
+		if s.key == key {
+			return i
+		}
+	}
+	return len(servers)
+}
+
+// rowKey names a cell: server and batch size.
+func rowKey(server string, customers int) string { return server + "/" + strconv.Itoa(customers) }
+
+func index(load []loadResult) map[string]loadResult {
+	m := make(map[string]loadResult, len(load))
+	for _, r := range load {
+		m[rowKey(r.Server, r.Customers)] = r
+	}
+	return m
+}
+
+// target is one target of issue 6 and what this run measured for it.
+type target struct {
+	Name string
+	Want string
+	Got  string
+	Met  *bool // nil: not measured in this run
+}
+
+func (t target) verdict() string {
+	switch {
+	case t.Met == nil:
+		return "not measured"
+	case *t.Met:
+		return "**met**"
+	default:
+		return "**missed**"
+	}
+}
+
+func verdict(ok bool) *bool { return &ok }
+
+// ratioTarget checks ours ≥ want × other at one batch size, in requests/s.
+func ratioTarget(cells map[string]loadResult, other string, customers int, want float64) target {
+	t := target{
+		Name: fmt.Sprintf("ours / %s at %d customer(s), req/s", other, customers),
+		Want: fmt.Sprintf("≥ %.1f×", want),
+	}
+	o, ok1 := cells[rowKey("ours", customers)]
+	p, ok2 := cells[rowKey(other, customers)]
+	if !ok1 || !ok2 || p.reqPerSec() == 0 {
+		t.Got = "—"
+		return t
+	}
+	r := o.reqPerSec() / p.reqPerSec()
+	t.Got = fmt.Sprintf("%.2f× (%s / %s)", r, num(o.reqPerSec()), num(p.reqPerSec()))
+	t.Met = verdict(r >= want && o.errors() == 0)
+	if o.errors() > 0 {
+		t.Got += fmt.Sprintf(", ours had %d errors", o.errors())
+	}
+	return t
+}
+
+func targets(res *results) []target {
+	cells := index(res.Load)
+	ts := []target{
+		ratioTarget(cells, "baseline-project", 1, 0.6),
+		ratioTarget(cells, "baseline-project", 100, 0.6),
+		ratioTarget(cells, "prism", 1, 7),
+		ratioTarget(cells, "prism", 100, 3),
+		ratioTarget(cells, "baseline-std", 100, 2),
+	}
+	p99 := target{Name: "ours p99 latency, 1-customer saves, 32 connections", Want: "≤ 5 ms", Got: "—"}
+	rss := target{Name: "ours peak RSS under the 1-customer load", Want: "≤ 64 MiB", Got: "—"}
+	if o, ok := cells[rowKey("ours", 1)]; ok {
+		p99.Got = ms(o.Wrk.P99US)
+		p99.Met = verdict(o.Wrk.P99US <= 5000)
+		rss.Got = mib(o.RSSPeakKiB)
+		if o.Stored > 0 {
+			rss.Got += fmt.Sprintf(" with %s customers stored", num(float64(o.Stored)))
+		}
+		rss.Met = verdict(o.RSSPeakKiB <= 64<<10)
+	}
+	ts = append(ts, p99, rss)
+
+	mem := target{Name: "memory per stored customer (fixtures' shape)", Want: "≤ 1 KiB at 1,000,000 stored", Got: "—"}
+	if m := res.Memory; m != nil && m.Stored > 0 {
+		perRSS := float64(m.RSSAfterKiB-m.RSSBeforeKiB) * 1024 / float64(m.Stored)
+		mem.Got = fmt.Sprintf("RSS growth %.0f B/customer", perRSS)
+		per := perRSS
+		if m.HeapLiveBytes > 0 && m.HeapAtStored > 0 {
+			per = float64(m.HeapLiveBytes) / float64(m.HeapAtStored)
+			mem.Got = fmt.Sprintf("live heap %.0f B/customer; %s", per, mem.Got)
+		}
+		mem.Got += fmt.Sprintf(" (%s stored)", num(float64(m.Stored)))
+		mem.Met = verdict(per <= 1024)
+		if m.Stored < 1_000_000 {
+			mem.Want += " (this run stored fewer)"
+		}
+	}
+	ts = append(ts, mem)
+
+	speed := target{Name: "fixtures ndjson customers/s / plain gofakeit loop", Want: "≥ 0.5×", Got: "—"}
+	constant := target{Name: "fixtures memory constant in --count", Want: "peak RSS at N ≤ 1.1 × at N/10 + 4 MiB", Got: "—"}
+	fx, fxSmall := largestTwo(res.Gen, "fixtures")
+	gl, _ := largestTwo(res.Gen, "gofakeitloop")
+	if fx != nil && gl != nil && gl.perSec() > 0 && fx.Count == gl.Count {
+		r := fx.perSec() / gl.perSec()
+		speed.Got = fmt.Sprintf("%.2f× (%s / %s customers/s at %s)", r, num(fx.perSec()), num(gl.perSec()), num(float64(fx.Count)))
+		speed.Met = verdict(r >= 0.5 && fx.ExitStatus == 0 && gl.ExitStatus == 0)
+	}
+	if fx != nil && fxSmall != nil {
+		constant.Got = fmt.Sprintf("%s at %s, %s at %s", mib(fx.MaxRSSKiB), num(float64(fx.Count)), mib(fxSmall.MaxRSSKiB), num(float64(fxSmall.Count)))
+		constant.Met = verdict(float64(fx.MaxRSSKiB) <= 1.1*float64(fxSmall.MaxRSSKiB)+4096)
+	}
+	return append(ts, speed, constant)
+}
+
+// largestTwo returns the runs of tool with the largest and the second largest count.
+func largestTwo(gen []genResult, tool string) (big, small *genResult) {
+	var runs []genResult
+	for _, g := range gen {
+		if g.Tool == tool {
+			runs = append(runs, g)
+		}
+	}
+	slices.SortFunc(runs, func(a, b genResult) int { return int(b.Count - a.Count) })
+	if len(runs) > 0 {
+		big = &runs[0]
+	}
+	if len(runs) > 1 && runs[1].Count < runs[0].Count {
+		small = &runs[1]
+	}
+	return big, small
+}
+
+// render writes the whole report as Markdown.
+func render(w io.Writer, res *results, command string) {
+	m := res.Machine
+	fmt.Fprintf(w, "# Benchmark results\n\n")
+	fmt.Fprintf(w, "Written by `bench/run.sh` on %s. Rerun it to refresh this file; read [README.md](README.md) for what it measures and its caveats.\n\n", orDash(m.Date))
+	fmt.Fprintf(w, "Command: `%s`\n\n", command)
+	fmt.Fprintf(w, "## Machine\n\n")
+	fmt.Fprintf(w, "| | |\n|---|---|\n")
+	fmt.Fprintf(w, "| CPU | %s, %d cores |\n| memory | %s |\n| kernel | %s |\n| commit | %s |\n", orDash(m.CPU), m.Cores, orDash(m.MemTotal), orDash(m.Kernel), orDash(m.Commit))
+	for _, k := range sortedKeys(m.Versions) {
+		fmt.Fprintf(w, "| %s | %s |\n", k, m.Versions[k])
+	}
+	for _, k := range sortedKeys(m.Settings) {
+		fmt.Fprintf(w, "| %s | %s |\n", k, m.Settings[k])
+	}
+
+	fmt.Fprintf(w, "\n## Load: POST /api/v1/customers/save\n\n")
+	renderLoad(w, res.Load)
+	fmt.Fprintf(w, "\n## Ratios in this run (requests/s of ours ÷ requests/s of the other)\n\n")
+	renderRatios(w, res.Load)
+	fmt.Fprintf(w, "\n## Targets of issue 6\n\n")
+	fmt.Fprintf(w, "| target | wanted | measured | verdict |\n|---|---|---|---|\n")
+	for _, t := range targets(res) {
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", t.Name, t.Want, t.Got, t.verdict())
+	}
+	fmt.Fprintf(w, "\n## Generator: ndjson to /dev/null\n\n")
+	renderGen(w, res.Gen)
+	fmt.Fprintf(w, "\n## Memory: customers stored in one mock\n\n")
+	renderMemory(w, res.Memory)
+}
+
+func renderLoad(w io.Writer, load []loadResult) {
+	rows := slices.Clone(load)
+	slices.SortStableFunc(rows, func(a, b loadResult) int {
+		if a.Customers != b.Customers {
+			return a.Customers - b.Customers
+		}
+		return serverRank(a.Server) - serverRank(b.Server)
+	})
+	fmt.Fprintf(w, "| customers/request | server | req/s | customers/s | p50 | p99 | peak RSS | server CPU | customers per server CPU-s | errors | load avg before |\n")
+	fmt.Fprintf(w, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	for _, r := range rows {
+		perCPU := "—"
+		if r.CPUSeconds > 0 {
+			perCPU = num(float64(r.Wrk.Requests-r.Wrk.ErrorsStatus) * float64(r.Customers) / r.CPUSeconds)
+		}
+		errs := strconv.FormatInt(r.errors(), 10)
+		if r.Wrk.ErrorsStatus > 0 {
+			errs += fmt.Sprintf(" (%d non-2xx)", r.Wrk.ErrorsStatus)
+		}
+		rssNote := mib(r.RSSPeakKiB)
+		if r.Stored > 0 {
+			rssNote += fmt.Sprintf(" (%s stored)", short(r.Stored))
+		}
+		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s | %.2f cores | %s | %s | %s |\n",
+			r.Customers, serverLabel(r.Server), num(r.reqPerSec()), num(r.customersPerSec()),
+			ms(r.Wrk.P50US), ms(r.Wrk.P99US), rssNote, r.cpuCores(), perCPU, errs, orDash(firstFields(r.LoadAvg, 3)))
+	}
+}
+
+func renderRatios(w io.Writer, load []loadResult) {
+	cells := index(load)
+	var sizes []int
+	for _, r := range load {
+		if !slices.Contains(sizes, r.Customers) {
+			sizes = append(sizes, r.Customers)
+		}
+	}
+	slices.Sort(sizes)
+	fmt.Fprintf(w, "| ours ÷ |")
+	for _, n := range sizes {
+		fmt.Fprintf(w, " %d customer(s) |", n)
+	}
+	fmt.Fprintf(w, "\n|---|")
+	for range sizes {
+		fmt.Fprintf(w, "---:|")
+	}
+	fmt.Fprintln(w)
+	for _, s := range servers {
+		if s.key == "ours" || s.key == "ours-update" {
+			continue
+		}
+		fmt.Fprintf(w, "| %s |", s.label)
+		for _, n := range sizes {
+			o, ok1 := cells[rowKey("ours", n)]
+			p, ok2 := cells[rowKey(s.key, n)]
+			if !ok1 || !ok2 || p.reqPerSec() == 0 {
+				fmt.Fprintf(w, " — |")
+				continue
+			}
+			fmt.Fprintf(w, " %.2f× |", o.reqPerSec()/p.reqPerSec())
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func renderGen(w io.Writer, gen []genResult) {
+	if len(gen) == 0 {
+		fmt.Fprintf(w, "Not measured in this run.\n")
+		return
+	}
+	fmt.Fprintf(w, "| tool | customers | elapsed | customers/s | CPU (user+sys) | peak RSS | output | exit |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, g := range gen {
+		label := "`algoreg-kit fixtures --format ndjson`"
+		if g.Tool == "gofakeitloop" {
+			label = "plain gofakeit loop + `encoding/json` (`bench/gofakeitloop`, the ceiling)"
+		}
+		fmt.Fprintf(w, "| %s | %s | %.2f s | %s | %.2f s | %s | %s | %d |\n",
+			label, num(float64(g.Count)), g.ElapsedS, num(g.perSec()), g.UserS+g.SysS, mib(g.MaxRSSKiB), mibBytes(g.Bytes), g.ExitStatus)
+	}
+}
+
+func renderMemory(w io.Writer, m *memoryResult) {
+	if m == nil {
+		fmt.Fprintf(w, "Not measured in this run.\n")
+		return
+	}
+	fmt.Fprintf(w, "| | |\n|---|---|\n")
+	fmt.Fprintf(w, "| customers stored | %s (batches of %d, loaded in %.1f s) |\n", num(float64(m.Stored)), m.Batch, m.LoadSeconds)
+	fmt.Fprintf(w, "| RSS before / after / peak | %s / %s / %s |\n", mib(m.RSSBeforeKiB), mib(m.RSSAfterKiB), mib(m.RSSPeakKiB))
+	if m.Stored > 0 {
+		fmt.Fprintf(w, "| RSS growth per customer | %.0f bytes |\n", float64(m.RSSAfterKiB-m.RSSBeforeKiB)*1024/float64(m.Stored))
+	}
+	if m.HeapLiveBytes > 0 && m.HeapAtStored > 0 {
+		fmt.Fprintf(w, "| live heap after the last GC | %s with %s customers stored: %.0f bytes per customer |\n",
+			mibBytes(m.HeapLiveBytes), num(float64(m.HeapAtStored)), float64(m.HeapLiveBytes)/float64(m.HeapAtStored))
+	}
+}
+
+// num formats n with thousands separators, no decimals (one decimal below 100).
+func num(n float64) string {
+	if n < 100 && n != math.Trunc(n) {
+		return strconv.FormatFloat(n, 'f', 1, 64)
+	}
+	s := strconv.FormatInt(int64(math.Round(n)), 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 && c != '-' && s[i-1] != '-' {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// short formats a count as 1.2M, 340k, 999.
+func short(n int64) string {
+	switch {
+	case n >= 1_000_000:
+		return strconv.FormatFloat(float64(n)/1e6, 'f', 2, 64) + "M"
+	case n >= 10_000:
+		return strconv.FormatInt(n/1000, 10) + "k"
+	default:
+		return strconv.FormatInt(n, 10)
+	}
+}
+
+func ms(us int64) string { return strconv.FormatFloat(float64(us)/1000, 'f', 2, 64) + " ms" }
+
+func mib(kib int64) string {
+	if kib <= 0 {
+		return "—"
+	}
+	return strconv.FormatFloat(float64(kib)/1024, 'f', 1, 64) + " MiB"
+}
+
+func mibBytes(b int64) string { return mib(b / 1024) }
+
+func orDash(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "—"
+	}
+	return s
+}
+
+func firstFields(s string, n int) string {
+	f := strings.Fields(s)
+	return strings.Join(f[:min(n, len(f))], " ")
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+func TestReportGolden(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "RESULTS.md")
+	var stdout, stderr bytes.Buffer
+	if err := run([]string{"report", "-dir", "testdata/run", "-command", "bench/run.sh --duration 10", "-out", out}, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v (stderr %s)", err, stderr.String())
+	}
+	written, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(written, stdout.Bytes()) {
+		t.Errorf("the file and stdout differ")
+	}
+	golden := filepath.Join("testdata", "report.golden.md")
+	if *update {
+		if err := os.WriteFile(golden, written, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./bench/report -update to create it)", err)
+	}
+	if got := string(written); got != string(want) {
+		t.Errorf("report differs from %s (run with -update if the change is intended):\n%s", golden, got)
+	}
+}
+
+func TestTargets(t *testing.T) {
+	res, err := readResults("testdata/run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fixture numbers are chosen so each verdict is known.
+	want := map[string]string{
+		"ours / baseline-project at 1 customer(s), req/s":    "**met**",    // 30,000 / 45,000 = 0.67
+		"ours / baseline-project at 100 customer(s), req/s":  "**met**",    // 4,000 / 6,000 = 0.67
+		"ours / prism at 1 customer(s), req/s":               "**met**",    // 8.3×
+		"ours / prism at 100 customer(s), req/s":             "**missed**", // 2.9×
+		"ours / baseline-std at 100 customer(s), req/s":      "**met**",    // non-2xx of the baseline do not count
+		"ours p99 latency, 1-customer saves, 32 connections": "**met**",
+		"ours peak RSS under the 1-customer load":            "**met**",
+		"memory per stored customer (fixtures' shape)":       "**met**", // 909 B live
+		"fixtures ndjson customers/s / plain gofakeit loop":  "**met**",
+		"fixtures memory constant in --count":                "**met**",
+	}
+	got := targets(res)
+	if len(got) != len(want) {
+		t.Fatalf("got %d targets, want %d", len(got), len(want))
+	}
+	for _, tg := range got {
+		w, ok := want[tg.Name]
+		if !ok {
+			t.Errorf("got unexpected target %q", tg.Name)
+			continue
+		}
+		if tg.verdict() != w {
+			t.Errorf("%s: got %s (%s), want %s", tg.Name, tg.verdict(), tg.Got, w)
+		}
+	}
+}
+
+func TestTargetsMissedAndUnmeasured(t *testing.T) {
+	cell := func(server string, customers int, requests, p99 int64, rss int64) loadResult {
+		return loadResult{Server: server, Customers: customers, Wrk: wrkSummary{Requests: requests, DurationUS: 1e6, P99US: p99}, RSSPeakKiB: rss}
+	}
+	res := &results{
+		Load: []loadResult{
+			cell("ours", 1, 1000, 6000, 70<<10),
+			cell("baseline-project", 1, 2000, 100, 1),
+		},
+		Gen: []genResult{
+			{Tool: "fixtures", Count: 100, ElapsedS: 1, MaxRSSKiB: 10 << 10},
+			{Tool: "fixtures", Count: 1000, ElapsedS: 10, MaxRSSKiB: 40 << 10},
+			{Tool: "gofakeitloop", Count: 1000, ElapsedS: 2},
+		},
+		Memory: &memoryResult{Stored: 1000, RSSBeforeKiB: 0, RSSAfterKiB: 2000},
+	}
+	tests := []struct{ name, want string }{
+		{"ours / baseline-project at 1 customer(s), req/s", "**missed**"},
+		{"ours / baseline-project at 100 customer(s), req/s", "not measured"},
+		{"ours / prism at 1 customer(s), req/s", "not measured"},
+		{"ours p99 latency, 1-customer saves, 32 connections", "**missed**"},
+		{"ours peak RSS under the 1-customer load", "**missed**"},
+		{"memory per stored customer (fixtures' shape)", "**missed**"}, // 2,048 B by RSS
+		{"fixtures ndjson customers/s / plain gofakeit loop", "**missed**"},
+		{"fixtures memory constant in --count", "**missed**"},
+	}
+	got := map[string]target{}
+	for _, tg := range targets(res) {
+		got[tg.Name] = tg
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tg, ok := got[tt.name]
+			if !ok {
+				t.Fatalf("no target %q", tt.name)
+			}
+			if tg.verdict() != tt.want {
+				t.Errorf("got %s (%s), want %s", tg.verdict(), tg.Got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNum(t *testing.T) {
+	tests := []struct {
+		in   float64
+		want string
+	}{
+		{0, "0"}, {12.34, "12.3"}, {999, "999"}, {1000, "1,000"}, {43210.6, "43,211"}, {1234567, "1,234,567"},
+	}
+	for _, tt := range tests {
+		if got := num(tt.in); got != tt.want {
+			t.Errorf("num(%v): got %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestRunNeedsDir(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run([]string{"report"}, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "no -dir") {
+		t.Errorf("got %v, want a no -dir error", err)
+	}
+}

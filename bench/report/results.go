@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// wrkSummary is what bench/save.lua's done() writes.
+type wrkSummary struct {
+	Requests      int64   `json:"requests"`
+	DurationUS    int64   `json:"duration_us"`
+	Bytes         int64   `json:"bytes"`
+	ErrorsConnect int64   `json:"errors_connect"`
+	ErrorsRead    int64   `json:"errors_read"`
+	ErrorsWrite   int64   `json:"errors_write"`
+	ErrorsStatus  int64   `json:"errors_status"`
+	ErrorsTimeout int64   `json:"errors_timeout"`
+	MeanUS        float64 `json:"latency_mean_us"`
+	P50US         int64   `json:"latency_p50_us"`
+	P90US         int64   `json:"latency_p90_us"`
+	P99US         int64   `json:"latency_p99_us"`
+	MaxUS         int64   `json:"latency_max_us"`
+}
+
+// loadResult is one line of load.ndjson: one server under one batch size.
+type loadResult struct {
+	Server     string     `json:"server"`    // ours, prism, wiremock, baseline-project, …
+	Customers  int        `json:"customers"` // customers per request
+	Mode       string     `json:"mode"`      // create or update
+	Wrk        wrkSummary `json:"wrk"`
+	RSSPeakKiB int64      `json:"rss_peak_kib"` // VmHWM of the server's process tree at the end
+	CPUSeconds float64    `json:"cpu_seconds"`  // server user+system CPU during the measurement
+	Stored     int64      `json:"stored"`       // customers the server reports stored (ours only; -1 unknown)
+	LoadAvg    string     `json:"loadavg"`      // /proc/loadavg before the cell
+}
+
+func (r loadResult) seconds() float64 { return float64(r.Wrk.DurationUS) / 1e6 }
+
+// reqPerSec counts only 2xx answers: a server that rejects bodies is not fast.
+func (r loadResult) reqPerSec() float64 {
+	if r.Wrk.DurationUS == 0 {
+		return 0
+	}
+	return float64(r.Wrk.Requests-r.Wrk.ErrorsStatus) / r.seconds()
+}
+
+func (r loadResult) customersPerSec() float64 { return r.reqPerSec() * float64(r.Customers) }
+
+func (r loadResult) errors() int64 {
+	w := r.Wrk
+	return w.ErrorsConnect + w.ErrorsRead + w.ErrorsWrite + w.ErrorsStatus + w.ErrorsTimeout
+}
+
+// cpuCores is the server's average CPU use in cores during the measurement.
+func (r loadResult) cpuCores() float64 {
+	if r.Wrk.DurationUS == 0 {
+		return 0
+	}
+	return r.CPUSeconds / r.seconds()
+}
+
+// genResult is one line of gen.ndjson: one generator run under /usr/bin/time -v.
+type genResult struct {
+	Tool       string  `json:"tool"` // fixtures or gofakeitloop
+	Count      int64   `json:"count"`
+	ElapsedS   float64 `json:"elapsed_s"`
+	UserS      float64 `json:"user_s"`
+	SysS       float64 `json:"sys_s"`
+	MaxRSSKiB  int64   `json:"max_rss_kib"`
+	Bytes      int64   `json:"bytes"`
+	Lines      int64   `json:"lines"`
+	ExitStatus int     `json:"exit_status"`
+}
+
+func (g genResult) perSec() float64 {
+	if g.ElapsedS == 0 {
+		return 0
+	}
+	return float64(g.Count) / g.ElapsedS
+}
+
+// memoryResult is memory.json: a fresh mock loaded with many customers.
+type memoryResult struct {
+	Stored        int64   `json:"stored"`
+	RSSBeforeKiB  int64   `json:"rss_before_kib"`
+	RSSAfterKiB   int64   `json:"rss_after_kib"`
+	RSSPeakKiB    int64   `json:"rss_peak_kib"`
+	HeapLiveBytes int64   `json:"heap_live_bytes"` // live heap after the last GC (gctrace), 0 if unknown
+	HeapAtStored  int64   `json:"heap_at_stored"`  // customers stored when that GC ran, 0 if unknown
+	LoadSeconds   float64 `json:"load_seconds"`
+	Batch         int     `json:"batch"`
+}
+
+// machine is machine.json.
+type machine struct {
+	Date     string            `json:"date"`
+	Cores    int               `json:"cores"`
+	CPU      string            `json:"cpu"`
+	MemTotal string            `json:"mem_total"`
+	Kernel   string            `json:"kernel"`
+	Commit   string            `json:"commit"`
+	Versions map[string]string `json:"versions"`
+	Settings map[string]string `json:"settings"`
+}
+
+type results struct {
+	Load    []loadResult
+	Gen     []genResult
+	Memory  *memoryResult
+	Machine machine
+}
+
+func readResults(dir string) (*results, error) {
+	res := &results{}
+	if err := readNDJSON(filepath.Join(dir, "load.ndjson"), &res.Load); err != nil {
+		return nil, err
+	}
+	if err := readNDJSON(filepath.Join(dir, "gen.ndjson"), &res.Gen); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	var mem memoryResult
+	if err := readJSON(filepath.Join(dir, "memory.json"), &mem); err == nil {
+		res.Memory = &mem
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err := readJSON(filepath.Join(dir, "machine.json"), &res.Machine); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	return res, nil
+}
+
+func readJSON(name string, v any) error {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+func readNDJSON[T any](name string, out *[]T) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		var v T
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			return fmt.Errorf("%s:%d: %w", name, n, err)
+		}
+		*out = append(*out, v)
+	}
+	return sc.Err()
+}
