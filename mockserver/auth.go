@@ -1,0 +1,370 @@
+package mockserver
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/csv"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// User is a fixed account: a programmatic user of one business.
+type User struct {
+	Username string
+	Password string
+	Business string
+}
+
+// ParseUsers reads a users file: CSV with the header line
+// "username,password,business" and one account per line. Blank lines and
+// lines starting with '#' are skipped; a username may appear once. A line with
+// an empty business uses the username as the business.
+func ParseUsers(r io.Reader) ([]User, error) {
+	cr := csv.NewReader(r)
+	cr.Comment = '#'
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, errors.New("users file is empty; it needs the header username,password,business and one account per line")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("users file: %w", err)
+	}
+	if len(header) != 3 || strings.TrimSpace(header[0]) != "username" || strings.TrimSpace(header[1]) != "password" || strings.TrimSpace(header[2]) != "business" {
+		return nil, fmt.Errorf("users file: first line is %q; it must be the header username,password,business", strings.Join(header, ","))
+	}
+	var users []User
+	seen := map[string]bool{}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("users file: %w", err)
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rec) != 3 {
+			return nil, fmt.Errorf("users file line %d: %d fields; want username,password,business", line, len(rec))
+		}
+		u := User{Username: strings.TrimSpace(rec[0]), Password: rec[1], Business: strings.TrimSpace(rec[2])}
+		if u.Username == "" || u.Password == "" {
+			return nil, fmt.Errorf("users file line %d: username and password must not be empty", line)
+		}
+		if u.Business == "" {
+			u.Business = u.Username
+		}
+		if seen[u.Username] {
+			return nil, fmt.Errorf("users file line %d: username %q is listed twice", line, u.Username)
+		}
+		seen[u.Username] = true
+		users = append(users, u)
+	}
+	if len(users) == 0 {
+		return nil, errors.New("users file has no account; add lines username,password,business after the header")
+	}
+	return users, nil
+}
+
+// errLocked and errBadCredentials are the failures of authenticator.check.
+var (
+	errBadCredentials = errors.New("the username or password is wrong")
+	errLocked         = errors.New("the account is locked after repeated wrong passwords")
+)
+
+// authenticator checks passwords, locks accounts and issues tokens.
+type authenticator struct {
+	users     map[string]User // nil in open mode
+	ttl       time.Duration
+	threshold int
+	lockFor   time.Duration
+	now       func() time.Time
+
+	mu       sync.Mutex // guards failures and tokens
+	failures map[string]*failureCount
+	tokens   map[string]tokenInfo
+	sweepAt  int
+}
+
+type failureCount struct {
+	n           int
+	lockedUntil time.Time
+}
+
+type tokenInfo struct {
+	business string
+	expires  time.Time
+}
+
+func newAuthenticator(users []User, ttl time.Duration, threshold int, lockFor time.Duration, now func() time.Time) *authenticator {
+	a := &authenticator{ttl: ttl, threshold: threshold, lockFor: lockFor, now: now,
+		failures: map[string]*failureCount{}, tokens: map[string]tokenInfo{}, sweepAt: 1024}
+	if users != nil {
+		a.users = make(map[string]User, len(users))
+		for _, u := range users {
+			a.users[u.Username] = u
+		}
+	}
+	return a
+}
+
+// check returns the business of username if password is right.
+func (a *authenticator) check(username, password string) (string, time.Time, error) {
+	if a.users == nil {
+		if username == "" {
+			return "", time.Time{}, errBadCredentials
+		}
+		return username, time.Time{}, nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.now()
+	f := a.failures[username]
+	if f != nil && now.Before(f.lockedUntil) {
+		return "", f.lockedUntil, errLocked
+	}
+	u, ok := a.users[username]
+	if ok && subtle.ConstantTimeCompare([]byte(u.Password), []byte(password)) == 1 {
+		delete(a.failures, username)
+		return u.Business, time.Time{}, nil
+	}
+	if ok { // only known accounts lock
+		if f == nil || !f.lockedUntil.IsZero() {
+			f = &failureCount{}
+			a.failures[username] = f
+		}
+		f.n++
+		if f.n >= a.threshold {
+			f.n, f.lockedUntil = 0, now.Add(a.lockFor)
+		}
+	}
+	return "", time.Time{}, errBadCredentials
+}
+
+func (a *authenticator) issue(business string) (string, error) {
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	tok := hex.EncodeToString(b[:])
+	now := a.now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.tokens) >= a.sweepAt { // drop expired tokens now and then
+		for k, t := range a.tokens {
+			if !now.Before(t.expires) {
+				delete(a.tokens, k)
+			}
+		}
+		a.sweepAt = max(1024, 2*len(a.tokens))
+	}
+	a.tokens[tok] = tokenInfo{business: business, expires: now.Add(a.ttl)}
+	return tok, nil
+}
+
+func (a *authenticator) token(tok string) (string, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	t, ok := a.tokens[tok]
+	if !ok {
+		return "", false
+	}
+	if !a.now().Before(t.expires) {
+		delete(a.tokens, tok)
+		return "", false
+	}
+	return t.business, true
+}
+
+const wwwAuthenticate = `Bearer realm="algoreg", Basic realm="algoreg"`
+
+type businessKey struct{}
+
+// businessFrom returns the business that requireAuth found.
+func businessFrom(ctx context.Context) string {
+	b, _ := ctx.Value(businessKey{}).(string)
+	return b
+}
+
+// requireAuth accepts "Authorization: Bearer <token>" or "Basic
+// base64(user:password)" and passes the request on with its business in the
+// context; anything else is answered 401.
+func (s *Server) requireAuth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		scheme, cred, _ := strings.Cut(h, " ")
+		cred = strings.TrimSpace(cred)
+		var business, detail string
+		switch {
+		case h == "":
+			detail = "No credentials: send Authorization: Bearer <access_token> (from POST /api/v1/token) or Basic base64(user:password)."
+		case strings.EqualFold(scheme, "Bearer"):
+			b, ok := s.auth.token(cred)
+			if ok {
+				business = b
+			} else {
+				detail = "The access token is unknown or expired; get a new one from POST /api/v1/token."
+			}
+		case strings.EqualFold(scheme, "Basic"):
+			user, pass, ok := r.BasicAuth()
+			if !ok {
+				detail = "The Basic credentials cannot be read; send base64(user:password)."
+				break
+			}
+			b, until, err := s.auth.check(user, pass)
+			switch {
+			case errors.Is(err, errLocked):
+				detail = fmt.Sprintf("The account is locked after repeated wrong passwords; retry after %s.", until.UTC().Format(time.RFC3339))
+			case err != nil:
+				detail = "The username or password is wrong."
+			default:
+				business = b
+			}
+		default:
+			detail = fmt.Sprintf("Authorization scheme %q is not supported; use Bearer or Basic.", scheme)
+		}
+		if business == "" {
+			w.Header().Set("WWW-Authenticate", wwwAuthenticate)
+			writeProblem(w, r, http.StatusUnauthorized, "unauthorized", "Unauthorized", detail)
+			return
+		}
+		infoFrom(r.Context()).business = business
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), businessKey{}, business)))
+	})
+}
+
+// handleToken is POST /api/v1/token, the OAuth2 password grant (RFC 6749
+// section 4.3), with a JSON or form body. Errors follow section 5.2.
+func handleToken(s *Server) http.Handler {
+	type tokenRequest struct {
+		GrantType *string `json:"grant_type"`
+		Username  *string `json:"username"`
+		Password  *string `json:"password"`
+	}
+	oauthError := func(w http.ResponseWriter, code, desc string) {
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": code, "error_description": desc})
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req tokenRequest
+		mt := mediaType(r.Header.Get("Content-Type"))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+		if err != nil {
+			oauthError(w, "invalid_request", "The body cannot be read or is larger than 64 KiB.")
+			return
+		}
+		switch {
+		case mt == "application/x-www-form-urlencoded":
+			form, err := parseQuery(string(body))
+			if err != nil {
+				oauthError(w, "invalid_request", "The form body cannot be read: "+err.Error())
+				return
+			}
+			for k, p := range map[string]**string{"grant_type": &req.GrantType, "username": &req.Username, "password": &req.Password} {
+				if v, ok := form[k]; ok {
+					*p = &v
+				}
+			}
+		case isJSON(mt):
+			if err := decodeStrict(body, &req); err != nil {
+				oauthError(w, "invalid_request", "The JSON body cannot be read: "+err.Error())
+				return
+			}
+		default:
+			writeProblem(w, r, http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+				fmt.Sprintf("Content-Type %q is not supported; send application/json or application/x-www-form-urlencoded.", r.Header.Get("Content-Type")))
+			return
+		}
+		switch {
+		case req.GrantType == nil || *req.GrantType == "":
+			oauthError(w, "invalid_request", `grant_type is missing; send "password".`)
+		case *req.GrantType != "password":
+			oauthError(w, "unsupported_grant_type", fmt.Sprintf("grant_type %q is not supported; send \"password\".", *req.GrantType))
+		case req.Username == nil || *req.Username == "" || req.Password == nil:
+			oauthError(w, "invalid_request", "username and password are required.")
+		default:
+			business, until, err := s.auth.check(*req.Username, *req.Password)
+			switch {
+			case errors.Is(err, errLocked):
+				oauthError(w, "invalid_grant", fmt.Sprintf("The account is locked after repeated wrong passwords; retry after %s.", until.UTC().Format(time.RFC3339)))
+				return
+			case err != nil:
+				oauthError(w, "invalid_grant", "The username or password is wrong.")
+				return
+			}
+			tok, err := s.auth.issue(business)
+			if err != nil {
+				panic(fmt.Sprintf("token: %v", err))
+			}
+			infoFrom(r.Context()).business = business
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("Pragma", "no-cache")
+			writeJSON(w, http.StatusOK, map[string]any{
+				"access_token": tok, "token_type": "Bearer",
+				"expires_in": max(1, int64(math.Ceil(s.cfg.TokenTTL.Seconds()))),
+			})
+		}
+	})
+}
+
+// limiter keeps one token bucket per business.
+type limiter struct {
+	rate  rate.Limit
+	burst int
+	mu    sync.Mutex // guards per
+	per   map[string]*rate.Limiter
+}
+
+func newLimiter(perSecond float64, burst int) *limiter {
+	if burst <= 0 {
+		burst = max(1, int(math.Ceil(perSecond)))
+	}
+	return &limiter{rate: rate.Limit(perSecond), burst: burst, per: map[string]*rate.Limiter{}}
+}
+
+// allow reports whether business may make a request now, or how long to wait.
+func (l *limiter) allow(business string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	lim := l.per[business]
+	if lim == nil {
+		lim = rate.NewLimiter(l.rate, l.burst)
+		l.per[business] = lim
+	}
+	l.mu.Unlock()
+	res := lim.ReserveN(now, 1)
+	if d := res.DelayFrom(now); d > 0 {
+		res.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+// rateLimit answers 429 with Retry-After when the business is over its rate.
+func (s *Server) rateLimit(next http.Handler) http.Handler {
+	if s.limits == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ok, wait := s.limits.allow(businessFrom(r.Context()), time.Now())
+		if !ok {
+			secs := max(1, int(math.Ceil(wait.Seconds())))
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			writeProblem(w, r, http.StatusTooManyRequests, "rate-limited", "Too many requests",
+				fmt.Sprintf("Your business is over the mock's rate limit of %g save requests per second; retry after %d s.", s.cfg.RateLimit, secs))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,355 @@
+package mockserver
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/algoreg-kit/algoreg-kit/openapi"
+	"github.com/gorilla/mux"
+)
+
+// handleSaveCustomers is POST /api/v1/customers/save.
+func handleSaveCustomers(s *Server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ct := r.Header.Get("Content-Type"); !isJSON(mediaType(ct)) {
+			writeProblem(w, r, http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+				fmt.Sprintf("Content-Type %q is not JSON; send Content-Type: application/json.", ct))
+			return
+		}
+		if r.ContentLength > s.cfg.MaxBody {
+			tooLarge(w, r, s.cfg.MaxBody)
+			return
+		}
+		body, err := readBody(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody), r.ContentLength)
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				tooLarge(w, r, s.cfg.MaxBody)
+				return
+			}
+			writeProblem(w, r, http.StatusBadRequest, "unreadable-body", "Unreadable body",
+				"The body could not be read completely: "+err.Error())
+			return
+		}
+		if s.cfg.KinValidation {
+			vr := r.Clone(r.Context())
+			vr.Body = io.NopCloser(bytes.NewReader(body))
+			if err := s.openapiValidator().ValidateRequest(vr); err != nil {
+				var ve *openapi.ValidationError
+				if errors.As(err, &ve) {
+					schemaViolation(w, r, ve)
+					return
+				}
+				panic(err) // the route exists: any other error is a bug
+			}
+		}
+		req, err := openapi.DecodeSaveCustomers(body)
+		if err != nil {
+			var se *openapi.SyntaxError
+			var ve *openapi.ValidationError
+			switch {
+			case errors.As(err, &se):
+				off := se.Offset
+				writeProblemBody(w, http.StatusBadRequest, openapi.Problem{
+					Type: "urn:algoreg-kit:problem:malformed-json", Title: "Malformed JSON", Status: http.StatusBadRequest,
+					Detail:   fmt.Sprintf("The body is not valid JSON: %s at byte offset %d.", se.Msg, se.Offset),
+					Instance: r.URL.Path, Offset: &off, Violations: []openapi.Violation{},
+				})
+			case errors.As(err, &ve):
+				schemaViolation(w, r, ve)
+			default:
+				panic(err)
+			}
+			return
+		}
+		if n := len(req.Customers); n > s.rules.MaxBatch {
+			writeProblem(w, r, http.StatusRequestEntityTooLarge, "too-large", "Batch too large",
+				fmt.Sprintf("The request has %d customers; the limit is %d per request. Split the batch.", n, s.rules.MaxBatch))
+			return
+		}
+		resp, stats, err := s.Save(r.Context(), businessFrom(r.Context()), req)
+		if err != nil {
+			if r.Context().Err() != nil {
+				return // the client went away
+			}
+			panic(err)
+		}
+		infoFrom(r.Context()).save = &stats
+		writeJSON(w, http.StatusOK, resp)
+	})
+}
+
+// readBody reads all of r, sizing the buffer from Content-Length.
+func readBody(r io.Reader, length int64) ([]byte, error) {
+	if length <= 0 || length > 64<<20 {
+		return io.ReadAll(r)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, length+1))
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
+}
+
+func tooLarge(w http.ResponseWriter, r *http.Request, limit int64) {
+	// The rest of the body is not read: close the connection after answering.
+	w.Header().Set("Connection", "close")
+	writeProblem(w, r, http.StatusRequestEntityTooLarge, "too-large", "Body too large",
+		fmt.Sprintf("The body is larger than the limit of %d bytes. Split the batch.", limit))
+}
+
+func schemaViolation(w http.ResponseWriter, r *http.Request, ve *openapi.ValidationError) {
+	vs := ve.Violations
+	if vs == nil {
+		vs = []openapi.Violation{}
+	}
+	writeProblemBody(w, http.StatusUnprocessableEntity, openapi.Problem{
+		Type: "urn:algoreg-kit:problem:schema-violation", Title: "Request does not match the schema",
+		Status: http.StatusUnprocessableEntity, Instance: r.URL.Path, Violations: vs,
+		Detail: fmt.Sprintf("The body does not match the SaveCustomersRequest schema: %d violation(s). Fix the JSON types listed in violations.", len(vs)),
+	})
+}
+
+// handleHealth is GET /healthz.
+func handleHealth() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+}
+
+// handleDocument is GET /openapi.yaml.
+func handleDocument() http.Handler {
+	doc := openapi.Document()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		w.Write(doc)
+	})
+}
+
+// The inspection API.
+
+type storedVariation struct {
+	FirstName   string `json:"first_name,omitempty"`
+	MiddleName  string `json:"middle_name,omitempty"`
+	LastName    string `json:"last_name,omitempty"`
+	CompanyName string `json:"company_name,omitempty"`
+	TradingName string `json:"trading_name,omitempty"`
+}
+
+type storedRelation struct {
+	RelationExternalID string         `json:"relation_external_id"`
+	Parent             string         `json:"parent_customer_external_id"`
+	Child              string         `json:"child_customer_external_id"`
+	RelationType       int64          `json:"relation_type"`
+	Disabled           bool           `json:"disabled"`
+	Fields             map[string]any `json:"fields,omitempty"`
+	CreatedAt          string         `json:"created_at"`
+	UpdatedAt          string         `json:"updated_at"`
+}
+
+type storedCustomer struct {
+	CustomerID         string            `json:"customer_id"`
+	ExternalID         string            `json:"external_id"`
+	AccountType        string            `json:"account_type"`
+	FirstName          string            `json:"first_name,omitempty"`
+	MiddleName         string            `json:"middle_name,omitempty"`
+	LastName           string            `json:"last_name,omitempty"`
+	CompanyName        string            `json:"company_name,omitempty"`
+	TradingName        string            `json:"trading_name,omitempty"`
+	RegistrationNumber string            `json:"registration_number,omitempty"`
+	DateOfBirth        string            `json:"date_of_birth,omitempty"`
+	NationalityCodes   []string          `json:"nationality_codes,omitempty"`
+	DomicileCodes      []string          `json:"domicile_codes,omitempty"`
+	Phone              string            `json:"phone,omitempty"`
+	KYCLevel           *int64            `json:"kyc_level,omitempty"`
+	KYCLevelRequested  *int64            `json:"kyc_level_requested,omitempty"`
+	ReviewGroups       []string          `json:"review_groups,omitempty"`
+	Contacts           []string          `json:"contacts,omitempty"`
+	AliasIDs           []string          `json:"alias_ids,omitempty"`
+	Comment            string            `json:"comment,omitempty"`
+	Disabled           *bool             `json:"disabled,omitempty"`
+	Fields             map[string]any    `json:"fields,omitempty"`
+	Variations         []storedVariation `json:"variations"`
+	RiskScanDisabled   bool              `json:"risk_scan_disabled"`
+	CreatedAt          string            `json:"created_at"`
+	UpdatedAt          string            `json:"updated_at"`
+	Relations          []storedRelation  `json:"relations"`
+}
+
+func timeString(nanos int64) string {
+	return time.Unix(0, nanos).UTC().Format(time.RFC3339Nano)
+}
+
+func fieldMap(fs []Field) map[string]any {
+	if len(fs) == 0 {
+		return nil
+	}
+	m := make(map[string]any, len(fs))
+	for _, f := range fs {
+		m[f.Key] = f.Value
+	}
+	return m
+}
+
+func viewRelation(r Relation) storedRelation {
+	return storedRelation{
+		RelationExternalID: r.RelationExternalID, Parent: r.ParentExternalID, Child: r.ChildExternalID,
+		RelationType: r.RelationType, Disabled: r.Disabled, Fields: fieldMap(r.Fields),
+		CreatedAt: timeString(r.CreatedAt), UpdatedAt: timeString(r.UpdatedAt),
+	}
+}
+
+func viewCustomer(c Customer, rels []Relation) storedCustomer {
+	v := storedCustomer{
+		CustomerID: c.CustomerID.String(), ExternalID: c.ExternalID, AccountType: c.AccountType,
+		FirstName: c.FirstName, MiddleName: c.MiddleName, LastName: c.LastName,
+		CompanyName: c.CompanyName, TradingName: c.TradingName, RegistrationNumber: c.RegistrationNumber,
+		DateOfBirth: c.DateOfBirth, NationalityCodes: c.NationalityCodes, DomicileCodes: c.DomicileCodes,
+		Phone: c.Phone, ReviewGroups: c.ReviewGroups, Contacts: c.Contacts, AliasIDs: c.AliasIDs,
+		Comment: c.Comment, Fields: fieldMap(c.Fields), RiskScanDisabled: c.RiskScanDisabled,
+		CreatedAt: timeString(c.CreatedAt), UpdatedAt: timeString(c.UpdatedAt),
+		Variations: make([]storedVariation, 0, len(c.Variations)),
+		Relations:  make([]storedRelation, 0, len(rels)),
+	}
+	if c.HasKYCLevel {
+		v.KYCLevel = &c.KYCLevel
+	}
+	if c.HasKYCRequested {
+		v.KYCLevelRequested = &c.KYCLevelRequested
+	}
+	if c.HasDisabled {
+		v.Disabled = &c.Disabled
+	}
+	for _, x := range c.Variations {
+		v.Variations = append(v.Variations, storedVariation(x))
+	}
+	for _, r := range rels {
+		v.Relations = append(v.Relations, viewRelation(r))
+	}
+	return v
+}
+
+// pageParams reads offset (≥ 0, default 0) and limit (1 to 1000, default 100).
+func pageParams(w http.ResponseWriter, r *http.Request) (offset, limit int, ok bool) {
+	offset, limit = 0, 100
+	q := r.URL.Query()
+	for _, p := range []struct {
+		name     string
+		dst      *int
+		min, max int
+	}{{"offset", &offset, 0, 1 << 31}, {"limit", &limit, 1, 1000}} {
+		s := q.Get(p.name)
+		if s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < p.min || n > p.max {
+			writeProblem(w, r, http.StatusBadRequest, "bad-parameter", "Bad query parameter",
+				fmt.Sprintf("%s=%q must be an integer from %d to %d.", p.name, s, p.min, p.max))
+			return 0, 0, false
+		}
+		*p.dst = n
+	}
+	return offset, limit, true
+}
+
+// handleListCustomers is GET /__admin/customers.
+func handleListCustomers(s *Server) http.Handler {
+	type customerPage struct {
+		Customers []storedCustomer `json:"customers"`
+		Total     int              `json:"total"`
+		Offset    int              `json:"offset"`
+		Limit     int              `json:"limit"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		offset, limit, ok := pageParams(w, r)
+		if !ok {
+			return
+		}
+		page := customerPage{Customers: []storedCustomer{}, Offset: offset, Limit: limit}
+		err := s.store.View(r.Context(), businessFrom(r.Context()), func(tx Tx) error {
+			cs, total := tx.Customers(offset, limit)
+			page.Total = total
+			for _, c := range cs {
+				page.Customers = append(page.Customers, viewCustomer(c, tx.RelationsOf(c.ExternalID)))
+			}
+			return nil
+		})
+		if err != nil {
+			panic(err)
+		}
+		writeJSON(w, http.StatusOK, page)
+	})
+}
+
+// handleGetCustomer is GET /__admin/customers/{external_id}.
+func handleGetCustomer(s *Server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		eid, err := url.PathUnescape(mux.Vars(r)["external_id"])
+		if err != nil {
+			eid = mux.Vars(r)["external_id"]
+		}
+		var view *storedCustomer
+		err = s.store.View(r.Context(), businessFrom(r.Context()), func(tx Tx) error {
+			c, ok := tx.Customer(eid)
+			if !ok {
+				return ErrNotFound
+			}
+			v := viewCustomer(c, tx.RelationsOf(eid))
+			view = &v
+			return nil
+		})
+		switch {
+		case errors.Is(err, ErrNotFound):
+			writeProblem(w, r, http.StatusNotFound, "not-found", "Customer not found",
+				fmt.Sprintf("Your business has no customer with external_id %q.", eid))
+		case err != nil:
+			panic(err)
+		default:
+			writeJSON(w, http.StatusOK, view)
+		}
+	})
+}
+
+// handleListRelations is GET /__admin/relations.
+func handleListRelations(s *Server) http.Handler {
+	type relationPage struct {
+		Relations []storedRelation `json:"relations"`
+		Total     int              `json:"total"`
+		Offset    int              `json:"offset"`
+		Limit     int              `json:"limit"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		offset, limit, ok := pageParams(w, r)
+		if !ok {
+			return
+		}
+		page := relationPage{Relations: []storedRelation{}, Offset: offset, Limit: limit}
+		err := s.store.View(r.Context(), businessFrom(r.Context()), func(tx Tx) error {
+			rs, total := tx.Relations(offset, limit)
+			page.Total = total
+			for _, rel := range rs {
+				page.Relations = append(page.Relations, viewRelation(rel))
+			}
+			return nil
+		})
+		if err != nil {
+			panic(err)
+		}
+		writeJSON(w, http.StatusOK, page)
+	})
+}
+
+// handleResetState is DELETE /__admin/state.
+func handleResetState(s *Server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.store.Reset(r.Context(), businessFrom(r.Context())); err != nil {
+			panic(err)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}

@@ -1,0 +1,591 @@
+package mockserver
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/algoreg-kit/algoreg-kit/openapi"
+	"github.com/algoreg-kit/algoreg-kit/rules"
+	"github.com/google/uuid"
+)
+
+// SaveStats counts what one save did, for the request log.
+type SaveStats struct {
+	Customers, Relations int // records in the request
+	Added                int // customers created
+	Errors, Warnings     int // records with errors, with warnings
+}
+
+// Save applies a decoded Save customers request to business, exactly as POST
+// /api/v1/customers/save does after authentication and decoding, and returns
+// the response body. It is how the mock preloads data, and how Go tests can
+// drive the rules without HTTP. It is safe for concurrent use; one call is one
+// atomic step for the business.
+func (s *Server) Save(ctx context.Context, business string, req *openapi.SaveCustomersRequest) (*openapi.SaveCustomersResponse, SaveStats, error) {
+	verify := req.VerifyInput != nil && *req.VerifyInput
+	resp := openapi.NewSaveCustomersResponse(verify)
+	now := s.now().UTC()
+	y, m, d := now.Date()
+	run := saveRun{
+		cfg:      s.rules,
+		req:      req,
+		resp:     resp,
+		verify:   verify,
+		today:    rules.MakeDate(y, int(m), d),
+		nowNanos: now.UnixNano(),
+		stats:    SaveStats{Customers: len(req.Customers), Relations: len(req.Relations)},
+	}
+	err := s.store.Update(ctx, business, run.apply)
+	if err != nil {
+		return nil, run.stats, err
+	}
+	return resp, run.stats, nil
+}
+
+// saveRun is the state of one save request.
+type saveRun struct {
+	cfg      *rules.Compiled
+	req      *openapi.SaveCustomersRequest
+	resp     *openapi.SaveCustomersResponse
+	verify   bool
+	today    rules.Date
+	nowNanos int64
+	stats    SaveStats
+
+	tx       Tx
+	overlay  map[string]*Customer // customers saved (or, with verify_input, that would be) by this request
+	rejected map[string]bool      // external_ids whose every occurrence in this request was rejected
+	saved    int                  // records saved
+	failed   int                  // records rejected
+}
+
+// msgs gathers the messages of one record.
+type msgs struct {
+	where    string // "customers[3]" or "relations[0]"
+	errors   []openapi.Message
+	warnings []openapi.Message
+}
+
+func (m *msgs) err(code, format string, args ...any) {
+	m.errors = append(m.errors, openapi.Message{Code: code, Detail: m.where + ": " + fmt.Sprintf(format, args...)})
+}
+
+func (m *msgs) warn(code, format string, args ...any) {
+	m.warnings = append(m.warnings, openapi.Message{Code: code, Detail: m.where + ": " + fmt.Sprintf(format, args...)})
+}
+
+func (r *saveRun) report(externalID string, m *msgs) {
+	if len(m.errors) > 0 {
+		r.stats.Errors++
+	}
+	if len(m.warnings) > 0 {
+		r.stats.Warnings++
+	}
+	if len(m.errors) == 0 && len(m.warnings) == 0 {
+		return
+	}
+	e, w := m.errors, m.warnings
+	if e == nil {
+		e = []openapi.Message{}
+	}
+	if w == nil {
+		w = []openapi.Message{}
+	}
+	r.resp.Detail = append(r.resp.Detail, openapi.RecordDetail{ExternalID: externalID, Errors: e, Warnings: w})
+}
+
+func (r *saveRun) apply(tx Tx) error {
+	r.tx = tx
+	n := len(r.req.Customers)
+	r.overlay = make(map[string]*Customer, n)
+	firstAt := make(map[string]int, n)
+	pending := make([]*Customer, 0, n)
+	added := make([]*Customer, 0, n)
+	var m msgs
+	for i := range r.req.Customers {
+		m = msgs{where: "customers[" + strconv.Itoa(i) + "]"}
+		c, isNew := r.customer(i, &r.req.Customers[i], firstAt, &m)
+		eid := ""
+		if r.req.Customers[i].ExternalID != nil {
+			eid = *r.req.Customers[i].ExternalID
+		}
+		r.report(eid, &m)
+		if len(m.errors) > 0 {
+			r.failed++
+			if eid != "" && r.overlay[eid] == nil {
+				if r.rejected == nil {
+					r.rejected = map[string]bool{}
+				}
+				r.rejected[eid] = true
+			}
+			continue
+		}
+		r.saved++
+		r.overlay[eid] = c
+		pending = append(pending, c)
+		if isNew {
+			added = append(added, c)
+		}
+	}
+	forceNoScan := len(pending) > r.cfg.RiskScanLimit
+	noScan := forceNoScan || (r.req.DisableRiskScan != nil && *r.req.DisableRiskScan)
+	for _, c := range pending {
+		c.RiskScanDisabled = noScan
+	}
+
+	relations := make([]Relation, 0, len(r.req.Relations))
+	seenRel := make(map[string]int, len(r.req.Relations))
+	for i := range r.req.Relations {
+		m = msgs{where: "relations[" + strconv.Itoa(i) + "]"}
+		rel := r.relation(i, &r.req.Relations[i], seenRel, &m)
+		rid := ""
+		if r.req.Relations[i].RelationExternalID != nil {
+			rid = *r.req.Relations[i].RelationExternalID
+		}
+		r.report(rid, &m)
+		if len(m.errors) > 0 {
+			r.failed++
+			continue
+		}
+		r.saved++
+		relations = append(relations, rel)
+	}
+
+	switch {
+	case r.failed == 0:
+		r.resp.Status = openapi.StatusOK
+	case r.saved > 0:
+		r.resp.Status = openapi.StatusPartial
+	default:
+		r.resp.Status = openapi.StatusFailed
+	}
+	if r.verify {
+		return nil
+	}
+	for _, c := range added {
+		c.CustomerID = uuid.New()
+		r.resp.Added = append(r.resp.Added, openapi.AddedCustomer{CustomerID: c.CustomerID.String(), ExternalID: c.ExternalID})
+	}
+	r.stats.Added = len(added)
+	for _, c := range pending {
+		tx.PutCustomer(*c)
+	}
+	for _, rel := range relations {
+		tx.PutRelation(rel)
+	}
+	return nil
+}
+
+// lookup returns the customer as this request has left it so far: saved
+// earlier in the request, or stored.
+func (r *saveRun) lookup(eid string) (*Customer, bool) {
+	if c := r.overlay[eid]; c != nil {
+		cp := *c
+		return &cp, true
+	}
+	if c, ok := r.tx.Customer(eid); ok {
+		return &c, true
+	}
+	return nil, false
+}
+
+func (r *saveRun) exists(eid string) bool {
+	if r.overlay[eid] != nil {
+		return true
+	}
+	_, ok := r.tx.Customer(eid)
+	return ok
+}
+
+// customer merges one request customer into its stored record and checks the
+// result. It returns the merged record and whether it is new.
+func (r *saveRun) customer(i int, in *openapi.Customer, firstAt map[string]int, m *msgs) (*Customer, bool) {
+	eid := ""
+	if in.ExternalID != nil {
+		eid = *in.ExternalID
+	}
+	if eid == "" {
+		m.err(rules.ExternalIDMissing, "external_id is missing or empty; give every customer your own identifier, unique within your business")
+	} else if first, dup := firstAt[eid]; dup {
+		m.err(rules.ExternalIDDuplicate, "external_id %q was already given by customers[%d]; send each customer once per request", eid, first)
+	} else {
+		firstAt[eid] = i
+	}
+
+	c, exists := r.lookup(eid)
+	if eid == "" || !exists {
+		c, exists = &Customer{ExternalID: eid, CreatedAt: r.nowNanos}, false
+	}
+	c.UpdatedAt = r.nowNanos
+
+	// account type
+	if in.AccountType != nil {
+		switch *in.AccountType {
+		case "F":
+			c.AccountType = "F"
+		case "N":
+			c.AccountType = "N"
+		default:
+			m.err(rules.AccountTypeInvalid, "account_type %q is neither \"F\" (firm) nor \"N\" (individual)", *in.AccountType)
+		}
+	} else if !exists {
+		m.err(rules.AccountTypeMissing, "account_type is required when creating a customer; give \"F\" (firm) or \"N\" (individual)")
+	}
+
+	// plain stored fields
+	setString(&c.FirstName, in.FirstName)
+	setString(&c.MiddleName, in.MiddleName)
+	setString(&c.LastName, in.LastName)
+	setString(&c.CompanyName, in.CompanyName)
+	setString(&c.TradingName, in.TradingName)
+	setString(&c.RegistrationNumber, in.RegistrationNumber)
+	setString(&c.DateOfBirth, in.DateOfBirth)
+	setString(&c.Phone, in.Phone)
+	setString(&c.Comment, in.Comment)
+	if in.Disabled != nil {
+		c.Disabled, c.HasDisabled = *in.Disabled, true
+	}
+	if in.AliasIDs != nil {
+		c.AliasIDs = in.AliasIDs
+	}
+	if in.Contacts != nil {
+		c.Contacts = []string(in.Contacts)
+	}
+	if in.KYCLevel != nil {
+		c.KYCLevel, c.HasKYCLevel = *in.KYCLevel, true
+	}
+	if in.KYCLevelRequested != nil {
+		c.KYCLevelRequested, c.HasKYCRequested = *in.KYCLevelRequested, true
+	}
+
+	// names per account type, on the merged record
+	switch c.AccountType {
+	case "N":
+		if c.LastName == "" {
+			m.err(rules.LastNameMissing, "last_name is required for an individual (account_type \"N\")")
+		}
+		notApplicable(m, "company_name", c.CompanyName, "an individual")
+		notApplicable(m, "trading_name", c.TradingName, "an individual")
+	case "F":
+		if c.CompanyName == "" {
+			m.err(rules.CompanyNameMissing, "company_name is required for a firm (account_type \"F\")")
+		}
+		notApplicable(m, "first_name", c.FirstName, "a firm")
+		notApplicable(m, "middle_name", c.MiddleName, "a firm")
+		notApplicable(m, "last_name", c.LastName, "a firm")
+		notApplicable(m, "date_of_birth", c.DateOfBirth, "a firm")
+	}
+
+	// date of birth
+	if c.DateOfBirth != "" {
+		switch rules.CheckDateOfBirth(c.DateOfBirth, r.today) {
+		case rules.DateInvalid:
+			m.err(rules.DateOfBirthInvalid, "date_of_birth %q is not a real YYYY-MM-DD date", c.DateOfBirth)
+		case rules.DateInFuture:
+			m.err(rules.DateOfBirthInFuture, "date_of_birth %q is in the future", c.DateOfBirth)
+		}
+	}
+
+	// country codes
+	if in.NationalityCode != nil || in.NationalityCodes != nil {
+		c.NationalityCodes = countries(m, "nationality_code", in.NationalityCode, in.NationalityCodes)
+	}
+	if in.DomicileCode != nil || in.DomicileCodes != nil {
+		c.DomicileCodes = countries(m, "domicile_code", in.DomicileCode, in.DomicileCodes)
+	}
+
+	// phone
+	if c.Phone != "" && !rules.PhonePlausibleE164(c.Phone) {
+		m.warn(rules.PhoneNotE164, "phone %q is not a plausible E.164 number such as \"+33612345678\"; stored as given", c.Phone)
+	}
+
+	// kyc
+	if c.HasKYCLevel && !r.cfg.KYCInRange(c.KYCLevel) {
+		m.err(rules.KYCLevelOutOfRange, "kyc_level %d is outside the range %d to %d", c.KYCLevel, r.cfg.KYCMin, r.cfg.KYCMax)
+	}
+	if c.HasKYCRequested && !r.cfg.KYCInRange(c.KYCLevelRequested) {
+		m.err(rules.KYCLevelOutOfRange, "kyc_level_requested %d is outside the range %d to %d", c.KYCLevelRequested, r.cfg.KYCMin, r.cfg.KYCMax)
+	}
+	if c.HasKYCLevel && c.HasKYCRequested && c.KYCLevelRequested < c.KYCLevel {
+		m.warn(rules.KYCLevelRequestedBelowCurrent, "kyc_level_requested %d is below kyc_level %d", c.KYCLevelRequested, c.KYCLevel)
+	}
+
+	// review groups
+	if in.ReviewGroups != nil {
+		groups := make([]string, len(in.ReviewGroups))
+		for j, g := range in.ReviewGroups {
+			groups[j] = r.tx.Intern(g)
+		}
+		c.ReviewGroups = groups
+	}
+	for _, g := range c.ReviewGroups {
+		if !r.cfg.ReviewGroupKnown(g) {
+			m.warn(rules.ReviewGroupUnknown, "review group %q is not one of the configured review groups; stored", g)
+		}
+	}
+
+	// custom fields
+	if in.Fields != nil {
+		c.Fields = r.mergeFields(m, "fields", c.Fields, in.Fields)
+	}
+
+	// variations
+	if len(in.Variations) > 0 {
+		c.Variations = variations(m, c.Variations, in.Variations)
+	}
+
+	unknownKeys(m, in.Extra, customerKeys)
+	return c, !exists
+}
+
+func setString(dst *string, v *string) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func notApplicable(m *msgs, field, value, kind string) {
+	if value != "" {
+		m.warn(rules.FieldNotApplicable, "%s does not apply to %s; stored anyway", field, kind)
+	}
+}
+
+// countries checks and merges the singular and plural forms of a country field
+// (singular first), upper-cased, without repeating a country.
+func countries(m *msgs, field string, one *string, many []string) []string {
+	out := make([]string, 0, len(many)+1)
+	add := func(name, code string) {
+		norm, res := rules.NormalizeCountryCode(code)
+		switch res {
+		case rules.CountryUnknown:
+			m.err(rules.CountryCodeUnknown, "%s %q is not an ISO 3166-1 alpha-2 or alpha-3 country code (e.g. \"FR\" or \"FRA\")", name, code)
+			return
+		case rules.CountryLowercase:
+			m.warn(rules.CountryCodeLowercase, "%s %q is lower case; stored as %q", name, code, norm)
+		}
+		for _, have := range out {
+			if have == norm || rules.SameCountry(have, norm) {
+				return
+			}
+		}
+		out = append(out, norm)
+	}
+	if one != nil {
+		add(field, *one)
+	}
+	for j, code := range many {
+		add(field+"s["+strconv.Itoa(j)+"]", code)
+	}
+	return out
+}
+
+// mergeFields merges custom fields key by key into the stored ones (keys in
+// the request replace stored keys), dropping unknown keys with a warning.
+func (r *saveRun) mergeFields(m *msgs, field string, stored []Field, in map[string]any) []Field {
+	keys := make([]string, 0, len(in))
+	for k := range in {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := append(make([]Field, 0, len(stored)+len(keys)), stored...)
+	for _, k := range keys {
+		if !r.cfg.CustomFieldKnown(k) {
+			m.warn(rules.CustomFieldUnknown, "%s key %q is not one of the configured custom fields; dropped", field, k)
+			continue
+		}
+		j := sort.Search(len(out), func(j int) bool { return out[j].Key >= k })
+		if j < len(out) && out[j].Key == k {
+			out[j].Value = in[k]
+			continue
+		}
+		out = append(out, Field{})
+		copy(out[j+1:], out[j:])
+		out[j] = Field{Key: r.tx.Intern(k), Value: in[k]}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// variations applies add and remove operations to the stored set.
+func variations(m *msgs, stored []Variation, ops []openapi.Variation) []Variation {
+	out := append([]Variation(nil), stored...)
+	for j := range ops {
+		in := &ops[j]
+		where := "variations[" + strconv.Itoa(j) + "]"
+		op := "add"
+		if in.Op != nil {
+			op = *in.Op
+		}
+		if op != "add" && op != "remove" {
+			m.err(rules.VariationOpInvalid, "%s._op %q is neither \"add\" nor \"remove\"", where, op)
+			continue
+		}
+		v := Variation{deref(in.FirstName), deref(in.MiddleName), deref(in.LastName), deref(in.CompanyName), deref(in.TradingName)}
+		if v == (Variation{}) {
+			m.err(rules.VariationNameMissing, "%s has none of first_name, middle_name, last_name, company_name, trading_name", where)
+			continue
+		}
+		at := -1
+		for k := range out {
+			if out[k] == v {
+				at = k
+				break
+			}
+		}
+		switch {
+		case op == "add" && at < 0:
+			out = append(out, v)
+		case op == "remove" && at >= 0:
+			out = append(out[:at], out[at+1:]...)
+		case op == "remove":
+			m.warn(rules.VariationNotFound, "%s: no stored variation has exactly these names; nothing removed", where)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// relation merges one request relation into its stored record and checks it.
+func (r *saveRun) relation(i int, in *openapi.Relation, firstAt map[string]int, m *msgs) Relation {
+	rid := deref(in.RelationExternalID)
+	if rid == "" {
+		m.err(rules.RelationExternalIDMissing, "relation_external_id is missing or empty; give every relation your own identifier, unique within your business")
+	} else if first, dup := firstAt[rid]; dup {
+		m.err(rules.RelationExternalIDDuplicate, "relation_external_id %q was already given by relations[%d]; send each relation once per request", rid, first)
+	} else {
+		firstAt[rid] = i
+	}
+	rel, exists := Relation{}, false
+	if rid != "" {
+		rel, exists = r.tx.Relation(rid)
+	}
+	if !exists {
+		rel = Relation{RelationExternalID: rid, CreatedAt: r.nowNanos}
+	}
+	rel.UpdatedAt = r.nowNanos
+	setString(&rel.ParentExternalID, in.ParentCustomerExternalID)
+	setString(&rel.ChildExternalID, in.ChildCustomerExternalID)
+	if in.Disabled != nil {
+		rel.Disabled = *in.Disabled
+	}
+	for _, end := range [2]struct{ field, eid string }{
+		{"parent_customer_external_id", rel.ParentExternalID},
+		{"child_customer_external_id", rel.ChildExternalID},
+	} {
+		switch {
+		case end.eid == "":
+			m.err(rules.RelationCustomerMissing, "%s is missing or empty; a relation needs both a parent and a child customer", end.field)
+		case r.exists(end.eid):
+		case r.rejected[end.eid]:
+			m.err(rules.RelationCustomerRejected, "%s %q names a customer that this request rejected and that is not stored", end.field, end.eid)
+		default:
+			m.err(rules.RelationCustomerUnknown, "%s %q is not a customer of your business; save the customer first or in the same request", end.field, end.eid)
+		}
+	}
+	if rel.ParentExternalID != "" && rel.ParentExternalID == rel.ChildExternalID {
+		m.err(rules.RelationSelfReference, "parent_customer_external_id and child_customer_external_id are both %q; a customer cannot be related to itself", rel.ParentExternalID)
+	}
+	switch {
+	case in.RelationType != nil && !r.cfg.RelationTypeKnown(*in.RelationType):
+		m.err(rules.RelationTypeInvalid, "relation_type %d is not in the relation-type table (known: %s)", *in.RelationType, r.relationTypeList())
+	case in.RelationType != nil:
+		rel.RelationType = *in.RelationType
+	case !exists:
+		m.err(rules.RelationTypeInvalid, "relation_type is required when creating a relation (known: %s)", r.relationTypeList())
+	}
+	if in.Fields != nil {
+		rel.Fields = r.mergeFields(m, "fields", rel.Fields, in.Fields)
+	}
+	unknownKeys(m, in.Extra, relationKeys)
+	return rel
+}
+
+func (r *saveRun) relationTypeList() string {
+	var b strings.Builder
+	for j, v := range r.cfg.RelationTypeValues() {
+		if j > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.FormatInt(v, 10))
+	}
+	return b.String()
+}
+
+// The keys the document defines, for unknown_key suggestions.
+var (
+	customerKeys = []string{"account_type", "alias_ids", "comment", "company_name", "contacts", "date_of_birth", "disabled", "domicile_code", "domicile_codes", "external_id", "fields", "first_name", "kyc_level", "kyc_level_requested", "last_name", "middle_name", "nationality_code", "nationality_codes", "phone", "registration_number", "review_groups", "trading_name", "variations"}
+	relationKeys = []string{"child_customer_external_id", "disabled", "fields", "parent_customer_external_id", "relation_external_id", "relation_type"}
+)
+
+func unknownKeys(m *msgs, extra map[string]any, known []string) {
+	if len(extra) == 0 {
+		return
+	}
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if s := suggest(k, known); s != "" {
+			m.warn(rules.UnknownKey, "key %q is not defined by the API and was ignored; did you mean %q?", k, s)
+		} else {
+			m.warn(rules.UnknownKey, "key %q is not defined by the API and was ignored", k)
+		}
+	}
+}
+
+// suggest returns the defined key closest to k (edit distance at most 2, or
+// equal ignoring case), or "".
+func suggest(k string, known []string) string {
+	best, bestD := "", 3
+	lk := strings.ToLower(k)
+	for _, cand := range known {
+		if lk == cand {
+			return cand
+		}
+		if d := editDistance(lk, cand, bestD); d < bestD {
+			best, bestD = cand, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b, or limit when it is at
+// least limit.
+func editDistance(a, b string, limit int) int {
+	if len(a)-len(b) >= limit || len(b)-len(a) >= limit || len(a) > 64 {
+		return limit
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return min(prev[len(b)], limit)
+}

@@ -1,0 +1,321 @@
+package mockserver
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"sync"
+
+	"github.com/google/uuid"
+)
+
+// ErrNotFound is returned by the inspection reads when a record does not exist
+// in the business.
+var ErrNotFound = errors.New("not found")
+
+// Customer is a customer as the store holds it, after every delta was merged.
+// An empty string means "not stored". Its slices are never modified once
+// stored: a save builds new slices for the fields it changes, so a copy of a
+// Customer (what Tx.Customer returns) is safe to keep.
+type Customer struct {
+	CustomerID         uuid.UUID
+	ExternalID         string
+	AccountType        string // "F" or "N"
+	FirstName          string
+	MiddleName         string
+	LastName           string
+	CompanyName        string
+	TradingName        string
+	RegistrationNumber string
+	DateOfBirth        string
+	Phone              string
+	Comment            string
+	NationalityCodes   []string // upper case, interned
+	DomicileCodes      []string // upper case, interned
+	ReviewGroups       []string
+	Contacts           []string
+	AliasIDs           []string
+	Fields             []Field // ordered by key
+	Variations         []Variation
+	KYCLevel           int64
+	KYCLevelRequested  int64
+	CreatedAt          int64 // Unix nanoseconds
+	UpdatedAt          int64 // Unix nanoseconds
+	HasKYCLevel        bool
+	HasKYCRequested    bool
+	HasDisabled        bool
+	Disabled           bool
+	RiskScanDisabled   bool
+}
+
+// Field is one custom field.
+type Field struct {
+	Key   string
+	Value any
+}
+
+// Variation is a stored name variation. Two variations are the same when all
+// five names are equal.
+type Variation struct {
+	FirstName, MiddleName, LastName, CompanyName, TradingName string
+}
+
+// Relation is a relation as the store holds it.
+type Relation struct {
+	RelationExternalID string
+	ParentExternalID   string
+	ChildExternalID    string
+	RelationType       int64
+	Fields             []Field
+	Disabled           bool
+	CreatedAt          int64
+	UpdatedAt          int64
+}
+
+// Store holds the state of every business (tenant). Implementations must be
+// safe for concurrent use and keep businesses apart.
+type Store interface {
+	// Update calls fn with the business's state locked for writing: everything
+	// fn reads and writes through tx is one atomic step, so concurrent saves of
+	// the same business are serialised. fn must not keep tx after it returns.
+	Update(ctx context.Context, business string, fn func(tx Tx) error) error
+	// View calls fn with the business's state locked for reading; fn must only
+	// read through tx.
+	View(ctx context.Context, business string, fn func(tx Tx) error) error
+	// Reset deletes every customer and relation of business.
+	Reset(ctx context.Context, business string) error
+}
+
+// Tx reads and writes one business's state inside Store.Update or Store.View.
+type Tx interface {
+	// Customer returns a copy of the stored customer.
+	Customer(externalID string) (Customer, bool)
+	// PutCustomer creates or replaces the customer with c.ExternalID.
+	PutCustomer(c Customer)
+	// Relation returns a copy of the stored relation.
+	Relation(relationExternalID string) (Relation, bool)
+	// PutRelation creates or replaces the relation with r.RelationExternalID.
+	PutRelation(r Relation)
+	// Customers returns up to limit customers ordered by external_id, after
+	// skipping offset, and how many the business has.
+	Customers(offset, limit int) ([]Customer, int)
+	// Relations returns up to limit relations ordered by relation_external_id,
+	// after skipping offset, and how many the business has.
+	Relations(offset, limit int) ([]Relation, int)
+	// RelationsOf returns the relations in which externalID is parent or child,
+	// ordered by relation_external_id.
+	RelationsOf(externalID string) []Relation
+	// Intern returns a shared copy of s, so that values repeated across
+	// customers (review groups, custom-field keys) are stored once.
+	Intern(s string) string
+}
+
+// MemStore is the in-memory Store, the default. Its zero value is not usable;
+// call NewMemStore. It is safe for concurrent use: businesses are locked one by
+// one, so saves of different businesses run in parallel.
+type MemStore struct {
+	mu      sync.RWMutex // guards tenants
+	tenants map[string]*memTenant
+}
+
+var _ Store = (*MemStore)(nil)
+
+// NewMemStore returns an empty MemStore.
+func NewMemStore() *MemStore { return &MemStore{tenants: map[string]*memTenant{}} }
+
+type memTenant struct {
+	mu        sync.RWMutex // guards every field below
+	customers map[string]*Customer
+	relations map[string]*Relation
+	intern    map[string]string
+	// sorted keys for the paged listings, rebuilt when a new key was added
+	customerKeys []string
+	relationKeys []string
+	customersNew bool
+	relationsNew bool
+}
+
+func (s *MemStore) tenant(business string, create bool) *memTenant {
+	s.mu.RLock()
+	t := s.tenants[business]
+	s.mu.RUnlock()
+	if t != nil || !create {
+		return t
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t = s.tenants[business]; t == nil {
+		t = &memTenant{customers: map[string]*Customer{}, relations: map[string]*Relation{}, intern: map[string]string{}}
+		s.tenants[business] = t
+	}
+	return t
+}
+
+// Update implements Store.
+func (s *MemStore) Update(ctx context.Context, business string, fn func(tx Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for {
+		t := s.tenant(business, true)
+		t.mu.Lock()
+		// Reset may have dropped this tenant between the lookup and the lock.
+		s.mu.RLock()
+		current := s.tenants[business] == t
+		s.mu.RUnlock()
+		if !current {
+			t.mu.Unlock()
+			continue
+		}
+		defer t.mu.Unlock()
+		return fn(memTx{t: t, write: true})
+	}
+}
+
+// View implements Store.
+func (s *MemStore) View(ctx context.Context, business string, fn func(tx Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	t := s.tenant(business, false)
+	if t == nil {
+		return fn(memTx{t: emptyTenant})
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return fn(memTx{t: t})
+}
+
+var emptyTenant = &memTenant{}
+
+// Reset implements Store.
+func (s *MemStore) Reset(ctx context.Context, business string) error {
+	s.mu.Lock()
+	delete(s.tenants, business)
+	s.mu.Unlock()
+	return nil
+}
+
+// ResetAll deletes the state of every business.
+func (s *MemStore) ResetAll() {
+	s.mu.Lock()
+	s.tenants = map[string]*memTenant{}
+	s.mu.Unlock()
+}
+
+type memTx struct {
+	t     *memTenant
+	write bool
+}
+
+func (tx memTx) Customer(externalID string) (Customer, bool) {
+	c, ok := tx.t.customers[externalID]
+	if !ok {
+		return Customer{}, false
+	}
+	return *c, true
+}
+
+func (tx memTx) PutCustomer(c Customer) {
+	tx.mustWrite()
+	if old, ok := tx.t.customers[c.ExternalID]; ok {
+		*old = c
+		return
+	}
+	tx.t.customers[c.ExternalID] = &c
+	tx.t.customersNew = true
+}
+
+func (tx memTx) Relation(id string) (Relation, bool) {
+	r, ok := tx.t.relations[id]
+	if !ok {
+		return Relation{}, false
+	}
+	return *r, true
+}
+
+func (tx memTx) PutRelation(r Relation) {
+	tx.mustWrite()
+	if old, ok := tx.t.relations[r.RelationExternalID]; ok {
+		*old = r
+		return
+	}
+	tx.t.relations[r.RelationExternalID] = &r
+	tx.t.relationsNew = true
+}
+
+func (tx memTx) mustWrite() {
+	if !tx.write {
+		panic("mockserver: write through a read-only Tx")
+	}
+}
+
+func (tx memTx) Customers(offset, limit int) ([]Customer, int) {
+	t := tx.t
+	keys := t.customerKeys
+	if t.customersNew || len(keys) != len(t.customers) {
+		keys = sortedKeys(t.customers)
+		if tx.write {
+			t.customerKeys, t.customersNew = keys, false
+		}
+	}
+	lo, hi := page(len(keys), offset, limit)
+	out := make([]Customer, 0, hi-lo)
+	for _, k := range keys[lo:hi] {
+		out = append(out, *t.customers[k])
+	}
+	return out, len(keys)
+}
+
+func (tx memTx) Relations(offset, limit int) ([]Relation, int) {
+	t := tx.t
+	keys := t.relationKeys
+	if t.relationsNew || len(keys) != len(t.relations) {
+		keys = sortedKeys(t.relations)
+		if tx.write {
+			t.relationKeys, t.relationsNew = keys, false
+		}
+	}
+	lo, hi := page(len(keys), offset, limit)
+	out := make([]Relation, 0, hi-lo)
+	for _, k := range keys[lo:hi] {
+		out = append(out, *t.relations[k])
+	}
+	return out, len(keys)
+}
+
+func (tx memTx) RelationsOf(externalID string) []Relation {
+	var out []Relation
+	for _, r := range tx.t.relations {
+		if r.ParentExternalID == externalID || r.ChildExternalID == externalID {
+			out = append(out, *r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].RelationExternalID < out[j].RelationExternalID })
+	return out
+}
+
+func (tx memTx) Intern(s string) string {
+	if v, ok := tx.t.intern[s]; ok {
+		return v
+	}
+	if tx.write {
+		tx.t.intern[s] = s
+	}
+	return s
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func page(n, offset, limit int) (lo, hi int) {
+	lo = min(max(offset, 0), n)
+	hi = min(lo+max(limit, 0), n)
+	return lo, hi
+}
