@@ -1,28 +1,22 @@
 package openapi
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
-	"math/big"
 	"strconv"
 	"strings"
-	"sync"
-
-	"github.com/getkin/kin-openapi/openapi3"
+	"unicode/utf8"
 )
 
 // SyntaxError is returned by DecodeSaveCustomers when a body is not well-formed
 // JSON. The mock answers it with 400.
 type SyntaxError struct {
 	// Offset is the byte offset after which the error was detected, counted as
-	// encoding/json counts it (the position of the offending byte plus one, or the
-	// body's length when the body ends too early).
+	// encoding/json counts it: the position of the offending byte plus one, or
+	// the body's length when the body ends too early.
 	Offset int64
-	// Msg says what is wrong.
+	// Msg says what is wrong, in encoding/json's words.
 	Msg string
 }
 
@@ -30,289 +24,1108 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("malformed JSON at byte offset %d: %s", e.Offset, e.Msg)
 }
 
-var (
-	requestSchemaOnce sync.Once
-	requestSchema     *openapi3.Schema
-	requestSchemaErr  error
-)
+// MaxDepth is how deeply arrays and objects may nest in a body (the same limit
+// as encoding/json's). A deeper body is a *SyntaxError ("exceeded max depth").
+const MaxDepth = 10000
 
-// DecodeSaveCustomers reads a Save customers request body. It returns
-// *SyntaxError (malformed JSON), *ValidationError (Kind "request": every JSON-type
-// violation of the SaveCustomersRequest schema, with the JSON pointers
-// kin-openapi reports), or the typed request.
+// DecodeSaveCustomers reads a Save customers request body in one pass: it checks
+// the JSON syntax, checks every JSON type against the document's
+// SaveCustomersRequest schema, and fills the typed model, all at once. It
+// returns:
 //
-// Keys the schema does not define are kept in Customer.Extra and Relation.Extra;
-// unknown top-level keys are dropped. A JSON null means absent. When a key is
-// repeated in an object, the last one wins, as in encoding/json (and so in
-// kin-openapi). A whole number too large for int64 saturates to math.MaxInt64 or
-// math.MinInt64; 1.0 and 1e2 are integers, 1.5 is a violation. Numbers inside
-// fields and Extra decode as float64, as encoding/json does; a number beyond
-// float64's range is kept as a json.Number. An empty body is a ValidationError
-// with pointer "".
+//   - *SyntaxError when body is not well-formed JSON (the mock answers 400). The
+//     grammar, the offsets and the messages are encoding/json's, including its
+//     nesting limit (MaxDepth). Unlike kin-openapi, which stops reading after the
+//     first value, anything but white space after the object is an error.
+//   - *ValidationError (Kind "request") listing every JSON-type violation, each
+//     with the JSON pointer kin-openapi reports (the mock answers 422). An empty
+//     body is one violation with pointer "" ("value is required but missing"),
+//     as is a top-level value that is not an object.
+//   - the typed request otherwise.
 //
-// It is safe for concurrent use.
+// The verdicts are kin-openapi's (a differential test and a fuzz target hold
+// them equal), so the document stays the single source of truth:
+//
+//   - A JSON null means absent (a nil pointer, slice or map).
+//   - Keys the schema does not define are kept in Customer.Extra and
+//     Relation.Extra (the mock warns unknown_key); unknown top-level keys are
+//     allowed and dropped. Keys are matched case-sensitively, after unescaping.
+//   - When a key is repeated in an object the last one wins, as in encoding/json
+//     (which kin-openapi uses): the earlier value and its violations are dropped.
+//   - Integers: 1.0 and 1e2 are integers and 1.5 is not, as in kin-openapi (a
+//     number is an integer when its float64 value is whole). A whole number
+//     beyond int64 saturates to math.MaxInt64 or math.MinInt64, so that the
+//     per-record kyc and relation-type rules reject it. A number beyond float64's
+//     range is a violation ("number is too large to be represented").
+//   - Strings are unescaped as encoding/json does: invalid UTF-8 and lone
+//     surrogates become U+FFFD.
+//   - Values inside fields and Extra decode as encoding/json decodes into any
+//     (float64 numbers, map[string]any, []any), except that a number beyond
+//     float64's range is kept as a json.Number so that it re-encodes unchanged.
+//   - Empty arrays and objects decode as empty, non-nil slices and maps (a
+//     delta that clears the stored value); string lists are split and trimmed
+//     as StringList describes.
+//
+// The strings of the result do not share memory with body. It is safe for
+// concurrent use.
 func DecodeSaveCustomers(body []byte) (*SaveCustomersRequest, error) {
-	return decodeReference(body)
-}
-
-// decodeReference decodes body the slow, obviously equal way: encoding/json into
-// a generic value, kin-openapi's schema validation, then a walk of the value.
-func decodeReference(body []byte) (*SaveCustomersRequest, error) {
 	if len(body) == 0 {
-		return nil, &ValidationError{Kind: "request", Violations: []Violation{{Pointer: "", Message: "value is required but missing"}}}
+		return nil, &ValidationError{Kind: "request", Violations: []Violation{{Pointer: "", Message: msgRequired}}}
 	}
-	var generic any
-	if err := json.Unmarshal(body, &generic); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return nil, &SyntaxError{Offset: se.Offset, Msg: se.Error()}
-		}
-		// Only number range errors are left: decode again with UseNumber below.
-	}
-	generic = nil
-	if err := unmarshalUseNumber(body, &generic); err != nil {
-		return nil, &SyntaxError{Offset: int64(len(body)), Msg: err.Error()}
-	}
-	requestSchemaOnce.Do(func() {
-		doc, err := Load(context.Background())
-		if err != nil {
-			requestSchemaErr = err
-			return
-		}
-		requestSchema = doc.Components.Schemas["SaveCustomersRequest"].Value
-	})
-	if requestSchemaErr != nil {
-		return nil, requestSchemaErr
-	}
-	if err := requestSchema.VisitJSON(generic, openapi3.MultiErrors(), openapi3.VisitAsRequest()); err != nil {
-		return nil, newValidationError("request", err)
-	}
-	top := generic.(map[string]any)
+	d := decoder{buf: body}
 	req := &SaveCustomersRequest{}
-	if v, ok := top["customers"].([]any); ok {
-		req.Customers = make([]Customer, len(v))
-		for i, c := range v {
-			req.Customers[i] = refCustomer(c.(map[string]any))
+	d.ws()
+	d.top(req)
+	if d.err == nil {
+		d.ws()
+		if d.pos < len(d.buf) {
+			d.fail("after top-level value", false)
 		}
 	}
-	if v, ok := top["relations"].([]any); ok {
-		req.Relations = make([]Relation, len(v))
-		for i, r := range v {
-			req.Relations[i] = refRelation(r.(map[string]any))
-		}
+	if d.err != nil {
+		return nil, d.err
 	}
-	req.DisableRiskScan = refBool(top["disable_risk_scan"])
-	req.VerifyInput = refBool(top["verify_input"])
+	if len(d.viols) > 0 {
+		sortViolations(d.viols)
+		return nil, &ValidationError{Kind: "request", Violations: d.viols}
+	}
 	return req, nil
 }
 
-func unmarshalUseNumber(body []byte, v *any) error {
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	return d.Decode(v)
+// The violation messages, in kin-openapi's words where it has them.
+const (
+	msgRequired      = "value is required but missing"
+	msgNotNullable   = "Value is not nullable"
+	msgString        = "value must be a string"
+	msgBoolean       = "value must be a boolean"
+	msgInteger       = "value must be an integer"
+	msgArray         = "value must be an array"
+	msgObject        = "value must be an object"
+	msgStringOrArray = "value must be a string or an array of strings"
+	msgOutOfRange    = "number is too large to be represented"
+)
+
+// decoder is the state of one DecodeSaveCustomers call.
+type decoder struct {
+	buf   []byte
+	pos   int
+	depth int
+	err   *SyntaxError
+	path  []pathToken // where the value being read is, for violations
+	viols []Violation
+
+	// Slabs that the pointer fields of the model point into: one allocation per
+	// slab instead of one per field. A slab is never grown, only replaced.
+	strs  []string
+	bools []bool
+	ints  []int64
 }
 
-func refCustomer(m map[string]any) Customer {
-	var c Customer
-	for k, v := range m {
-		switch k {
-		case "account_type":
-			c.AccountType = refString(v)
-		case "alias_ids":
-			c.AliasIDs = refStrings(v)
-		case "comment":
-			c.Comment = refString(v)
-		case "company_name":
-			c.CompanyName = refString(v)
-		case "contacts":
-			c.Contacts = refStringList(v)
-		case "date_of_birth":
-			c.DateOfBirth = refString(v)
-		case "disabled":
-			c.Disabled = refBool(v)
-		case "domicile_code":
-			c.DomicileCode = refString(v)
-		case "domicile_codes":
-			c.DomicileCodes = refStrings(v)
-		case "external_id":
-			c.ExternalID = refString(v)
-		case "fields":
-			c.Fields = refObject(v)
-		case "first_name":
-			c.FirstName = refString(v)
-		case "kyc_level":
-			c.KYCLevel = refInt(v)
-		case "kyc_level_requested":
-			c.KYCLevelRequested = refInt(v)
-		case "last_name":
-			c.LastName = refString(v)
-		case "middle_name":
-			c.MiddleName = refString(v)
-		case "nationality_code":
-			c.NationalityCode = refString(v)
-		case "nationality_codes":
-			c.NationalityCodes = refStrings(v)
-		case "phone":
-			c.Phone = refString(v)
-		case "registration_number":
-			c.RegistrationNumber = refString(v)
-		case "review_groups":
-			c.ReviewGroups = refStringList(v)
-		case "trading_name":
-			c.TradingName = refString(v)
-		case "variations":
-			if vs, ok := v.([]any); ok {
-				c.Variations = make([]Variation, len(vs))
-				for i, x := range vs {
-					c.Variations[i] = refVariation(x.(map[string]any))
+// pathToken is one step of a JSON pointer: a key, or an index when key is "".
+type pathToken struct {
+	key string
+	idx int
+}
+
+const slabSize = 64
+
+func (d *decoder) newString(s string) *string {
+	if len(d.strs) == cap(d.strs) {
+		d.strs = make([]string, 0, slabSize)
+	}
+	d.strs = append(d.strs, s)
+	return &d.strs[len(d.strs)-1]
+}
+
+func (d *decoder) newBool(b bool) *bool {
+	if len(d.bools) == cap(d.bools) {
+		d.bools = make([]bool, 0, slabSize)
+	}
+	d.bools = append(d.bools, b)
+	return &d.bools[len(d.bools)-1]
+}
+
+func (d *decoder) newInt(i int64) *int64 {
+	if len(d.ints) == cap(d.ints) {
+		d.ints = make([]int64, 0, slabSize)
+	}
+	d.ints = append(d.ints, i)
+	return &d.ints[len(d.ints)-1]
+}
+
+// pointer returns the JSON pointer of the current path plus name (if not "").
+func (d *decoder) pointer(name string) string {
+	var b strings.Builder
+	for _, t := range d.path {
+		b.WriteByte('/')
+		if t.key == "" {
+			b.WriteString(strconv.Itoa(t.idx))
+		} else {
+			b.WriteString(escapePointerToken(t.key))
+		}
+	}
+	if name != "" {
+		b.WriteByte('/')
+		b.WriteString(escapePointerToken(name))
+	}
+	return b.String()
+}
+
+// violation records that the value at the current path plus name has the wrong
+// type, and skips it. A number beyond float64's range is reported as such, as
+// kin-openapi does before it looks at the type.
+func (d *decoder) violation(name, msg string) {
+	if c := d.peek(); c == '-' || isDigit(c) {
+		start := d.pos
+		isInt := d.number()
+		if d.err != nil {
+			return
+		}
+		if isInt && d.pos-start < 300 {
+			// Fewer than 309 digits always fit a float64.
+		} else if _, err := strconv.ParseFloat(string(d.buf[start:d.pos]), 64); err != nil {
+			msg = msgOutOfRange
+		}
+	} else {
+		d.skip()
+	}
+	d.viols = append(d.viols, Violation{Pointer: d.pointer(name), Message: msg})
+}
+
+// forget drops the violations recorded at or below the current path plus name:
+// a repeated key replaces the earlier value, and its violations with it.
+func (d *decoder) forget(name string) {
+	if len(d.viols) == 0 {
+		return
+	}
+	p := d.pointer(name)
+	kept := d.viols[:0]
+	for _, v := range d.viols {
+		if v.Pointer == p || strings.HasPrefix(v.Pointer, p+"/") {
+			continue
+		}
+		kept = append(kept, v)
+	}
+	d.viols = kept
+}
+
+// The scanner. Every reader starts at the first byte of its value (white space
+// already skipped) and stops right after it. On a syntax error it sets d.err;
+// callers check d.err after each read.
+
+func (d *decoder) peek() byte {
+	if d.pos < len(d.buf) {
+		return d.buf[d.pos]
+	}
+	return 0
+}
+
+func (d *decoder) ws() {
+	for d.pos < len(d.buf) {
+		switch d.buf[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+// fail records a syntax error at d.pos, in encoding/json's words. At the end of
+// the body, encoding/json feeds its scanner one space: where a space is itself
+// an error (inside a number, a literal or an escape), spaceErr is true and the
+// message names that space.
+func (d *decoder) fail(context string, spaceErr bool) {
+	if d.err != nil {
+		return
+	}
+	if d.pos >= len(d.buf) {
+		msg := "unexpected end of JSON input"
+		if spaceErr {
+			msg = "invalid character ' ' " + context
+		}
+		d.err = &SyntaxError{Offset: int64(len(d.buf)), Msg: msg}
+		return
+	}
+	d.err = &SyntaxError{Offset: int64(d.pos + 1), Msg: "invalid character " + quoteChar(d.buf[d.pos]) + " " + context}
+}
+
+func quoteChar(c byte) string {
+	switch c {
+	case '\'':
+		return `'\''`
+	case '"':
+		return `'"'`
+	}
+	s := strconv.Quote(string(rune(c)))
+	return "'" + s[1:len(s)-1] + "'"
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// push enters an array or an object at d.pos.
+func (d *decoder) push() bool {
+	d.depth++
+	if d.depth > MaxDepth {
+		d.fail("exceeded max depth", false)
+		return false
+	}
+	d.pos++
+	return true
+}
+
+// more is called after '{' (first) or after a member of an object. It consumes
+// a separator and the next key with its colon, and returns the key, or false
+// when the object is closed or on a syntax error. The key is raw (a sub-slice
+// of the body) unless it had escapes or invalid UTF-8.
+func (d *decoder) more(first bool) ([]byte, bool) {
+	d.ws()
+	c := d.peek()
+	switch {
+	case c == '}':
+		d.pos++
+		d.depth--
+		return nil, false
+	case first:
+	case c == ',':
+		d.pos++
+		d.ws()
+	default:
+		d.fail("after object key:value pair", false)
+		return nil, false
+	}
+	if d.peek() != '"' {
+		d.fail("looking for beginning of object key string", false)
+		return nil, false
+	}
+	start := d.pos
+	simple := d.scanString()
+	if d.err != nil {
+		return nil, false
+	}
+	key := d.buf[start+1 : d.pos-1]
+	if !simple {
+		key = []byte(unquoteSlow(d.buf[start:d.pos]))
+	}
+	d.ws()
+	if d.peek() != ':' {
+		d.fail("after object key", false)
+		return nil, false
+	}
+	d.pos++
+	d.ws()
+	return key, true
+}
+
+// next is called after '[' (first) or after an element of an array. It
+// consumes a separator and returns true when an element follows, false when the
+// array is closed or on a syntax error.
+func (d *decoder) next(first bool) bool {
+	d.ws()
+	c := d.peek()
+	switch {
+	case c == ']':
+		d.pos++
+		d.depth--
+		return false
+	case first:
+		return true
+	case c == ',':
+		d.pos++
+		d.ws()
+		return true
+	}
+	d.fail("after array element", false)
+	return false
+}
+
+// stringClass marks the bytes that end the fast path of scanString.
+var stringClass = func() (t [256]uint8) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = 1
+	}
+	t['"'], t['\\'] = 1, 1
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = 2
+	}
+	return t
+}()
+
+// scanString checks the string at d.pos and moves past it. It returns true when
+// the string's content is its raw bytes (no escape, valid UTF-8).
+func (d *decoder) scanString() bool {
+	buf := d.buf
+	start := d.pos + 1
+	i := start
+	simple, ascii := true, true
+	for {
+		for i < len(buf) && stringClass[buf[i]] == 0 {
+			i++
+		}
+		if i >= len(buf) {
+			d.pos = i
+			d.fail("in string literal", false)
+			return false
+		}
+		switch c := buf[i]; {
+		case c == '"':
+			d.pos = i + 1
+			if !ascii && simple {
+				simple = utf8.Valid(buf[start:i])
+			}
+			return simple
+		case c == '\\':
+			simple = false
+			i++
+			if i >= len(buf) {
+				d.pos = i
+				d.fail("in string escape code", true)
+				return false
+			}
+			switch buf[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i++
+			case 'u':
+				i++
+				for k := 0; k < 4; k++ {
+					if i >= len(buf) || !isHex(buf[i]) {
+						d.pos = i
+						d.fail(`in \u hexadecimal character escape`, true)
+						return false
+					}
+					i++
 				}
+			default:
+				d.pos = i
+				d.fail("in string escape code", false)
+				return false
 			}
-		default:
-			if c.Extra == nil {
-				c.Extra = map[string]any{}
-			}
-			c.Extra[k] = refAny(v)
+		case c < 0x20:
+			d.pos = i
+			d.fail("in string literal", false)
+			return false
+		default: // non-ASCII
+			ascii = false
+			i++
 		}
 	}
-	return c
 }
 
-func refVariation(m map[string]any) Variation {
-	var v Variation
-	v.Op = refString(m["_op"])
-	v.CompanyName = refString(m["company_name"])
-	v.FirstName = refString(m["first_name"])
-	v.LastName = refString(m["last_name"])
-	v.MiddleName = refString(m["middle_name"])
-	v.TradingName = refString(m["trading_name"])
-	return v
+// unquoteSlow unquotes a checked string literal as encoding/json does (escapes,
+// surrogate pairs, U+FFFD for invalid UTF-8 and lone surrogates).
+func unquoteSlow(lit []byte) string {
+	var s string
+	if err := json.Unmarshal(lit, &s); err != nil {
+		panic("openapi: unquote of a checked string failed: " + err.Error())
+	}
+	return s
 }
 
-func refRelation(m map[string]any) Relation {
-	var r Relation
-	for k, v := range m {
-		switch k {
-		case "child_customer_external_id":
-			r.ChildCustomerExternalID = refString(v)
-		case "disabled":
-			r.Disabled = refBool(v)
-		case "fields":
-			r.Fields = refObject(v)
-		case "parent_customer_external_id":
-			r.ParentCustomerExternalID = refString(v)
-		case "relation_external_id":
-			r.RelationExternalID = refString(v)
-		case "relation_type":
-			r.RelationType = refInt(v)
-		default:
-			if r.Extra == nil {
-				r.Extra = map[string]any{}
-			}
-			r.Extra[k] = refAny(v)
+// str reads the string at d.pos.
+func (d *decoder) str() string {
+	start := d.pos
+	if d.scanString() {
+		return string(d.buf[start+1 : d.pos-1])
+	}
+	if d.err != nil {
+		return ""
+	}
+	return unquoteSlow(d.buf[start:d.pos])
+}
+
+// number checks the number at d.pos and moves past it. It returns true when the
+// number has neither a fraction nor an exponent.
+func (d *decoder) number() bool {
+	buf := d.buf
+	i := d.pos
+	if buf[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(buf) && buf[i] == '0':
+		i++
+	case i < len(buf) && '1' <= buf[i] && buf[i] <= '9':
+		i++
+		for i < len(buf) && isDigit(buf[i]) {
+			i++
+		}
+	default:
+		d.pos = i
+		d.fail("in numeric literal", true)
+		return false
+	}
+	isInt := true
+	if i < len(buf) && buf[i] == '.' {
+		isInt = false
+		i++
+		if i >= len(buf) || !isDigit(buf[i]) {
+			d.pos = i
+			d.fail("after decimal point in numeric literal", true)
+			return false
+		}
+		for i < len(buf) && isDigit(buf[i]) {
+			i++
 		}
 	}
-	return r
-}
-
-func refString(v any) *string {
-	if s, ok := v.(string); ok {
-		return &s
+	if i < len(buf) && (buf[i] == 'e' || buf[i] == 'E') {
+		isInt = false
+		i++
+		if i < len(buf) && (buf[i] == '+' || buf[i] == '-') {
+			i++
+		}
+		if i >= len(buf) || !isDigit(buf[i]) {
+			d.pos = i
+			d.fail("in exponent of numeric literal", true)
+			return false
+		}
+		for i < len(buf) && isDigit(buf[i]) {
+			i++
+		}
 	}
-	return nil
+	d.pos = i
+	return isInt
 }
 
-func refBool(v any) *bool {
-	if b, ok := v.(bool); ok {
-		return &b
+// literal checks that the literal word (true, false or null) is at d.pos and
+// moves past it.
+func (d *decoder) literal(word string) bool {
+	for k := 1; k < len(word); k++ {
+		i := d.pos + k
+		if i >= len(d.buf) || d.buf[i] != word[k] {
+			d.pos = i
+			d.fail("in literal "+word+" (expecting "+quoteChar(word[k])+")", true)
+			return false
+		}
 	}
-	return nil
+	d.pos += len(word)
+	return true
 }
 
-func refStrings(v any) []string {
-	a, ok := v.([]any)
-	if !ok {
+// skip checks and skips the value at d.pos.
+func (d *decoder) skip() {
+	switch c := d.peek(); c {
+	case '{':
+		if !d.push() {
+			return
+		}
+		for first := true; ; first = false {
+			if _, ok := d.more(first); !ok {
+				return
+			}
+			if d.skip(); d.err != nil {
+				return
+			}
+		}
+	case '[':
+		if !d.push() {
+			return
+		}
+		for first := true; d.next(first); first = false {
+			if d.skip(); d.err != nil {
+				return
+			}
+		}
+	case '"':
+		d.scanString()
+	case 't':
+		d.literal("true")
+	case 'f':
+		d.literal("false")
+	case 'n':
+		d.literal("null")
+	default:
+		if c == '-' || isDigit(c) {
+			d.number()
+			return
+		}
+		d.fail("looking for beginning of value", false)
+	}
+}
+
+// anyValue reads the value at d.pos as encoding/json decodes into any.
+func (d *decoder) anyValue() any {
+	switch c := d.peek(); c {
+	case '{':
+		return d.anyObject()
+	case '[':
+		if !d.push() {
+			return nil
+		}
+		out := []any{}
+		for first := true; d.next(first); first = false {
+			v := d.anyValue()
+			if d.err != nil {
+				return nil
+			}
+			out = append(out, v)
+		}
+		return out
+	case '"':
+		return d.str()
+	case 't':
+		d.literal("true")
+		return true
+	case 'f':
+		d.literal("false")
+		return false
+	case 'n':
+		d.literal("null")
+		return nil
+	default:
+		if c == '-' || isDigit(c) {
+			start := d.pos
+			isInt := d.number()
+			if d.err != nil {
+				return nil
+			}
+			return anyNumber(d.buf[start:d.pos], isInt)
+		}
+		d.fail("looking for beginning of value", false)
 		return nil
 	}
-	out := make([]string, len(a))
-	for i, x := range a {
-		out[i] = x.(string)
+}
+
+// anyObject reads the object at d.pos as encoding/json decodes into
+// map[string]any (the last of repeated keys wins).
+func (d *decoder) anyObject() map[string]any {
+	if !d.push() {
+		return nil
 	}
+	out := map[string]any{}
+	for first := true; ; first = false {
+		key, ok := d.more(first)
+		if !ok {
+			return out
+		}
+		v := d.anyValue()
+		if d.err != nil {
+			return nil
+		}
+		out[string(key)] = v
+	}
+}
+
+// anyNumber converts a checked number literal as encoding/json does into any
+// (float64), keeping it as a json.Number when it is beyond float64's range.
+func anyNumber(lit []byte, isInt bool) any {
+	if isInt && len(lit) <= 16 {
+		if n, ok := smallInt(lit); ok && n > -1<<53 && n < 1<<53 {
+			return float64(n)
+		}
+	}
+	s := string(lit)
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return json.Number(s)
+	}
+	return f
+}
+
+// smallInt parses an integer literal of at most 18 digits.
+func smallInt(lit []byte) (int64, bool) {
+	neg := lit[0] == '-'
+	if neg {
+		lit = lit[1:]
+	}
+	if len(lit) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range lit {
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// integer converts a checked number literal for an integer field, with
+// kin-openapi's verdicts: a whole float64 value is an integer; beyond int64 it
+// saturates. It returns a violation message when the number is not an integer.
+func integer(lit []byte, isInt bool) (int64, string) {
+	if isInt {
+		if n, ok := smallInt(lit); ok {
+			return n, ""
+		}
+	}
+	s := string(lit)
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, msgOutOfRange
+	}
+	if f != math.Trunc(f) {
+		return 0, msgInteger
+	}
+	if isInt {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return n, ""
+		}
+	}
+	switch {
+	case f >= math.MaxInt64: // 2^63
+		return math.MaxInt64, ""
+	case f <= math.MinInt64:
+		return math.MinInt64, ""
+	}
+	return int64(f), ""
+}
+
+// The typed readers. name is the key of the value in its object, for
+// violations; the value is at d.pos.
+
+func (d *decoder) stringField(dst **string, name string) {
+	switch d.peek() {
+	case '"':
+		s := d.str()
+		*dst = d.newString(s)
+	case 'n':
+		d.literal("null")
+		*dst = nil
+	default:
+		d.violation(name, msgString)
+	}
+}
+
+func (d *decoder) boolField(dst **bool, name string) {
+	switch d.peek() {
+	case 't':
+		d.literal("true")
+		*dst = d.newBool(true)
+	case 'f':
+		d.literal("false")
+		*dst = d.newBool(false)
+	case 'n':
+		d.literal("null")
+		*dst = nil
+	default:
+		d.violation(name, msgBoolean)
+	}
+}
+
+func (d *decoder) intField(dst **int64, name string) {
+	switch c := d.peek(); {
+	case c == '-' || isDigit(c):
+		start := d.pos
+		isInt := d.number()
+		if d.err != nil {
+			return
+		}
+		n, msg := integer(d.buf[start:d.pos], isInt)
+		if msg != "" {
+			d.viols = append(d.viols, Violation{Pointer: d.pointer(name), Message: msg})
+			*dst = nil
+			return
+		}
+		*dst = d.newInt(n)
+	case c == 'n':
+		d.literal("null")
+		*dst = nil
+	default:
+		d.violation(name, msgInteger)
+	}
+}
+
+func (d *decoder) objectField(dst *map[string]any, name string) {
+	switch d.peek() {
+	case '{':
+		*dst = d.anyObject()
+	case 'n':
+		d.literal("null")
+		*dst = nil
+	default:
+		d.violation(name, msgObject)
+	}
+}
+
+// stringItems reads the elements of an array of strings (after '['), appending
+// them to out; trim trims them and drops empty ones (StringList).
+func (d *decoder) stringItems(out []string, name string, trim bool) []string {
+	d.path = append(d.path, pathToken{key: name})
+	for i, first := 0, true; d.next(first); i, first = i+1, false {
+		switch d.peek() {
+		case '"':
+			s := d.str()
+			if trim {
+				if s = strings.TrimSpace(s); s == "" {
+					continue
+				}
+			}
+			out = append(out, s)
+		case 'n':
+			if d.literal("null") {
+				d.viols = append(d.viols, Violation{Pointer: d.pointer(strconv.Itoa(i)), Message: msgNotNullable})
+			}
+		default:
+			d.violation(strconv.Itoa(i), msgString)
+		}
+		if d.err != nil {
+			break
+		}
+	}
+	d.path = d.path[:len(d.path)-1]
 	return out
 }
 
-func refStringList(v any) StringList {
-	switch v := v.(type) {
-	case string:
-		return SplitStringList(v)
-	case []any:
-		out := StringList{}
-		for _, x := range v {
-			if s := strings.TrimSpace(x.(string)); s != "" {
-				out = append(out, s)
+func (d *decoder) stringsField(dst *[]string, name string) {
+	switch d.peek() {
+	case '[':
+		if d.push() {
+			*dst = d.stringItems([]string{}, name, false)
+		}
+	case 'n':
+		d.literal("null")
+		*dst = nil
+	default:
+		d.violation(name, msgArray)
+	}
+}
+
+func (d *decoder) stringListField(dst *StringList, name string) {
+	switch d.peek() {
+	case '"':
+		*dst = SplitStringList(d.str())
+	case '[':
+		if d.push() {
+			*dst = d.stringItems(StringList{}, name, true)
+		}
+	case 'n':
+		d.literal("null")
+		*dst = nil
+	default:
+		d.violation(name, msgStringOrArray)
+	}
+}
+
+// objects reads an array of objects (customers, relations, variations),
+// calling item for each object element; a null element or one of another type
+// is a violation. It returns false when the value is not an array.
+func (d *decoder) objects(name string, item func(i int)) {
+	d.path = append(d.path, pathToken{key: name})
+	for i, first := 0, true; d.next(first); i, first = i+1, false {
+		switch d.peek() {
+		case '{':
+			item(i)
+		case 'n':
+			if d.literal("null") {
+				d.viols = append(d.viols, Violation{Pointer: d.pointer(strconv.Itoa(i)), Message: msgNotNullable})
 			}
-		}
-		return out
-	}
-	return nil
-}
-
-func refObject(v any) map[string]any {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil
-	}
-	return refAny(m).(map[string]any)
-}
-
-// refInt converts a validated integer, saturating at the int64 range.
-func refInt(v any) *int64 {
-	n, ok := v.(json.Number)
-	if !ok {
-		return nil
-	}
-	var i int64
-	if bi, ok := new(big.Int).SetString(string(n), 10); ok {
-		switch {
-		case bi.IsInt64():
-			i = bi.Int64()
-		case bi.Sign() > 0:
-			i = math.MaxInt64
 		default:
-			i = math.MinInt64
+			d.violation(strconv.Itoa(i), msgObject)
 		}
-	} else {
-		f, _ := strconv.ParseFloat(string(n), 64)
-		switch {
-		case f >= math.MaxInt64:
-			i = math.MaxInt64
-		case f <= math.MinInt64:
-			i = math.MinInt64
-		default:
-			i = int64(f)
+		if d.err != nil {
+			break
 		}
 	}
-	return &i
+	d.path = d.path[:len(d.path)-1]
 }
 
-// refAny turns json.Number into float64 (or keeps it when out of float64's range).
-func refAny(v any) any {
-	switch v := v.(type) {
-	case json.Number:
-		f, err := strconv.ParseFloat(string(v), 64)
-		if err != nil {
-			return v
-		}
-		return f
-	case []any:
-		for i := range v {
-			v[i] = refAny(v[i])
-		}
-		return v
-	case map[string]any:
-		for k := range v {
-			v[k] = refAny(v[k])
-		}
-		return v
+// seen tracks the keys of a typed object, to forget earlier violations when a
+// key is repeated.
+type seen uint32
+
+func (d *decoder) repeat(s *seen, bit uint, name string) {
+	if *s&(1<<bit) != 0 {
+		d.forget(name)
 	}
-	return v
+	*s |= 1 << bit
+}
+
+func (d *decoder) top(req *SaveCustomersRequest) {
+	switch d.peek() {
+	case '{':
+	case 'n':
+		if d.literal("null") {
+			d.viols = append(d.viols, Violation{Pointer: "", Message: msgNotNullable})
+		}
+		return
+	default:
+		d.violation("", msgObject)
+		return
+	}
+	if !d.push() {
+		return
+	}
+	var s seen
+	for first := true; d.err == nil; first = false {
+		key, ok := d.more(first)
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "customers":
+			d.repeat(&s, 0, "customers")
+			d.customers(req)
+		case "relations":
+			d.repeat(&s, 1, "relations")
+			d.relations(req)
+		case "disable_risk_scan":
+			d.repeat(&s, 2, "disable_risk_scan")
+			d.boolField(&req.DisableRiskScan, "disable_risk_scan")
+		case "verify_input":
+			d.repeat(&s, 3, "verify_input")
+			d.boolField(&req.VerifyInput, "verify_input")
+		default:
+			d.skip()
+		}
+	}
+}
+
+func (d *decoder) customers(req *SaveCustomersRequest) {
+	switch d.peek() {
+	case '[':
+	case 'n':
+		d.literal("null")
+		req.Customers = nil
+		return
+	default:
+		d.violation("customers", msgArray)
+		return
+	}
+	if !d.push() {
+		return
+	}
+	out := []Customer{}
+	d.objects("customers", func(i int) {
+		out = append(out, Customer{})
+		d.path = append(d.path, pathToken{idx: i})
+		d.customer(&out[len(out)-1])
+		d.path = d.path[:len(d.path)-1]
+	})
+	req.Customers = out
+}
+
+func (d *decoder) relations(req *SaveCustomersRequest) {
+	switch d.peek() {
+	case '[':
+	case 'n':
+		d.literal("null")
+		req.Relations = nil
+		return
+	default:
+		d.violation("relations", msgArray)
+		return
+	}
+	if !d.push() {
+		return
+	}
+	out := []Relation{}
+	d.objects("relations", func(i int) {
+		out = append(out, Relation{})
+		d.path = append(d.path, pathToken{idx: i})
+		d.relation(&out[len(out)-1])
+		d.path = d.path[:len(d.path)-1]
+	})
+	req.Relations = out
+}
+
+// customerKeys and the like are the property names the decoder knows, in the
+// order of the bits of seen; a test holds them equal to the document's.
+var customerKeys = []string{
+	"account_type", "alias_ids", "comment", "company_name", "contacts", "date_of_birth",
+	"disabled", "domicile_code", "domicile_codes", "external_id", "fields", "first_name",
+	"kyc_level", "kyc_level_requested", "last_name", "middle_name", "nationality_code",
+	"nationality_codes", "phone", "registration_number", "review_groups", "trading_name",
+	"variations",
+}
+
+func (d *decoder) customer(c *Customer) {
+	if !d.push() {
+		return
+	}
+	var s seen
+	for first := true; d.err == nil; first = false {
+		key, ok := d.more(first)
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "account_type":
+			d.repeat(&s, 0, "account_type")
+			d.stringField(&c.AccountType, "account_type")
+		case "alias_ids":
+			d.repeat(&s, 1, "alias_ids")
+			d.stringsField(&c.AliasIDs, "alias_ids")
+		case "comment":
+			d.repeat(&s, 2, "comment")
+			d.stringField(&c.Comment, "comment")
+		case "company_name":
+			d.repeat(&s, 3, "company_name")
+			d.stringField(&c.CompanyName, "company_name")
+		case "contacts":
+			d.repeat(&s, 4, "contacts")
+			d.stringListField(&c.Contacts, "contacts")
+		case "date_of_birth":
+			d.repeat(&s, 5, "date_of_birth")
+			d.stringField(&c.DateOfBirth, "date_of_birth")
+		case "disabled":
+			d.repeat(&s, 6, "disabled")
+			d.boolField(&c.Disabled, "disabled")
+		case "domicile_code":
+			d.repeat(&s, 7, "domicile_code")
+			d.stringField(&c.DomicileCode, "domicile_code")
+		case "domicile_codes":
+			d.repeat(&s, 8, "domicile_codes")
+			d.stringsField(&c.DomicileCodes, "domicile_codes")
+		case "external_id":
+			d.repeat(&s, 9, "external_id")
+			d.stringField(&c.ExternalID, "external_id")
+		case "fields":
+			d.repeat(&s, 10, "fields")
+			d.objectField(&c.Fields, "fields")
+		case "first_name":
+			d.repeat(&s, 11, "first_name")
+			d.stringField(&c.FirstName, "first_name")
+		case "kyc_level":
+			d.repeat(&s, 12, "kyc_level")
+			d.intField(&c.KYCLevel, "kyc_level")
+		case "kyc_level_requested":
+			d.repeat(&s, 13, "kyc_level_requested")
+			d.intField(&c.KYCLevelRequested, "kyc_level_requested")
+		case "last_name":
+			d.repeat(&s, 14, "last_name")
+			d.stringField(&c.LastName, "last_name")
+		case "middle_name":
+			d.repeat(&s, 15, "middle_name")
+			d.stringField(&c.MiddleName, "middle_name")
+		case "nationality_code":
+			d.repeat(&s, 16, "nationality_code")
+			d.stringField(&c.NationalityCode, "nationality_code")
+		case "nationality_codes":
+			d.repeat(&s, 17, "nationality_codes")
+			d.stringsField(&c.NationalityCodes, "nationality_codes")
+		case "phone":
+			d.repeat(&s, 18, "phone")
+			d.stringField(&c.Phone, "phone")
+		case "registration_number":
+			d.repeat(&s, 19, "registration_number")
+			d.stringField(&c.RegistrationNumber, "registration_number")
+		case "review_groups":
+			d.repeat(&s, 20, "review_groups")
+			d.stringListField(&c.ReviewGroups, "review_groups")
+		case "trading_name":
+			d.repeat(&s, 21, "trading_name")
+			d.stringField(&c.TradingName, "trading_name")
+		case "variations":
+			d.repeat(&s, 22, "variations")
+			d.variations(c)
+		default:
+			k := string(key)
+			v := d.anyValue()
+			if c.Extra == nil {
+				c.Extra = map[string]any{}
+			}
+			c.Extra[k] = v
+		}
+	}
+}
+
+func (d *decoder) variations(c *Customer) {
+	switch d.peek() {
+	case '[':
+	case 'n':
+		d.literal("null")
+		c.Variations = nil
+		return
+	default:
+		d.violation("variations", msgArray)
+		return
+	}
+	if !d.push() {
+		return
+	}
+	out := []Variation{}
+	d.objects("variations", func(i int) {
+		out = append(out, Variation{})
+		d.path = append(d.path, pathToken{idx: i})
+		d.variation(&out[len(out)-1])
+		d.path = d.path[:len(d.path)-1]
+	})
+	c.Variations = out
+}
+
+var variationKeys = []string{"_op", "company_name", "first_name", "last_name", "middle_name", "trading_name"}
+
+func (d *decoder) variation(v *Variation) {
+	if !d.push() {
+		return
+	}
+	var s seen
+	for first := true; d.err == nil; first = false {
+		key, ok := d.more(first)
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "_op":
+			d.repeat(&s, 0, "_op")
+			d.stringField(&v.Op, "_op")
+		case "company_name":
+			d.repeat(&s, 1, "company_name")
+			d.stringField(&v.CompanyName, "company_name")
+		case "first_name":
+			d.repeat(&s, 2, "first_name")
+			d.stringField(&v.FirstName, "first_name")
+		case "last_name":
+			d.repeat(&s, 3, "last_name")
+			d.stringField(&v.LastName, "last_name")
+		case "middle_name":
+			d.repeat(&s, 4, "middle_name")
+			d.stringField(&v.MiddleName, "middle_name")
+		case "trading_name":
+			d.repeat(&s, 5, "trading_name")
+			d.stringField(&v.TradingName, "trading_name")
+		default:
+			d.skip()
+		}
+	}
+}
+
+var relationKeys = []string{
+	"child_customer_external_id", "disabled", "fields", "parent_customer_external_id",
+	"relation_external_id", "relation_type",
+}
+
+func (d *decoder) relation(r *Relation) {
+	if !d.push() {
+		return
+	}
+	var s seen
+	for first := true; d.err == nil; first = false {
+		key, ok := d.more(first)
+		if !ok {
+			return
+		}
+		switch string(key) {
+		case "child_customer_external_id":
+			d.repeat(&s, 0, "child_customer_external_id")
+			d.stringField(&r.ChildCustomerExternalID, "child_customer_external_id")
+		case "disabled":
+			d.repeat(&s, 1, "disabled")
+			d.boolField(&r.Disabled, "disabled")
+		case "fields":
+			d.repeat(&s, 2, "fields")
+			d.objectField(&r.Fields, "fields")
+		case "parent_customer_external_id":
+			d.repeat(&s, 3, "parent_customer_external_id")
+			d.stringField(&r.ParentCustomerExternalID, "parent_customer_external_id")
+		case "relation_external_id":
+			d.repeat(&s, 4, "relation_external_id")
+			d.stringField(&r.RelationExternalID, "relation_external_id")
+		case "relation_type":
+			d.repeat(&s, 5, "relation_type")
+			d.intField(&r.RelationType, "relation_type")
+		default:
+			k := string(key)
+			v := d.anyValue()
+			if r.Extra == nil {
+				r.Extra = map[string]any{}
+			}
+			r.Extra[k] = v
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -60,6 +61,10 @@ func newValidationError(kind string, err error) *ValidationError {
 // collectViolations walks kin-openapi's error tree (MultiError, RequestError,
 // ResponseError, SchemaError) and appends one Violation per leaf.
 func collectViolations(err error, where string, out *[]Violation) {
+	if se, ok := err.(*openapi3.SchemaError); ok && se.SchemaField == "oneOf" && se.Origin != nil {
+		collectOneOf(se, where, out)
+		return
+	}
 	var multi openapi3.MultiError
 	if errors.As(err, &multi) {
 		for _, e := range multi {
@@ -107,7 +112,67 @@ func collectViolations(err error, where string, out *[]Violation) {
 	}
 }
 
+// collectOneOf reports a value that matches no branch of a oneOf (the
+// string-or-array fields). When the value has the type of a branch but some of
+// its items are wrong, the items are reported; otherwise one violation names
+// every branch ("value must be a string or an array of strings") instead of one
+// violation per branch at the same place.
+func collectOneOf(se *openapi3.SchemaError, where string, out *[]Violation) {
+	var leaves []Violation
+	collectViolations(se.Origin, where, &leaves)
+	p := JSONPointer(se.JSONPointer()...)
+	var deeper []Violation
+	same := true
+	for _, l := range leaves {
+		if strings.HasPrefix(l.Pointer, p+"/") {
+			deeper = append(deeper, l)
+		}
+		if l.Message != leaves[0].Message {
+			same = false
+		}
+	}
+	switch {
+	case len(deeper) > 0:
+		*out = append(*out, deeper...)
+	case same && len(leaves) > 0:
+		*out = append(*out, Violation{Pointer: p, Message: leaves[0].Message})
+	default:
+		*out = append(*out, Violation{Pointer: p, Message: "value must be " + describeOneOf(se.Schema)})
+	}
+}
+
+// describeOneOf names the branches of a oneOf: "a string or an array of strings".
+func describeOneOf(s *openapi3.Schema) string {
+	var parts []string
+	for _, b := range s.OneOf {
+		if b.Value != nil {
+			parts = append(parts, describeType(b.Value))
+		}
+	}
+	return strings.Join(parts, " or ")
+}
+
+func describeType(s *openapi3.Schema) string {
+	if s.Type == nil || len(*s.Type) != 1 {
+		return "a value"
+	}
+	switch t := (*s.Type)[0]; t {
+	case openapi3.TypeArray:
+		if s.Items != nil && s.Items.Value != nil && s.Items.Value.Type != nil && len(*s.Items.Value.Type) == 1 {
+			return "an array of " + (*s.Items.Value.Type)[0] + "s"
+		}
+		return "an array"
+	case openapi3.TypeInteger, openapi3.TypeObject:
+		return "an " + t
+	default:
+		return "a " + t
+	}
+}
+
 func schemaMessage(e *openapi3.SchemaError) string {
+	if e.Reason == "cannot convert json.Number to float64" {
+		return msgOutOfRange
+	}
 	if e.Reason != "" {
 		return e.Reason
 	}
@@ -122,9 +187,19 @@ func JSONPointer(tokens ...string) string {
 	var b strings.Builder
 	for _, t := range tokens {
 		b.WriteByte('/')
-		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(t))
+		b.WriteString(escapePointerToken(t))
 	}
 	return b.String()
+}
+
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
+
+// escapePointerToken escapes one reference token of a JSON pointer.
+func escapePointerToken(t string) string {
+	if !strings.ContainsAny(t, "~/") {
+		return t
+	}
+	return pointerEscaper.Replace(t)
 }
 
 // sortViolations orders violations by pointer, comparing array indexes as
@@ -139,10 +214,9 @@ func pointerLess(a, b string) bool {
 		if as[i] == bs[i] {
 			continue
 		}
-		var ai, bi int
-		_, errA := fmt.Sscanf(as[i], "%d", &ai)
-		_, errB := fmt.Sscanf(bs[i], "%d", &bi)
-		if errA == nil && errB == nil && fmt.Sprint(ai) == as[i] && fmt.Sprint(bi) == bs[i] {
+		ai, errA := strconv.Atoi(as[i])
+		bi, errB := strconv.Atoi(bs[i])
+		if errA == nil && errB == nil && strconv.Itoa(ai) == as[i] && strconv.Itoa(bi) == bs[i] {
 			return ai < bi
 		}
 		return as[i] < bs[i]

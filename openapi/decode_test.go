@@ -1,0 +1,162 @@
+package openapi
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestDecodeSaveCustomersAgrees runs hand-picked bodies, one per corner of the
+// grammar and of the schema, through the differential property (checkDecode).
+func TestDecodeSaveCustomersAgrees(t *testing.T) {
+	tests := []struct{ name, body string }{
+		{"empty body", ``},
+		{"white space only", ` `},
+		{"trailing garbage", `{} x`},
+		{"top-level array", `[]`},
+		{"top-level null", `null`},
+		{"top-level huge number", `1e400`},
+		{"valid with every conversion", `{"customers":[{"external_id":"a","kyc_level":1e2,"contacts":"a; b,,c","zz":1e400,"fields":{"x":[1,{"y":null}]}}],"relations":[{"relation_type":1e300}],"verify_input":true}`},
+		{"string list with a number item", `{"customers":[{"contacts":["a",1]}]}`},
+		{"customers an object", `{"customers":{}}`},
+		{"customers items of wrong types", `{"customers":[null,1,"a"]}`},
+		{"every customer field wrong", `{"customers":[{"kyc_level":"1","contacts":5,"review_groups":[1,"a",null],"fields":[],"variations":[null,{"_op":1}], "alias_ids":"x","disabled":"true"}]}`},
+		{"numbers out of range", `{"customers":[{"kyc_level":1e400,"kyc_level_requested":1.5,"contacts":null,"review_groups":{}}],"relations":[{"relation_type":1e300,"fields":{"a":1e400}}]}`},
+		{"tiny and nearly whole numbers", `{"customers":[{"kyc_level":1e-400,"kyc_level_requested":1.00000000000000000001}],"verify_input":1,"disable_risk_scan":null}`},
+		{"repeated key, last null", `{"customers":[{"a":1}], "customers":null}`},
+		{"repeated key, last wins", `{"customers":[{"kyc_level":"x"}], "customers":[{"phone":2}]}`},
+		{"repeated field, first wrong", `{"customers":[{"kyc_level":"x","kyc_level":3}]}`},
+		{"variations and relations objects", `{"customers":[{"variations":{}}],"relations":{}}`},
+		{"escaped and odd keys", `{"customers":[{"first\u005fname":3, "Phone": 4, "x\ud800":"\xff\ud800"}]}`},
+		{"string list huge number", `{"customers":[{"contacts":1e400}]}`},
+		{"big integer saturates", `{"customers":[{"kyc_level":99999999999999999999999,"kyc_level_requested":-99999999999999999999999}]}`},
+		{"unterminated array", `[1,`},
+		{"truncated literal", `{"a":tru`},
+		{"lone minus", `{"a":-`},
+		{"truncated unicode escape", `{"a":"\u12`},
+		{"truncated escape", `{"a":"\`},
+		{"missing colon", `{"a" 1}`},
+		{"trailing comma", `{"a":1,}`},
+		{"leading zero", `[01]`},
+		{"control character in string", "{\"a\":\"x\ty\"}"},
+		{"bad escape", `{"a":"\x"}`},
+		{"byte order mark", "\xef\xbb\xbf{}"},
+		{"surrogate pair and escapes", `{"customers":[{"last_name":"\ud83d\ude00 \"q\" \\ \/ \b\f\n\r\t","first_name":"é\u00e9"}]}`},
+		{"invalid UTF-8 in values and list", "{\"customers\":[{\"last_name\":\"a\xffb\",\"contacts\":\"x\xfe;y\"}]}"},
+		{"unknown top-level keys dropped", `{"x":[1,{"y":2}],"customers":[]}`},
+		{"empty lists stay empty", `{"customers":[{"alias_ids":[],"contacts":[],"review_groups":"","fields":{},"variations":[]}],"relations":[]}`},
+		{"relations fields and extra", `{"relations":[{"relation_type":2.0,"disabled":false,"fields":{"a":[]},"note":"x"}]}`},
+		{"array item null in plain string array", `{"customers":[{"nationality_codes":["FR",null,3]}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkDecode(t, []byte(tt.body))
+		})
+	}
+}
+
+func TestDecodeSaveCustomersRealistic(t *testing.T) {
+	for _, n := range []int{1, 3, 100} {
+		checkDecode(t, realisticBody(t, uint64(n), n))
+	}
+}
+
+// TestDecodeSaveCustomersValues pins the documented conversions.
+func TestDecodeSaveCustomersValues(t *testing.T) {
+	got, err := DecodeSaveCustomers([]byte(`{"customers":[{"external_id":"a","kyc_level":1e30,"kyc_level_requested":-1e30,
+		"contacts":" a ;b,, c ","review_groups":[" x ",""],"phone":null,"fist_name":"M","fields":{"n":1,"big":1e400}}],
+		"relations":[{"relation_type":2.0,"relation_external_id":"r","ref":null}],"other":1,"verify_input":false}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := got.Customers[0]
+	if *c.KYCLevel != math.MaxInt64 || *c.KYCLevelRequested != math.MinInt64 {
+		t.Errorf("got kyc %d %d, want saturated", *c.KYCLevel, *c.KYCLevelRequested)
+	}
+	if want := (StringList{"a", "b", "c"}); !reflect.DeepEqual(c.Contacts, want) {
+		t.Errorf("got contacts %q, want %q", c.Contacts, want)
+	}
+	if want := (StringList{"x"}); !reflect.DeepEqual(c.ReviewGroups, want) {
+		t.Errorf("got review_groups %q, want %q", c.ReviewGroups, want)
+	}
+	if c.Phone != nil {
+		t.Errorf("got phone %q, want nil (null means absent)", *c.Phone)
+	}
+	if want := map[string]any{"fist_name": "M"}; !reflect.DeepEqual(c.Extra, want) {
+		t.Errorf("got extra %v, want %v", c.Extra, want)
+	}
+	if got, want := c.Fields["n"], any(1.0); got != want {
+		t.Errorf("got fields.n %#v, want %#v", got, want)
+	}
+	if got, want := c.Fields["big"], any(json.Number("1e400")); got != want {
+		t.Errorf("got fields.big %#v, want %#v", got, want)
+	}
+	r := got.Relations[0]
+	if *r.RelationType != 2 || !reflect.DeepEqual(r.Extra, map[string]any{"ref": nil}) {
+		t.Errorf("got relation %+v", r)
+	}
+	if got.VerifyInput == nil || *got.VerifyInput || got.DisableRiskScan != nil {
+		t.Errorf("got verify_input %v, disable_risk_scan %v", got.VerifyInput, got.DisableRiskScan)
+	}
+}
+
+func TestDecodeSaveCustomersErrors(t *testing.T) {
+	t.Run("syntax error names the offset", func(t *testing.T) {
+		_, err := DecodeSaveCustomers([]byte(`{"customers":[}`))
+		var se *SyntaxError
+		if !errors.As(err, &se) {
+			t.Fatalf("got %v, want *SyntaxError", err)
+		}
+		if se.Offset != 15 || !strings.Contains(se.Error(), "offset 15") {
+			t.Errorf("got %q (offset %d), want offset 15", se.Error(), se.Offset)
+		}
+	})
+	t.Run("every violation is listed", func(t *testing.T) {
+		_, err := DecodeSaveCustomers([]byte(`{"customers":[{"kyc_level":"1"},{"fields":[]},{"contacts":7}]}`))
+		var ve *ValidationError
+		if !errors.As(err, &ve) || ve.Kind != "request" {
+			t.Fatalf("got %v, want a request *ValidationError", err)
+		}
+		want := []Violation{
+			{"/customers/0/kyc_level", "value must be an integer"},
+			{"/customers/1/fields", "value must be an object"},
+			{"/customers/2/contacts", "value must be a string or an array of strings"},
+		}
+		if !reflect.DeepEqual(ve.Violations, want) {
+			t.Errorf("got %v, want %v", ve.Violations, want)
+		}
+	})
+}
+
+// TestDecodeSaveCustomersDepth checks the nesting limit: MaxDepth levels are
+// read, one more is a syntax error, and neither overflows the stack.
+func TestDecodeSaveCustomersDepth(t *testing.T) {
+	nest := func(n int) []byte {
+		// The body and customers array and customer object are 3 levels.
+		return []byte(`{"customers":[{"fields":{"a":` + strings.Repeat("[", n-4) + strings.Repeat("]", n-4) + `}}]}`)
+	}
+	for _, tt := range []struct {
+		name    string
+		depth   int
+		wantErr bool
+	}{
+		{"at the limit", MaxDepth, false},
+		{"one beyond", MaxDepth + 1, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			body := nest(tt.depth)
+			_, err := DecodeSaveCustomers(body)
+			var se *SyntaxError
+			if got := errors.As(err, &se); got != tt.wantErr {
+				t.Fatalf("got error %v, want a syntax error: %v", err, tt.wantErr)
+			}
+			checkDecode(t, body)
+		})
+	}
+	t.Run("deep unknown value", func(t *testing.T) {
+		checkDecode(t, []byte(`{"x":`+strings.Repeat(`{"a":`, MaxDepth)+`1`+strings.Repeat(`}`, MaxDepth)+`}`))
+	})
+}
