@@ -6,7 +6,9 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // SyntaxError is returned by DecodeSaveCustomers when a body is not well-formed
@@ -119,6 +121,39 @@ type decoder struct {
 	strs  []string
 	bools []bool
 	ints  []int64
+
+	// chunk is the arena that string values are carved from (see intern).
+	chunk []byte
+	// items and vars are slabs that string lists and variations are carved
+	// from: an array's elements are appended, then sliced off with a capped
+	// capacity, so a caller's append never writes into a neighbour.
+	items []string
+	vars  []Variation
+}
+
+// chunkSize is the largest arena chunk. A chunk is never larger than what is
+// left of the body, so a small request keeps a small chunk alive.
+const chunkSize = 8 << 10
+
+// intern returns b as a string carved from the arena: the bytes are copied into
+// the current chunk, which is never written again where it has been carved.
+// Strings of one request thus share a few allocations instead of one each;
+// a string kept alive keeps its chunk (at most chunkSize bytes) alive.
+func (d *decoder) intern(b []byte, start int) string {
+	n := len(b)
+	if n == 0 {
+		return ""
+	}
+	if n > chunkSize/8 {
+		return string(b)
+	}
+	if cap(d.chunk)-len(d.chunk) < n {
+		// What is left of the body from here bounds the content still to come.
+		d.chunk = make([]byte, 0, max(n, min(chunkSize, len(d.buf)-start)))
+	}
+	off := len(d.chunk)
+	d.chunk = append(d.chunk, b...)
+	return unsafe.String(&d.chunk[off], n)
 }
 
 // pathToken is one step of a JSON pointer: a key, or an index when key is "".
@@ -127,11 +162,16 @@ type pathToken struct {
 	idx int
 }
 
-const slabSize = 64
+// slabCap sizes a new slab from what is left of the body (about one element
+// per per bytes), between lo and hi elements, so that a small request does not
+// allocate large slabs.
+func (d *decoder) slabCap(per, lo, hi int) int {
+	return min(max((len(d.buf)-d.pos)/per, lo), hi)
+}
 
 func (d *decoder) newString(s string) *string {
 	if len(d.strs) == cap(d.strs) {
-		d.strs = make([]string, 0, slabSize)
+		d.strs = make([]string, 0, d.slabCap(24, 4, 256))
 	}
 	d.strs = append(d.strs, s)
 	return &d.strs[len(d.strs)-1]
@@ -139,7 +179,7 @@ func (d *decoder) newString(s string) *string {
 
 func (d *decoder) newBool(b bool) *bool {
 	if len(d.bools) == cap(d.bools) {
-		d.bools = make([]bool, 0, slabSize)
+		d.bools = make([]bool, 0, d.slabCap(128, 2, 256))
 	}
 	d.bools = append(d.bools, b)
 	return &d.bools[len(d.bools)-1]
@@ -147,7 +187,7 @@ func (d *decoder) newBool(b bool) *bool {
 
 func (d *decoder) newInt(i int64) *int64 {
 	if len(d.ints) == cap(d.ints) {
-		d.ints = make([]int64, 0, slabSize)
+		d.ints = make([]int64, 0, d.slabCap(128, 2, 256))
 	}
 	d.ints = append(d.ints, i)
 	return &d.ints[len(d.ints)-1]
@@ -429,7 +469,7 @@ func unquoteSlow(lit []byte) string {
 func (d *decoder) str() string {
 	start := d.pos
 	if d.scanString() {
-		return string(d.buf[start+1 : d.pos-1])
+		return d.intern(d.buf[start+1:d.pos-1], start)
 	}
 	if d.err != nil {
 		return ""
@@ -605,7 +645,7 @@ func (d *decoder) anyObject() map[string]any {
 		if d.err != nil {
 			return nil
 		}
-		out[string(key)] = v
+		out[d.intern(key, d.pos)] = v
 	}
 }
 
@@ -742,9 +782,14 @@ func (d *decoder) objectField(dst *map[string]any, name string) {
 	}
 }
 
-// stringItems reads the elements of an array of strings (after '['), appending
-// them to out; trim trims them and drops empty ones (StringList).
-func (d *decoder) stringItems(out []string, name string, trim bool) []string {
+// stringItems reads the elements of an array of strings (after '['), carved
+// from the items slab; trim trims them and drops empty ones (StringList). The
+// result is never nil.
+func (d *decoder) stringItems(name string, trim bool) []string {
+	if cap(d.items)-len(d.items) < 8 {
+		d.items = make([]string, 0, d.slabCap(48, 16, 512))
+	}
+	start := len(d.items)
 	d.path = append(d.path, pathToken{key: name})
 	for i, first := 0, true; d.next(first); i, first = i+1, false {
 		switch d.peek() {
@@ -755,7 +800,7 @@ func (d *decoder) stringItems(out []string, name string, trim bool) []string {
 					continue
 				}
 			}
-			out = append(out, s)
+			d.items = append(d.items, s)
 		case 'n':
 			if d.literal("null") {
 				d.viols = append(d.viols, Violation{Pointer: d.pointer(strconv.Itoa(i)), Message: msgNotNullable})
@@ -768,14 +813,35 @@ func (d *decoder) stringItems(out []string, name string, trim bool) []string {
 		}
 	}
 	d.path = d.path[:len(d.path)-1]
-	return out
+	return d.items[start:len(d.items):len(d.items)]
+}
+
+// splitList is SplitStringList, carving the items from the items slab.
+func (d *decoder) splitList(s string) StringList {
+	if cap(d.items)-len(d.items) < 8 {
+		d.items = make([]string, 0, d.slabCap(48, 16, 512))
+	}
+	start := len(d.items)
+	for s != "" {
+		i := strings.IndexAny(s, ";,")
+		item := s
+		if i >= 0 {
+			item, s = s[:i], s[i+1:]
+		} else {
+			s = ""
+		}
+		if item = strings.TrimSpace(item); item != "" {
+			d.items = append(d.items, item)
+		}
+	}
+	return d.items[start:len(d.items):len(d.items)]
 }
 
 func (d *decoder) stringsField(dst *[]string, name string) {
 	switch d.peek() {
 	case '[':
 		if d.push() {
-			*dst = d.stringItems([]string{}, name, false)
+			*dst = d.stringItems(name, false)
 		}
 	case 'n':
 		d.literal("null")
@@ -788,10 +854,10 @@ func (d *decoder) stringsField(dst *[]string, name string) {
 func (d *decoder) stringListField(dst *StringList, name string) {
 	switch d.peek() {
 	case '"':
-		*dst = SplitStringList(d.str())
+		*dst = d.splitList(d.str())
 	case '[':
 		if d.push() {
-			*dst = d.stringItems(StringList{}, name, true)
+			*dst = d.stringItems(name, true)
 		}
 	case 'n':
 		d.literal("null")
@@ -889,15 +955,23 @@ func (d *decoder) customers(req *SaveCustomersRequest) {
 	if !d.push() {
 		return
 	}
-	out := []Customer{}
+	scratch := customerScratch.Get().(*[]Customer)
+	out := (*scratch)[:0]
 	d.objects("customers", func(i int) {
 		out = append(out, Customer{})
 		d.path = append(d.path, pathToken{idx: i})
 		d.customer(&out[len(out)-1])
 		d.path = d.path[:len(d.path)-1]
 	})
-	req.Customers = out
+	req.Customers = append(make([]Customer, 0, len(out)), out...)
+	clear(out)
+	*scratch = out[:0]
+	customerScratch.Put(scratch)
 }
+
+// customerScratch holds the slices that customers are decoded into before
+// being copied, at their exact size, into the result.
+var customerScratch = sync.Pool{New: func() any { return new([]Customer) }}
 
 func (d *decoder) relations(req *SaveCustomersRequest) {
 	switch d.peek() {
@@ -1038,14 +1112,17 @@ func (d *decoder) variations(c *Customer) {
 	if !d.push() {
 		return
 	}
-	out := []Variation{}
+	if cap(d.vars)-len(d.vars) < 4 {
+		d.vars = make([]Variation, 0, d.slabCap(256, 4, 256))
+	}
+	start := len(d.vars)
 	d.objects("variations", func(i int) {
-		out = append(out, Variation{})
+		d.vars = append(d.vars, Variation{})
 		d.path = append(d.path, pathToken{idx: i})
-		d.variation(&out[len(out)-1])
+		d.variation(&d.vars[len(d.vars)-1])
 		d.path = d.path[:len(d.path)-1]
 	})
-	c.Variations = out
+	c.Variations = d.vars[start:len(d.vars):len(d.vars)]
 }
 
 var variationKeys = []string{"_op", "company_name", "first_name", "last_name", "middle_name", "trading_name"}

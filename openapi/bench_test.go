@@ -1,0 +1,98 @@
+package openapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+)
+
+// The benchmarks of the request path, for a realistic body of 1 and of 1,000
+// customers (realisticBody). Each reports µs/customer and customers/s besides
+// ns/op and allocs/op; see README.md for the figures and the command.
+
+var benchSizes = []int{1, 1000}
+
+func reportPerCustomer(b *testing.B, n int) {
+	b.Helper()
+	perOp := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	b.ReportMetric(perOp/float64(n)/1000, "µs/customer")
+	b.ReportMetric(float64(n)*1e9/perOp, "customers/s")
+}
+
+// BenchmarkDecodeSaveCustomers is the project's request path: syntax, schema
+// types and the typed model in one pass.
+func BenchmarkDecodeSaveCustomers(b *testing.B) {
+	for _, n := range benchSizes {
+		body := realisticBody(b, 1, n)
+		b.Run(fmt.Sprintf("customers=%d", n), func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := DecodeSaveCustomers(body); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportPerCustomer(b, n)
+		})
+	}
+}
+
+// BenchmarkEncodingJSON is encoding/json into the model, with no validation.
+func BenchmarkEncodingJSON(b *testing.B) {
+	for _, n := range benchSizes {
+		body := realisticBody(b, 1, n)
+		b.Run(fmt.Sprintf("customers=%d", n), func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				var req SaveCustomersRequest
+				if err := json.Unmarshal(body, &req); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportPerCustomer(b, n)
+		})
+	}
+}
+
+// BenchmarkValidateRequest is kin-openapi's ValidateRequest alone (route,
+// decode into any, schema walk).
+func BenchmarkValidateRequest(b *testing.B) {
+	v := newTestValidator(b)
+	for _, n := range benchSizes {
+		body := realisticBody(b, 1, n)
+		b.Run(fmt.Sprintf("customers=%d", n), func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := v.ValidateRequest(saveRequest(b, body)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportPerCustomer(b, n)
+		})
+	}
+}
+
+// BenchmarkValidateRequestAndDecode is the path without the decoder:
+// kin-openapi's ValidateRequest, then encoding/json into the model.
+func BenchmarkValidateRequestAndDecode(b *testing.B) {
+	v := newTestValidator(b)
+	for _, n := range benchSizes {
+		body := realisticBody(b, 1, n)
+		b.Run(fmt.Sprintf("customers=%d", n), func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := v.ValidateRequest(saveRequest(b, body)); err != nil {
+					b.Fatal(err)
+				}
+				var req SaveCustomersRequest
+				if err := json.Unmarshal(body, &req); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportPerCustomer(b, n)
+		})
+	}
+}
