@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/algoreg-kit/algoreg-kit/fixtures"
+	"github.com/algoreg-kit/algoreg-kit/mockserver"
+	"github.com/algoreg-kit/algoreg-kit/openapi"
+	"github.com/algoreg-kit/algoreg-kit/rules"
+)
+
+// runFixturesCmd runs "algoreg-kit fixtures args…" and returns its stdout,
+// stderr and error.
+func runFixturesCmd(tb testing.TB, env map[string]string, args ...string) (string, string, error) {
+	tb.Helper()
+	var stdout, stderr bytes.Buffer
+	getenv := func(k string) string { return env[k] }
+	err := run(context.Background(), append([]string{"algoreg-kit", "fixtures"}, args...), getenv, strings.NewReader(""), &stdout, &stderr)
+	return stdout.String(), stderr.String(), err
+}
+
+func TestFixturesNDJSONToStdout(t *testing.T) {
+	stdout, stderr, err := runFixturesCmd(t, nil, "--count", "25", "--format", "ndjson", "--seed", "5")
+	if err != nil {
+		t.Fatalf("got error %v; stderr %s", err, stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	if got, want := len(lines), 25; got != want {
+		t.Fatalf("got %d lines, want %d", got, want)
+	}
+	for i, line := range lines {
+		var c openapi.Customer
+		if err := json.Unmarshal([]byte(line), &c); err != nil || c.ExternalID == nil {
+			t.Fatalf("line %d: %v: %s", i, err, line)
+		}
+	}
+	if !strings.Contains(stderr, "25 customers") || !strings.Contains(stderr, "seed 5") || !strings.Contains(stderr, "customers/s") {
+		t.Errorf("got summary %q, want the count, the seed and the rate", stderr)
+	}
+}
+
+func TestFixturesRequestFolderWithExpectations(t *testing.T) {
+	dir := t.TempDir()
+	out, exp := filepath.Join(dir, "batches"), filepath.Join(dir, "labels", "expectations.jsonl")
+	_, stderr, err := runFixturesCmd(t, nil, "--count", "300", "--batch-size", "100", "--invalid", "0.2", "--out", out, "--expectations", exp)
+	if err != nil {
+		t.Fatalf("got error %v; stderr %s", err, stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "batch-*.json"))
+	if len(files) < 3 {
+		t.Fatalf("got %d batch files, want at least 3", len(files))
+	}
+	bodies := map[int]*openapi.SaveCustomersRequest{}
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := openapi.DecodeSaveCustomers(b)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var n int
+		if _, err := fmt.Sscanf(filepath.Base(name), "batch-%05d.json", &n); err != nil {
+			t.Fatal(err)
+		}
+		bodies[n] = req
+	}
+	f, err := os.Open(exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	labels := 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var l fixtures.LabelledRecord
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatalf("expectation line %q: %v", sc.Text(), err)
+		}
+		labels++
+		req := bodies[l.Batch]
+		if req == nil {
+			t.Fatalf("label %+v names a batch that is not written", l)
+		}
+		var id *string
+		if l.Record == rules.RelationRecord {
+			id = req.Relations[l.Index].RelationExternalID
+		} else {
+			id = req.Customers[l.Index].ExternalID
+		}
+		if got := deref(id); got != l.ExternalID {
+			t.Errorf("label %+v: the record at its index has id %q", l, got)
+		}
+		if _, ok := rules.Lookup(l.Code); !ok {
+			t.Errorf("label %+v: unknown code", l)
+		}
+	}
+	if labels < 20 {
+		t.Errorf("got %d labels for 300 records at 20%%, want about 60", labels)
+	}
+}
+
+func TestFixturesPostToMock(t *testing.T) {
+	lists := rules.DefaultConfig()
+	lists.ReviewGroups = []string{"retail", "corporate"}
+	tests := []struct {
+		name    string
+		cfg     *rules.Config
+		args    []string
+		env     map[string]string
+		wantErr string
+		wantOut []string
+	}{
+		{
+			name:    "token from user and password, every code",
+			cfg:     &lists,
+			args:    []string{"--count", "800", "--invalid", "0.1", "--batch-size", "150", "--review-groups", "retail,corporate", "--user", "ops", "--password", "pw"},
+			wantOut: []string{"0 mismatches", "added "},
+		},
+		{
+			name:    "basic credentials from the environment, verify only",
+			args:    []string{"--count", "300", "--invalid", "0.1", "--basic", "--verify-only", "--concurrency", "2"},
+			env:     map[string]string{"ALGOREG_USER": "ops", "ALGOREG_PASSWORD": "pw"},
+			wantOut: []string{"0 mismatches", "added 0;"},
+		},
+		{
+			name:    "labels the server cannot answer are listed",
+			args:    []string{"--count", "200", "--invalid", "0.2", "--codes", "review_group_unknown", "--review-groups", "retail", "--user", "ops", "--password", "pw"},
+			wantErr: "answers differ from the labels",
+			wantOut: []string{"missing review_group_unknown", "needs the server configured with a list of review groups"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := mockserver.NewTestServer(t, mockserver.WithConfig(mockserver.Config{Rules: tt.cfg}))
+			_, stderr, err := runFixturesCmd(t, tt.env, append([]string{"--post", ts.URL}, tt.args...)...)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("got error %v; stderr %s", err, stderr)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("got error %v, want %q; stderr %s", err, tt.wantErr, stderr)
+			}
+			for _, want := range tt.wantOut {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr)
+				}
+			}
+		})
+	}
+}
+
+func TestFixturesFlagErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"seed 0", []string{"--seed", "0"}, "seed 0"},
+		{"unknown format", []string{"--format", "xml"}, "unknown format"},
+		{"share above 1", []string{"--firms", "1.5"}, "between 0 and 1"},
+		{"unknown code", []string{"--invalid", "0.1", "--codes", "nope"}, "unknown code"},
+		{"relation code in ndjson", []string{"--format", "ndjson", "--invalid", "0.1", "--codes", "relation_self_reference"}, "can be produced in this output format"},
+		{"post with format", []string{"--post", "http://127.0.0.1:1", "--format", "csv"}, "drop --out and --format"},
+		{"bad batch size", []string{"--batch-size", "0"}, "--batch-size"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := runFixturesCmd(t, nil, tt.args...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+	if _, _, err := runFixturesCmd(t, nil, "--nope"); err == nil || errors.Is(err, flag.ErrHelp) {
+		t.Errorf("bad flag: got %v, want exit status 2", err)
+	} else if code, ok := exitCode(err); !ok || code != 2 {
+		t.Errorf("bad flag: got %v, want exit status 2", err)
+	}
+	_, stderr, err := runFixturesCmd(t, nil, "-h")
+	if err != nil || !strings.Contains(stderr, "Examples:") {
+		t.Errorf("-h: got error %v and usage %q, want the usage with examples", err, stderr)
+	}
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
