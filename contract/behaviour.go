@@ -1,0 +1,474 @@
+package contract
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/algoreg-kit/algoreg-kit/openapi"
+	"github.com/algoreg-kit/algoreg-kit/rules"
+)
+
+func behaviourChecks() []Check {
+	return []Check{
+		{ID: "behaviour/create-lists-added", Description: "new customers are listed in added, in request order, each with a customer_id unique across the batch", run: checkCreateListsAdded},
+		{ID: "behaviour/resave-not-added", Description: "saving the same body twice creates once: the second answer adds nothing", NeedsPersistence: true, run: checkResaveNotAdded},
+		{ID: "behaviour/delta-update-accepted", Description: "a delta update (external_id and one field) of a stored customer is accepted and not added", NeedsPersistence: true, run: checkDeltaAccepted},
+		{ID: "behaviour/delta-update-keeps-fields", Description: "a delta update replaces the fields it gives and keeps every other stored field", NeedsPersistence: true, NeedsInspection: true, run: checkDeltaKeepsFields},
+		{ID: "behaviour/null-means-absent", Description: "a JSON null in an update keeps the stored value", NeedsPersistence: true, NeedsInspection: true, run: checkNullMeansAbsent},
+		{ID: "behaviour/mixed-batch-partial", Description: "a mixed batch saves the valid records, reports each invalid one under its own external_id with its code, and answers partial", run: checkMixedBatch},
+		{ID: "behaviour/all-valid-ok", Description: "a batch of valid customers and relations answers ok with an empty detail", run: checkAllValid},
+		{ID: "behaviour/all-invalid-failed", Description: "a batch of invalid records answers failed and adds nothing", run: checkAllInvalid},
+		{ID: "behaviour/relations-same-request", Description: "a relation may name customers created by the same request", run: checkRelationsSameRequest},
+		{ID: "behaviour/relation-stored", Description: "a saved relation is stored between its two customers", NeedsPersistence: true, NeedsInspection: true, run: checkRelationStored},
+		{ID: "behaviour/relation-unknown-customer-rejected", Description: "a relation to an unknown customer is rejected under its relation_external_id with relation_customer_unknown", run: checkRelationUnknown},
+		{ID: "behaviour/verify-input-persists-nothing", Description: "verify_input: true adds nothing and stores nothing: a later real save lists the customer in added", NeedsPersistence: true, run: checkVerifyPersistsNothing},
+		{ID: "behaviour/verify-input-same-answer", Description: "verify_input: true answers the same detail and status as the real save, with added empty", NeedsPersistence: true, run: checkVerifySameAnswer},
+		{ID: "behaviour/verify-input-echoed", Description: "the response echoes verify_input (false when absent)", run: checkVerifyEchoed},
+		{ID: "behaviour/tenant-isolation", Description: "the same external_id under two businesses is two customers", NeedsPersistence: true, NeedsSecondBusiness: true, run: checkTenantIsolation},
+		{ID: "behaviour/concurrent-create-once", Description: "parallel saves of one new external_id create it exactly once", NeedsPersistence: true, run: checkConcurrentCreate},
+		{ID: "behaviour/risk-scan-forced", Description: "a save of more customers than the risk-scan limit runs without the risk scan", NeedsPersistence: true, NeedsInspection: true, run: checkRiskScanForced},
+	}
+}
+
+// expectAllSaved checks the answer to a batch of valid records: status ok,
+// no detail, and (unless verifying) every customer in added, in request
+// order, with unique customer_ids.
+func (t *T) expectAllSaved(req *openapi.SaveCustomersRequest, resp *openapi.SaveCustomersResponse, x *Exchange, verify bool) {
+	if resp.Status != openapi.StatusOK {
+		t.Errorf(x, "status ok for a batch of valid records, got %q", resp.Status)
+	}
+	if len(resp.Detail) > 0 {
+		t.Errorf(x, "an empty detail for valid records, got %d entries (first: %q %v %v)", len(resp.Detail),
+			resp.Detail[0].ExternalID, codes(resp.Detail[0].Errors), codes(resp.Detail[0].Warnings))
+	}
+	if verify || t.VerifyOnly() {
+		if len(resp.Added) != 0 {
+			t.Errorf(x, "added empty with verify_input: true, got %d entries", len(resp.Added))
+		}
+		return
+	}
+	t.expectAdded(req.Customers, resp, x)
+}
+
+// expectAdded checks that added lists exactly want, in order, with unique,
+// non-empty customer_ids.
+func (t *T) expectAdded(want []openapi.Customer, resp *openapi.SaveCustomersResponse, x *Exchange) {
+	if len(resp.Added) != len(want) {
+		t.Errorf(x, "%d customers in added (one per new customer), got %d", len(want), len(resp.Added))
+	}
+	seen := map[string]string{}
+	for i, a := range resp.Added {
+		if i < len(want) && a.ExternalID != idOf(want[i]) {
+			t.Errorf(x, "added[%d] to be %q (request order), got %q", i, idOf(want[i]), a.ExternalID)
+		}
+		if a.CustomerID == "" {
+			t.Errorf(x, "a non-empty customer_id for %q", a.ExternalID)
+		}
+		if other, ok := seen[a.CustomerID]; ok {
+			t.Errorf(x, "customer_id %s given once, got it for both %q and %q", a.CustomerID, other, a.ExternalID)
+		}
+		seen[a.CustomerID] = a.ExternalID
+	}
+}
+
+func checkCreateListsAdded(t *T) {
+	g := t.gen(0)
+	req := &openapi.SaveCustomersRequest{}
+	for i := 0; i < 6; i++ {
+		req.Customers = append(req.Customers, g.Customer(i))
+	}
+	resp, x := t.Save(req)
+	t.expectAllSaved(req, resp, x, false)
+}
+
+func checkResaveNotAdded(t *T) {
+	req := batch(t.gen(0), 4)
+	resp, x := t.Save(req)
+	t.expectAllSaved(req, resp, x, false)
+	resp, x = t.Save(req)
+	if len(resp.Added) != 0 {
+		t.Errorf(x, "added empty when saving the same customers again (they are updates), got %d entries, first %q", len(resp.Added), resp.Added[0].ExternalID)
+	}
+	if resp.Status != openapi.StatusOK || len(resp.Detail) != 0 {
+		t.Errorf(x, "status ok and an empty detail for the same valid body saved again, got %q and %d detail entries", resp.Status, len(resp.Detail))
+	}
+}
+
+// createOne saves the valid individual of slot i of a new generator and
+// returns it.
+func (t *T) createOne(k int64) openapi.Customer {
+	g := t.gen(k)
+	var c openapi.Customer
+	for i := 0; ; i++ {
+		if !g.IsFirm(i) {
+			c = g.Customer(i)
+			break
+		}
+	}
+	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{c}}
+	resp, x := t.Save(req)
+	t.expectAllSaved(req, resp, x, false)
+	if len(resp.Added) != 1 {
+		panic(stop{})
+	}
+	return c
+}
+
+func checkDeltaAccepted(t *T) {
+	c := t.createOne(0)
+	delta := openapi.Customer{ExternalID: c.ExternalID, Phone: ptr("+33699887766")}
+	resp, x := t.Save(&openapi.SaveCustomersRequest{Customers: []openapi.Customer{delta}})
+	if resp.Status != openapi.StatusOK || len(resp.Detail) != 0 {
+		t.Errorf(x, "status ok and no detail for a delta update of a stored customer (absent fields keep their stored values), got %q, detail %v", resp.Status, detailSummary(resp))
+	}
+	if len(resp.Added) != 0 {
+		t.Errorf(x, "added empty for an update, got %d entries", len(resp.Added))
+	}
+}
+
+func checkDeltaKeepsFields(t *T) {
+	c := t.createOne(0)
+	before, x := t.stored(idOf(c), nil)
+	if before == nil {
+		t.Fatalf(x, "the customer created just before to be stored")
+	}
+	delta := openapi.Customer{ExternalID: c.ExternalID, Phone: ptr("+33699887766"), Comment: ptr("delta update by the contract suite")}
+	resp, x := t.Save(&openapi.SaveCustomersRequest{Customers: []openapi.Customer{delta}})
+	if resp.Status != openapi.StatusOK {
+		t.Fatalf(x, "status ok for a delta update, got %q", resp.Status)
+	}
+	after, x := t.stored(idOf(c), nil)
+	if after == nil {
+		t.Fatalf(x, "the updated customer to be stored")
+	}
+	if after.Phone != "+33699887766" || after.Comment != "delta update by the contract suite" {
+		t.Errorf(x, "the fields of the delta to replace the stored ones: phone %q, comment %q", after.Phone, after.Comment)
+	}
+	if after.LastName != before.LastName || after.FirstName != before.FirstName || after.AccountType != before.AccountType || after.CustomerID != before.CustomerID {
+		t.Errorf(x, "the fields absent from the delta to keep their stored values (account_type %q, first_name %q, last_name %q, customer_id %s), got %q, %q, %q, %s",
+			before.AccountType, before.FirstName, before.LastName, before.CustomerID, after.AccountType, after.FirstName, after.LastName, after.CustomerID)
+	}
+}
+
+func checkNullMeansAbsent(t *T) {
+	c := t.createOne(0)
+	body := fmt.Sprintf(`{"customers":[{"external_id":%q,"last_name":null,"first_name":null,"phone":null,"comment":"null test"}]}`, idOf(c))
+	x := t.Do(request{method: http.MethodPost, path: savePath, body: []byte(body)})
+	resp := t.decodeSave(x)
+	if resp.Status != openapi.StatusOK || len(resp.Detail) != 0 {
+		t.Errorf(x, "status ok and no detail: null means absent, so the stored last_name is kept; got %q, detail %v", resp.Status, detailSummary(resp))
+	}
+	after, x := t.stored(idOf(c), nil)
+	if after == nil {
+		t.Fatalf(x, "the customer to be stored")
+	}
+	if after.LastName != *c.LastName || after.Comment != "null test" {
+		t.Errorf(x, "last_name %q kept (null means absent) and comment updated, got last_name %q, comment %q", *c.LastName, after.LastName, after.Comment)
+	}
+}
+
+// errorUnits returns labelled units of error codes that need no other
+// record of the request to be rejected.
+func (t *T) errorUnits(k int64, codes ...string) []openapi.Customer {
+	g := t.gen(k)
+	var out []openapi.Customer
+	for i, code := range codes {
+		u := t.invalid(g, code, 100+i)
+		out = append(out, u.Customers...)
+	}
+	return out
+}
+
+func checkMixedBatch(t *T) {
+	g := t.gen(0)
+	valid := []openapi.Customer{g.Customer(0), g.Customer(1), g.Customer(2)}
+	bad := t.errorUnits(1, rules.DateOfBirthInvalid, rules.CountryCodeUnknown, rules.AccountTypeInvalid)
+	wantCode := map[string]string{idOf(bad[0]): rules.DateOfBirthInvalid, idOf(bad[1]): rules.CountryCodeUnknown, idOf(bad[2]): rules.AccountTypeInvalid}
+	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{valid[0], bad[0], valid[1], bad[1], bad[2], valid[2]}}
+	resp, x := t.Save(req)
+	if resp.Status != openapi.StatusPartial {
+		t.Errorf(x, "status partial for 3 valid and 3 invalid customers, got %q", resp.Status)
+	}
+	det := details(resp)
+	for _, b := range bad {
+		id := idOf(b)
+		d, ok := det[id]
+		switch {
+		case !ok:
+			t.Errorf(x, "a detail entry under the invalid customer's own external_id %q with %s, got entries for %v", id, wantCode[id], detailIDs(resp))
+		case !hasCode(d.Errors, wantCode[id]):
+			t.Errorf(x, "the detail of %q to list the error %s, got errors %v", id, wantCode[id], codes(d.Errors))
+		}
+	}
+	for _, v := range valid {
+		if d, ok := det[idOf(v)]; ok && len(d.Errors) > 0 {
+			t.Errorf(x, "no error for the valid customer %q, got %v", idOf(v), codes(d.Errors))
+		}
+	}
+	if t.VerifyOnly() {
+		return
+	}
+	t.expectAdded(valid, resp, x)
+}
+
+func checkAllValid(t *T) {
+	req := batch(t.gen(0), 12)
+	resp, x := t.Save(req)
+	t.expectAllSaved(req, resp, x, false)
+}
+
+func checkAllInvalid(t *T) {
+	bad := t.errorUnits(0, rules.DateOfBirthInFuture, rules.KYCLevelOutOfRange, rules.AccountTypeMissing)
+	resp, x := t.Save(&openapi.SaveCustomersRequest{Customers: bad})
+	if resp.Status != openapi.StatusFailed {
+		t.Errorf(x, "status failed when every record is rejected, got %q", resp.Status)
+	}
+	if len(resp.Added) != 0 {
+		t.Errorf(x, "nothing added when every record is rejected, got %d entries", len(resp.Added))
+	}
+	det := details(resp)
+	for _, b := range bad {
+		if d, ok := det[idOf(b)]; !ok || len(d.Errors) == 0 {
+			t.Errorf(x, "an error in the detail of %q", idOf(b))
+		}
+	}
+}
+
+// pairWithRelation returns a firm, an individual, and the relation "the
+// individual is director of the firm" (type 1, or the table's first).
+func (t *T) pairWithRelation(k int64) (firm, person openapi.Customer, rel openapi.Relation) {
+	g := t.gen(k)
+	var haveFirm, havePerson bool
+	for i := 0; !haveFirm || !havePerson; i++ {
+		if g.IsFirm(i) && !haveFirm {
+			firm, haveFirm = g.Customer(i), true
+		} else if !g.IsFirm(i) && !havePerson {
+			person, havePerson = g.Customer(i), true
+		}
+	}
+	types := t.r.serverRules().RelationTypeValues()
+	rel = openapi.Relation{
+		RelationExternalID:       ptr(t.NewID("rel")),
+		ParentCustomerExternalID: firm.ExternalID,
+		ChildCustomerExternalID:  person.ExternalID,
+		RelationType:             ptr(types[0]),
+	}
+	return firm, person, rel
+}
+
+func checkRelationsSameRequest(t *T) {
+	firm, person, rel := t.pairWithRelation(0)
+	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{firm, person}, Relations: []openapi.Relation{rel}}
+	resp, x := t.Save(req)
+	if d, ok := details(resp)[*rel.RelationExternalID]; ok {
+		t.Errorf(x, "no detail for a relation between two customers of the same request, got errors %v warnings %v", codes(d.Errors), codes(d.Warnings))
+	}
+	t.expectAllSaved(req, resp, x, false)
+}
+
+func checkRelationStored(t *T) {
+	firm, person, rel := t.pairWithRelation(0)
+	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{firm, person}, Relations: []openapi.Relation{rel}}
+	resp, x := t.Save(req)
+	t.expectAllSaved(req, resp, x, false)
+	sc, x := t.stored(idOf(person), nil)
+	if sc == nil {
+		t.Fatalf(x, "the child customer to be stored")
+	}
+	for _, r := range sc.Relations {
+		if r.RelationExternalID == *rel.RelationExternalID {
+			if r.ParentCustomerExternalID != idOf(firm) || r.ChildCustomerExternalID != idOf(person) || r.RelationType != *rel.RelationType {
+				t.Errorf(x, "relation %q stored as sent (parent %q, child %q, type %d)", r.RelationExternalID, idOf(firm), idOf(person), *rel.RelationType)
+			}
+			return
+		}
+	}
+	t.Errorf(x, "the relation %q among the child's stored relations", *rel.RelationExternalID)
+}
+
+func checkRelationUnknown(t *T) {
+	firm, _, rel := t.pairWithRelation(0)
+	rel.ChildCustomerExternalID = ptr(t.NewID("nobody"))
+	resp, x := t.Save(&openapi.SaveCustomersRequest{Customers: []openapi.Customer{firm}, Relations: []openapi.Relation{rel}})
+	d, ok := details(resp)[*rel.RelationExternalID]
+	switch {
+	case !ok:
+		t.Errorf(x, "a detail entry under the relation_external_id %q, got entries for %v", *rel.RelationExternalID, detailIDs(resp))
+	case !hasCode(d.Errors, rules.RelationCustomerUnknown):
+		t.Errorf(x, "the error relation_customer_unknown for %q, got errors %v", *rel.RelationExternalID, codes(d.Errors))
+	}
+	if resp.Status != openapi.StatusPartial {
+		t.Errorf(x, "status partial (the customer saved, the relation rejected), got %q", resp.Status)
+	}
+}
+
+func checkVerifyPersistsNothing(t *T) {
+	g := t.gen(0)
+	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{g.Customer(0), g.Customer(1)}}
+	resp, x := t.save(req, saveOpts{verify: true})
+	if !resp.VerifyInput {
+		t.Errorf(x, "verify_input: true echoed")
+	}
+	t.expectAllSaved(req, resp, x, true)
+	resp, x = t.Save(req)
+	if len(resp.Added) != len(req.Customers) {
+		t.Errorf(x, "the customers sent before with verify_input: true were not stored, so a real save lists both in added; got %d entries", len(resp.Added))
+	}
+}
+
+func checkVerifySameAnswer(t *T) {
+	g := t.gen(0)
+	bad := t.errorUnits(1, rules.DateOfBirthInvalid)
+	warn := t.invalid(g, rules.PhoneNotE164, 50)
+	req := &openapi.SaveCustomersRequest{Customers: append([]openapi.Customer{g.Customer(0), warn.Customers[0]}, bad...)}
+	vresp, vx := t.save(req, saveOpts{verify: true})
+	resp, x := t.Save(req)
+	if len(vresp.Added) != 0 {
+		t.Errorf(vx, "added empty with verify_input: true, got %d entries", len(vresp.Added))
+	}
+	if vresp.Status != resp.Status {
+		t.Errorf(vx, "the status of the real save (%q) with verify_input: true, got %q", resp.Status, vresp.Status)
+	}
+	if got, want := detailSummary(vresp), detailSummary(resp); got != want {
+		t.Errorf(vx, "the detail of the real save with verify_input: true:\n%s\ngot:\n%s", want, got)
+	}
+	_ = x
+}
+
+func checkVerifyEchoed(t *T) {
+	g := t.gen(0)
+	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{g.Customer(0)}}
+	resp, x := t.save(req, saveOpts{verify: true})
+	if !resp.VerifyInput {
+		t.Errorf(x, "verify_input: true in the response to a request with verify_input: true")
+	}
+	if t.VerifyOnly() {
+		return
+	}
+	// An invalid record without verify_input: nothing can be persisted.
+	bad := &openapi.SaveCustomersRequest{Customers: t.errorUnits(1, rules.AccountTypeMissing)}
+	resp, x = t.Save(bad)
+	if resp.VerifyInput {
+		t.Errorf(x, "verify_input: false in the response to a request without verify_input")
+	}
+}
+
+func checkTenantIsolation(t *T) {
+	c := t.gen(0).Customer(0)
+	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{c}}
+	first, x1 := t.Save(req)
+	second, x2 := t.save(req, saveOpts{creds: t.r.second})
+	if len(first.Added) != 1 {
+		t.Fatalf(x1, "the first business to create %q", idOf(c))
+	}
+	if len(second.Added) != 1 {
+		t.Fatalf(x2, "the second business to create its own %q (businesses do not share customers), got %d added", idOf(c), len(second.Added))
+	}
+	if first.Added[0].CustomerID == second.Added[0].CustomerID {
+		t.Errorf(x2, "two customers with different customer_ids, got %s twice", first.Added[0].CustomerID)
+	}
+	if t.Mock() {
+		if sc, x := t.stored(idOf(c), t.r.second); sc == nil || sc.CustomerID != second.Added[0].CustomerID {
+			t.Errorf(x, "the second business to see its own customer %s", second.Added[0].CustomerID)
+		}
+	}
+}
+
+func checkConcurrentCreate(t *T) {
+	c := t.gen(0).Customer(0)
+	body := t.marshal(&openapi.SaveCustomersRequest{Customers: []openapi.Customer{c}}, false)
+	const n = 16
+	xs := make([]*Exchange, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range xs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			xs[i] = t.do(request{method: http.MethodPost, path: savePath, body: body})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	created := 0
+	var ids []string
+	for _, x := range xs {
+		t.checkExchangeNoStop(x)
+		if x.Status != http.StatusOK {
+			t.Errorf(x, "200 for every one of %d parallel saves of the same body", n)
+			continue
+		}
+		var resp openapi.SaveCustomersResponse
+		if jsonUnmarshal(x.Body, &resp) != nil {
+			continue
+		}
+		for _, a := range resp.Added {
+			created++
+			ids = append(ids, a.CustomerID)
+		}
+		if resp.Status != openapi.StatusOK {
+			t.Errorf(x, "status ok for every parallel save, got %q", resp.Status)
+		}
+	}
+	if created != 1 {
+		t.Errorf(xs[0], "exactly one of %d parallel saves of a new external_id to list it in added, got %d (customer_ids %v)", n, created, ids)
+	}
+}
+
+// checkExchangeNoStop is checkExchange without ending the check.
+func (t *T) checkExchangeNoStop(x *Exchange) {
+	if x.Err != nil {
+		t.Errorf(x, "a response")
+		return
+	}
+	if x.SchemaErr != nil {
+		t.Errorf(x, "a response that matches the OpenAPI document: %s", x.SchemaErr)
+	}
+	if x.Status >= 500 {
+		t.Errorf(x, "never a 5xx answer")
+	}
+}
+
+func checkRiskScanForced(t *T) {
+	limit := t.r.serverRules().RiskScanLimit
+	g := t.gen(0)
+	req := &openapi.SaveCustomersRequest{DisableRiskScan: ptr(false)}
+	for i := 0; i <= limit; i++ {
+		req.Customers = append(req.Customers, g.Customer(i))
+	}
+	resp, x := t.Save(req)
+	t.expectAllSaved(req, resp, x, false)
+	sc, x := t.stored(idOf(req.Customers[limit]), nil)
+	if sc == nil {
+		t.Fatalf(x, "the customer to be stored")
+	}
+	if !sc.RiskScanDisabled {
+		t.Errorf(x, "risk_scan_disabled true: %d customers is more than the risk-scan limit %d, so disable_risk_scan is forced", len(req.Customers), limit)
+	}
+	small := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{g.Customer(limit + 1)}, DisableRiskScan: ptr(false)}
+	resp, x = t.Save(small)
+	t.expectAllSaved(small, resp, x, false)
+	if sc, x = t.stored(idOf(small.Customers[0]), nil); sc == nil || sc.RiskScanDisabled {
+		t.Errorf(x, "risk_scan_disabled false for a one-customer save with disable_risk_scan: false")
+	}
+}
+
+// detailSummary shows a detail list in a comparable form: one line per
+// record, its codes sorted.
+func detailSummary(resp *openapi.SaveCustomersResponse) string {
+	s := ""
+	for _, d := range resp.Detail {
+		s += fmt.Sprintf("%q errors %v warnings %v\n", d.ExternalID, codes(d.Errors), codes(d.Warnings))
+	}
+	return s
+}
+
+func detailIDs(resp *openapi.SaveCustomersResponse) []string {
+	ids := make([]string, len(resp.Detail))
+	for i, d := range resp.Detail {
+		ids[i] = fmt.Sprintf("%q", d.ExternalID)
+	}
+	return ids
+}

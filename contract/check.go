@@ -1,0 +1,254 @@
+package contract
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"math/rand"
+	"net/http"
+	"sort"
+	"strings"
+	"sync/atomic"
+
+	"github.com/algoreg-kit/algoreg-kit/openapi"
+)
+
+// Category groups the checks.
+type Category string
+
+// The categories.
+const (
+	Schema     Category = "schema"     // responses match the document
+	Behaviour  Category = "behaviour"  // upserts, batches, relations, dry runs, tenants, concurrency
+	Negative   Category = "negative"   // every catalogue code, auth
+	Generative Category = "generative" // seeded random batches and mutations
+	Transport  Category = "transport"  // content type, malformed JSON, schema violations, sizes
+	Safety     Category = "safety"     // the suite's own safety against live tenants
+)
+
+// Check is one named check of the catalogue.
+type Check struct {
+	// ID is stable from release to release, e.g. "behaviour/create-lists-added".
+	ID string
+	// Category is the first element of ID.
+	Category Category
+	// Description says in one line what the server must do.
+	Description string
+	// NeedsInspection: the check reads the mock's /__admin API, and is
+	// skipped when the target is not the mock.
+	NeedsInspection bool
+	// NeedsPersistence: the check must save data for real, and is skipped in
+	// verify-only mode.
+	NeedsPersistence bool
+	// NeedsSecondBusiness: the check needs a second set of credentials.
+	NeedsSecondBusiness bool
+	// final checks run after every other check, on the run's tallies.
+	final bool
+	run   func(t *T)
+}
+
+// T is what a check gets: its data, the client, and how to report. A check
+// runs in one goroutine; T is not safe for concurrent use, except Do and
+// Save (which the concurrency check calls from many goroutines).
+type T struct {
+	ctx   context.Context
+	r     *runner
+	id    string
+	rand  *rand.Rand
+	seed  int64
+	fails []Failure
+	skip  string
+	nsent atomic.Int64
+}
+
+// stop ends a check early (after Fatal or Skip).
+type stop struct{}
+
+// Failure is one failed expectation of a check, with the exchange that
+// showed it.
+type Failure struct {
+	// Expected says what the server should have done.
+	Expected string `json:"expected"`
+	// Request and Response show the exchange, credentials redacted; empty
+	// when the failure is not about one exchange.
+	Request  string `json:"request,omitempty"`
+	Response string `json:"response,omitempty"`
+}
+
+// Errorf records a failure about exchange x (nil when the failure is about
+// no single exchange) and lets the check go on.
+func (t *T) Errorf(x *Exchange, format string, args ...any) {
+	f := Failure{Expected: fmt.Sprintf(format, args...)}
+	if x != nil {
+		f.Request, f.Response = x.RequestText(), x.ResponseText()
+	}
+	t.fails = append(t.fails, f)
+}
+
+// Fatalf records a failure and ends the check.
+func (t *T) Fatalf(x *Exchange, format string, args ...any) {
+	t.Errorf(x, format, args...)
+	panic(stop{})
+}
+
+// Skipf ends the check as skipped, with a reason.
+func (t *T) Skipf(format string, args ...any) {
+	t.skip = fmt.Sprintf(format, args...)
+	panic(stop{})
+}
+
+// VerifyOnly reports whether the run sends only verify_input: true saves.
+func (t *T) VerifyOnly() bool { return t.r.cfg.VerifyOnly }
+
+// Mock reports whether the target is the algoreg-kit mock.
+func (t *T) Mock() bool { return t.r.mock }
+
+// NewID returns a new external_id that carries the run prefix. Every call
+// returns a different id.
+func (t *T) NewID(kind string) string {
+	return fmt.Sprintf("%s%s-%06d", t.r.prefix, kind, t.r.ids.Add(1))
+}
+
+// Do sends r and fails the check on a transport error or a response that does
+// not match the document; it returns the exchange.
+func (t *T) Do(r request) *Exchange {
+	x := t.r.client.do(t.ctx, r, t.id)
+	t.nsent.Add(1)
+	t.checkExchange(x)
+	return x
+}
+
+// do is Do that does not fail on an off-document response, for the
+// goroutines of the concurrency check, which report on their own.
+func (t *T) do(r request) *Exchange {
+	t.nsent.Add(1)
+	return t.r.client.do(t.ctx, r, t.id)
+}
+
+func (t *T) checkExchange(x *Exchange) {
+	if x.Err != nil {
+		t.Fatalf(x, "a response")
+	}
+	if x.SchemaErr != nil {
+		t.Errorf(x, "a response that matches the OpenAPI document: %s", x.SchemaErr)
+	}
+	if x.Status >= 500 {
+		t.Errorf(x, "never a 5xx answer")
+	}
+}
+
+// saveOpts changes how Save sends a body.
+type saveOpts struct {
+	creds  *credentials
+	verify bool // force verify_input: true
+}
+
+// marshal encodes a request; in verify-only mode it sets verify_input: true.
+func (t *T) marshal(body *openapi.SaveCustomersRequest, verify bool) []byte {
+	if verify || t.VerifyOnly() {
+		v := true
+		cp := *body
+		cp.VerifyInput = &v
+		body = &cp
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatalf(nil, "the suite could not encode its request: %v", err)
+	}
+	return b
+}
+
+// Save posts body to the save endpoint with the primary business's
+// credentials (verify_input: true in verify-only mode). It ends the check
+// unless the answer is a 200 whose body matches the document.
+func (t *T) Save(body *openapi.SaveCustomersRequest) (*openapi.SaveCustomersResponse, *Exchange) {
+	return t.save(body, saveOpts{})
+}
+
+func (t *T) save(body *openapi.SaveCustomersRequest, o saveOpts) (*openapi.SaveCustomersResponse, *Exchange) {
+	x := t.Do(request{method: http.MethodPost, path: savePath, body: t.marshal(body, o.verify), creds: o.creds})
+	resp := t.decodeSave(x)
+	return resp, x
+}
+
+// decodeSave requires a 200 with a Save customers response.
+func (t *T) decodeSave(x *Exchange) *openapi.SaveCustomersResponse {
+	if x.Status != http.StatusOK {
+		t.Fatalf(x, "200 OK with a Save customers response")
+	}
+	if x.SchemaErr != nil {
+		panic(stop{}) // already reported by Do
+	}
+	var resp openapi.SaveCustomersResponse
+	if err := json.Unmarshal(x.Body, &resp); err != nil {
+		t.Fatalf(x, "a Save customers response body: %v", err)
+	}
+	return &resp
+}
+
+// seedFor derives a check's seed from the run's seed and the check's ID, so
+// that one check's data does not depend on which other checks run.
+func seedFor(seed int64, id string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	s := seed ^ int64(h.Sum64()&(1<<62-1))
+	if s == 0 {
+		s = 1
+	}
+	return s
+}
+
+// details indexes a response's detail list by external_id.
+func details(resp *openapi.SaveCustomersResponse) map[string]openapi.RecordDetail {
+	m := make(map[string]openapi.RecordDetail, len(resp.Detail))
+	for _, d := range resp.Detail {
+		if prev, ok := m[d.ExternalID]; ok {
+			prev.Errors = append(prev.Errors, d.Errors...)
+			prev.Warnings = append(prev.Warnings, d.Warnings...)
+			m[d.ExternalID] = prev
+			continue
+		}
+		m[d.ExternalID] = d
+	}
+	return m
+}
+
+// addedIDs indexes a response's added list: external_id → customer_id.
+func addedIDs(resp *openapi.SaveCustomersResponse) map[string]string {
+	m := make(map[string]string, len(resp.Added))
+	for _, a := range resp.Added {
+		m[a.ExternalID] = a.CustomerID
+	}
+	return m
+}
+
+func codes(ms []openapi.Message) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Code
+	}
+	sort.Strings(out)
+	return out
+}
+
+func hasCode(ms []openapi.Message, code string) bool {
+	for _, m := range ms {
+		if m.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+func list(ss []string) string {
+	if len(ss) == 0 {
+		return "none"
+	}
+	return strings.Join(ss, ", ")
+}
+
+// ptr returns a pointer to v.
+func ptr[V any](v V) *V { return &v }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

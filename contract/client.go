@@ -1,0 +1,473 @@
+package contract
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/getkin/kin-openapi/routers"
+	"golang.org/x/time/rate"
+
+	"github.com/algoreg-kit/algoreg-kit/openapi"
+)
+
+// The paths the suite calls.
+const (
+	savePath      = "/api/v1/customers/save"
+	tokenPath     = "/api/v1/token"
+	healthPath    = "/healthz"
+	adminCustomer = "/__admin/customers"
+	adminRelation = "/__admin/relations"
+)
+
+const (
+	defaultTimeout = 30 * time.Second
+	// maxResponse bounds how much of a response body the suite reads.
+	maxResponse = 64 << 20
+	// showBody bounds how much of a body a failure shows.
+	showBody = 2048
+)
+
+// Exchange is one request the suite sent and the response it got.
+type Exchange struct {
+	Method    string
+	Path      string
+	ReqHeader http.Header
+	ReqBody   []byte
+	Status    int
+	Header    http.Header
+	Body      []byte
+	// Err is a transport error (no response), or the suite's refusal to send
+	// a request that would break its safety rules.
+	Err error
+	// SchemaErr says how the response does not match the document, if it does not.
+	SchemaErr error
+}
+
+// RequestText shows the request for people, credentials redacted and the
+// body shortened.
+func (x *Exchange) RequestText() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s", x.Method, x.Path)
+	for _, k := range sortedKeys(x.ReqHeader) {
+		fmt.Fprintf(&b, "\n%s: %s", k, redactHeader(k, x.ReqHeader.Get(k)))
+	}
+	if len(x.ReqBody) > 0 {
+		b.WriteString("\n\n")
+		b.WriteString(shorten(redactBody(x.Path, x.ReqBody)))
+	}
+	return b.String()
+}
+
+// ResponseText shows the response for people, tokens redacted and the body
+// shortened.
+func (x *Exchange) ResponseText() string {
+	if x.Err != nil {
+		return "no response: " + x.Err.Error()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d %s", x.Status, http.StatusText(x.Status))
+	for _, k := range []string{"Content-Type", "WWW-Authenticate", "Retry-After", "Allow"} {
+		if v := x.Header.Get(k); v != "" {
+			fmt.Fprintf(&b, "\n%s: %s", k, v)
+		}
+	}
+	if len(x.Body) > 0 {
+		b.WriteString("\n\n")
+		b.WriteString(shorten(redactBody(x.Path, x.Body)))
+	}
+	return b.String()
+}
+
+func sortedKeys(h http.Header) []string {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func redactHeader(name, value string) string {
+	if !strings.EqualFold(name, "Authorization") {
+		return value
+	}
+	scheme, _, _ := strings.Cut(value, " ")
+	return scheme + " <redacted>"
+}
+
+// redactBody hides the password, the username and the access token of token
+// requests and responses.
+func redactBody(path string, body []byte) []byte {
+	if path != tokenPath {
+		return body
+	}
+	var m map[string]any
+	if json.Unmarshal(body, &m) == nil {
+		for _, k := range []string{"password", "username", "access_token"} {
+			if _, ok := m[k]; ok {
+				m[k] = "<redacted>"
+			}
+		}
+		out, _ := json.Marshal(m)
+		return out
+	}
+	if q, err := url.ParseQuery(string(body)); err == nil && len(q) > 0 {
+		for _, k := range []string{"password", "username"} {
+			if q.Has(k) {
+				q.Set(k, "<redacted>")
+			}
+		}
+		return []byte(q.Encode())
+	}
+	return []byte("<redacted>")
+}
+
+func shorten(b []byte) string {
+	if len(b) <= showBody {
+		return string(b)
+	}
+	return fmt.Sprintf("%s… (%d more bytes)", b[:showBody], len(b)-showBody)
+}
+
+// credentials are one business's: a user and password (sent as a bearer
+// token from the token endpoint, or as HTTP Basic), or a given token. They
+// are safe for concurrent use.
+type credentials struct {
+	user, password string
+	basic          bool
+	fixed          string // a token given by the caller; never renewed
+
+	mu      sync.Mutex // guards token and expires
+	token   string
+	expires time.Time
+}
+
+// tokenMode reports whether the credentials get their token from the
+// token endpoint (and so can renew it).
+func (c *credentials) tokenMode() bool { return c.fixed == "" && !c.basic }
+
+// authMode says how a request authenticates.
+type authMode int
+
+const (
+	authDefault authMode = iota // the request's credentials
+	authNone                    // no Authorization header
+	authRaw                     // request.rawAuth as the Authorization header
+)
+
+// request is what a check asks the client to send.
+type request struct {
+	method, path string
+	contentType  string // default application/json when there is a body
+	body         []byte
+	auth         authMode
+	creds        *credentials // default: the primary business's
+	rawAuth      string
+}
+
+// client sends the suite's requests: it authenticates them, bounds their
+// rate, refuses bodies that break the safety rules, validates every response
+// against the document and keeps the run's tallies. It is safe for
+// concurrent use.
+type client struct {
+	base       string
+	hc         *http.Client
+	v          *openapi.Validator
+	lim        *rate.Limiter // nil: no bound
+	verifyOnly bool
+	prefix     string
+	primary    *credentials
+	now        func() time.Time
+	tally      *tally
+}
+
+// tally is what the run observed across every check.
+type tally struct {
+	mu           sync.Mutex
+	requests     int
+	serverErrors []string                  // one line per 5xx answer
+	schemaErrors []string                  // one line per off-document answer
+	refused      []string                  // bodies the client refused to send
+	sent         map[*credentials]*sentIDs // ids sent in persisting saves
+	added        int
+}
+
+// sentIDs are the ids a business was sent in saves that may persist, in the
+// order first sent.
+type sentIDs struct {
+	customers, relations []string
+	seen                 map[string]bool
+}
+
+func newTally() *tally { return &tally{sent: map[*credentials]*sentIDs{}} }
+
+func (t *tally) note(list *[]string, line string) {
+	t.mu.Lock()
+	*list = append(*list, line)
+	t.mu.Unlock()
+}
+
+// do sends r and returns the exchange; it never returns nil. A 401 answered
+// to a token the client got from the token endpoint is retried once with a
+// new token.
+func (c *client) do(ctx context.Context, r request, checkID string) *Exchange {
+	if r.creds == nil {
+		r.creds = c.primary
+	}
+	x := &Exchange{Method: r.method, Path: r.path, ReqBody: r.body}
+	if r.path == savePath {
+		if err := c.guard(r); err != nil {
+			x.Err = err
+			c.tally.note(&c.tally.refused, fmt.Sprintf("%s: %s", checkID, err))
+			return x
+		}
+	}
+	x = c.send(ctx, r, checkID)
+	if x.Status == http.StatusUnauthorized && r.auth == authDefault && r.creds.tokenMode() {
+		r.creds.invalidate(x.ReqHeader.Get("Authorization"))
+		x = c.send(ctx, r, checkID)
+	}
+	return x
+}
+
+// send sends r once.
+func (c *client) send(ctx context.Context, r request, checkID string) *Exchange {
+	x := &Exchange{Method: r.method, Path: r.path, ReqBody: r.body, ReqHeader: http.Header{}}
+	switch r.auth {
+	case authDefault:
+		h, err := c.authorization(ctx, r.creds, checkID)
+		if err != nil {
+			x.Err = err
+			return x
+		}
+		x.ReqHeader.Set("Authorization", h)
+	case authRaw:
+		x.ReqHeader.Set("Authorization", r.rawAuth)
+	}
+	if r.body != nil {
+		ct := r.contentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		x.ReqHeader.Set("Content-Type", ct)
+	}
+	x.ReqHeader.Set("Accept", "application/json, application/problem+json")
+	c.roundTrip(ctx, x, checkID)
+	if x.Err == nil && r.path == savePath && x.Status == http.StatusOK {
+		var resp openapi.SaveCustomersResponse
+		if json.Unmarshal(x.Body, &resp) == nil && !resp.VerifyInput {
+			c.tally.mu.Lock()
+			c.tally.added += len(resp.Added)
+			c.tally.mu.Unlock()
+		}
+	}
+	return x
+}
+
+// roundTrip sends x's request and fills in its response, then validates the
+// response and keeps the tallies.
+func (c *client) roundTrip(ctx context.Context, x *Exchange, checkID string) {
+	if c.lim != nil {
+		if err := c.lim.Wait(ctx); err != nil {
+			x.Err = fmt.Errorf("rate limit: %w", err)
+			return
+		}
+	}
+	var body io.Reader
+	if x.ReqBody != nil {
+		body = bytes.NewReader(x.ReqBody)
+	}
+	req, err := http.NewRequestWithContext(ctx, x.Method, c.base+x.Path, body)
+	if err != nil {
+		x.Err = err
+		return
+	}
+	req.Header = x.ReqHeader.Clone()
+	c.tally.mu.Lock()
+	c.tally.requests++
+	c.tally.mu.Unlock()
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		x.Err = err
+		return
+	}
+	defer resp.Body.Close()
+	x.Status, x.Header = resp.StatusCode, resp.Header
+	x.Body, err = io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil {
+		x.Err = fmt.Errorf("read the response: %w", err)
+		return
+	}
+	where := fmt.Sprintf("%s: %s %s → %d", checkID, x.Method, pathOnly(x.Path), x.Status)
+	if x.Status >= 500 {
+		c.tally.note(&c.tally.serverErrors, where)
+	}
+	err = c.v.ValidateResponse(req, x.Status, x.Header, x.Body)
+	if err != nil && !errors.Is(err, routers.ErrPathNotFound) && !errors.Is(err, routers.ErrMethodNotAllowed) {
+		x.SchemaErr = err
+		c.tally.note(&c.tally.schemaErrors, where+": "+err.Error())
+	}
+}
+
+func pathOnly(p string) string {
+	p, _, _ = strings.Cut(p, "?")
+	return p
+}
+
+// authorization returns the Authorization header of creds, getting or
+// renewing the token when needed.
+func (c *client) authorization(ctx context.Context, creds *credentials, checkID string) (string, error) {
+	switch {
+	case creds.fixed != "":
+		return "Bearer " + creds.fixed, nil
+	case creds.basic:
+		return "Basic " + base64.StdEncoding.EncodeToString([]byte(creds.user+":"+creds.password)), nil
+	}
+	creds.mu.Lock()
+	defer creds.mu.Unlock()
+	if creds.token != "" && c.now().Before(creds.expires) {
+		return "Bearer " + creds.token, nil
+	}
+	tok, x := c.fetchToken(ctx, creds.user, creds.password, checkID)
+	if x.Err != nil {
+		return "", x.Err
+	}
+	if tok == nil {
+		return "", fmt.Errorf("get a token from %s: the target answered %s; check the user and password", tokenPath, describe(x))
+	}
+	creds.token = tok.AccessToken
+	// Renew a minute early (or at half-life for short tokens), so that a
+	// request never leaves with a token about to expire.
+	life := time.Duration(tok.ExpiresIn) * time.Second
+	margin := min(time.Minute, life/2)
+	creds.expires = c.now().Add(life - margin)
+	return "Bearer " + creds.token, nil
+}
+
+// invalidate forgets the token if it is still the one in header, so that the
+// next request gets a new one.
+func (creds *credentials) invalidate(header string) {
+	creds.mu.Lock()
+	defer creds.mu.Unlock()
+	if "Bearer "+creds.token == header {
+		creds.token = ""
+	}
+}
+
+// fetchToken asks the token endpoint for a token with the password grant. It
+// returns nil and the exchange when the answer is not a token.
+func (c *client) fetchToken(ctx context.Context, user, password, checkID string) (*openapi.TokenResponse, *Exchange) {
+	body, _ := json.Marshal(openapi.TokenRequest{GrantType: "password", Username: user, Password: password})
+	x := &Exchange{Method: http.MethodPost, Path: tokenPath, ReqBody: body, ReqHeader: http.Header{}}
+	x.ReqHeader.Set("Content-Type", "application/json")
+	x.ReqHeader.Set("Accept", "application/json")
+	c.roundTrip(ctx, x, checkID)
+	if x.Err != nil || x.Status != http.StatusOK {
+		return nil, x
+	}
+	var tok openapi.TokenResponse
+	if err := json.Unmarshal(x.Body, &tok); err != nil || tok.AccessToken == "" || tok.ExpiresIn <= 0 {
+		return nil, x
+	}
+	return &tok, x
+}
+
+// describe says in a few words what a response was.
+func describe(x *Exchange) string {
+	if x.Err != nil {
+		return "nothing (" + x.Err.Error() + ")"
+	}
+	s := fmt.Sprintf("%d %s", x.Status, http.StatusText(x.Status))
+	var oe openapi.OAuthError
+	var p openapi.Problem
+	switch {
+	case json.Unmarshal(x.Body, &p) == nil && p.Detail != "":
+		s += ": " + p.Detail
+	case json.Unmarshal(x.Body, &oe) == nil && oe.Error != "":
+		s += ": " + oe.Error
+		if oe.ErrorDescription != "" {
+			s += " (" + oe.ErrorDescription + ")"
+		}
+	}
+	return s
+}
+
+// guard refuses a save body that could persist data without the run prefix,
+// or that could persist at all in verify-only mode. Bodies that are not a
+// JSON object cannot be saved and pass. It records the ids of bodies that
+// may persist, for the clean-up.
+func (c *client) guard(r request) error {
+	var generic any
+	if json.Unmarshal(r.body, &generic) != nil {
+		return nil
+	}
+	top, ok := generic.(map[string]any)
+	if !ok {
+		return nil
+	}
+	verify := top["verify_input"] == true
+	if c.verifyOnly && !verify {
+		return errors.New("the suite refused to send a save without verify_input: true in verify-only mode")
+	}
+	var bad, customers, relations []string
+	id := func(rec any, key string, list *[]string) {
+		m, _ := rec.(map[string]any)
+		s, ok := m[key].(string)
+		if !ok || s == "" {
+			return
+		}
+		if !strings.HasPrefix(s, c.prefix) {
+			bad = append(bad, fmt.Sprintf("%s %q", key, s))
+		}
+		if list != nil {
+			*list = append(*list, s)
+		}
+	}
+	cs, _ := top["customers"].([]any)
+	for _, cu := range cs {
+		id(cu, "external_id", &customers)
+	}
+	rs, _ := top["relations"].([]any)
+	for _, rel := range rs {
+		id(rel, "relation_external_id", &relations)
+		id(rel, "parent_customer_external_id", nil)
+		id(rel, "child_customer_external_id", nil)
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("the suite refused to send ids without the run prefix %q: %s", c.prefix, strings.Join(bad, ", "))
+	}
+	if verify {
+		return nil
+	}
+	c.tally.mu.Lock()
+	defer c.tally.mu.Unlock()
+	s := c.tally.sent[r.creds]
+	if s == nil {
+		s = &sentIDs{seen: map[string]bool{}}
+		c.tally.sent[r.creds] = s
+	}
+	for _, id := range customers {
+		if !s.seen["c:"+id] {
+			s.seen["c:"+id] = true
+			s.customers = append(s.customers, id)
+		}
+	}
+	for _, id := range relations {
+		if !s.seen["r:"+id] {
+			s.seen["r:"+id] = true
+			s.relations = append(s.relations, id)
+		}
+	}
+	return nil
+}

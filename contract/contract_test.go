@@ -1,0 +1,119 @@
+package contract_test
+
+import (
+	"context"
+	"flag"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/algoreg-kit/algoreg-kit/contract"
+	"github.com/algoreg-kit/algoreg-kit/fixtures"
+	"github.com/algoreg-kit/algoreg-kit/mockserver"
+	"github.com/algoreg-kit/algoreg-kit/rules"
+)
+
+// Flags of TestLive: go test ./contract -run TestLive -args -target URL -user U -password P
+var (
+	target         = flag.String("target", "", "base URL of a server to check (TestLive); empty skips it")
+	user           = flag.String("user", "", "user of -target")
+	password       = flag.String("password", "", "password of -target")
+	token          = flag.String("token", "", "bearer token for -target instead of -user and -password")
+	basic          = flag.Bool("basic", false, "send -user and -password as HTTP Basic")
+	secondUser     = flag.String("second-user", "", "a second business's user, for tenant isolation")
+	secondPassword = flag.String("second-password", "", "the second user's password")
+	verifyOnly     = flag.Bool("verify-only", false, "send only verify_input: true saves")
+	seed           = flag.Int64("seed", 0, "seed of the generated data (0: random, printed)")
+	cases          = flag.Int("cases", 0, "generative cases per generative check (0: the default)")
+)
+
+// The in-process mock's accounts: two businesses, so that tenant isolation
+// and wrong passwords are checked.
+const (
+	userA, passA = "contract-a@algoreg-kit.test", "pass-a"
+	userB, passB = "contract-b@algoreg-kit.test", "pass-b"
+)
+
+// mockRules is the in-process mock's rule configuration: the defaults with
+// lists of review groups and custom fields, so that the two codes that need
+// them are checked too.
+func mockRules() *rules.Config {
+	rc := rules.DefaultConfig()
+	rc.ReviewGroups = fixtures.DefaultReviewGroups
+	rc.CustomFields = fixtures.DefaultCustomFields
+	return &rc
+}
+
+// startMock starts the mock on a loopback httptest.Server, its handler
+// wrapped by wrap when not nil, and returns a Config that checks it. The
+// server is closed when the test ends.
+func startMock(tb testing.TB, wrap func(http.Handler) http.Handler) contract.Config {
+	tb.Helper()
+	rc := mockRules()
+	var h http.Handler = mockserver.New(mockserver.Config{
+		Rules: rc,
+		Users: []mockserver.User{
+			{Username: userA, Password: passA, Business: "contract-a"},
+			{Username: userB, Password: passB, Business: "contract-b"},
+		},
+	})
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
+	tb.Cleanup(srv.Close)
+	return contract.Config{
+		Target: srv.URL, User: userA, Password: passA, SecondUser: userB, SecondPassword: passB,
+		Rules: rc, HTTPClient: srv.Client(), Seed: 20260601,
+	}
+}
+
+// report runs the suite and reports every check as a subtest.
+func report(t *testing.T, cfg contract.Config) contract.Report {
+	t.Helper()
+	rep, err := contract.Run(context.Background(), cfg)
+	require.NoError(t, err)
+	for _, c := range rep.Checks {
+		t.Run(c.ID, func(t *testing.T) {
+			switch c.Status {
+			case contract.Skip:
+				t.Skip(c.Reason)
+			case contract.Fail:
+				t.Errorf("seed %d: %s", rep.Seed, c.Reason)
+				for _, f := range c.Failures {
+					t.Logf("expected: %s\nrequest:\n%s\nresponse:\n%s", f.Expected, f.Request, f.Response)
+				}
+			}
+		})
+	}
+	return rep
+}
+
+func TestMock(t *testing.T) {
+	cfg := startMock(t, nil)
+	if *seed != 0 {
+		cfg.Seed = *seed
+	}
+	cfg.Cases = *cases
+	rep := report(t, cfg)
+	assert.Equal(t, len(contract.Checks()), len(rep.Checks), "every check of the catalogue runs")
+	assert.Zero(t, rep.Count(contract.Skip), "against the mock with two users and rule lists, no check is skipped")
+	t.Logf("%d checks, %d requests in %s (seed %d)", len(rep.Checks), rep.Requests, rep.Duration, rep.Seed)
+}
+
+func TestLive(t *testing.T) {
+	if *target == "" {
+		t.Skip("no -target: go test ./contract -run TestLive -args -target URL -user U -password P")
+	}
+	report(t, contract.Config{
+		Target: *target, User: *user, Password: *password, Token: *token, Basic: *basic,
+		SecondUser: *secondUser, SecondPassword: *secondPassword, VerifyOnly: *verifyOnly,
+		Seed: *seed, Cases: *cases,
+	})
+}
+
+var _ = strings.Cut

@@ -1,0 +1,114 @@
+package contract
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/algoreg-kit/algoreg-kit/fixtures"
+	"github.com/algoreg-kit/algoreg-kit/openapi"
+	"github.com/algoreg-kit/algoreg-kit/rules"
+)
+
+// serverRules is what the suite knows of the server's rule settings.
+func (r *runner) serverRules() rules.Config {
+	if r.cfg.Rules != nil {
+		return *r.cfg.Rules
+	}
+	return rules.DefaultConfig()
+}
+
+// gen returns a fixtures generator seeded for this check (and sub-seed k),
+// whose ids carry the run prefix and a sub-prefix no other generator of the
+// run uses.
+func (t *T) gen(k int64) *fixtures.Generator {
+	opts := fixtures.Options{
+		Prefix: fmt.Sprintf("%sg%d-", t.r.prefix, t.r.gens.Add(1)),
+		Server: t.r.serverRules(),
+	}
+	seed := seedFor(t.seed, fmt.Sprint(k))
+	g, err := fixtures.New(seed, opts)
+	if err != nil {
+		t.Fatalf(nil, "the suite could not build its data (a bug of the suite): %v", err)
+	}
+	return g
+}
+
+// batch returns the valid customers of slots 0..n-1 of g and their relations:
+// a self-contained request in which every relation names customers of the
+// same request.
+func batch(g *fixtures.Generator, n int) *openapi.SaveCustomersRequest {
+	req := &openapi.SaveCustomersRequest{}
+	for i := 0; i < n; i++ {
+		req.Customers = append(req.Customers, g.Customer(i))
+		req.Relations = append(req.Relations, g.Relations(i)...)
+	}
+	return req
+}
+
+// unitRequest turns a fixtures unit into a request.
+func unitRequest(u fixtures.Unit) *openapi.SaveCustomersRequest {
+	return &openapi.SaveCustomersRequest{Customers: u.Customers, Relations: u.Relations}
+}
+
+// invalid returns the labelled invalid unit of code at slot i.
+func (t *T) invalid(g *fixtures.Generator, code string, i int) fixtures.Unit {
+	u, err := g.Invalid(code, i)
+	if err != nil {
+		t.Fatalf(nil, "the suite could not build an invalid record for %s: %v", code, err)
+	}
+	return u
+}
+
+// idOf returns a customer's external_id ("" when absent).
+func idOf(c openapi.Customer) string {
+	if c.ExternalID == nil {
+		return ""
+	}
+	return *c.ExternalID
+}
+
+// storedCustomer is what the checks read of the mock's StoredCustomer.
+type storedCustomer struct {
+	CustomerID       string   `json:"customer_id"`
+	ExternalID       string   `json:"external_id"`
+	AccountType      string   `json:"account_type"`
+	FirstName        string   `json:"first_name"`
+	LastName         string   `json:"last_name"`
+	CompanyName      string   `json:"company_name"`
+	Phone            string   `json:"phone"`
+	Comment          string   `json:"comment"`
+	DomicileCodes    []string `json:"domicile_codes"`
+	Disabled         bool     `json:"disabled"`
+	RiskScanDisabled bool     `json:"risk_scan_disabled"`
+	Variations       []struct {
+		FirstName   string `json:"first_name"`
+		LastName    string `json:"last_name"`
+		CompanyName string `json:"company_name"`
+	} `json:"variations"`
+	Relations []struct {
+		RelationExternalID       string `json:"relation_external_id"`
+		ParentCustomerExternalID string `json:"parent_customer_external_id"`
+		ChildCustomerExternalID  string `json:"child_customer_external_id"`
+		RelationType             int64  `json:"relation_type"`
+		Disabled                 bool   `json:"disabled"`
+	} `json:"relations"`
+}
+
+// stored reads a customer through the mock's inspection API; it returns nil
+// when the business has no such customer.
+func (t *T) stored(id string, creds *credentials) (*storedCustomer, *Exchange) {
+	x := t.Do(request{method: http.MethodGet, path: adminCustomer + "/" + url.PathEscape(id), creds: creds})
+	switch x.Status {
+	case http.StatusNotFound:
+		return nil, x
+	case http.StatusOK:
+		var sc storedCustomer
+		if err := jsonUnmarshal(x.Body, &sc); err != nil {
+			t.Fatalf(x, "a StoredCustomer body: %v", err)
+		}
+		return &sc, x
+	}
+	t.Fatalf(x, "200 with the stored customer, or 404")
+	return nil, x
+}

@@ -1,0 +1,252 @@
+package contract
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/algoreg-kit/algoreg-kit/fixtures"
+	"github.com/algoreg-kit/algoreg-kit/openapi"
+	"github.com/algoreg-kit/algoreg-kit/rules"
+)
+
+// unitsPerCode is how many labelled invalid units each code's check sends,
+// one request each, so that the fixtures' variants of a defect (a missing and
+// an empty id, a bad parent and a bad child, …) are all tried.
+const unitsPerCode = 3
+
+// codeChecks returns one check per code of rules.Catalogue: a new code gets
+// its check without any change here.
+func codeChecks() []Check {
+	var out []Check
+	for _, c := range rules.Catalogue {
+		code := c
+		verb := "rejects the record with the error"
+		if code.Severity == rules.Warning {
+			verb = "saves the record with the warning"
+		}
+		out = append(out, Check{
+			ID:          "negative/code/" + code.Code,
+			Description: fmt.Sprintf("%s (%s): %s %s under the record's own id", code.Summary, code.Record, verb, code.Code),
+			run:         func(t *T) { checkCode(t, code) },
+		})
+	}
+	return out
+}
+
+func checkCode(t *T, code rules.Code) {
+	if code.NeedsConfig {
+		rc := t.r.serverRules()
+		if (code.Code == rules.ReviewGroupUnknown && len(rc.ReviewGroups) == 0) || (code.Code == rules.CustomFieldUnknown && len(rc.CustomFields) == 0) {
+			t.Skipf("%s needs the server's list of %s; the suite does not know it (give the server's rules)", code.Code, code.Rule)
+		}
+	}
+	g := t.gen(0)
+	for i := 0; i < unitsPerCode; i++ {
+		u := t.invalid(g, code.Code, i)
+		resp, x := t.Save(unitRequest(u))
+		t.expectLabels(u, resp, x)
+	}
+}
+
+// expectLabels checks a response against a unit's labels: each labelled
+// record has a detail entry under its own id with the code, as an error or a
+// warning as labelled; a record with an error is not added, one with only
+// warnings is; the status follows.
+func (t *T) expectLabels(u fixtures.Unit, resp *openapi.SaveCustomersResponse, x *Exchange) {
+	det := details(resp)
+	added := addedIDs(resp)
+	for _, e := range u.Expect {
+		d, ok := det[e.ExternalID]
+		if !ok {
+			t.Errorf(x, "a detail entry under %s id %q with the %s %s, got entries for %v", e.Record, e.ExternalID, e.Severity, e.Code, list(detailIDs(resp)))
+			continue
+		}
+		msgs, other := d.Errors, d.Warnings
+		if e.Severity == rules.Warning {
+			msgs, other = d.Warnings, d.Errors
+		}
+		if !hasCode(msgs, e.Code) {
+			where := "errors"
+			if e.Severity == rules.Warning {
+				where = "warnings"
+			}
+			t.Errorf(x, "%s among the %s of %q, got errors %v, warnings %v", e.Code, where, e.ExternalID, codes(d.Errors), codes(d.Warnings))
+		}
+		if hasCode(other, e.Code) {
+			t.Errorf(x, "%s to be a%s, not listed as the other severity for %q", e.Code, map[rules.Severity]string{rules.Error: "n error", rules.Warning: " warning"}[e.Severity], e.ExternalID)
+		}
+		for _, m := range append(append([]openapi.Message{}, d.Errors...), d.Warnings...) {
+			if strings.TrimSpace(m.Detail) == "" {
+				t.Errorf(x, "a sentence in the detail of %s for %q", m.Code, e.ExternalID)
+			}
+		}
+		if e.Record != rules.CustomerRecord || e.ExternalID == "" {
+			continue
+		}
+		_, inAdded := added[e.ExternalID]
+		switch {
+		case e.Code == rules.ExternalIDDuplicate:
+			// The first copy is saved (and added when new); the second is
+			// rejected under the same id.
+		case len(d.Errors) > 0:
+			if inAdded {
+				t.Errorf(x, "%q, rejected with %v, not in added", e.ExternalID, codes(d.Errors))
+			}
+		case !t.VerifyOnly() && !inAdded:
+			t.Errorf(x, "%q, saved with only warnings (%v), in added", e.ExternalID, codes(d.Warnings))
+		}
+	}
+	hasError := false
+	for _, d := range resp.Detail {
+		if len(d.Errors) > 0 {
+			hasError = true
+		}
+	}
+	wantError := false
+	for _, e := range u.Expect {
+		if e.Severity == rules.Error {
+			wantError = true
+		}
+	}
+	switch {
+	case wantError && resp.Status == openapi.StatusOK:
+		t.Errorf(x, "status partial or failed when a record is rejected, got ok")
+	case !wantError && !hasError && resp.Status != openapi.StatusOK:
+		t.Errorf(x, "status ok when records have only warnings, got %q", resp.Status)
+	}
+}
+
+func authChecks() []Check {
+	return []Check{
+		{ID: "negative/auth/no-credentials-401", Description: "a save without credentials is answered 401 with WWW-Authenticate", run: checkNoCredentials},
+		{ID: "negative/auth/wrong-password-401", Description: "a save with a wrong Basic user and password is answered 401", run: checkWrongPassword},
+		{ID: "negative/auth/garbage-token-401", Description: "a save with a bearer token the server never issued is answered 401", run: checkGarbageToken},
+		{ID: "negative/auth/token-grant", Description: "the token endpoint gives a bearer token for the user (no-store), and the token works on a save", run: checkTokenGrant},
+		{ID: "negative/auth/token-wrong-password-400", Description: "the token endpoint answers a wrong user and password 400 invalid_grant", run: checkTokenWrongPassword},
+		{ID: "negative/auth/token-unsupported-grant-400", Description: "the token endpoint answers a grant other than password 400 unsupported_grant_type", run: checkTokenUnsupportedGrant},
+		{ID: "negative/auth/basic-accepted", Description: "HTTP Basic with the user's credentials works on a save", run: checkBasicAccepted},
+	}
+}
+
+// probeBody is a save that can persist nothing: verify_input: true and a
+// record without account_type.
+func (t *T) probeBody() []byte {
+	return []byte(fmt.Sprintf(`{"verify_input":true,"customers":[{"external_id":%q}]}`, t.NewID("probe")))
+}
+
+func (t *T) expect401(x *Exchange, what string) {
+	if x.Status != http.StatusUnauthorized {
+		t.Errorf(x, "401 for %s", what)
+		return
+	}
+	if x.Header.Get("WWW-Authenticate") == "" {
+		t.Errorf(x, "a WWW-Authenticate header naming the accepted schemes with the 401")
+	}
+	t.expectProblem(x)
+}
+
+// expectProblem checks an error answer's media type and problem body.
+func (t *T) expectProblem(x *Exchange) {
+	if ct := x.Header.Get("Content-Type"); !strings.HasPrefix(ct, openapi.ProblemContentType) {
+		t.Errorf(x, "Content-Type %s on an error, got %q", openapi.ProblemContentType, ct)
+		return
+	}
+	var p openapi.Problem
+	if err := json.Unmarshal(x.Body, &p); err != nil || p.Status != x.Status {
+		t.Errorf(x, "a problem body whose status is the response's %d", x.Status)
+	}
+}
+
+func checkNoCredentials(t *T) {
+	x := t.Do(request{method: http.MethodPost, path: savePath, body: t.probeBody(), auth: authNone})
+	t.expect401(x, "a request without credentials")
+}
+
+// otherUser is the user of the wrong-password checks: one that exists on no
+// server, so that the suite never counts towards locking out the real
+// programmatic user (the vendor locks an account after repeated wrong
+// passwords).
+func (t *T) otherUser() string {
+	return strings.TrimSuffix(t.r.prefix, "-") + "@contract.invalid"
+}
+
+// openMode skips the check when the mock accepted made-up credentials: it
+// runs in open mode (no users file), where any password is accepted.
+func (t *T) openMode(x *Exchange) {
+	if t.Mock() && x.Status == http.StatusOK {
+		t.Skipf("the mock runs in open mode (no users file): it accepts any user and password")
+	}
+}
+
+func checkWrongPassword(t *T) {
+	raw := "Basic " + base64.StdEncoding.EncodeToString([]byte(t.otherUser()+":wrong-"+t.r.prefix))
+	x := t.Do(request{method: http.MethodPost, path: savePath, body: t.probeBody(), auth: authRaw, rawAuth: raw})
+	t.openMode(x)
+	t.expect401(x, "a wrong password")
+}
+
+func checkGarbageToken(t *T) {
+	x := t.Do(request{method: http.MethodPost, path: savePath, body: t.probeBody(), auth: authRaw, rawAuth: "Bearer not-a-token-" + t.r.prefix})
+	t.expect401(x, "a token the server never issued")
+}
+
+func (t *T) needUser() {
+	if t.r.cfg.User == "" {
+		t.Skipf("needs a user and password (the run uses a given token)")
+	}
+}
+
+func checkTokenGrant(t *T) {
+	t.needUser()
+	tok, x := t.r.client.fetchToken(t.ctx, t.r.cfg.User, t.r.cfg.Password, t.id)
+	t.nsent.Add(1)
+	t.checkExchange(x)
+	if tok == nil {
+		t.Fatalf(x, "200 with an access token for the configured user")
+	}
+	if tok.TokenType != "Bearer" {
+		t.Errorf(x, "token_type Bearer, got %q", tok.TokenType)
+	}
+	if cc := x.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+		t.Errorf(x, "Cache-Control: no-store on a token response (RFC 6749 5.1), got %q", cc)
+	}
+	x = t.Do(request{method: http.MethodPost, path: savePath, body: t.probeBody(), auth: authRaw, rawAuth: "Bearer " + tok.AccessToken})
+	if x.Status != http.StatusOK {
+		t.Errorf(x, "200 for a save with the token just issued")
+	}
+}
+
+func (t *T) tokenRequest(form url.Values) *Exchange {
+	return t.Do(request{method: http.MethodPost, path: tokenPath, body: []byte(form.Encode()), contentType: "application/x-www-form-urlencoded", auth: authNone})
+}
+
+func (t *T) expectOAuthError(x *Exchange, code string) {
+	var oe openapi.OAuthError
+	if x.Status != http.StatusBadRequest || json.Unmarshal(x.Body, &oe) != nil || oe.Error != code {
+		t.Errorf(x, "400 with the OAuth2 error %s", code)
+	}
+}
+
+func checkTokenWrongPassword(t *T) {
+	x := t.tokenRequest(url.Values{"grant_type": {"password"}, "username": {t.otherUser()}, "password": {"wrong-" + t.r.prefix}})
+	t.openMode(x)
+	t.expectOAuthError(x, "invalid_grant")
+}
+
+func checkTokenUnsupportedGrant(t *T) {
+	x := t.tokenRequest(url.Values{"grant_type": {"client_credentials"}, "client_id": {t.otherUser()}, "client_secret": {"x"}})
+	t.expectOAuthError(x, "unsupported_grant_type")
+}
+
+func checkBasicAccepted(t *T) {
+	t.needUser()
+	raw := "Basic " + base64.StdEncoding.EncodeToString([]byte(t.r.cfg.User+":"+t.r.cfg.Password))
+	x := t.Do(request{method: http.MethodPost, path: savePath, body: t.probeBody(), auth: authRaw, rawAuth: raw})
+	if x.Status != http.StatusOK {
+		t.Errorf(x, "200 for a save with the user's credentials as HTTP Basic")
+	}
+}

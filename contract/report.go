@@ -1,0 +1,248 @@
+package contract
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Status is the outcome of one check.
+type Status string
+
+// The outcomes.
+const (
+	Pass Status = "pass"
+	Fail Status = "fail"
+	Skip Status = "skip"
+)
+
+// Result is the outcome of one check.
+type Result struct {
+	ID          string   `json:"id"`
+	Category    Category `json:"category"`
+	Description string   `json:"description"`
+	Status      Status   `json:"status"`
+	// Reason is the first failure's expectation, or why the check was skipped.
+	Reason   string        `json:"reason,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
+	Requests int           `json:"requests"`
+	Failures []Failure     `json:"failures,omitempty"`
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	Target     string        `json:"target"`
+	Mock       bool          `json:"mock"` // the target is the algoreg-kit mock
+	Seed       int64         `json:"seed"`
+	Cases      int           `json:"cases"`
+	RunPrefix  string        `json:"run_prefix"`
+	VerifyOnly bool          `json:"verify_only"`
+	Started    time.Time     `json:"started"`
+	Duration   time.Duration `json:"duration_ns"`
+	// Requests is how many requests the run sent; Created how many customers
+	// the target listed as added; Disabled how many customers the clean-up
+	// disabled.
+	Requests int      `json:"requests"`
+	Created  int      `json:"created"`
+	Disabled int      `json:"disabled"`
+	Checks   []Result `json:"checks"`
+}
+
+// Count returns how many checks have status s.
+func (r Report) Count(s Status) int {
+	n := 0
+	for _, c := range r.Checks {
+		if c.Status == s {
+			n++
+		}
+	}
+	return n
+}
+
+// OK reports whether no check failed.
+func (r Report) OK() bool { return r.Count(Fail) == 0 }
+
+// Failed returns the IDs of the failed checks, in report order.
+func (r Report) Failed() []string {
+	var ids []string
+	for _, c := range r.Checks {
+		if c.Status == Fail {
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids
+}
+
+// WriteText writes the summary for people: one line per check (pass, fail or
+// skip, with the reason), then for each failure the request, the response and
+// what was expected, then a tally.
+func (r Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	for _, c := range r.Checks {
+		writeResultLine(&b, c, true)
+	}
+	what := "the target"
+	if r.Mock {
+		what = "the algoreg-kit mock"
+	}
+	fmt.Fprintf(&b, "\n%d checks: %d passed, %d failed, %d skipped in %s against %s (%s)\n",
+		len(r.Checks), r.Count(Pass), r.Count(Fail), r.Count(Skip), r.Duration.Round(time.Millisecond), r.Target, what)
+	mode := ""
+	if r.VerifyOnly {
+		mode = ", verify-only"
+	}
+	fmt.Fprintf(&b, "seed %d (replay with --seed %d), %d cases, run prefix %s%s: %d requests, %d customers created, %d disabled at the end\n",
+		r.Seed, r.Seed, r.Cases, r.RunPrefix, mode, r.Requests, r.Created, r.Disabled)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeResultLine writes "PASS id (duration)" or "FAIL id: reason", and with
+// detail the failures' exchanges.
+func writeResultLine(w io.Writer, c Result, detail bool) {
+	d := c.Duration.Round(time.Millisecond)
+	switch c.Status {
+	case Pass:
+		fmt.Fprintf(w, "PASS  %s (%s)\n", c.ID, d)
+	case Skip:
+		fmt.Fprintf(w, "SKIP  %s: %s\n", c.ID, c.Reason)
+	default:
+		fmt.Fprintf(w, "FAIL  %s: %s (%s)\n", c.ID, oneLine(c.Reason), d)
+		if !detail {
+			return
+		}
+		for i, f := range c.Failures {
+			if i == 5 {
+				fmt.Fprintf(w, "      … and %d more failures (see --json)\n", len(c.Failures)-i)
+				break
+			}
+			fmt.Fprintf(w, "      expected: %s\n", indent(f.Expected))
+			if f.Request != "" {
+				fmt.Fprintf(w, "      request:\n        %s\n", indent2(f.Request))
+				fmt.Fprintf(w, "      response:\n        %s\n", indent2(f.Response))
+			}
+		}
+	}
+}
+
+func oneLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+func indent(s string) string  { return strings.ReplaceAll(s, "\n", "\n        ") }
+func indent2(s string) string { return strings.ReplaceAll(s, "\n", "\n        ") }
+
+// WriteJSON writes the report as one indented JSON document.
+func (r Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// The JUnit XML schema as CI systems read it (Jenkins, GitLab, GitHub
+// actions' test reporters): one testsuite per category, one testcase per
+// check.
+type (
+	junitSuites struct {
+		XMLName  xml.Name     `xml:"testsuites"`
+		Name     string       `xml:"name,attr"`
+		Tests    int          `xml:"tests,attr"`
+		Failures int          `xml:"failures,attr"`
+		Errors   int          `xml:"errors,attr"`
+		Skipped  int          `xml:"skipped,attr"`
+		Time     string       `xml:"time,attr"`
+		Suites   []junitSuite `xml:"testsuite"`
+	}
+	junitSuite struct {
+		Name       string          `xml:"name,attr"`
+		Tests      int             `xml:"tests,attr"`
+		Failures   int             `xml:"failures,attr"`
+		Errors     int             `xml:"errors,attr"`
+		Skipped    int             `xml:"skipped,attr"`
+		Time       string          `xml:"time,attr"`
+		Timestamp  string          `xml:"timestamp,attr"`
+		Properties []junitProperty `xml:"properties>property"`
+		Cases      []junitCase     `xml:"testcase"`
+	}
+	junitProperty struct {
+		Name  string `xml:"name,attr"`
+		Value string `xml:"value,attr"`
+	}
+	junitCase struct {
+		Name      string        `xml:"name,attr"`
+		Classname string        `xml:"classname,attr"`
+		Time      string        `xml:"time,attr"`
+		Failure   *junitMessage `xml:"failure"`
+		Skipped   *junitMessage `xml:"skipped"`
+		SystemOut string        `xml:"system-out,omitempty"`
+	}
+	junitMessage struct {
+		Message string `xml:"message,attr"`
+		Type    string `xml:"type,attr,omitempty"`
+		Text    string `xml:",chardata"`
+	}
+)
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
+
+// WriteJUnit writes the report as JUnit XML: one testsuite per category and
+// one testcase per check, failures with their requests and responses.
+func (r Report) WriteJUnit(w io.Writer) error {
+	out := junitSuites{Name: "algoreg-kit contract", Time: seconds(r.Duration)}
+	index := map[Category]int{}
+	props := []junitProperty{
+		{"target", r.Target}, {"seed", fmt.Sprint(r.Seed)}, {"cases", fmt.Sprint(r.Cases)},
+		{"run_prefix", r.RunPrefix}, {"verify_only", fmt.Sprint(r.VerifyOnly)}, {"mock", fmt.Sprint(r.Mock)},
+	}
+	for _, c := range r.Checks {
+		i, ok := index[c.Category]
+		if !ok {
+			i = len(out.Suites)
+			index[c.Category] = i
+			out.Suites = append(out.Suites, junitSuite{
+				Name: "contract/" + string(c.Category), Timestamp: r.Started.Format("2006-01-02T15:04:05"), Properties: props,
+			})
+		}
+		s := &out.Suites[i]
+		tc := junitCase{Name: c.ID, Classname: "contract." + string(c.Category), Time: seconds(c.Duration)}
+		switch c.Status {
+		case Fail:
+			var b strings.Builder
+			writeResultLine(&b, c, true)
+			tc.Failure = &junitMessage{Message: oneLine(c.Reason), Type: "contract", Text: b.String()}
+			s.Failures++
+			out.Failures++
+		case Skip:
+			tc.Skipped = &junitMessage{Message: c.Reason}
+			s.Skipped++
+			out.Skipped++
+		}
+		s.Tests++
+		out.Tests++
+		s.Cases = append(s.Cases, tc)
+	}
+	var total = map[int]time.Duration{}
+	for _, c := range r.Checks {
+		total[index[c.Category]] += c.Duration
+	}
+	for i := range out.Suites {
+		out.Suites[i].Time = seconds(total[i])
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}

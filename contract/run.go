@@ -1,0 +1,253 @@
+package contract
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	mrand "math/rand"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/algoreg-kit/algoreg-kit/openapi"
+)
+
+// runner holds one run's state.
+type runner struct {
+	cfg    Config
+	client *client
+	prefix string
+	seed   int64
+	mock   bool
+	second *credentials // nil without second credentials
+	ids    atomic.Int64
+	gens   atomic.Int64
+
+	progressMu sync.Mutex
+	cleanup    cleanupResult
+}
+
+// Run checks cfg.Target against the contract and returns the report. The
+// error is not nil only when the suite could not run at all (a bad Config, no
+// token from the target, a cancelled context before any check ran); failed
+// checks are in the report, see Report.OK.
+//
+// Whatever the checks did, Run disables at the end every customer and
+// relation the run may have created, even when ctx is cancelled (with a
+// 30-second bound).
+func Run(ctx context.Context, cfg Config) (Report, error) {
+	start := time.Now()
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return Report{}, err
+	}
+	v := cfg.Validator
+	if v == nil {
+		doc, err := openapi.Load(ctx)
+		if err != nil {
+			return Report{}, err
+		}
+		if v, err = openapi.NewValidator(doc); err != nil {
+			return Report{}, err
+		}
+	}
+	r := &runner{cfg: cfg, seed: cfg.Seed, prefix: newRunPrefix()}
+	if r.seed == 0 {
+		r.seed = randomSeed()
+	}
+	primary := &credentials{user: cfg.User, password: cfg.Password, basic: cfg.Basic, fixed: cfg.Token}
+	if cfg.SecondUser != "" {
+		r.second = &credentials{user: cfg.SecondUser, password: cfg.SecondPassword, basic: cfg.Basic || cfg.Token != ""}
+	}
+	r.client = &client{
+		base: cfg.Target, hc: cfg.HTTPClient, v: v, verifyOnly: cfg.VerifyOnly,
+		prefix: r.prefix, primary: primary, now: time.Now, tally: newTally(),
+	}
+	if cfg.Rate > 0 {
+		r.client.lim = rate.NewLimiter(rate.Limit(cfg.Rate), 1)
+	}
+	rep := Report{
+		Target: cfg.Target, Seed: r.seed, Cases: cfg.Cases, RunPrefix: r.prefix,
+		VerifyOnly: cfg.VerifyOnly, Started: start.UTC(),
+	}
+
+	// A run with credentials the target refuses would only report the same
+	// failure for every check: fail once, with what to fix.
+	if _, err := r.client.authorization(ctx, primary, "setup"); err != nil {
+		return rep, err
+	}
+	r.mock = r.probeMock(ctx)
+	rep.Mock = r.mock
+
+	var picked, final []Check
+	for _, c := range Checks() {
+		if cfg.Run != nil && !cfg.Run.MatchString(c.ID) {
+			continue
+		}
+		if c.final {
+			final = append(final, c)
+		} else {
+			picked = append(picked, c)
+		}
+	}
+	results := make([]Result, len(picked))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < cfg.Parallel; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				results[i] = r.runCheck(ctx, picked[i])
+			}
+		}()
+	}
+	for i := range picked {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	r.disableCreated(cctx)
+	for _, c := range final {
+		results = append(results, r.runCheck(cctx, c))
+	}
+	cancel()
+
+	t := r.client.tally
+	t.mu.Lock()
+	rep.Created, rep.Requests = t.added, t.requests
+	t.mu.Unlock()
+	rep.Disabled = r.cleanup.disabled
+	rep.Checks = results
+	rep.Duration = time.Since(start)
+	return rep, nil
+}
+
+// runCheck runs one check and returns its result.
+func (r *runner) runCheck(ctx context.Context, c Check) (res Result) {
+	start := time.Now()
+	res = Result{ID: c.ID, Category: c.Category, Description: c.Description}
+	defer func() {
+		res.Duration = time.Since(start)
+		r.progress(res)
+	}()
+	switch {
+	case c.NeedsInspection && !r.mock:
+		res.Status, res.Reason = Skip, "needs the mock's inspection API (/__admin); the target is not the algoreg-kit mock"
+		return res
+	case c.NeedsPersistence && r.cfg.VerifyOnly:
+		res.Status, res.Reason = Skip, "saves data for real; verify-only mode sends only verify_input: true"
+		return res
+	case c.NeedsSecondBusiness && r.second == nil:
+		res.Status, res.Reason = Skip, "needs a second business: give the second user and its password"
+		return res
+	}
+	if err := ctx.Err(); err != nil {
+		res.Status, res.Reason = Skip, "not run: "+err.Error()
+		return res
+	}
+	seed := seedFor(r.seed, c.ID)
+	t := &T{ctx: ctx, r: r, id: c.ID, seed: seed, rand: mrand.New(mrand.NewSource(seed))}
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				if _, ok := p.(stop); !ok {
+					t.Errorf(nil, "the check to finish; it panicked (a bug of the suite): %v\n%s", p, debug.Stack())
+				}
+			}
+		}()
+		c.run(t)
+	}()
+	res.Requests = int(t.nsent.Load())
+	res.Failures = t.fails
+	switch {
+	case len(t.fails) > 0:
+		res.Status = Fail
+		res.Reason = t.fails[0].Expected
+		if n := len(t.fails); n > 1 {
+			res.Reason += fmt.Sprintf(" (and %d more failures)", n-1)
+		}
+	case t.skip != "":
+		res.Status, res.Reason = Skip, t.skip
+	default:
+		res.Status = Pass
+	}
+	return res
+}
+
+func (r *runner) progress(res Result) {
+	if r.cfg.Progress == nil {
+		return
+	}
+	r.progressMu.Lock()
+	defer r.progressMu.Unlock()
+	writeResultLine(r.cfg.Progress, res, false)
+}
+
+// probeMock reports whether the target is the algoreg-kit mock: its GET
+// /healthz answers 200 {"status":"ok"} and its GET /__admin/customers?limit=1
+// answers, with the suite's credentials, a 200 page that matches the
+// document's CustomerPage. The vendor serves neither. The probes are not
+// counted against the target.
+func (r *runner) probeMock(ctx context.Context) bool {
+	get := func(path string, auth bool) (int, []byte, *http.Request, http.Header) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.cfg.Target+path, nil)
+		if err != nil {
+			return 0, nil, nil, nil
+		}
+		if auth {
+			h, err := r.client.authorization(ctx, r.client.primary, "setup")
+			if err != nil {
+				return 0, nil, nil, nil
+			}
+			req.Header.Set("Authorization", h)
+		}
+		resp, err := r.cfg.HTTPClient.Do(req)
+		if err != nil {
+			return 0, nil, nil, nil
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		return resp.StatusCode, body, req, resp.Header
+	}
+	status, body, _, _ := get(healthPath, false)
+	var h struct{ Status string }
+	if status != http.StatusOK || json.Unmarshal(body, &h) != nil || h.Status != "ok" {
+		return false
+	}
+	status, body, req, header := get(adminCustomer+"?limit=1", true)
+	if status != http.StatusOK {
+		return false
+	}
+	return r.client.v.ValidateResponse(req, status, header, body) == nil
+}
+
+func newRunPrefix() string {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return "ct" + hex.EncodeToString(b[:]) + "-"
+}
+
+func randomSeed() int64 {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	s := int64(binary.LittleEndian.Uint64(b[:]) & (1<<62 - 1))
+	if s == 0 {
+		s = 1
+	}
+	return s
+}

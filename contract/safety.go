@@ -1,0 +1,196 @@
+package contract
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/algoreg-kit/algoreg-kit/openapi"
+	"github.com/algoreg-kit/algoreg-kit/rules"
+)
+
+func safetyChecks() []Check {
+	return []Check{
+		{ID: "safety/verify-only-stores-nothing", Description: "customers sent with verify_input: true are not stored (what --verify-only relies on)", NeedsInspection: true, run: checkVerifyStoresNothing},
+		{ID: "safety/run-prefix-on-every-id", Description: "the suite sends no external_id or relation_external_id without the run prefix", final: true, run: checkRunPrefix},
+		{ID: "safety/cleanup-disables-created", Description: "at the end every customer and relation the run may have created is disabled", final: true, run: checkCleanup},
+	}
+}
+
+func finalChecks() []Check {
+	return []Check{
+		{ID: "negative/never-5xx", Description: "no request of the run was answered with a 5xx", final: true, run: checkNever5xx},
+	}
+}
+
+func checkVerifyStoresNothing(t *T) {
+	req := batch(t.gen(0), 3)
+	resp, x := t.save(req, saveOpts{verify: true})
+	t.expectAllSaved(req, resp, x, true)
+	for _, c := range req.Customers {
+		if sc, x := t.stored(idOf(c), nil); sc != nil {
+			t.Errorf(x, "%q, sent with verify_input: true, not stored", idOf(c))
+		}
+	}
+}
+
+func checkNever5xx(t *T) {
+	tl := t.r.client.tally
+	tl.mu.Lock()
+	errs := append([]string(nil), tl.serverErrors...)
+	tl.mu.Unlock()
+	for i, e := range errs {
+		if i == 20 {
+			t.Errorf(nil, "… and %d more 5xx answers", len(errs)-i)
+			break
+		}
+		t.Errorf(nil, "never a 5xx; %s", e)
+	}
+}
+
+func checkRunPrefix(t *T) {
+	// The guard must refuse an id without the prefix before anything is sent.
+	x := t.r.client.do(t.ctx, request{method: http.MethodPost, path: savePath,
+		body: []byte(`{"customers":[{"external_id":"no-prefix","account_type":"N","last_name":"Doe"}]}`)}, t.id)
+	if x.Err == nil || x.Status != 0 {
+		t.Errorf(x, "the suite to refuse, without sending it, a save whose external_id lacks the run prefix")
+	}
+	tl := t.r.client.tally
+	tl.mu.Lock()
+	refused := append([]string(nil), tl.refused...)
+	tl.mu.Unlock()
+	for _, r := range refused {
+		if !strings.HasPrefix(r, t.id+":") {
+			t.Errorf(nil, "no check to try sending an id without the run prefix; %s", r)
+		}
+	}
+}
+
+// cleanupResult is what the clean-up did.
+type cleanupResult struct {
+	disabled int
+	fails    []Failure
+	skipped  string
+}
+
+// cleanupBatch is how many records one clean-up request disables.
+const cleanupBatch = 500
+
+// disableCreated disables every customer and relation that a save of the run
+// may have persisted, business by business. Ids that were never created are
+// answered with the errors of a create without account_type (or without
+// parent, child and type): that is how a delta for an unknown id must be
+// answered, and it creates nothing.
+func (r *runner) disableCreated(ctx context.Context) {
+	t := &T{ctx: ctx, r: r, id: "safety/cleanup-disables-created"}
+	defer func() {
+		if p := recover(); p != nil {
+			if _, ok := p.(stop); !ok {
+				panic(p)
+			}
+		}
+		r.cleanup.fails = append(r.cleanup.fails, t.fails...)
+	}()
+	tl := r.client.tally
+	tl.mu.Lock()
+	sent := map[*credentials]*sentIDs{}
+	for k, v := range tl.sent {
+		sent[k] = v
+	}
+	tl.mu.Unlock()
+	for creds, ids := range sent {
+		for lo := 0; lo < len(ids.customers) || lo < len(ids.relations); lo += cleanupBatch {
+			req := &openapi.SaveCustomersRequest{DisableRiskScan: ptr(true)}
+			for _, id := range window(ids.customers, lo) {
+				req.Customers = append(req.Customers, openapi.Customer{ExternalID: ptr(id), Disabled: ptr(true)})
+			}
+			for _, id := range window(ids.relations, lo) {
+				req.Relations = append(req.Relations, openapi.Relation{RelationExternalID: ptr(id), Disabled: ptr(true)})
+			}
+			x := r.client.do(ctx, request{method: http.MethodPost, path: savePath, body: t.marshal(req, false), creds: creds}, t.id)
+			t.checkExchangeNoStop(x)
+			if x.Err != nil || x.Status != http.StatusOK {
+				t.Errorf(x, "200 for the clean-up save that disables the run's records")
+				continue
+			}
+			var resp openapi.SaveCustomersResponse
+			if jsonUnmarshal(x.Body, &resp) != nil {
+				continue
+			}
+			r.cleanup.disabled += countDisabled(t, req, &resp, x)
+		}
+	}
+}
+
+func window(ids []string, lo int) []string {
+	if lo >= len(ids) {
+		return nil
+	}
+	return ids[lo:min(lo+cleanupBatch, len(ids))]
+}
+
+// neverCreated are the codes that a disabling delta of an id that was never
+// stored is answered with.
+var neverCreated = map[string]bool{
+	rules.AccountTypeMissing: true, rules.LastNameMissing: true, rules.CompanyNameMissing: true,
+	rules.RelationCustomerMissing: true, rules.RelationTypeInvalid: true,
+}
+
+// countDisabled returns how many customers the clean-up answer disabled, and
+// fails on anything but a disabled record or a never-created one.
+func countDisabled(t *T, req *openapi.SaveCustomersRequest, resp *openapi.SaveCustomersResponse, x *Exchange) int {
+	if len(resp.Added) > 0 {
+		t.Errorf(x, "a delta of external_id and disabled to create nothing, got %d customers added (first %q)", len(resp.Added), resp.Added[0].ExternalID)
+	}
+	det := details(resp)
+	n := 0
+	for _, c := range req.Customers {
+		d, ok := det[*c.ExternalID]
+		if !ok || len(d.Errors) == 0 {
+			n++
+			continue
+		}
+		for _, m := range d.Errors {
+			if !neverCreated[m.Code] {
+				t.Errorf(x, "the clean-up to disable %q, got the error %s: %s", *c.ExternalID, m.Code, m.Detail)
+			}
+		}
+	}
+	for _, rel := range req.Relations {
+		for _, m := range det[*rel.RelationExternalID].Errors {
+			if !neverCreated[m.Code] {
+				t.Errorf(x, "the clean-up to disable relation %q, got the error %s: %s", *rel.RelationExternalID, m.Code, m.Detail)
+			}
+		}
+	}
+	return n
+}
+
+func checkCleanup(t *T) {
+	t.fails = append(t.fails, t.r.cleanup.fails...)
+	if len(t.fails) > 0 || !t.Mock() || t.VerifyOnly() {
+		return
+	}
+	// On the mock, read back a few of the disabled customers.
+	tl := t.r.client.tally
+	tl.mu.Lock()
+	ids := tl.sent[t.r.client.primary]
+	tl.mu.Unlock()
+	if ids == nil {
+		return
+	}
+	checked := 0
+	for _, id := range ids.customers {
+		if checked == 10 {
+			break
+		}
+		sc, x := t.stored(id, nil)
+		if sc == nil {
+			continue
+		}
+		checked++
+		if !sc.Disabled {
+			t.Errorf(x, "%q disabled after the clean-up", id)
+		}
+	}
+}

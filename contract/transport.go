@@ -1,0 +1,107 @@
+package contract
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/algoreg-kit/algoreg-kit/openapi"
+)
+
+func transportChecks() []Check {
+	return []Check{
+		{ID: "transport/wrong-content-type-415", Description: "a save whose Content-Type is not JSON is answered 415", run: checkWrongContentType},
+		{ID: "transport/malformed-json-400", Description: "a save whose body is not well-formed JSON is answered 400 with the byte offset", run: checkMalformedJSON},
+		{ID: "transport/schema-invalid-422", Description: "a save whose body breaks the schema is answered 422 listing every violation with its JSON pointer", run: checkSchemaInvalid},
+		{ID: "transport/oversized-body-413", Description: "a save body larger than the server's limit is answered 413", run: checkOversizedBody},
+		{ID: "transport/oversized-batch-413", Description: "a save of more customers than the server's batch limit is answered 413", run: checkOversizedBatch},
+	}
+}
+
+func checkWrongContentType(t *T) {
+	x := t.Do(request{method: http.MethodPost, path: savePath, body: t.probeBody(), contentType: "text/plain"})
+	if x.Status != http.StatusUnsupportedMediaType {
+		t.Errorf(x, "415 for Content-Type text/plain")
+		return
+	}
+	t.expectProblem(x)
+}
+
+func checkMalformedJSON(t *T) {
+	body := []byte(fmt.Sprintf(`{"verify_input":true,"customers":[{"external_id":%q,"account_type":"N"`, t.NewID("malformed")))
+	x := t.Do(request{method: http.MethodPost, path: savePath, body: body})
+	if x.Status != http.StatusBadRequest {
+		t.Errorf(x, "400 for a body cut short")
+		return
+	}
+	t.expectProblem(x)
+	var p openapi.Problem
+	if json.Unmarshal(x.Body, &p) == nil && p.Offset == nil {
+		t.Errorf(x, "the problem to give the offset of the syntax error")
+	}
+}
+
+func checkSchemaInvalid(t *T) {
+	body := fmt.Sprintf(`{"verify_input":true,"customers":[{"external_id":%q,"account_type":"N","last_name":"Doe","kyc_level":"high"},{"external_id":%q,"account_type":"F","company_name":"Acme","fields":["not","an","object"]}]}`,
+		t.NewID("schema"), t.NewID("schema"))
+	x := t.Do(request{method: http.MethodPost, path: savePath, body: []byte(body)})
+	if x.Status != http.StatusUnprocessableEntity {
+		t.Errorf(x, "422 for a kyc_level that is a string and fields that is an array")
+		return
+	}
+	t.expectProblem(x)
+	var p openapi.Problem
+	_ = json.Unmarshal(x.Body, &p)
+	for _, want := range []string{"/customers/0/kyc_level", "/customers/1/fields"} {
+		found := false
+		for _, v := range p.Violations {
+			if v.Pointer == want {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf(x, "a violation at %s (every violation is listed)", want)
+		}
+	}
+}
+
+func checkOversizedBody(t *T) {
+	// One record without account_type and verify_input: true: even a server
+	// that accepted the body could persist nothing.
+	max := t.r.cfg.MaxBody
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `{"verify_input":true,"customers":[{"external_id":%q,"comment":"`, t.NewID("big"))
+	b.WriteString(strings.Repeat("x", int(max)+1-b.Len()))
+	b.WriteString(`"}]}`)
+	x := t.Do(request{method: http.MethodPost, path: savePath, body: b.Bytes()})
+	if x.Status != http.StatusRequestEntityTooLarge {
+		t.Errorf(x, "413 for a body of %d bytes (the limit is %d)", b.Len(), max)
+		return
+	}
+	t.expectProblem(x)
+}
+
+func checkOversizedBatch(t *T) {
+	n := t.r.cfg.MaxBatch + 1
+	var b bytes.Buffer
+	b.WriteString(`{"verify_input":true,"customers":[`)
+	base := t.NewID("batch")
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"external_id":"%s-%d"}`, base, i)
+	}
+	b.WriteString(`]}`)
+	if int64(b.Len()) > t.r.cfg.MaxBody {
+		t.Skipf("a batch of %d customers does not fit in the body limit of %d bytes", n, t.r.cfg.MaxBody)
+	}
+	x := t.Do(request{method: http.MethodPost, path: savePath, body: b.Bytes()})
+	if x.Status != http.StatusRequestEntityTooLarge {
+		t.Errorf(x, "413 for %d customers (the batch limit is %d)", n, t.r.cfg.MaxBatch)
+		return
+	}
+	t.expectProblem(x)
+}
