@@ -193,6 +193,31 @@ func render(w io.Writer, res *results, command string) {
 	renderGen(w, res.Gen)
 	fmt.Fprintf(w, "\n## Memory: customers stored in one mock\n\n")
 	renderMemory(w, res.Memory)
+	if len(res.Profiles) > 0 {
+		fmt.Fprintf(w, "\n## Where our mock spends its CPU under load\n\n")
+		fmt.Fprintf(w, "CPU profiles of `bench/mockprof` (the mock's package with its default configuration) during a measured run, `go tool pprof -top` (flat), first lines.\n")
+		sizes := make([]int, 0, len(res.Profiles))
+		for n := range res.Profiles {
+			sizes = append(sizes, n)
+		}
+		slices.Sort(sizes)
+		for _, n := range sizes {
+			fmt.Fprintf(w, "\n%d customer(s) per request:\n\n```\n%s```\n", n, firstLines(res.Profiles[n], 28))
+		}
+	}
+}
+
+// firstLines returns the first n lines of s, each ending in a newline.
+func firstLines(s string, n int) string {
+	lines := strings.SplitAfter(s, "\n")
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	out := strings.Join(lines, "")
+	if out != "" && !strings.HasSuffix(out, "\n") {
+		out += "\n"
+	}
+	return out
 }
 
 func renderLoad(w io.Writer, load []loadResult) {
@@ -288,7 +313,7 @@ func renderMemory(w io.Writer, m *memoryResult) {
 		fmt.Fprintf(w, "| RSS growth per customer | %.0f bytes |\n", float64(m.RSSAfterKiB-m.RSSBeforeKiB)*1024/float64(m.Stored))
 	}
 	if m.HeapLiveBytes > 0 && m.HeapAtStored > 0 {
-		fmt.Fprintf(w, "| live heap after the last GC | %s with %s customers stored: %.0f bytes per customer |\n",
+		fmt.Fprintf(w, "| live heap after a forced GC | %s with %s customers stored: %.0f bytes per customer |\n",
 			mibBytes(m.HeapLiveBytes), num(float64(m.HeapAtStored)), float64(m.HeapLiveBytes)/float64(m.HeapAtStored))
 	}
 }

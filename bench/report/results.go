@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // wrkSummary is what bench/save.lua's done() writes.
@@ -113,6 +114,8 @@ type results struct {
 	Gen     []genResult
 	Memory  *memoryResult
 	Machine machine
+	// Profiles holds "go tool pprof -top" of our mock under load, by batch size.
+	Profiles map[int]string
 }
 
 func readResults(dir string) (*results, error) {
@@ -131,6 +134,24 @@ func readResults(dir string) (*results, error) {
 	}
 	if err := readJSON(filepath.Join(dir, "machine.json"), &res.Machine); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
+	}
+	profiles, err := filepath.Glob(filepath.Join(dir, "profile-ours-*.txt"))
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range profiles {
+		var n int
+		if _, err := fmt.Sscanf(filepath.Base(name), "profile-ours-%d.txt", &n); err != nil || strings.HasSuffix(name, "-cum.txt") {
+			continue
+		}
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		if res.Profiles == nil {
+			res.Profiles = map[int]string{}
+		}
+		res.Profiles[n] = string(b)
 	}
 	return res, nil
 }

@@ -1,0 +1,465 @@
+#!/usr/bin/env bash
+# bench/run.sh: the side-by-side benchmarks of issue 6.
+#
+# Drives our mock, Prism, WireMock and bare Go baselines, one at a time on
+# 127.0.0.1, with the same request bodies (algoreg-kit fixtures, fixed seed,
+# unique external_ids per request), the same wrk settings and the same duration;
+# then benchmarks the fixtures generator against a plain gofakeit loop, and loads
+# one mock with many customers to measure memory per stored customer. Prints one
+# table and writes bench/RESULTS.md. Read bench/README.md first.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+Usage: bench/run.sh [--quick] [options]
+
+  --quick             short runs for iterating (warm-up 1 s, 4 s per cell, 100,000
+                      customers for the generator and memory runs); writes the report
+                      into the work folder only, unless --out is given
+  --duration SEC      measured seconds per server and batch size (default 15)
+  --warmup SEC        warm-up seconds before each measurement (default 3)
+  --connections N     wrk connections (default 32)
+  --threads N         wrk threads (default 2)
+  --sizes "1 100 1000"          customers per request
+  --servers "ours prism ..."    any of: ours ours-update prism wiremock
+                      baseline-project baseline-std baseline-none (default: all)
+  --seed S            fixtures seed of the request bodies (default 42)
+  --gen-count N       customers for the generator benchmark (default 1000000; 0 skips)
+  --mem-count N       customers stored for the memory run (default 1000000; 0 skips)
+  --profile           also take CPU profiles of our mock under the 1- and
+                      100-customer loads (bench/mockprof + go tool pprof)
+  --no-install        do not install anything (fail if a tool is missing)
+  --pools DIR         reuse the body pools pool-N.txt of an earlier work folder
+                      instead of generating them (the report says so)
+  --work DIR          work folder (default: a new folder under /tmp, kept)
+  --out FILE          report file (default bench/RESULTS.md; in --quick mode none)
+
+Examples:
+  bench/run.sh --quick --servers "ours baseline-project" --sizes 1
+  bench/run.sh --profile                      # the full run that writes RESULTS.md
+EOF
+}
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+DURATION=15 WARMUP=3 CONNS=32 THREADS=2 SIZES="1 100 1000" SEED=42
+SERVERS="ours ours-update prism wiremock baseline-project baseline-std baseline-none"
+GEN_COUNT=1000000 MEM_COUNT=1000000 QUICK=0 INSTALL=1 PROFILE=0 WORK="" OUT="" OUT_SET=0 POOLS=""
+PRISM_VERSION=${BENCH_PRISM_VERSION:-5.14.2}
+WIREMOCK_VERSION=${BENCH_WIREMOCK_VERSION:-3.13.2}
+CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/algoreg-kit/bench
+PORT_BASE=${BENCH_PORT_BASE:-18100}
+COMMAND="bench/run.sh $*"
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) QUICK=1; DURATION=4; WARMUP=1; GEN_COUNT=100000; MEM_COUNT=100000 ;;
+    --duration) DURATION=$2; shift ;;
+    --warmup) WARMUP=$2; shift ;;
+    --connections) CONNS=$2; shift ;;
+    --threads) THREADS=$2; shift ;;
+    --sizes) SIZES=$2; shift ;;
+    --servers) SERVERS=$2; shift ;;
+    --seed) SEED=$2; shift ;;
+    --gen-count) GEN_COUNT=$2; shift ;;
+    --mem-count) MEM_COUNT=$2; shift ;;
+    --profile) PROFILE=1 ;;
+    --no-install) INSTALL=0 ;;
+    --pools) POOLS=$2; shift ;;
+    --work) WORK=$2; shift ;;
+    --out) OUT=$2; OUT_SET=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "bench/run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+if [ "$OUT_SET" = 0 ] && [ "$QUICK" = 0 ]; then OUT=bench/RESULTS.md; fi
+for s in $SERVERS; do
+  case "$s" in
+    ours|ours-update|prism|wiremock|baseline-project|baseline-std|baseline-none) ;;
+    *) echo "bench/run.sh: unknown server $s" >&2; exit 2 ;;
+  esac
+done
+
+WORK=${WORK:-$(mktemp -d /tmp/algoreg-bench.XXXXXX)}
+mkdir -p "$WORK/bin" "$WORK/logs"
+BIN=$WORK/bin
+log() { printf '%s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# ---------------------------------------------------------------- processes
+# Every process this script starts is recorded here and ended on exit.
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]:-}"; do
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]:-}"; do
+    [ -n "$pid" ] || continue
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# descendants PID: PID and every process below it.
+descendants() {
+  local p=$1 c
+  echo "$p"
+  for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do descendants "$c"; done
+}
+
+# peak_rss_kib PID: VmHWM summed over the process tree.
+peak_rss_kib() {
+  local total=0 p v
+  for p in $(descendants "$1"); do
+    v=$(awk '/^VmHWM:/ {print $2}' /proc/"$p"/status 2>/dev/null || true)
+    total=$((total + ${v:-0}))
+  done
+  echo "$total"
+}
+
+# rss_kib PID: VmRSS summed over the process tree.
+rss_kib() {
+  local total=0 p v
+  for p in $(descendants "$1"); do
+    v=$(awk '/^VmRSS:/ {print $2}' /proc/"$p"/status 2>/dev/null || true)
+    total=$((total + ${v:-0}))
+  done
+  echo "$total"
+}
+
+# cpu_ticks PID: user+system clock ticks of the process tree.
+cpu_ticks() {
+  local total=0 p v
+  for p in $(descendants "$1"); do
+    v=$(sed 's/^.*) //' /proc/"$p"/stat 2>/dev/null | awk '{print $12 + $13}' || true)
+    total=$((total + ${v:-0}))
+  done
+  echo "$total"
+}
+CLK_TCK=$(getconf CLK_TCK)
+
+# stop_pid PID: SIGTERM, then SIGKILL after 10 s.
+stop_pid() {
+  local pid=$1
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# wait_ready URL PID: poll URL until it answers 2xx, for at most 90 s.
+wait_ready() {
+  local url=$1 pid=$2
+  for _ in $(seq 900); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# ---------------------------------------------------------------- tools
+install_tools() {
+  local missing=()
+  command -v wrk >/dev/null || missing+=(wrk)
+  [ -x /usr/bin/time ] || missing+=(time)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v npm >/dev/null || missing+=(npm)
+  command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+  if [ ${#missing[@]} -gt 0 ]; then
+    [ "$INSTALL" = 1 ] || die "missing: ${missing[*]} (run without --no-install, or apt-get install -y ${missing[*]})"
+    log "installing ${missing[*]} (apt-get)"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  local need_npm=0
+  [[ " $SERVERS " == *" prism "* ]] && [ ! -x "$CACHE/node_modules/.bin/prism" ] && need_npm=1
+  [[ " $SERVERS " == *" wiremock "* ]] && ! ls "$CACHE"/node_modules/wiremock/build/wiremock-standalone-*.jar >/dev/null 2>&1 && need_npm=1
+  if [ "$need_npm" = 1 ] || ! grep -q "\"@stoplight/prism-cli\": \"$PRISM_VERSION\"" "$CACHE/package.json" 2>/dev/null \
+     || ! grep -q "\"wiremock\": \"$WIREMOCK_VERSION\"" "$CACHE/package.json" 2>/dev/null; then
+    if [[ " $SERVERS " == *" prism "* || " $SERVERS " == *" wiremock "* ]]; then
+      [ "$INSTALL" = 1 ] || die "Prism/WireMock not in $CACHE (run without --no-install)"
+      log "installing @stoplight/prism-cli@$PRISM_VERSION and wiremock@$WIREMOCK_VERSION into $CACHE (npm)"
+      mkdir -p "$CACHE"
+      (cd "$CACHE" && npm install --no-audit --no-fund --loglevel=error --save-exact \
+        "@stoplight/prism-cli@$PRISM_VERSION" "wiremock@$WIREMOCK_VERSION" >/dev/null)
+    fi
+  fi
+}
+
+build() {
+  log "building algoreg-kit and the bench tools into $BIN"
+  go build -o "$BIN/algoreg-kit" ./cmd/algoreg-kit
+  go build -o "$BIN/baseline" ./bench/baseline
+  go build -o "$BIN/bodies" ./bench/bodies
+  go build -o "$BIN/report" ./bench/report
+  go build -o "$BIN/gofakeitloop" ./bench/gofakeitloop
+  go build -o "$BIN/mockprof" ./bench/mockprof
+  "$BIN/algoreg-kit" spec > "$WORK/openapi.yaml"
+}
+
+# ---------------------------------------------------------------- bodies
+# make_pools: for each size N, request bodies of N new customers from
+# "algoreg-kit fixtures", turned into a pool of one body per line.
+make_pools() {
+  local n bodies
+  for n in $SIZES; do
+    if [ -n "$POOLS" ]; then
+      [ -f "$POOLS/pool-$n.txt" ] || die "no $POOLS/pool-$n.txt"
+      [ "$POOLS/pool-$n.txt" -ef "$WORK/pool-$n.txt" ] || cp "$POOLS/pool-$n.txt" "$WORK/pool-$n.txt"
+      log "bodies: reusing $POOLS/pool-$n.txt ($(wc -l <"$WORK/pool-$n.txt") bodies)"
+      continue
+    fi
+    # Enough distinct bodies that no two requests in a row are the same, few
+    # enough that wrk's threads hold them in memory (~8 MB for 1,000 customers).
+    bodies=$(( n == 1 ? 1000 : (n <= 100 ? 64 : 12) ))
+    log "fixtures: $bodies bodies of $n customers (seed $SEED)"
+    rm -rf "$WORK/fixtures-$n"
+    mkdir -p "$WORK/fixtures-$n"
+    "$BIN/algoreg-kit" fixtures --count $((n * bodies)) --seed "$SEED" --format request \
+      --batch-size "$n" --out "$WORK/fixtures-$n" >/dev/null 2>"$WORK/logs/fixtures-$n.log" \
+      || die "algoreg-kit fixtures failed: $(tail -3 "$WORK/logs/fixtures-$n.log")"
+    "$BIN/bodies" -in "$WORK/fixtures-$n" -customers "$n" -out "$WORK/pool-$n.txt" 2>>"$WORK/logs/fixtures-$n.log" \
+      || die "bench/bodies: $(tail -3 "$WORK/logs/fixtures-$n.log")"
+  done
+}
+
+# ---------------------------------------------------------------- servers
+SERVER_PID="" AUTH=""
+# start_server NAME PORT: starts it in the background, waits until it serves.
+start_server() {
+  local name=$1 port=$2 logf=$WORK/logs/$1-$3.log
+  case "$name" in
+    ours|ours-update)
+      "$BIN/algoreg-kit" mock --addr "127.0.0.1:$port" >"$logf" 2>&1 & ;;
+    prism)
+      "$CACHE/node_modules/.bin/prism" mock -v error -h 127.0.0.1 -p "$port" "$WORK/openapi.yaml" >"$logf" 2>&1 & ;;
+    wiremock)
+      java -Xmx256m -jar "$(ls "$CACHE"/node_modules/wiremock/build/wiremock-standalone-*.jar | head -1)" \
+        --port "$port" --bind-address 127.0.0.1 --root-dir "$ROOT/bench/wiremock" \
+        --disable-request-logging --no-request-journal --disable-banner >"$logf" 2>&1 & ;;
+    baseline-*)
+      "$BIN/baseline" -addr "127.0.0.1:$port" -decode "${name#baseline-}" >"$logf" 2>&1 & ;;
+  esac
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  wait_ready "http://127.0.0.1:$port/healthz" "$SERVER_PID" || die "$name did not start on port $port; see $logf"
+  # Every server gets the same Authorization header: a bearer token our mock
+  # issued (open mode accepts any user), obtained once, as a client would.
+  AUTH="Basic $(printf 'bench@example.com:bench' | base64)"
+  if [[ "$name" == ours* ]]; then
+    local tok
+    tok=$(curl -fsS --max-time 5 -H 'Content-Type: application/json' \
+      -d '{"grant_type":"password","username":"bench@example.com","password":"bench"}' \
+      "http://127.0.0.1:$port/api/v1/token" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+    [ -n "$tok" ] || die "$name: no token from /api/v1/token"
+    AUTH="Bearer $tok"
+  fi
+}
+
+# sanity NAME PORT SIZE MODE: one request before the run; the server must take
+# the body (2xx), and our mock must create every customer with no error.
+sanity() {
+  local name=$1 port=$2 n=$3 mode=$4 prefix=s- out code
+  [ "$mode" = update ] && prefix=u-
+  out=$WORK/logs/sanity-$name-$n.json
+  code=$(head -1 "$WORK/pool-$n.txt" | sed "s/@ID@/$prefix/g" | curl -sS --max-time 60 -o "$out" -w '%{http_code}' \
+    -H 'Content-Type: application/json' -H "Authorization: $AUTH" --data-binary @- \
+    "http://127.0.0.1:$port/api/v1/customers/save")
+  [[ "$code" == 2* ]] || die "$name rejected a $n-customer body with $code: $(head -c 600 "$out")"
+  if [[ "$name" == ours* ]]; then
+    grep -q '"status":"ok"' "$out" || die "$name did not save a $n-customer body cleanly: $(head -c 600 "$out")"
+    local added
+    added=$(grep -o '"customer_id"' "$out" | wc -l)
+    [ "$added" = "$n" ] || die "$name created $added customers of $n: $(head -c 600 "$out")"
+    if grep -q '"errors":\[{' "$out" || grep -q '"warnings":\[{' "$out"; then
+      die "$name reported errors or warnings for valid fixtures: $(head -c 600 "$out")"
+    fi
+  fi
+}
+
+# stored PORT: customers our mock holds for the bench business.
+stored() {
+  curl -fsS --max-time 10 -H "Authorization: $AUTH" "http://127.0.0.1:$1/__admin/customers?limit=1" \
+    | sed -n 's/.*"total":\([0-9]*\).*/\1/p'
+}
+
+# wrk_run PORT SIZE MODE TAG SECONDS OUTFILE
+wrk_run() {
+  local port=$1 n=$2 mode=$3 tag=$4 secs=$5 out=$6
+  BENCH_POOL=$WORK/pool-$n.txt BENCH_AUTH=$AUTH BENCH_RUN=$tag BENCH_MODE=$mode BENCH_OUT=$out \
+    wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 30s -s "$ROOT/bench/save.lua" \
+    "http://127.0.0.1:$port" >"$WORK/logs/wrk-$tag.txt" 2>&1 || die "wrk failed: $(tail -5 "$WORK/logs/wrk-$tag.txt")"
+}
+
+# run_cell NAME SIZE PORT: one server, one batch size, fresh process.
+run_cell() {
+  local name=$1 n=$2 port=$3 mode=create tag
+  [ "$name" = ours-update ] && mode=update
+  tag=$name-$n
+  log "$name, $n customer(s)/request: start"
+  start_server "$name" "$port" "$n"
+  sanity "$name" "$port" "$n" "$mode"
+  wrk_run "$port" "$n" "$mode" "w$n" "$WARMUP" "$WORK/wrk-warmup-$tag.json"
+  local load t0 t1 rss st=-1
+  load=$(cat /proc/loadavg)
+  t0=$(cpu_ticks "$SERVER_PID")
+  wrk_run "$port" "$n" "$mode" "m$n" "$DURATION" "$WORK/wrk-$tag.json"
+  t1=$(cpu_ticks "$SERVER_PID")
+  rss=$(peak_rss_kib "$SERVER_PID")
+  if [[ "$name" == ours* ]]; then st=$(stored "$port"); st=${st:--1}; fi
+  stop_pid "$SERVER_PID"
+  printf '{"server":"%s","customers":%d,"mode":"%s","wrk":%s,"rss_peak_kib":%d,"cpu_seconds":%s,"stored":%d,"loadavg":"%s"}\n' \
+    "$name" "$n" "$mode" "$(tr -d '\n' <"$WORK/wrk-$tag.json")" "$rss" \
+    "$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" 'BEGIN{printf "%.2f", t/hz}')" "$st" "$load" >>"$WORK/load.ndjson"
+  log "$name, $n customer(s)/request: $(sed -n 's/.*"requests":\([0-9]*\).*/\1/p' "$WORK/wrk-$tag.json") requests in ${DURATION}s, peak RSS $((rss / 1024)) MiB"
+}
+
+# ---------------------------------------------------------------- profile
+# profile_ours SIZE PORT: CPU profile of the mock (bench/mockprof) under load.
+profile_ours() {
+  local n=$1 port=$2 dport=$(($2 + 1)) pf=$WORK/cpu-ours-$1.pprof
+  log "profile: our mock, $n customer(s)/request"
+  "$BIN/mockprof" -addr "127.0.0.1:$port" -debug-addr "127.0.0.1:$dport" >"$WORK/logs/mockprof-$n.log" 2>&1 &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  wait_ready "http://127.0.0.1:$port/healthz" "$SERVER_PID" || die "mockprof did not start"
+  AUTH="Basic $(printf 'bench@example.com:bench' | base64)"
+  local tok
+  tok=$(curl -fsS -H 'Content-Type: application/json' \
+    -d '{"grant_type":"password","username":"bench@example.com","password":"bench"}' \
+    "http://127.0.0.1:$port/api/v1/token" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+  AUTH="Bearer $tok"
+  wrk_run "$port" "$n" create "pw$n" "$WARMUP" "$WORK/wrk-prof-warmup-$n.json"
+  curl -fsS -o "$pf" "http://127.0.0.1:$dport/debug/pprof/profile?seconds=$DURATION" &
+  local cpid=$!
+  PIDS+=("$cpid")
+  wrk_run "$port" "$n" create "pm$n" "$DURATION" "$WORK/wrk-prof-$n.json"
+  wait "$cpid" || die "no CPU profile"
+  stop_pid "$SERVER_PID"
+  go tool pprof -top -nodecount=30 "$BIN/mockprof" "$pf" >"$WORK/profile-ours-$n.txt" 2>/dev/null \
+    || die "go tool pprof failed on $pf"
+  go tool pprof -top -cum -nodecount=30 "$BIN/mockprof" "$pf" >"$WORK/profile-ours-$n-cum.txt" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------- generator
+# gen_run TOOL COUNT: one generator run under /usr/bin/time -v.
+gen_run() {
+  local tool=$1 count=$2 tf=$WORK/logs/time-$1-$2.txt out=/dev/null bytes=0 lines=0 status=0
+  # The smaller run goes to a file, to check and size the output; the big one to /dev/null.
+  [ "$count" -lt "$GEN_COUNT" ] && out=$WORK/gen-$tool-$count.ndjson
+  log "generator: $tool, $count customers"
+  case "$tool" in
+    fixtures) /usr/bin/time -v -o "$tf" "$BIN/algoreg-kit" fixtures --count "$count" --seed "$SEED" --format ndjson >"$out" 2>"$WORK/logs/gen-$tool-$count.log" || status=$? ;;
+    gofakeitloop) /usr/bin/time -v -o "$tf" "$BIN/gofakeitloop" -count "$count" -seed "$SEED" >"$out" 2>"$WORK/logs/gen-$tool-$count.log" || status=$? ;;
+  esac
+  if [ "$out" != /dev/null ]; then
+    bytes=$(stat -c %s "$out"); lines=$(wc -l <"$out"); rm -f "$out"
+    [ "$lines" = "$count" ] || log "warning: $tool wrote $lines lines for $count customers"
+  fi
+  awk -v tool="$tool" -v count="$count" -v bytes="$bytes" -v lines="$lines" -v status="$status" '
+    /Elapsed \(wall clock\)/ { n = split($NF, p, ":"); e = 0; for (i = 1; i <= n; i++) e = e * 60 + p[i] }
+    /User time/ { u = $NF } /System time/ { s = $NF } /Maximum resident set size/ { m = $NF }
+    END { printf "{\"tool\":\"%s\",\"count\":%d,\"elapsed_s\":%.3f,\"user_s\":%.2f,\"sys_s\":%.2f,\"max_rss_kib\":%d,\"bytes\":%d,\"lines\":%d,\"exit_status\":%d}\n", tool, count, e, u, s, m, bytes, lines, status }
+  ' "$tf" >>"$WORK/gen.ndjson"
+}
+
+# ---------------------------------------------------------------- memory
+# memory_run COUNT PORT: load COUNT customers into one fresh mock (bench/mockprof,
+# so a forced GC can give the live heap), in bodies of 1,000.
+memory_run() {
+  local count=$1 port=$2 dport=$(($2 + 1)) n=1000 before after peak st heap start end
+  [ -f "$WORK/pool-$n.txt" ] || { log "memory: no pool of $n customers (add 1000 to --sizes); skipped"; return; }
+  log "memory: loading $count customers into one mock"
+  "$BIN/mockprof" -quiet -addr "127.0.0.1:$port" -debug-addr "127.0.0.1:$dport" >"$WORK/logs/memory.log" 2>&1 &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  wait_ready "http://127.0.0.1:$port/healthz" "$SERVER_PID" || die "mockprof did not start"
+  AUTH="Basic $(printf 'bench@example.com:bench' | base64)"
+  before=$(rss_kib "$SERVER_PID")
+  start=$(date +%s.%N)
+  local i=0 lines code
+  lines=$(wc -l <"$WORK/pool-$n.txt")
+  while [ $((i * n)) -lt "$count" ]; do
+    code=$(sed -n "$((i % lines + 1))p" "$WORK/pool-$n.txt" | sed "s/@ID@/mem$i-/g" \
+      | curl -sS --max-time 60 -o "$WORK/logs/memory-last.json" -w '%{http_code}' \
+        -H 'Content-Type: application/json' -H "Authorization: $AUTH" --data-binary @- \
+        "http://127.0.0.1:$port/api/v1/customers/save")
+    [ "$code" = 200 ] || die "memory: batch $i answered $code: $(head -c 300 "$WORK/logs/memory-last.json")"
+    i=$((i + 1))
+  done
+  end=$(date +%s.%N)
+  curl -fsS -o /dev/null "http://127.0.0.1:$dport/debug/pprof/heap?gc=1"
+  heap=$(curl -fsS "http://127.0.0.1:$dport/debug/vars" | sed -n 's/.*"HeapAlloc":\([0-9]*\).*/\1/p')
+  after=$(rss_kib "$SERVER_PID")
+  peak=$(peak_rss_kib "$SERVER_PID")
+  st=$(stored "$port")
+  stop_pid "$SERVER_PID"
+  printf '{"stored":%d,"rss_before_kib":%d,"rss_after_kib":%d,"rss_peak_kib":%d,"heap_live_bytes":%d,"heap_at_stored":%d,"load_seconds":%s,"batch":%d}\n' \
+    "${st:-0}" "$before" "$after" "$peak" "${heap:-0}" "${st:-0}" "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.2f", b-a}')" "$n" >"$WORK/memory.json"
+}
+
+# ---------------------------------------------------------------- machine
+machine_json() {
+  local prism="" wiremock="" java node wrkv
+  # (wrk --version exits 1; none of these may stop the run)
+  if [ -x "$CACHE/node_modules/.bin/prism" ]; then prism=$("$CACHE/node_modules/.bin/prism" --version 2>/dev/null | tail -1 || true); fi
+  wiremock=$(ls "$CACHE"/node_modules/wiremock/build/wiremock-standalone-*.jar 2>/dev/null | head -1 | sed 's/.*standalone-\(.*\)\.jar/\1/' || true)
+  java=$(java -version 2>&1 | head -1 | sed 's/"//g' || true)
+  node=$(node --version 2>/dev/null || true)
+  wrkv=$(wrk --version 2>&1 | head -1 | awk '{print $2}' || true)
+  printf '{"date":"%s","cores":%d,"cpu":"%s","mem_total":"%s","kernel":"%s","commit":"%s",' \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //; s/"//g')" \
+    "$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)" "$(uname -sr)" "$(git rev-parse --short HEAD 2>/dev/null)"
+  printf '"versions":{"go":"%s","wrk":"%s","prism (@stoplight/prism-cli)":"%s","wiremock":"%s","java":"%s","node":"%s"},' \
+    "$(go env GOVERSION)" "$wrkv" "${prism:-not run}" "${wiremock:-not run}" "$java" "$node"
+  printf '"settings":{"wrk":"%s threads, %s connections, %s s measured after %s s warm-up, fresh server per cell","bodies":"%s"}}\n' \
+    "$THREADS" "$CONNS" "$DURATION" "$WARMUP" "$BODIES_NOTE"
+}
+
+# ---------------------------------------------------------------- main
+BODIES_NOTE="algoreg-kit fixtures --seed $SEED --format request --batch-size N; ids made unique per request"
+[ -n "$POOLS" ] && BODIES_NOTE="pools reused from $POOLS (not regenerated by this run)"
+log "work folder: $WORK"
+install_tools
+build
+: >"$WORK/load.ndjson"
+: >"$WORK/gen.ndjson"
+rm -f "$WORK/memory.json"
+make_pools
+
+port=$PORT_BASE
+for name in $SERVERS; do
+  for n in $SIZES; do
+    run_cell "$name" "$n" "$port"
+    port=$((port + 2))
+  done
+done
+
+if [ "$PROFILE" = 1 ]; then
+  for n in $SIZES; do
+    [ "$n" -le 100 ] || continue
+    profile_ours "$n" "$port"
+    port=$((port + 2))
+  done
+fi
+
+if [ "$GEN_COUNT" -gt 0 ]; then
+  for tool in fixtures gofakeitloop; do
+    gen_run "$tool" $((GEN_COUNT / 10))
+    gen_run "$tool" "$GEN_COUNT"
+  done
+fi
+
+[ "$MEM_COUNT" -gt 0 ] && memory_run "$MEM_COUNT" "$port"
+
+machine_json >"$WORK/machine.json"
+args=(-dir "$WORK" -command "$COMMAND")
+[ -n "$OUT" ] && args+=(-out "$OUT")
+"$BIN/report" "${args[@]}"
+log "raw measurements and logs: $WORK${OUT:+; report: $OUT}"
