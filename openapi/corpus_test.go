@@ -2,11 +2,11 @@ package openapi
 
 import (
 	"bytes"
-	"maps"
-	"slices"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )

@@ -97,7 +97,7 @@ func DecodeSaveCustomers(body []byte) (*SaveCustomersRequest, error) {
 // The violation messages, in kin-openapi's words where it has them.
 const (
 	msgRequired      = "value is required but missing"
-	msgNotNullable   = "Value is not nullable"
+	msgNotNullable   = "value must not be null"
 	msgString        = "value must be a string"
 	msgBoolean       = "value must be a boolean"
 	msgInteger       = "value must be an integer"

@@ -170,8 +170,11 @@ func describeType(s *openapi3.Schema) string {
 }
 
 func schemaMessage(e *openapi3.SchemaError) string {
-	if e.Reason == "cannot convert json.Number to float64" {
+	switch e.Reason {
+	case "cannot convert json.Number to float64":
 		return msgOutOfRange
+	case "Value is not nullable":
+		return msgNotNullable
 	}
 	if e.Reason != "" {
 		return e.Reason
