@@ -1,0 +1,259 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// mockBuffer is a bytes.Buffer safe for the mock's goroutine and the test.
+type mockBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (m *mockBuffer) Write(p []byte) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.b.Write(p)
+}
+
+func (m *mockBuffer) String() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.b.String()
+}
+
+// startMock runs "algoreg-kit mock" with args and env until the test ends, and
+// returns its base URL once /healthz answers.
+func startMock(tb testing.TB, env map[string]string, args ...string) (url string, stdout, stderr *mockBuffer) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout, stderr = &mockBuffer{}, &mockBuffer{}
+	done := make(chan error, 1)
+	getenv := func(k string) string { return env[k] }
+	go func() {
+		done <- run(ctx, append([]string{"algoreg-kit", "mock", "--addr", "127.0.0.1:0"}, args...), getenv, strings.NewReader(""), stdout, stderr)
+	}()
+	tb.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				tb.Errorf("mock stopped with %v; stderr:\n%s", err, stderr.String())
+			}
+		case <-time.After(10 * time.Second):
+			tb.Errorf("mock did not stop within 10 s of the context's end")
+		}
+	})
+	urlRE := regexp.MustCompile(`serving on (http://127\.0\.0\.1:\d+)`)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			done <- err
+			tb.Fatalf("mock exited early: %v\nstderr:\n%s", err, stderr.String())
+		default:
+		}
+		if m := urlRE.FindStringSubmatch(stdout.String()); m != nil {
+			resp, err := http.Get(m[1] + "/healthz")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return m[1], stdout, stderr
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tb.Fatalf("mock did not become healthy; stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	return "", nil, nil
+}
+
+func mockPost(tb testing.TB, url, user, pass, body string) (int, map[string]any) {
+	tb.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(user, pass)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	return resp.StatusCode, m
+}
+
+func TestMockServesAndStops(t *testing.T) {
+	url, stdout, stderr := startMock(t, nil)
+	if !strings.Contains(stdout.String(), "try: TOKEN=$(curl") || !strings.Contains(stdout.String(), url+"/api/v1/customers/save") {
+		t.Errorf("start banner lacks the curl example:\n%s", stdout.String())
+	}
+	status, m := mockPost(t, url+"/api/v1/customers/save", "demo", "demo", `{"customers":[{"external_id":"c1","account_type":"N","last_name":"Doe"}]}`)
+	if status != 200 || m["status"] != "ok" {
+		t.Fatalf("save: %d %v", status, m)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for !strings.Contains(stderr.String(), "business=demo") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if log := stderr.String(); !strings.Contains(log, "path=/api/v1/customers/save") || !strings.Contains(log, "added=1") {
+		t.Errorf("request log line missing:\n%s", log)
+	}
+}
+
+func TestMockFlagsEnvUsersPreload(t *testing.T) {
+	dir := t.TempDir()
+	users := filepath.Join(dir, "users.csv")
+	os.WriteFile(users, []byte("username,password,business\napi@acme.example,s3cret,acme\n"), 0o600)
+	batches := filepath.Join(dir, "batches")
+	os.Mkdir(batches, 0o700)
+	os.WriteFile(filepath.Join(batches, "batch-0001.json"), []byte(`{"customers":[{"external_id":"p1","account_type":"N","last_name":"A"}]}`), 0o600)
+	os.WriteFile(filepath.Join(batches, "batch-0002.json"), []byte(`{"customers":[{"external_id":"p1","phone":"+33612345678"},{"external_id":"bad"}]}`), 0o600)
+	env := map[string]string{
+		"ALGOREG_MOCK_MAX_BATCH":        "2",
+		"ALGOREG_MOCK_USERS":            users,
+		"ALGOREG_MOCK_PRELOAD_BUSINESS": "acme",
+		"ALGOREG_MOCK_KYC_MAX":          "1", // the flag below wins
+	}
+	url, stdout, _ := startMock(t, env, "--preload", batches, "--kyc-max", "5", "--review-groups", "retail", "--relation-types", "1=director,42=auditor")
+	if !strings.Contains(stdout.String(), `preloaded 3 customers from 2 file(s) into business "acme": 1 added, 1 records rejected`) {
+		t.Errorf("preload banner:\n%s", stdout.String())
+	}
+	if !strings.Contains(stdout.String(), "username=api@acme.example") {
+		t.Errorf("the curl example should use the users file's first account:\n%s", stdout.String())
+	}
+	save := url + "/api/v1/customers/save"
+	if status, _ := mockPost(t, save, "demo", "demo", `{}`); status != 401 {
+		t.Errorf("unknown user with --users: got %d, want 401", status)
+	}
+	status, m := mockPost(t, save, "api@acme.example", "s3cret",
+		`{"customers":[{"external_id":"c1","account_type":"N","last_name":"Doe","kyc_level":5,"review_groups":"vip"}],"relations":[{"relation_external_id":"r1","parent_customer_external_id":"p1","child_customer_external_id":"c1","relation_type":42}]}`)
+	if status != 200 || m["status"] != "ok" {
+		t.Fatalf("save: %d %v", status, m)
+	}
+	if d, _ := json.Marshal(m["detail"]); !strings.Contains(string(d), "review_group_unknown") {
+		t.Errorf("--review-groups not applied: %s", d)
+	}
+	if status, _ := mockPost(t, save, "api@acme.example", "s3cret", `{"customers":[{"external_id":"a"},{"external_id":"b"},{"external_id":"c"}]}`); status != 413 {
+		t.Errorf("ALGOREG_MOCK_MAX_BATCH=2 and 3 customers: got %d, want 413", status)
+	}
+	req, _ := http.NewRequest(http.MethodGet, url+"/__admin/customers/p1", nil)
+	req.SetBasicAuth("api@acme.example", "s3cret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `"phone":"+33612345678"`) {
+		t.Errorf("preloaded p1 (both batches, in order): %s", b)
+	}
+}
+
+func TestMockPreloadNDJSON(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "customers.ndjson")
+	var b strings.Builder
+	for i := 0; i < 1500; i++ {
+		b.WriteString(`{"external_id":"n` + string(rune('a'+i%26)) + strings.Repeat("x", i/26) + `","account_type":"F","company_name":"X"}` + "\n")
+	}
+	b.WriteString("\n")
+	os.WriteFile(file, []byte(b.String()), 0o600)
+	url, stdout, _ := startMock(t, nil, "--preload", file)
+	if !strings.Contains(stdout.String(), `preloaded 1500 customers from 1 file(s) into business "demo": 1500 added, 0 records rejected`) {
+		t.Errorf("banner:\n%s", stdout.String())
+	}
+	_ = url
+}
+
+func TestMockBadFlags(t *testing.T) {
+	dir := t.TempDir()
+	badUsers := filepath.Join(dir, "users.csv")
+	os.WriteFile(badUsers, []byte("user,pass\nx,y\n"), 0o600)
+	badNDJSON := filepath.Join(dir, "x.ndjson")
+	os.WriteFile(badNDJSON, []byte("{\"external_id\":\"a\"}\n{oops}\n"), 0o600)
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantErr string
+	}{
+		{"unknown flag", []string{"--nope"}, nil, "exit status 2"},
+		{"bad size", []string{"--max-body", "lots"}, nil, `--max-body: "lots" is not a positive size`},
+		{"bad kyc range", []string{"--kyc-min", "4"}, nil, "kyc range: minimum 4 is above maximum 3"},
+		{"bad relation types", []string{"--relation-types", "x=director"}, nil, `"x" is not an integer relation type`},
+		{"bad env", nil, map[string]string{"ALGOREG_MOCK_MAX_BATCH": "many"}, `ALGOREG_MOCK_MAX_BATCH="many"`},
+		{"bad users file", []string{"--users", badUsers}, nil, "it must be the header username,password,business"},
+		{"missing users file", []string{"--users", filepath.Join(dir, "none.csv")}, nil, "no such file"},
+		{"bad log level", []string{"--log-level", "loud"}, nil, "--log-level"},
+		{"bad preload line", []string{"--preload", badNDJSON}, nil, "line 2: malformed JSON"},
+		{"empty preload folder", []string{"--preload", dir + "/"}, nil, "has no batch-*.json files"},
+		{"address in use", []string{"--addr", "256.0.0.1:1"}, nil, "listen on 256.0.0.1:1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			getenv := func(k string) string { return tt.env[k] }
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			err := run(ctx, append([]string{"algoreg-kit", "mock"}, tt.args...), getenv, strings.NewReader(""), &stdout, &stderr)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("error: got %v, want one containing %q", err, tt.wantErr)
+			}
+			if err != nil && strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is not one line: %q", err)
+			}
+		})
+	}
+	var stderr bytes.Buffer
+	err := run(context.Background(), []string{"algoreg-kit", "mock", "-h"}, func(string) string { return "" }, nil, io.Discard, &stderr)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		t.Errorf("-h: got %v, want nil", err)
+	}
+	if !strings.Contains(stderr.String(), "Examples:") || !strings.Contains(stderr.String(), "--relation-types") {
+		t.Errorf("usage lacks examples or flags:\n%s", stderr.String())
+	}
+}
+
+func TestMockParseHelpers(t *testing.T) {
+	sizes := []struct {
+		in   string
+		want int64
+	}{{"16MiB", 16 << 20}, {"1048576", 1 << 20}, {"10 KB", 10000}, {"2GiB", 2 << 30}, {"5B", 5}}
+	for _, tt := range sizes {
+		if got, err := mockParseSize(tt.in); err != nil || got != tt.want {
+			t.Errorf("mockParseSize(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "0", "-1MiB", "MiB", "1.5MiB", "99999999999GiB"} {
+		if _, err := mockParseSize(bad); err == nil {
+			t.Errorf("mockParseSize(%q): want an error", bad)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "types.txt")
+	os.WriteFile(file, []byte("# value,name\n1,director\n\n7 , trustee # comment\n"), 0o600)
+	for _, tt := range []struct {
+		in   string
+		want string
+	}{{"1,2,3", "[{1 } {2 } {3 }]"}, {"1=director, 42=auditor", "[{1 director} {42 auditor}]"}, {file, "[{1 director} {7 trustee}]"}} {
+		got, err := mockRelationTypes(tt.in)
+		if err != nil || strings.TrimSpace(sprint(got)) != tt.want {
+			t.Errorf("mockRelationTypes(%q) = %v, %v; want %s", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func sprint(v any) string { return fmt.Sprint(v) }

@@ -1,0 +1,59 @@
+package mockserver_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/algoreg-kit/algoreg-kit/mockserver"
+	"github.com/algoreg-kit/algoreg-kit/rules"
+)
+
+// FuzzSaveHandler sends arbitrary bodies (and content types) to the save
+// endpoint through the whole handler: the mock must never answer 5xx, never
+// panic, always answer a JSON body, and always match the OpenAPI document.
+// The seed corpus is in testdata/fuzz/FuzzSaveHandler.
+func FuzzSaveHandler(f *testing.F) {
+	for _, s := range []string{
+		`{}`,
+		`{"customers":[{"external_id":"a","account_type":"N","last_name":"D"}]}`,
+		`{"customers":[{"external_id":"a","kyc_level":"x"}]}`,
+		`{"customers":[`,
+		`{"relations":[{"relation_external_id":"r","parent_customer_external_id":"a","child_customer_external_id":"a","relation_type":1}]}`,
+		`{"customers":[{"external_id":"a","variations":[{"_op":"remove"}],"fields":{"x":null},"review_groups":";,"}],"verify_input":true}`,
+	} {
+		f.Add(byte(0), []byte(s))
+	}
+	cfg := rules.DefaultConfig()
+	cfg.MaxBatch = 50
+	cfg.ReviewGroups = []string{"retail"}
+	cfg.CustomFields = []string{"segment"}
+	mock := mockserver.New(mockserver.Config{Rules: &cfg, MaxBody: 1 << 20, Validator: sharedValidator()})
+	var failure string
+	h := sharedValidator().ResponseChecker(func(r *http.Request, err error) { failure = err.Error() })(mock)
+	contentTypes := []string{"application/json", "application/json; charset=utf-8", "text/plain", "", "application/problem+json"}
+	f.Fuzz(func(t *testing.T, ct byte, body []byte) {
+		failure = ""
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/customers/save", strings.NewReader(string(body)))
+		req.SetBasicAuth("fuzz", "x")
+		if c := contentTypes[int(ct)%len(contentTypes)]; c != "" {
+			req.Header.Set("Content-Type", c)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("status %d for %q: %s", rec.Code, body, rec.Body.Bytes())
+		}
+		if !json.Valid(rec.Body.Bytes()) {
+			t.Fatalf("status %d: body is not JSON: %q", rec.Code, rec.Body.Bytes())
+		}
+		if ctype := rec.Header().Get("Content-Type"); ctype != "application/json" && ctype != "application/problem+json" {
+			t.Fatalf("Content-Type %q", ctype)
+		}
+		if failure != "" {
+			t.Fatalf("status %d off the document: %s\nbody %q\nresponse %s", rec.Code, failure, body, rec.Body.Bytes())
+		}
+	})
+}

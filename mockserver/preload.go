@@ -1,0 +1,145 @@
+package mockserver
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/algoreg-kit/algoreg-kit/openapi"
+)
+
+// PreloadStats counts what Preload saved.
+type PreloadStats struct {
+	Files     int // files read
+	Requests  int // save requests applied
+	Customers int // customers in them
+	Added     int // customers created
+	Rejected  int // records (customers or relations) rejected with errors
+}
+
+// preloadBatch is how many NDJSON customers go into one save.
+const preloadBatch = 1000
+
+// Preload saves data into business, as if it had been posted to the save
+// endpoint (every rule applies; records with errors are counted in Rejected,
+// not saved). path is one of:
+//
+//   - a Save customers request body (a JSON file);
+//   - a folder of such bodies named batch-*.json, applied in name order;
+//   - an NDJSON file (name ending in .ndjson or .jsonl): one customer object
+//     per line, saved in batches of 1,000 (blank lines are skipped).
+//
+// It returns an error naming the file (and line, for NDJSON) that cannot be
+// read or decoded.
+func (s *Server) Preload(ctx context.Context, business, path string) (PreloadStats, error) {
+	var st PreloadStats
+	info, err := os.Stat(path)
+	if err != nil {
+		return st, fmt.Errorf("preload: %w", err)
+	}
+	var files []string
+	if info.IsDir() {
+		files, err = filepath.Glob(filepath.Join(path, "batch-*.json"))
+		if err != nil {
+			return st, fmt.Errorf("preload: %w", err)
+		}
+		if len(files) == 0 {
+			return st, fmt.Errorf("preload: folder %s has no batch-*.json files", path)
+		}
+		sort.Strings(files)
+	} else {
+		files = []string{path}
+	}
+	for _, f := range files {
+		st.Files++
+		ext := strings.ToLower(filepath.Ext(f))
+		if !info.IsDir() && (ext == ".ndjson" || ext == ".jsonl") {
+			err = s.preloadNDJSON(ctx, business, f, &st)
+		} else {
+			err = s.preloadBody(ctx, business, f, &st)
+		}
+		if err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+func (s *Server) preloadBody(ctx context.Context, business, file string, st *PreloadStats) error {
+	body, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("preload: %w", err)
+	}
+	req, err := openapi.DecodeSaveCustomers(body)
+	if err != nil {
+		return fmt.Errorf("preload %s: %w", file, err)
+	}
+	return s.preloadSave(ctx, business, req, st)
+}
+
+func (s *Server) preloadSave(ctx context.Context, business string, req *openapi.SaveCustomersRequest, st *PreloadStats) error {
+	_, stats, err := s.Save(ctx, business, req)
+	if err != nil {
+		return fmt.Errorf("preload: %w", err)
+	}
+	st.Requests++
+	st.Customers += stats.Customers
+	st.Added += stats.Added
+	st.Rejected += stats.Errors
+	return nil
+}
+
+func (s *Server) preloadNDJSON(ctx context.Context, business, file string, st *PreloadStats) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("preload: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	req := &openapi.SaveCustomersRequest{}
+	line := 0
+	prefix := []byte(`{"customers":[`)
+	for {
+		b, err := r.ReadBytes('\n')
+		if len(b) > 0 {
+			line++
+			if b = bytes.TrimSpace(b); len(b) > 0 {
+				one, derr := openapi.DecodeSaveCustomers(append(append(append([]byte{}, prefix...), b...), ']', '}'))
+				if derr != nil {
+					var se *openapi.SyntaxError
+					if errors.As(derr, &se) {
+						return fmt.Errorf("preload %s line %d: malformed JSON near byte %d of the line: %s", file, line, max(0, se.Offset-int64(len(prefix))), se.Msg)
+					}
+					return fmt.Errorf("preload %s line %d: %w", file, line, derr)
+				}
+				if len(one.Customers) != 1 {
+					return fmt.Errorf("preload %s line %d: want one customer object per line", file, line)
+				}
+				req.Customers = append(req.Customers, one.Customers[0])
+				if len(req.Customers) == preloadBatch {
+					if err := s.preloadSave(ctx, business, req, st); err != nil {
+						return err
+					}
+					req = &openapi.SaveCustomersRequest{}
+				}
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("preload %s: %w", file, err)
+		}
+	}
+	if len(req.Customers) > 0 {
+		return s.preloadSave(ctx, business, req, st)
+	}
+	return nil
+}
