@@ -997,8 +997,11 @@ func (d *decoder) relations(req *SaveCustomersRequest) {
 	req.Relations = out
 }
 
-// customerKeys and the like are the property names the decoder knows, in the
-// order of the bits of seen; a test holds them equal to the document's.
+// requestKeys, customerKeys, variationKeys and relationKeys are the property
+// names the decoder knows, in the order of the bits of seen; a test holds them
+// equal to the document's, and probes each with values of every JSON type.
+var requestKeys = []string{"customers", "relations", "disable_risk_scan", "verify_input"}
+
 var customerKeys = []string{
 	"account_type", "alias_ids", "comment", "company_name", "contacts", "date_of_birth",
 	"disabled", "domicile_code", "domicile_codes", "external_id", "fields", "first_name",

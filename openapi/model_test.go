@@ -1,0 +1,380 @@
+package openapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// modelSchemas pairs each type of the model with its schema in the document.
+var modelSchemas = []struct {
+	typ    reflect.Type
+	schema string
+}{
+	{reflect.TypeFor[SaveCustomersRequest](), "SaveCustomersRequest"},
+	{reflect.TypeFor[Customer](), "Customer"},
+	{reflect.TypeFor[Variation](), "Variation"},
+	{reflect.TypeFor[Relation](), "Relation"},
+	{reflect.TypeFor[SaveCustomersResponse](), "SaveCustomersResponse"},
+	{reflect.TypeFor[AddedCustomer](), "AddedCustomer"},
+	{reflect.TypeFor[RecordDetail](), "RecordDetail"},
+	{reflect.TypeFor[Message](), "Message"},
+	{reflect.TypeFor[TokenRequest](), "TokenRequest"},
+	{reflect.TypeFor[TokenResponse](), "TokenResponse"},
+	{reflect.TypeFor[OAuthError](), "OAuthError"},
+	{reflect.TypeFor[Problem](), "Problem"},
+	{reflect.TypeFor[Violation](), "Violation"},
+}
+
+// drift lists the differences between the json tags of struct t and the
+// properties of schema s, in both directions, and between their JSON types.
+func drift(t reflect.Type, s *openapi3.Schema) []string {
+	var out []string
+	tags := map[string]reflect.Type{}
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		tags[name] = f.Type
+	}
+	for name, ft := range tags {
+		p, ok := s.Properties[name]
+		if !ok {
+			out = append(out, fmt.Sprintf("%s.%s: not in the document", t.Name(), name))
+			continue
+		}
+		if want := jsonTypeOf(ft); want != schemaTypeOf(p.Value) {
+			out = append(out, fmt.Sprintf("%s.%s: Go encodes %s, the document says %s", t.Name(), name, want, schemaTypeOf(p.Value)))
+		}
+	}
+	for name := range s.Properties {
+		if _, ok := tags[name]; !ok {
+			out = append(out, fmt.Sprintf("%s: property %q has no field", t.Name(), name))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// jsonTypeOf names the JSON type a Go type encodes as.
+func jsonTypeOf(t reflect.Type) string {
+	if t == reflect.TypeFor[StringList]() {
+		return "string|array"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		return "integer"
+	case reflect.Slice:
+		return "array"
+	case reflect.Map, reflect.Struct:
+		return "object"
+	}
+	return t.Kind().String()
+}
+
+// schemaTypeOf names the JSON type of a schema ("string|array" for a oneOf).
+func schemaTypeOf(s *openapi3.Schema) string {
+	if len(s.OneOf) > 0 {
+		var parts []string
+		for _, b := range s.OneOf {
+			parts = append(parts, schemaTypeOf(b.Value))
+		}
+		return strings.Join(parts, "|")
+	}
+	if s.Type == nil || len(*s.Type) != 1 {
+		return "?"
+	}
+	return (*s.Type)[0]
+}
+
+// TestModelMatchesDocument is the drift test: each struct's json tags and the
+// properties of its schema are the same set, with the same JSON types. A field
+// renamed on either side fails it; TestModelDriftDetected shows both by
+// mutation.
+func TestModelMatchesDocument(t *testing.T) {
+	doc := newTestValidator(t).Doc()
+	for _, m := range modelSchemas {
+		t.Run(m.schema, func(t *testing.T) {
+			ref, ok := doc.Components.Schemas[m.schema]
+			if !ok {
+				t.Fatalf("schema %s not in the document", m.schema)
+			}
+			if d := drift(m.typ, ref.Value); len(d) > 0 {
+				t.Errorf("model and document differ:\n%s", strings.Join(d, "\n"))
+			}
+		})
+	}
+}
+
+// TestModelDriftDetected mutates a private copy of the document (a property
+// renamed) and a copy of the Customer type (a tag renamed): drift must report
+// each.
+func TestModelDriftDetected(t *testing.T) {
+	doc, err := Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	customer := doc.Components.Schemas["Customer"].Value
+	customer.Properties["telephone"] = customer.Properties["phone"]
+	delete(customer.Properties, "phone")
+	got := drift(reflect.TypeFor[Customer](), customer)
+	want := []string{`Customer.phone: not in the document`, `Customer: property "telephone" has no field`}
+	sort.Strings(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("document renamed: got %q, want %q", got, want)
+	}
+
+	var fields []reflect.StructField
+	for f := range reflect.TypeFor[Customer]().Fields() {
+		if f.Name == "Phone" {
+			f.Tag = `json:"telephone,omitempty"`
+		}
+		fields = append(fields, f)
+	}
+	pristine := newTestValidator(t).Doc().Components.Schemas["Customer"].Value
+	got = drift(reflect.StructOf(fields), pristine)
+	if len(got) != 2 || !strings.Contains(got[0]+got[1], `"phone" has no field`) || !strings.Contains(got[0]+got[1], "telephone: not in the document") {
+		t.Errorf("struct renamed: got %q, want both directions reported", got)
+	}
+}
+
+// fullRequest returns a request with every field of every type set (both
+// forms of the string lists are set by the callers that need them).
+func fullRequest(t *testing.T) SaveCustomersRequest {
+	t.Helper()
+	str := func(s string) *string { return &s }
+	yes, no := true, false
+	n1, n2 := int64(1), int64(2)
+	return SaveCustomersRequest{
+		Customers: []Customer{{
+			AccountType: str("N"), AliasIDs: []string{"crm-1"}, Comment: str("c"), CompanyName: str("Co"),
+			Contacts: StringList{"a@example.com"}, DateOfBirth: str("1984-03-12"), Disabled: &no,
+			DomicileCode: str("FR"), DomicileCodes: []string{"FRA"}, ExternalID: str("cust-1"),
+			Fields: map[string]any{"segment": "premium", "score": 3.0}, FirstName: str("Marie"),
+			KYCLevel: &n1, KYCLevelRequested: &n2, LastName: str("Dupont"), MiddleName: str("Louise"),
+			NationalityCode: str("FR"), NationalityCodes: []string{"FRA", "DE"}, Phone: str("+33612345678"),
+			RegistrationNumber: str("852"), ReviewGroups: StringList{"retail", "eu"}, TradingName: str("T"),
+			Variations: []Variation{{Op: str("add"), CompanyName: str("C"), FirstName: str("F"), LastName: str("L"), MiddleName: str("M"), TradingName: str("T")}},
+			Extra:      map[string]any{"fist_name": "Marie"},
+		}},
+		DisableRiskScan: &yes,
+		Relations: []Relation{{
+			ChildCustomerExternalID: str("cust-1"), Disabled: &no, Fields: map[string]any{"since": "2020"},
+			ParentCustomerExternalID: str("cust-2"), RelationExternalID: str("rel-1"), RelationType: &n1,
+			Extra: map[string]any{"note": "x"},
+		}},
+		VerifyInput: &no,
+	}
+}
+
+// allSet fails when any field of v (recursively through structs and slices of
+// structs) is zero, so that a field added to the model must be added here too.
+func allSet(tb testing.TB, v reflect.Value, path string) {
+	tb.Helper()
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := range v.NumField() {
+			allSet(tb, v.Field(i), path+"."+v.Type().Field(i).Name)
+		}
+	case reflect.Slice:
+		if v.Len() == 0 {
+			tb.Errorf("%s is empty", path)
+		}
+		for i := range v.Len() {
+			allSet(tb, v.Index(i), fmt.Sprintf("%s[%d]", path, i))
+		}
+	default:
+		if v.IsZero() {
+			tb.Errorf("%s is not set", path)
+		}
+	}
+}
+
+// TestFullyPopulatedRequest marshals a request with every field set and
+// validates it, with the string lists as arrays and as strings; decoding it
+// gives it back.
+func TestFullyPopulatedRequest(t *testing.T) {
+	req := fullRequest(t)
+	allSet(t, reflect.ValueOf(req), "req")
+	body, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var generic map[string]any
+	if err := json.Unmarshal(body, &generic); err != nil {
+		t.Fatal(err)
+	}
+	c := generic["customers"].([]any)[0].(map[string]any)
+	c["contacts"], c["review_groups"] = "a@example.com", "retail; eu,"
+	stringForm, _ := json.Marshal(generic)
+	v := newTestValidator(t)
+	for name, b := range map[string][]byte{"arrays": body, "strings": stringForm} {
+		t.Run(name, func(t *testing.T) {
+			if err := v.ValidateRequest(saveRequest(t, b)); err != nil {
+				t.Fatalf("ValidateRequest: %v", err)
+			}
+			got, err := DecodeSaveCustomers(b)
+			if err != nil {
+				t.Fatalf("DecodeSaveCustomers: %v", err)
+			}
+			if !reflect.DeepEqual(*got, req) {
+				g, _ := json.Marshal(got)
+				t.Errorf("round trip:\ngot  %s\nwant %s", g, body)
+			}
+		})
+	}
+}
+
+// TestFullyPopulatedResponses validates a response of each model type with
+// every field set.
+func TestFullyPopulatedResponses(t *testing.T) {
+	v := newTestValidator(t)
+	offset := int64(3)
+	tests := []struct {
+		name, path, ct string
+		status         int
+		body           any
+	}{
+		{"SaveCustomersResponse", "/api/v1/customers/save", "application/json", 200, SaveCustomersResponse{
+			Added:  []AddedCustomer{{CustomerID: "3f1c9e2a-7b4d-4e0f-9a61-2d8c5b7e4f10", ExternalID: "a"}},
+			Detail: []RecordDetail{{ExternalID: "b", Errors: []Message{{Code: "account_type_invalid", Detail: "d"}}, Warnings: []Message{{Code: "unknown_key", Detail: "d"}}}},
+			Status: StatusPartial, VerifyInput: true,
+		}},
+		{"Problem", "/api/v1/customers/save", ProblemContentType, 400, Problem{
+			Type: "urn:algoreg-kit:problem:malformed-json", Title: "Malformed JSON", Status: 400, Detail: "d",
+			Instance: "/api/v1/customers/save", Offset: &offset, Violations: []Violation{{Pointer: "/customers", Message: "m"}},
+		}},
+		{"TokenResponse", "/api/v1/token", "application/json", 200, TokenResponse{AccessToken: "x", TokenType: "Bearer", ExpiresIn: 3600}},
+		{"OAuthError", "/api/v1/token", "application/json", 400, OAuthError{Error: "invalid_grant", ErrorDescription: "d"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			allSet(t, reflect.ValueOf(tt.body), tt.name)
+			b, err := json.Marshal(tt.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := saveRequest(t, nil)
+			req.URL.Path = tt.path
+			if err := v.ValidateResponse(req, tt.status, map[string][]string{"Content-Type": {tt.ct}}, b); err != nil {
+				t.Errorf("ValidateResponse: %v", err)
+			}
+		})
+	}
+	empty, _ := json.Marshal(NewSaveCustomersResponse(false))
+	if err := v.ValidateResponse(saveRequest(t, nil), 200, map[string][]string{"Content-Type": {"application/json"}}, empty); err != nil {
+		t.Errorf("NewSaveCustomersResponse: %v", err)
+	}
+}
+
+// TestDecoderKnowsSchema holds the decoder's property names equal to the
+// document's, and probes every property of the request schemas with values of
+// every JSON type: the decoder must give kin-openapi's verdict each time. A
+// property added to the document, or a type or nullability changed, without
+// the decoder following, fails here.
+func TestDecoderKnowsSchema(t *testing.T) {
+	doc := newTestValidator(t).Doc()
+	schemas := []struct {
+		name string
+		keys []string
+		wrap func(prop, value string) string
+	}{
+		{"SaveCustomersRequest", requestKeys, func(p, v string) string { return `{"` + p + `":` + v + `}` }},
+		{"Customer", customerKeys, func(p, v string) string { return `{"customers":[{"` + p + `":` + v + `}]}` }},
+		{"Variation", variationKeys, func(p, v string) string { return `{"customers":[{"variations":[{"` + p + `":` + v + `}]}]}` }},
+		{"Relation", relationKeys, func(p, v string) string { return `{"relations":[{"` + p + `":` + v + `}]}` }},
+	}
+	samples := []string{"null", "true", "7", "1.5", "1e400", `"s"`, `"a;b"`, "[]", `["s"]`, "[null]", "[7]", "[[]]", "{}", "[{}]", `{"a":[1]}`}
+	for _, s := range schemas {
+		t.Run(s.name, func(t *testing.T) {
+			props := sortedKeys(doc.Components.Schemas[s.name].Value.Properties)
+			if got := slices.Sorted(slices.Values(s.keys)); !slices.Equal(got, props) {
+				t.Fatalf("decoder knows %q, the document defines %q", got, props)
+			}
+			for _, p := range props {
+				for _, v := range samples {
+					checkDecode(t, []byte(s.wrap(p, v)))
+				}
+			}
+		})
+	}
+	t.Run("StringList", func(t *testing.T) {
+		// The string-or-array schema is reached through contacts and review_groups.
+		for _, p := range []string{"contacts", "review_groups"} {
+			if got := doc.Components.Schemas["Customer"].Value.Properties[p].Ref; got != "#/components/schemas/StringList" {
+				t.Errorf("%s is %q, want the StringList schema", p, got)
+			}
+		}
+	})
+}
+
+func TestSplitStringList(t *testing.T) {
+	tests := []struct {
+		in   string
+		want StringList
+	}{
+		{"A;B;C,D", StringList{"A", "B", "C", "D"}},
+		{" a ; b ,c ", StringList{"a", "b", "c"}},
+		{";;,a,, ;", StringList{"a"}},
+		{"", StringList{}},
+		{" ", StringList{}},
+		{"one item", StringList{"one item"}},
+		{"\u00a0x\u00a0;y", StringList{"x", "y"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got := SplitStringList(tt.in)
+			if got == nil || !slices.Equal(got, tt.want) {
+				t.Errorf("got %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStringListJSON(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     StringList
+		wantErr  bool
+	}{
+		{"string", `"a;b,c"`, StringList{"a", "b", "c"}, false},
+		{"array", `[" a ","","b"]`, StringList{"a", "b"}, false},
+		{"empty array", `[]`, StringList{}, false},
+		{"empty string", `""`, StringList{}, false},
+		{"null", `null`, nil, false},
+		{"number", `5`, nil, true},
+		{"array of numbers", `[1]`, nil, true},
+		{"object", `{}`, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got StringList
+			err := json.Unmarshal([]byte(tt.in), &got)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("got error %v, want error: %v", err, tt.wantErr)
+			}
+			if !tt.wantErr && (!slices.Equal(got, tt.want) || (got == nil) != (tt.want == nil)) {
+				t.Errorf("got %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+	b, err := json.Marshal(struct{ L StringList }{StringList{"a", "b"}})
+	if err != nil || string(b) != `{"L":["a","b"]}` {
+		t.Errorf("got %s %v, want the array form", b, err)
+	}
+}
