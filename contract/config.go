@@ -51,8 +51,9 @@ type Config struct {
 	// VerifyOnly sends only verify_input: true save requests, so that nothing
 	// at all is persisted; checks that need persisted data are skipped.
 	VerifyOnly bool
-	// Run, when not nil, picks the checks whose ID it matches.
-	Run *regexp.Regexp
+	// Run, when not nil, picks the checks whose ID it matches; Skip, when not
+	// nil, leaves out the checks whose ID it matches.
+	Run, Skip *regexp.Regexp
 	// Parallel is how many checks run at once (default DefaultParallel).
 	Parallel int
 

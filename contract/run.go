@@ -89,7 +89,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 
 	var picked, final []Check
 	for _, c := range Checks() {
-		if cfg.Run != nil && !cfg.Run.MatchString(c.ID) {
+		if (cfg.Run != nil && !cfg.Run.MatchString(c.ID)) || (cfg.Skip != nil && cfg.Skip.MatchString(c.ID)) {
 			continue
 		}
 		if c.final {
