@@ -1,6 +1,7 @@
 package openapi
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -395,6 +396,12 @@ var stringClass = func() (t [256]uint8) {
 	return t
 }()
 
+// lo and hi repeat 0x01 and 0x80 in every byte of a word.
+const (
+	lo = 0x0101010101010101
+	hi = 0x8080808080808080
+)
+
 // scanString checks the string at d.pos and moves past it. It returns true when
 // the string's content is its raw bytes (no escape, valid UTF-8).
 func (d *decoder) scanString() bool {
@@ -403,6 +410,16 @@ func (d *decoder) scanString() bool {
 	i := start
 	simple, ascii := true, true
 	for {
+		// Eight bytes at a time while none of them is special ('"', '\\',
+		// a control character or a non-ASCII byte), then byte by byte.
+		for i+8 <= len(buf) {
+			w := binary.LittleEndian.Uint64(buf[i:])
+			q, bs := w^(lo*'"'), w^(lo*'\\')
+			if ((q-lo)&^q|(bs-lo)&^bs|(w-lo*0x20)&^w|w)&hi != 0 {
+				break
+			}
+			i += 8
+		}
 		for i < len(buf) && stringClass[buf[i]] == 0 {
 			i++
 		}

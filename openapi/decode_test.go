@@ -160,3 +160,17 @@ func TestDecodeSaveCustomersDepth(t *testing.T) {
 		checkDecode(t, []byte(`{"x":`+strings.Repeat(`{"a":`, MaxDepth)+`1`+strings.Repeat(`}`, MaxDepth)+`}`))
 	})
 }
+
+// TestDecodeSaveCustomersStringScan puts each kind of special byte at every
+// position of strings around the scanner's 8-byte steps.
+func TestDecodeSaveCustomersStringScan(t *testing.T) {
+	specials := []string{`\"`, `\\`, `\u00e9`, "\x01", "\x1f", "\x7f", "\xff", "é", " ", "\"x"}
+	for n := 0; n < 18; n++ {
+		for _, special := range specials {
+			for at := 0; at <= n; at++ {
+				s := strings.Repeat("a", at) + special + strings.Repeat("b", n-at)
+				checkDecode(t, []byte(`{"customers":[{"last_name":"`+s+`"}]}`))
+			}
+		}
+	}
+}
