@@ -59,7 +59,7 @@ func runFixtures(ctx context.Context, args []string, e env) error {
 	seed := fs.Int64("seed", fixtures.DefaultSeed, "seed of the dataset (not 0)")
 	format := fs.String("format", "request", "output format: request, ndjson, json or csv")
 	batchSize := fs.Int("batch-size", fixtures.DefaultBatchSize, "most customers per request body (request format, --post)")
-	out := fs.String("out", "", "output: a file, or for the request format a folder of batch-00001.json… (a path ending in .json/.jsonl/.ndjson is one file, one body per line); stdout when empty")
+	out := fs.String("out", "", "output file, or for the request format a folder that gets batch-00001.json, batch-00002.json, …; stdout when empty (request bodies one per line)")
 	expectations := fs.String("expectations", "", "write the labels of invalid records to this file (JSON lines)")
 	firms := fs.Float64("firms", fixtures.DefaultFirms, "share of firms among customers, 0 to 1")
 	invalid := fs.Float64("invalid", 0, "share of records with exactly one labelled defect, 0 to 1")
@@ -153,7 +153,10 @@ func runFixtures(ctx context.Context, args []string, e env) error {
 	switch {
 	case *out == "" || *out == "-":
 		o.W = e.stdout
-	case f == fixtures.FormatRequest && !isFileName(*out):
+	case f == fixtures.FormatRequest:
+		if isFileName(*out) {
+			return fmt.Errorf("fixtures: the request format writes a folder of batch files, and %s looks like a file; give a folder, or use --format json for one document", *out)
+		}
 		o.Dir, dest = *out, *out+string(filepath.Separator)
 	default:
 		file, err := os.Create(*out)
@@ -192,8 +195,8 @@ func runFixtures(ctx context.Context, args []string, e env) error {
 	return nil
 }
 
-// isFileName reports whether path names one file rather than a folder of
-// request batches.
+// isFileName reports whether path looks like a JSON file rather than a
+// folder for request batches.
 func isFileName(path string) bool {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".json", ".jsonl", ".ndjson":

@@ -173,6 +173,7 @@ func TestFixturesFlagErrors(t *testing.T) {
 		{"relation code in ndjson", []string{"--format", "ndjson", "--invalid", "0.1", "--codes", "relation_self_reference"}, "can be produced in this output format"},
 		{"post with format", []string{"--post", "http://127.0.0.1:1", "--format", "csv"}, "drop --out and --format"},
 		{"bad batch size", []string{"--batch-size", "0"}, "--batch-size"},
+		{"request format to a file", []string{"--out", filepath.Join(t.TempDir(), "x.json")}, "give a folder"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
