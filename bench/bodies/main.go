@@ -1,18 +1,25 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
+	"time"
 )
 
 func main() {
-	if err := run(os.Args, os.Stdout, os.Stderr); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Stdout, os.Stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
@@ -27,27 +34,60 @@ type inputs []string
 func (in *inputs) String() string     { return strings.Join(*in, ",") }
 func (in *inputs) Set(v string) error { *in = append(*in, v); return nil }
 
-func run(args []string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var in inputs
-	fs.Var(&in, "in", "a body file or a folder of *.json body files (repeatable)")
+	fs.Var(&in, "in", "build a pool: a body file or a folder of *.json body files (repeatable)")
 	out := fs.String("out", "-", "the pool file to write (- for stdout)")
 	want := fs.Int("customers", -1, "customers every body must hold (-1: any)")
+	poolFile := fs.String("pool", "", "post a pool: the pool file")
+	target := fs.String("post", "", "post a pool: the server's base URL, e.g. http://127.0.0.1:8080")
+	auth := fs.String("auth", "", "post a pool: the Authorization header value")
+	prefix := fs.String("prefix", "p", "post a pool: the id prefix (the request number and '-' follow it)")
+	total := fs.Int64("total", 0, "post a pool: customers to send in all (0: one pass over the pool)")
+	bodies := fs.Int("bodies", 0, "post a pool: send only this many bodies (0: see -total)")
+	lenient := fs.Bool("lenient", false, "post a pool: accept any 2xx (for peers); by default every customer must be added with no detail entry")
+	conc := fs.Int("concurrency", 2, "post a pool: requests in flight")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if len(in) == 0 {
-		return errors.New("no -in given; pass the folder that \"algoreg-kit fixtures --format request --out DIR\" wrote")
+	switch {
+	case *poolFile != "" && *target != "":
+		f, err := os.Open(*poolFile)
+		if err != nil {
+			return err
+		}
+		pool, err := readPool(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", *poolFile, err)
+		}
+		p := &poster{URL: strings.TrimRight(*target, "/"), Auth: *auth, Prefix: *prefix, Strict: !*lenient,
+			Concurrency: *conc, Client: &http.Client{Timeout: 2 * time.Minute}}
+		st, err := p.run(ctx, pool, *total, *bodies)
+		if err != nil {
+			return fmt.Errorf("post to %s: %w", *target, err)
+		}
+		fmt.Fprintf(stdout, "{\"requests\":%d,\"customers\":%d,\"added\":%d,\"seconds\":%.3f}\n",
+			st.Requests, st.Customers, st.Added, st.Elapsed.Seconds())
+		return nil
+	case len(in) > 0:
+		return buildPool(in, *out, *want, stdout, stderr)
+	default:
+		return errors.New("no -in given (build a pool) and no -pool with -post (post one); see -h")
 	}
+}
+
+func buildPool(in inputs, out string, want int, stdout, stderr io.Writer) error {
 	files, err := expand(in)
 	if err != nil {
 		return err
 	}
 	w := stdout
-	if *out != "-" {
-		f, err := os.Create(*out)
-		if err != nil {
+	var f *os.File
+	if out != "-" {
+		if f, err = os.Create(out); err != nil {
 			return fmt.Errorf("create pool: %w", err)
 		}
 		defer f.Close()
@@ -55,23 +95,23 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	var st stats
 	for _, name := range files {
-		f, err := os.Open(name)
+		r, err := os.Open(name)
 		if err != nil {
 			return err
 		}
-		err = writePool(w, f, name, *want, &st)
-		f.Close()
+		err = writePool(w, r, name, want, &st)
+		r.Close()
 		if err != nil {
 			return err
 		}
 	}
-	if f, ok := w.(*os.File); ok && f != os.Stdout {
+	if f != nil {
 		if err := f.Close(); err != nil {
 			return fmt.Errorf("write pool: %w", err)
 		}
 	}
-	fmt.Fprintf(stderr, "bodies: %d bodies, %d customers, %d relations, %d bytes on average\n",
-		st.Bodies, st.Customers, st.Relations, st.Bytes/max(st.Bodies, 1))
+	fmt.Fprintf(stderr, "bodies: %d bodies, %d customers, %d relations (%d naming another body's customer dropped), %d bytes on average\n",
+		st.Bodies, st.Customers, st.Relations, st.DroppedRelations, st.Bytes/max(st.Bodies, 1))
 	return nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -22,6 +23,12 @@ func TestMarkBody(t *testing.T) {
 			customers: 2,
 			want:      `{"customers":[{"external_id":"@ID@c1","last_name":"Doe"},{"external_id":"@ID@c2"}],"relations":[{"relation_external_id":"@ID@r1","parent_customer_external_id":"@ID@c2","child_customer_external_id":"@ID@c1","relation_type":1}]}`,
 		},
+		{
+			name:      "relations to another body's customers are dropped",
+			body:      `{"customers":[{"external_id":"c2"}],"relations":[{"relation_external_id":"r1","parent_customer_external_id":"c2","child_customer_external_id":"c1","relation_type":1},{"relation_external_id":"r2","parent_customer_external_id":"c2"}]}`,
+			customers: 1,
+			want:      `{"customers":[{"external_id":"@ID@c2"}]}`,
+		},
 		{name: "any count", body: `{"customers":[{"external_id":"a"}]}`, customers: -1, want: `{"customers":[{"external_id":"@ID@a"}]}`},
 		{name: "wrong count", body: `{"customers":[{"external_id":"a"}]}`, customers: 2, wantErr: "got 1 customers, want 2"},
 		{name: "no external_id", body: `{"customers":[{"last_name":"a"}]}`, customers: 1, wantErr: "customers[0] has no external_id"},
@@ -34,7 +41,7 @@ func TestMarkBody(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, _, err := markBody([]byte(tt.body), tt.customers)
+			got, _, _, err := markBody([]byte(tt.body), tt.customers)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("got error %v, want one containing %q", err, tt.wantErr)
@@ -58,7 +65,7 @@ func TestRunWritesOneBodyPerLine(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "notes.txt"), "ignored")
 	out := filepath.Join(t.TempDir(), "pool.txt")
 	var stdout, stderr bytes.Buffer
-	if err := run([]string{"bodies", "-in", dir, "-customers", "1", "-out", out}, &stdout, &stderr); err != nil {
+	if err := run(context.Background(), []string{"bodies", "-in", dir, "-customers", "1", "-out", out}, &stdout, &stderr); err != nil {
 		t.Fatalf("run: %v (stderr %s)", err, stderr.String())
 	}
 	got, err := os.ReadFile(out)
@@ -79,7 +86,7 @@ func TestRunWritesOneBodyPerLine(t *testing.T) {
 
 func TestRunNeedsInput(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if err := run([]string{"bodies"}, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "no -in given") {
+	if err := run(context.Background(), []string{"bodies"}, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "no -in given") {
 		t.Errorf("got %v, want a no -in error", err)
 	}
 }
@@ -91,13 +98,16 @@ func FuzzMarkBody(f *testing.F) {
 	f.Add([]byte(`{"customers":[{"external_id":"a","fields":{"external_id":"x"}}]}`))
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		marked, _, err := markBody(body, -1)
+		marked, _, dropped, err := markBody(body, -1)
 		if err != nil {
 			return
 		}
 		var compact bytes.Buffer
 		if err := json.Compact(&compact, body); err != nil {
 			t.Fatalf("markBody accepted a body json.Compact rejects: %v", err)
+		}
+		if dropped > 0 {
+			return // re-encoded: the bytes differ by design
 		}
 		if got := bytes.ReplaceAll(marked, []byte(Marker), nil); !bytes.Equal(got, compact.Bytes()) {
 			t.Errorf("got %s without markers, want %s", got, compact.Bytes())

@@ -183,13 +183,15 @@ func render(w io.Writer, res *results, command string) {
 	fmt.Fprintf(w, "\n## Load: POST /api/v1/customers/save\n\n")
 	renderLoad(w, res.Load)
 	fmt.Fprintf(w, "\n## Ratios in this run (requests/s of ours ÷ requests/s of the other)\n\n")
-	renderRatios(w, res.Load)
+	renderRatios(w, res.Load, false)
+	fmt.Fprintf(w, "\nThe same per server CPU-second (requests ÷ the server's user+system CPU time), which discounts the CPU the load generator and anything else on the machine took; the targets use the table above.\n\n")
+	renderRatios(w, res.Load, true)
 	fmt.Fprintf(w, "\n## Targets of issue 6\n\n")
 	fmt.Fprintf(w, "| target | wanted | measured | verdict |\n|---|---|---|---|\n")
 	for _, t := range targets(res) {
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", t.Name, t.Want, t.Got, t.verdict())
 	}
-	fmt.Fprintf(w, "\n## Generator: ndjson to /dev/null\n\n")
+	fmt.Fprintf(w, "\n## Generator: customers as NDJSON\n\n")
 	renderGen(w, res.Gen)
 	fmt.Fprintf(w, "\n## Memory: customers stored in one mock\n\n")
 	renderMemory(w, res.Memory)
@@ -228,8 +230,8 @@ func renderLoad(w io.Writer, load []loadResult) {
 		}
 		return serverRank(a.Server) - serverRank(b.Server)
 	})
-	fmt.Fprintf(w, "| customers/request | server | req/s | customers/s | p50 | p99 | peak RSS | server CPU | customers per server CPU-s | errors | load avg before |\n")
-	fmt.Fprintf(w, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	fmt.Fprintf(w, "| customers/request | server | req/s | customers/s | p50 | p99 | peak RSS | server CPU | customers per server CPU-s | errors | rounds: req/s range | load avg before |\n")
+	fmt.Fprintf(w, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
 	for _, r := range rows {
 		perCPU := "—"
 		if r.CPUSeconds > 0 {
@@ -243,14 +245,38 @@ func renderLoad(w io.Writer, load []loadResult) {
 		if r.Stored > 0 {
 			rssNote += fmt.Sprintf(" (%s stored)", short(r.Stored))
 		}
-		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s | %.2f cores | %s | %s | %s |\n",
+		spread := fmt.Sprintf("%d: %s–%s", max(r.rounds, 1), num(r.minRPS), num(r.maxRPS))
+		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s | %.2f cores | %s | %s | %s | %s |\n",
 			r.Customers, serverLabel(r.Server), num(r.reqPerSec()), num(r.customersPerSec()),
-			ms(r.Wrk.P50US), ms(r.Wrk.P99US), rssNote, r.cpuCores(), perCPU, errs, orDash(firstFields(r.LoadAvg, 3)))
+			ms(r.Wrk.P50US), ms(r.Wrk.P99US), rssNote, r.cpuCores(), perCPU, errs, spread, orDash(firstFields(r.LoadAvg, 3)))
+	}
+	var notes []string
+	for _, r := range rows {
+		if r.Mode == "create" && r.Stored > 0 && r.Sent > 0 {
+			check := "every counted customer was created"
+			if r.Stored < r.Sent {
+				check = "**fewer than counted: some saves did not create**"
+			}
+			notes = append(notes, fmt.Sprintf("- %s, %d customer(s)/request: %s customers stored at the end, %s in the 2xx answers wrk and the sanity pass counted (%s).",
+				r.Server, r.Customers, num(float64(r.Stored)), num(float64(r.Sent)), check))
+		}
+	}
+	if len(notes) > 0 {
+		fmt.Fprintf(w, "\nCreates, checked through `GET /__admin/customers` (requests still in flight when wrk stops are not counted, so stored may be a little higher):\n\n%s\n", strings.Join(notes, "\n"))
 	}
 }
 
-func renderRatios(w io.Writer, load []loadResult) {
+func renderRatios(w io.Writer, load []loadResult, perCPU bool) {
 	cells := index(load)
+	rate := func(r loadResult) float64 {
+		if !perCPU {
+			return r.reqPerSec()
+		}
+		if r.CPUSeconds <= 0 {
+			return 0
+		}
+		return float64(r.Wrk.Requests-r.Wrk.ErrorsStatus) / r.CPUSeconds
+	}
 	var sizes []int
 	for _, r := range load {
 		if !slices.Contains(sizes, r.Customers) {
@@ -275,11 +301,11 @@ func renderRatios(w io.Writer, load []loadResult) {
 		for _, n := range sizes {
 			o, ok1 := cells[rowKey("ours", n)]
 			p, ok2 := cells[rowKey(s.key, n)]
-			if !ok1 || !ok2 || p.reqPerSec() == 0 {
+			if !ok1 || !ok2 || rate(p) == 0 {
 				fmt.Fprintf(w, " — |")
 				continue
 			}
-			fmt.Fprintf(w, " %.2f× |", o.reqPerSec()/p.reqPerSec())
+			fmt.Fprintf(w, " %.2f× |", rate(o)/rate(p))
 		}
 		fmt.Fprintln(w)
 	}
@@ -290,14 +316,22 @@ func renderGen(w io.Writer, gen []genResult) {
 		fmt.Fprintf(w, "Not measured in this run.\n")
 		return
 	}
-	fmt.Fprintf(w, "| tool | customers | elapsed | customers/s | CPU (user+sys) | peak RSS | output | exit |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(w, "| tool | customers | elapsed | customers/s | CPU (user+sys) | customers per CPU-s | peak RSS | output | exit |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, g := range gen {
 		label := "`algoreg-kit fixtures --format ndjson`"
 		if g.Tool == "gofakeitloop" {
 			label = "plain gofakeit loop + `encoding/json` (`bench/gofakeitloop`, the ceiling)"
 		}
-		fmt.Fprintf(w, "| %s | %s | %.2f s | %s | %.2f s | %s | %s | %d |\n",
-			label, num(float64(g.Count)), g.ElapsedS, num(g.perSec()), g.UserS+g.SysS, mib(g.MaxRSSKiB), mibBytes(g.Bytes), g.ExitStatus)
+		perCPU := "—"
+		if cpu := g.UserS + g.SysS; cpu > 0 {
+			perCPU = num(float64(g.Count) / cpu)
+		}
+		out := "/dev/null"
+		if g.Bytes > 0 {
+			out = mibBytes(g.Bytes) + " (checked: one line per customer)"
+		}
+		fmt.Fprintf(w, "| %s | %s | %.2f s | %s | %.2f s | %s | %s | %s | %d |\n",
+			label, num(float64(g.Count)), g.ElapsedS, num(g.perSec()), g.UserS+g.SysS, perCPU, mib(g.MaxRSSKiB), out, g.ExitStatus)
 	}
 }
 

@@ -136,3 +136,34 @@ func TestRunNeedsDir(t *testing.T) {
 		t.Errorf("got %v, want a no -dir error", err)
 	}
 }
+
+func TestBestRounds(t *testing.T) {
+	res, err := readResults("testdata/run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells := index(res.Load)
+	tests := []struct {
+		key          string
+		wantRequests int64
+		wantRounds   int
+	}{
+		{"prism/1", 36000, 2},              // round 2 was slower: round 1 kept
+		{"baseline-project/100", 62000, 2}, // round 2 was faster: kept
+		{"ours/1", 300000, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			got, ok := cells[tt.key]
+			if !ok {
+				t.Fatalf("no cell %s", tt.key)
+			}
+			if got.Wrk.Requests != tt.wantRequests || got.rounds != tt.wantRounds {
+				t.Errorf("got %d requests over %d rounds, want %d over %d", got.Wrk.Requests, got.rounds, tt.wantRequests, tt.wantRounds)
+			}
+		})
+	}
+	if got, want := len(res.Load), 9; got != want {
+		t.Errorf("got %d cells, want %d (one per server and size)", got, want)
+	}
+}
