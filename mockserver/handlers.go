@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/algoreg-kit/algoreg-kit/openapi"
@@ -50,6 +51,7 @@ func handleSaveCustomers(s *Server) http.Handler {
 			}
 		}
 		req, err := openapi.DecodeSaveCustomers(body)
+		putBody(body)
 		if err != nil {
 			var se *openapi.SyntaxError
 			var ve *openapi.ValidationError
@@ -75,24 +77,51 @@ func handleSaveCustomers(s *Server) http.Handler {
 		}
 		resp, stats, err := s.Save(r.Context(), businessFrom(r.Context()), req)
 		if err != nil {
-			if r.Context().Err() != nil {
-				return // the client went away
-			}
-			panic(err)
+			s.fail(w, r, err)
+			return
 		}
 		infoFrom(r.Context()).save = &stats
 		writeJSON(w, http.StatusOK, resp)
 	})
 }
 
-// readBody reads all of r, sizing the buffer from Content-Length.
+// readBody reads all of r. With a Content-Length it reads into a buffer of
+// exactly that size (from a pool, given back with putBody), so that large
+// bodies are not copied while growing.
 func readBody(r io.Reader, length int64) ([]byte, error) {
 	if length <= 0 || length > 64<<20 {
 		return io.ReadAll(r)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, length+1))
-	_, err := buf.ReadFrom(r)
-	return buf.Bytes(), err
+	buf := getBody(int(length))
+	n, err := io.ReadFull(r, buf)
+	if err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return buf[:n], nil
+		}
+		return nil, err
+	}
+	rest, err := io.ReadAll(r) // nothing, unless Content-Length was short
+	if len(rest) > 0 {
+		buf = append(buf, rest...)
+	}
+	return buf, err
+}
+
+// bodyPool recycles request buffers of up to 4 MiB. DecodeSaveCustomers copies
+// every string it keeps, so a buffer is free again once the request is decoded.
+var bodyPool sync.Pool
+
+func getBody(n int) []byte {
+	if p, ok := bodyPool.Get().(*[]byte); ok && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]byte, n)
+}
+
+func putBody(b []byte) {
+	if cap(b) <= 4<<20 {
+		bodyPool.Put(&b)
+	}
 }
 
 func tooLarge(w http.ResponseWriter, r *http.Request, limit int64) {
@@ -280,7 +309,8 @@ func handleListCustomers(s *Server) http.Handler {
 			return nil
 		})
 		if err != nil {
-			panic(err)
+			s.fail(w, r, err)
+			return
 		}
 		writeJSON(w, http.StatusOK, page)
 	})
@@ -308,7 +338,7 @@ func handleGetCustomer(s *Server) http.Handler {
 			writeProblem(w, r, http.StatusNotFound, "not-found", "Customer not found",
 				fmt.Sprintf("Your business has no customer with external_id %q.", eid))
 		case err != nil:
-			panic(err)
+			s.fail(w, r, err)
 		default:
 			writeJSON(w, http.StatusOK, view)
 		}
@@ -338,7 +368,8 @@ func handleListRelations(s *Server) http.Handler {
 			return nil
 		})
 		if err != nil {
-			panic(err)
+			s.fail(w, r, err)
+			return
 		}
 		writeJSON(w, http.StatusOK, page)
 	})
@@ -348,8 +379,20 @@ func handleListRelations(s *Server) http.Handler {
 func handleResetState(s *Server) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := s.store.Reset(r.Context(), businessFrom(r.Context())); err != nil {
-			panic(err)
+			s.fail(w, r, err)
+			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+}
+
+// fail answers an unexpected error (a store failure) with a 500 problem and
+// logs it; a request whose client went away gets no answer.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil {
+		return
+	}
+	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	writeProblem(w, r, http.StatusInternalServerError, "internal", "Internal server error",
+		"The mock's store failed on this request; it was logged. Retry, and report it if it persists.")
 }

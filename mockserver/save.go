@@ -2,10 +2,12 @@ package mockserver
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/algoreg-kit/algoreg-kit/rules"
@@ -64,17 +66,23 @@ type saveRun struct {
 
 // msgs gathers the messages of one record.
 type msgs struct {
-	where    string // "customers[3]" or "relations[0]"
+	kind     string // "customers" or "relations"
+	index    int
 	errors   []openapi.Message
 	warnings []openapi.Message
 }
 
+// text prefixes a message with its record, e.g. "customers[3]: ".
+func (m *msgs) text(format string, args []any) string {
+	return m.kind + "[" + strconv.Itoa(m.index) + "]: " + fmt.Sprintf(format, args...)
+}
+
 func (m *msgs) err(code, format string, args ...any) {
-	m.errors = append(m.errors, openapi.Message{Code: code, Detail: m.where + ": " + fmt.Sprintf(format, args...)})
+	m.errors = append(m.errors, openapi.Message{Code: code, Detail: m.text(format, args)})
 }
 
 func (m *msgs) warn(code, format string, args ...any) {
-	m.warnings = append(m.warnings, openapi.Message{Code: code, Detail: m.where + ": " + fmt.Sprintf(format, args...)})
+	m.warnings = append(m.warnings, openapi.Message{Code: code, Detail: m.text(format, args)})
 }
 
 func (r *saveRun) report(externalID string, m *msgs) {
@@ -106,7 +114,7 @@ func (r *saveRun) apply(tx Tx) error {
 	added := make([]*Customer, 0, n)
 	var m msgs
 	for i := range r.req.Customers {
-		m = msgs{where: "customers[" + strconv.Itoa(i) + "]"}
+		m = msgs{kind: "customers", index: i}
 		c, isNew := r.customer(i, &r.req.Customers[i], firstAt, &m)
 		eid := ""
 		if r.req.Customers[i].ExternalID != nil {
@@ -139,7 +147,7 @@ func (r *saveRun) apply(tx Tx) error {
 	relations := make([]Relation, 0, len(r.req.Relations))
 	seenRel := make(map[string]int, len(r.req.Relations))
 	for i := range r.req.Relations {
-		m = msgs{where: "relations[" + strconv.Itoa(i) + "]"}
+		m = msgs{kind: "relations", index: i}
 		rel := r.relation(i, &r.req.Relations[i], seenRel, &m)
 		rid := ""
 		if r.req.Relations[i].RelationExternalID != nil {
@@ -165,13 +173,18 @@ func (r *saveRun) apply(tx Tx) error {
 	if r.verify {
 		return nil
 	}
-	for _, c := range added {
-		c.CustomerID = uuid.New()
-		r.resp.Added = append(r.resp.Added, openapi.AddedCustomer{CustomerID: c.CustomerID.String(), ExternalID: c.ExternalID})
+	ids, err := newUUIDs(len(added))
+	if err != nil {
+		return err
+	}
+	r.resp.Added = make([]openapi.AddedCustomer, len(added))
+	for j, c := range added {
+		c.CustomerID = ids[j]
+		r.resp.Added[j] = openapi.AddedCustomer{CustomerID: c.CustomerID.String(), ExternalID: c.ExternalID}
 	}
 	r.stats.Added = len(added)
 	for _, c := range pending {
-		tx.PutCustomer(*c)
+		tx.PutCustomer(c)
 	}
 	for _, rel := range relations {
 		tx.PutRelation(rel)
@@ -179,17 +192,35 @@ func (r *saveRun) apply(tx Tx) error {
 	return nil
 }
 
-// lookup returns the customer as this request has left it so far: saved
-// earlier in the request, or stored.
-func (r *saveRun) lookup(eid string) (*Customer, bool) {
+// lookup copies into dst the customer as this request has left it so far:
+// saved earlier in the request, or stored.
+func (r *saveRun) lookup(eid string, dst *Customer) bool {
 	if c := r.overlay[eid]; c != nil {
-		cp := *c
-		return &cp, true
+		*dst = *c
+		return true
 	}
-	if c, ok := r.tx.Customer(eid); ok {
-		return &c, true
+	c, ok := r.tx.Customer(eid)
+	if ok {
+		*dst = c
 	}
-	return nil, false
+	return ok
+}
+
+// newUUIDs returns n random (version 4) UUIDs from one read of crypto/rand.
+func newUUIDs(n int) ([]uuid.UUID, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	ids := make([]uuid.UUID, n)
+	buf := unsafe.Slice((*byte)(unsafe.Pointer(&ids[0])), 16*n)
+	if _, err := rand.Read(buf); err != nil {
+		return nil, fmt.Errorf("customer_id: %w", err)
+	}
+	for i := range ids {
+		ids[i][6] = (ids[i][6] & 0x0f) | 0x40 // version 4
+		ids[i][8] = (ids[i][8] & 0x3f) | 0x80 // variant RFC 9562
+	}
+	return ids, nil
 }
 
 func (r *saveRun) exists(eid string) bool {
@@ -215,9 +246,10 @@ func (r *saveRun) customer(i int, in *openapi.Customer, firstAt map[string]int, 
 		firstAt[eid] = i
 	}
 
-	c, exists := r.lookup(eid)
-	if eid == "" || !exists {
-		c, exists = &Customer{ExternalID: eid, CreatedAt: r.nowNanos}, false
+	c := new(Customer)
+	exists := eid != "" && r.lookup(eid, c)
+	if !exists {
+		*c = Customer{ExternalID: eid, CreatedAt: r.nowNanos}
 	}
 	c.UpdatedAt = r.nowNanos
 

@@ -3,7 +3,6 @@ package mockserver
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -101,7 +100,7 @@ func New(cfg Config) *Server {
 		cfg.Store = NewMemStore()
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -220,6 +219,13 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
+		level := slog.LevelInfo
+		if sw.status >= 500 {
+			level = slog.LevelError
+		}
+		if !s.log.Enabled(r.Context(), level) {
+			return
+		}
 		attrs := []slog.Attr{
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
@@ -234,10 +240,6 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			attrs = append(attrs,
 				slog.Int("customers", st.Customers), slog.Int("relations", st.Relations),
 				slog.Int("added", st.Added), slog.Int("errors", st.Errors), slog.Int("warnings", st.Warnings))
-		}
-		level := slog.LevelInfo
-		if sw.status >= 500 {
-			level = slog.LevelError
 		}
 		s.log.LogAttrs(r.Context(), level, "request", attrs...)
 	})

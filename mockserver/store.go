@@ -90,8 +90,9 @@ type Store interface {
 type Tx interface {
 	// Customer returns a copy of the stored customer.
 	Customer(externalID string) (Customer, bool)
-	// PutCustomer creates or replaces the customer with c.ExternalID.
-	PutCustomer(c Customer)
+	// PutCustomer creates or replaces the customer with c.ExternalID. The
+	// store keeps c: the caller must not change it afterwards.
+	PutCustomer(c *Customer)
 	// Relation returns a copy of the stored relation.
 	Relation(relationExternalID string) (Relation, bool)
 	// PutRelation creates or replaces the relation with r.RelationExternalID.
@@ -216,14 +217,12 @@ func (tx memTx) Customer(externalID string) (Customer, bool) {
 	return *c, true
 }
 
-func (tx memTx) PutCustomer(c Customer) {
+func (tx memTx) PutCustomer(c *Customer) {
 	tx.mustWrite()
-	if old, ok := tx.t.customers[c.ExternalID]; ok {
-		*old = c
-		return
+	if _, ok := tx.t.customers[c.ExternalID]; !ok {
+		tx.t.customersNew = true
 	}
-	tx.t.customers[c.ExternalID] = &c
-	tx.t.customersNew = true
+	tx.t.customers[c.ExternalID] = c
 }
 
 func (tx memTx) Relation(id string) (Relation, bool) {

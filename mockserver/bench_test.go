@@ -1,0 +1,172 @@
+package mockserver_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/algoreg-kit/algoreg-kit/mockserver"
+	"github.com/algoreg-kit/algoreg-kit/openapi"
+)
+
+var (
+	benchFirst  = []string{"Marie", "Jean", "Sofia", "Liam", "Amara", "Kenji", "Olga", "Mateo", "Fatima", "Noah"}
+	benchLast   = []string{"Dupont", "Martin", "Garcia", "Müller", "Rossi", "Nakamura", "Kowalski", "Silva", "Haddad", "Smith"}
+	benchCountr = []string{"FR", "DE", "ES", "IT", "GB", "US", "PL", "PT", "JP", "NL"}
+	benchGroups = []string{"retail", "eu", "private-banking", "sme", "high-risk"}
+)
+
+// benchCustomerJSON writes one realistic customer: an individual (4 in 5) or
+// a firm, with the fields integrators usually send.
+func benchCustomerJSON(b *bytes.Buffer, prefix string, i int) {
+	id := prefix + strconv.Itoa(i)
+	c := benchCountr[i%len(benchCountr)]
+	if i%5 == 4 {
+		fmt.Fprintf(b, `{"external_id":%q,"account_type":"F","company_name":"%s Holding %d SAS","trading_name":"%s %d","registration_number":"%09d","domicile_code":%q,"phone":"+3314%07d","kyc_level":2,"kyc_level_requested":2,"review_groups":"sme;eu","contacts":["ops%d@example.com"],"fields":{"segment":"corporate"},"comment":"imported"}`,
+			id, benchLast[i%10], i, benchLast[i%10], i, i, c, i%10000000, i)
+		return
+	}
+	fmt.Fprintf(b, `{"external_id":%q,"account_type":"N","first_name":%q,"middle_name":"A","last_name":%q,"date_of_birth":"19%02d-%02d-%02d","nationality_code":%q,"domicile_code":%q,"phone":"+336%08d","kyc_level":1,"kyc_level_requested":2,"review_groups":[%q,%q],"contacts":["user%d@example.com"],"alias_ids":["crm-%d"],"fields":{"segment":"premium","score":%d},"variations":[{"_op":"add","first_name":%q,"last_name":"%s-%d"}]}`,
+		id, benchFirst[i%10], benchLast[(i/10)%10], 40+i%60, 1+i%12, 1+i%28, c, benchCountr[(i+3)%10], i%100000000,
+		benchGroups[i%5], benchGroups[(i+1)%5], i, i, i%100, benchFirst[i%10], benchLast[(i/10)%10], i%7)
+}
+
+func benchBody(n int, prefix string) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"customers":[`)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		benchCustomerJSON(&b, prefix, i)
+	}
+	b.WriteString(`]}`)
+	return b.Bytes()
+}
+
+func benchUpdateBody(n int, prefix string) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"customers":[`)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"external_id":"%s%d","phone":"+336%08d","kyc_level_requested":3,"comment":"updated"}`, prefix, i, (i*7)%100000000)
+	}
+	b.WriteString(`]}`)
+	return b.Bytes()
+}
+
+func serveSave(tb testing.TB, h http.Handler, business string, body []byte) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/customers/save", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(business, "x")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		tb.Fatalf("status %d: %.300s", rec.Code, rec.Body.Bytes())
+	}
+	return rec
+}
+
+// BenchmarkSave measures a save through the whole handler: auth, body read,
+// decoding and validation, per-record rules, store, response encoding. The
+// "new" cases save into a fresh business each iteration (so every customer is
+// created), and drop all state every 100,000 stored customers, outside the
+// timer.
+func BenchmarkSave(b *testing.B) {
+	for _, bc := range []struct {
+		name   string
+		n      int
+		update bool
+		kin    bool
+	}{
+		{"new-1", 1, false, false},
+		{"new-100", 100, false, false},
+		{"new-1000", 1000, false, false},
+		{"update-100", 100, true, false},
+		{"new-1000-kin-validation", 1000, false, true},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			store := mockserver.NewMemStore()
+			mock := mockserver.New(mockserver.Config{KinValidation: bc.kin, Validator: sharedValidator(), Store: store})
+			body := benchBody(bc.n, "c")
+			if bc.update {
+				serveSave(b, mock, "bench", body)
+				body = benchUpdateBody(bc.n, "c")
+			}
+			// A sanity check that the body saves without errors or warnings.
+			if rec := serveSave(b, mock, "bench", body); !bytes.Contains(rec.Body.Bytes(), []byte(`"detail":[]`)) {
+				b.Fatalf("bench body has errors or warnings: %.500s", rec.Body.Bytes())
+			}
+			businesses := make([]string, 100_000/bc.n)
+			for i := range businesses {
+				businesses[i] = "bench-" + strconv.Itoa(i)
+			}
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				business := "bench"
+				if !bc.update {
+					k := i % len(businesses)
+					if k == 0 && i > 0 {
+						b.StopTimer()
+						store.ResetAll()
+						b.StartTimer()
+					}
+					business = businesses[k]
+				}
+				serveSave(b, mock, business, body)
+			}
+			b.ReportMetric(float64(bc.n*b.N)/b.Elapsed().Seconds(), "customers/s")
+		})
+	}
+}
+
+// BenchmarkStoredCustomers1M loads 1,000,000 realistic customers into one
+// business (through Server.Save, in batches of 1,000) and reports the heap in
+// use afterwards. Run it with -benchtime 1x:
+//
+//	go test -run '^$' -bench StoredCustomers1M -benchtime 1x ./mockserver
+func BenchmarkStoredCustomers1M(b *testing.B) {
+	const total, batch = 1_000_000, 1000
+	for i := 0; i < b.N; i++ {
+		mock := mockserver.New(mockserver.Config{})
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		ctx := context.Background()
+		for start := 0; start < total; start += batch {
+			var buf bytes.Buffer
+			buf.WriteString(`{"customers":[`)
+			for j := start; j < start+batch; j++ {
+				if j > start {
+					buf.WriteByte(',')
+				}
+				benchCustomerJSON(&buf, "c", j)
+			}
+			buf.WriteString(`]}`)
+			req, err := openapi.DecodeSaveCustomers(buf.Bytes())
+			if err != nil {
+				b.Fatal(err)
+			}
+			resp, _, err := mock.Save(ctx, "big", req)
+			if err != nil || resp.Status != openapi.StatusOK {
+				b.Fatalf("batch at %d: %v %v", start, err, resp.Detail)
+			}
+		}
+		runtime.GC()
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		heap := float64(after.HeapAlloc - before.HeapAlloc)
+		b.ReportMetric(heap/(1<<20), "MiB-heap")
+		b.ReportMetric(heap/total, "B/customer")
+		runtime.KeepAlive(mock)
+	}
+}
