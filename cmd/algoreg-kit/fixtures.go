@@ -239,7 +239,18 @@ func printTally(w io.Writer, t fixtures.Tally, seed int64, count int, d time.Dur
 		fmt.Fprintf(w, "fixtures: %d relations to customers of earlier batches not sent (a dry run stores no customer)\n", t.Skipped)
 	}
 	fmt.Fprintf(w, "fixtures: %d labelled records, %d mismatches\n", t.Expected, len(t.Mismatches))
-	const most = 50
+	if len(t.Mismatches) == 0 {
+		return
+	}
+	kinds := map[string]int{}
+	for _, m := range t.Mismatches {
+		kinds[m.Kind+" "+m.Code]++
+	}
+	fmt.Fprintf(w, "fixtures: mismatches by kind and code: %s\n", byCode(kinds))
+	for _, h := range mismatchHints(kinds) {
+		fmt.Fprintf(w, "fixtures: hint: %s\n", h)
+	}
+	const most = 20
 	for k, m := range t.Mismatches {
 		if k == most {
 			fmt.Fprintf(w, "  … and %d more\n", len(t.Mismatches)-most)
@@ -247,6 +258,27 @@ func printTally(w io.Writer, t fixtures.Tally, seed int64, count int, d time.Dur
 		}
 		fmt.Fprintf(w, "  %s\n", m)
 	}
+}
+
+// mismatchHints names the usual causes of a pattern of mismatches.
+func mismatchHints(kinds map[string]int) []string {
+	var out []string
+	if kinds["unexpected "+rules.CustomFieldUnknown] > 0 {
+		out = append(out, "the server has a custom-field list: pass it with --custom-fields so that valid records use only those fields")
+	}
+	if kinds["unexpected "+rules.ReviewGroupUnknown] > 0 {
+		out = append(out, "the server has a review-group list: pass it with --review-groups so that valid records use only those groups")
+	}
+	if kinds["missing "+rules.ReviewGroupUnknown]+kinds["missing "+rules.CustomFieldUnknown] > 0 {
+		out = append(out, "review_group_unknown and custom_field_unknown need the server configured with the lists given to --review-groups and --custom-fields")
+	}
+	for _, code := range []string{rules.AccountTypeMissing, rules.LastNameMissing, rules.CompanyNameMissing, rules.RelationCustomerMissing} {
+		if kinds["missing "+code] > 0 {
+			out = append(out, "creation rules only fire for new customers: were these ids loaded before? use a fresh business or a new --prefix")
+			break
+		}
+	}
+	return out
 }
 
 func byCode(m map[string]int) string {

@@ -114,6 +114,8 @@ func TestFixturesRequestFolderWithExpectations(t *testing.T) {
 func TestFixturesPostToMock(t *testing.T) {
 	lists := rules.DefaultConfig()
 	lists.ReviewGroups = []string{"retail", "corporate"}
+	fields := rules.DefaultConfig()
+	fields.CustomFields = []string{"segment"}
 	tests := []struct {
 		name    string
 		cfg     *rules.Config
@@ -139,6 +141,13 @@ func TestFixturesPostToMock(t *testing.T) {
 			args:    []string{"--count", "200", "--invalid", "0.2", "--codes", "review_group_unknown", "--review-groups", "retail", "--user", "ops", "--password", "pw"},
 			wantErr: "answers differ from the labels",
 			wantOut: []string{"missing review_group_unknown", "needs the server configured with a list of review groups"},
+		},
+		{
+			name:    "a server list the flags do not give",
+			cfg:     &fields,
+			args:    []string{"--count", "100", "--user", "ops", "--password", "pw"},
+			wantErr: "answers differ from the labels",
+			wantOut: []string{"unexpected custom_field_unknown=", "hint: the server has a custom-field list: pass it with --custom-fields"},
 		},
 	}
 	for _, tt := range tests {
