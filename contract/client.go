@@ -106,16 +106,17 @@ func redactHeader(name, value string) string {
 	return scheme + " <redacted>"
 }
 
-// redactBody hides the password, the username and the access token of token
-// requests and responses.
+// redactBody hides the credentials and tokens of token requests and
+// responses: the values of the keys in secretKeys, and the whole body when it
+// is neither a JSON object nor a form of known keys.
 func redactBody(path string, body []byte) []byte {
 	if path != tokenPath {
 		return body
 	}
 	var m map[string]any
 	if json.Unmarshal(body, &m) == nil {
-		for _, k := range []string{"password", "username", "access_token"} {
-			if _, ok := m[k]; ok {
+		for k := range m {
+			if secretKeys[k] {
 				m[k] = "<redacted>"
 			}
 		}
@@ -123,14 +124,27 @@ func redactBody(path string, body []byte) []byte {
 		return out
 	}
 	if q, err := url.ParseQuery(string(body)); err == nil && len(q) > 0 {
-		for _, k := range []string{"password", "username"} {
-			if q.Has(k) {
+		for k := range q {
+			if _, known := formKeys[k]; !known {
+				return []byte("<redacted>")
+			}
+			if secretKeys[k] {
 				q.Set(k, "<redacted>")
 			}
 		}
 		return []byte(q.Encode())
 	}
 	return []byte("<redacted>")
+}
+
+// secretKeys are the keys whose values the suite never shows.
+var secretKeys = map[string]bool{
+	"password": true, "username": true, "access_token": true, "refresh_token": true, "client_secret": true, "client_id": true,
+}
+
+// formKeys are the keys a token form may show.
+var formKeys = map[string]bool{
+	"grant_type": true, "scope": true, "password": true, "username": true, "client_secret": true, "client_id": true,
 }
 
 func shorten(b []byte) string {

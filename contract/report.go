@@ -84,7 +84,7 @@ func (r Report) WriteText(w io.Writer) error {
 	for _, c := range r.Checks {
 		writeResultLine(&b, c, true)
 	}
-	what := "the target"
+	what := "not the algoreg-kit mock"
 	if r.Mock {
 		what = "the algoreg-kit mock"
 	}
@@ -186,7 +186,7 @@ type (
 	junitMessage struct {
 		Message string `xml:"message,attr"`
 		Type    string `xml:"type,attr,omitempty"`
-		Text    string `xml:",chardata"`
+		Text    string `xml:",cdata"`
 	}
 )
 
