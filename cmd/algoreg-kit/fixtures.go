@@ -94,6 +94,9 @@ func runFixtures(ctx context.Context, args []string, e env) error {
 	if *count < 0 {
 		return fmt.Errorf("fixtures: --count %d is negative", *count)
 	}
+	if *progress != "auto" && *progress != "always" && *progress != "never" {
+		return fmt.Errorf("fixtures: --progress %q: use auto, always or never", *progress)
+	}
 	if *batchSize < 1 {
 		return fmt.Errorf("fixtures: --batch-size %d must be at least 1", *batchSize)
 	}

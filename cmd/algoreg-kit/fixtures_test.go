@@ -182,6 +182,7 @@ func TestFixturesFlagErrors(t *testing.T) {
 		{"relation code in ndjson", []string{"--format", "ndjson", "--invalid", "0.1", "--codes", "relation_self_reference"}, "can be produced in this output format"},
 		{"post with format", []string{"--post", "http://127.0.0.1:1", "--format", "csv"}, "drop --out and --format"},
 		{"bad batch size", []string{"--batch-size", "0"}, "--batch-size"},
+		{"bad progress mode", []string{"--progress", "sometimes"}, "use auto, always or never"},
 		{"request format to a file", []string{"--out", filepath.Join(t.TempDir(), "x.json")}, "give a folder"},
 	}
 	for _, tt := range tests {
@@ -208,4 +209,23 @@ func deref(p *string) string {
 		return ""
 	}
 	return *p
+}
+
+func TestFixturesProgressBar(t *testing.T) {
+	tests := []struct {
+		mode string
+		want bool
+	}{{"always", true}, {"auto", false}, {"never", false}}
+	for _, tt := range tests {
+		t.Run(tt.mode, func(t *testing.T) {
+			_, stderr, err := runFixturesCmd(t, nil, "--count", "5000", "--format", "ndjson", "--progress", tt.mode)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The bar draws "records" with a count; the summary line alone does not.
+			if got := strings.Contains(stderr, "/5000"); got != tt.want {
+				t.Errorf("--progress %s: got bar %v, want %v; stderr %q", tt.mode, got, tt.want, stderr)
+			}
+		})
+	}
 }
