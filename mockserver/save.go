@@ -57,11 +57,16 @@ type saveRun struct {
 	nowNanos int64
 	stats    SaveStats
 
-	tx       Tx
-	overlay  map[string]*Customer // customers saved (or, with verify_input, that would be) by this request
-	rejected map[string]bool      // external_ids whose every occurrence in this request was rejected
-	saved    int                  // records saved
-	failed   int                  // records rejected
+	tx     Tx
+	seen   map[string]seenCustomer // external_ids of this request's customers
+	saved  int                     // records saved
+	failed int                     // records rejected
+}
+
+// seenCustomer is what a request did with an external_id.
+type seenCustomer struct {
+	first int       // index of the first occurrence
+	saved *Customer // the merged record, when it was saved (or would be, with verify_input); nil when rejected
 }
 
 // msgs gathers the messages of one record.
@@ -108,14 +113,13 @@ func (r *saveRun) report(externalID string, m *msgs) {
 func (r *saveRun) apply(tx Tx) error {
 	r.tx = tx
 	n := len(r.req.Customers)
-	r.overlay = make(map[string]*Customer, n)
-	firstAt := make(map[string]int, n)
+	r.seen = make(map[string]seenCustomer, n)
 	pending := make([]*Customer, 0, n)
 	added := make([]*Customer, 0, n)
 	var m msgs
 	for i := range r.req.Customers {
 		m = msgs{kind: "customers", index: i}
-		c, isNew := r.customer(i, &r.req.Customers[i], firstAt, &m)
+		c, isNew := r.customer(i, &r.req.Customers[i], &m)
 		eid := ""
 		if r.req.Customers[i].ExternalID != nil {
 			eid = *r.req.Customers[i].ExternalID
@@ -123,16 +127,9 @@ func (r *saveRun) apply(tx Tx) error {
 		r.report(eid, &m)
 		if len(m.errors) > 0 {
 			r.failed++
-			if eid != "" && r.overlay[eid] == nil {
-				if r.rejected == nil {
-					r.rejected = map[string]bool{}
-				}
-				r.rejected[eid] = true
-			}
 			continue
 		}
 		r.saved++
-		r.overlay[eid] = c
 		pending = append(pending, c)
 		if isNew {
 			added = append(added, c)
@@ -192,20 +189,6 @@ func (r *saveRun) apply(tx Tx) error {
 	return nil
 }
 
-// lookup copies into dst the customer as this request has left it so far:
-// saved earlier in the request, or stored.
-func (r *saveRun) lookup(eid string, dst *Customer) bool {
-	if c := r.overlay[eid]; c != nil {
-		*dst = *c
-		return true
-	}
-	c, ok := r.tx.Customer(eid)
-	if ok {
-		*dst = c
-	}
-	return ok
-}
-
 // newUUIDs returns n random (version 4) UUIDs from one read of crypto/rand.
 func newUUIDs(n int) ([]uuid.UUID, error) {
 	if n == 0 {
@@ -223,33 +206,60 @@ func newUUIDs(n int) ([]uuid.UUID, error) {
 	return ids, nil
 }
 
+// exists reports whether eid is a customer once this request's customers
+// are applied.
 func (r *saveRun) exists(eid string) bool {
-	if r.overlay[eid] != nil {
+	if r.seen[eid].saved != nil {
 		return true
 	}
 	_, ok := r.tx.Customer(eid)
 	return ok
 }
 
+// rejected reports whether this request rejected every occurrence of eid.
+func (r *saveRun) rejected(eid string) bool {
+	e, ok := r.seen[eid]
+	return ok && e.saved == nil
+}
+
 // customer merges one request customer into its stored record and checks the
 // result. It returns the merged record and whether it is new.
-func (r *saveRun) customer(i int, in *openapi.Customer, firstAt map[string]int, m *msgs) (*Customer, bool) {
+func (r *saveRun) customer(i int, in *openapi.Customer, m *msgs) (*Customer, bool) {
 	eid := ""
 	if in.ExternalID != nil {
 		eid = *in.ExternalID
 	}
+	var prev seenCustomer
+	dup := false
 	if eid == "" {
 		m.err(rules.ExternalIDMissing, "external_id is missing or empty; give every customer your own identifier, unique within your business")
-	} else if first, dup := firstAt[eid]; dup {
-		m.err(rules.ExternalIDDuplicate, "external_id %q was already given by customers[%d]; send each customer once per request", eid, first)
-	} else {
-		firstAt[eid] = i
+	} else if prev, dup = r.seen[eid]; dup {
+		m.err(rules.ExternalIDDuplicate, "external_id %q was already given by customers[%d]; send each customer once per request", eid, prev.first)
 	}
 
+	// the customer as this request has left it so far: saved earlier in the
+	// request, or stored
 	c := new(Customer)
-	exists := eid != "" && r.lookup(eid, c)
+	exists := false
+	if prev.saved != nil {
+		*c, exists = *prev.saved, true
+	} else if eid != "" {
+		var stored Customer
+		if stored, exists = r.tx.Customer(eid); exists {
+			*c = stored
+		}
+	}
 	if !exists {
 		*c = Customer{ExternalID: eid, CreatedAt: r.nowNanos}
+	}
+	if eid != "" && !dup {
+		defer func() {
+			e := seenCustomer{first: i}
+			if len(m.errors) == 0 {
+				e.saved = c
+			}
+			r.seen[eid] = e
+		}()
 	}
 	c.UpdatedAt = r.nowNanos
 
@@ -417,25 +427,29 @@ func countries(m *msgs, field string, one *string, many []string) []string {
 // mergeFields merges custom fields key by key into the stored ones (keys in
 // the request replace stored keys), dropping unknown keys with a warning.
 func (r *saveRun) mergeFields(m *msgs, field string, stored []Field, in map[string]any) []Field {
-	keys := make([]string, 0, len(in))
-	for k := range in {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := append(make([]Field, 0, len(stored)+len(keys)), stored...)
-	for _, k := range keys {
+	out := make([]Field, len(stored), len(stored)+len(in))
+	copy(out, stored)
+	var unknown []string
+	for k, v := range in {
 		if !r.cfg.CustomFieldKnown(k) {
-			m.warn(rules.CustomFieldUnknown, "%s key %q is not one of the configured custom fields; dropped", field, k)
+			unknown = append(unknown, k)
 			continue
 		}
-		j := sort.Search(len(out), func(j int) bool { return out[j].Key >= k })
+		j := 0
+		for j < len(out) && out[j].Key < k {
+			j++
+		}
 		if j < len(out) && out[j].Key == k {
-			out[j].Value = in[k]
+			out[j].Value = v
 			continue
 		}
 		out = append(out, Field{})
 		copy(out[j+1:], out[j:])
-		out[j] = Field{Key: r.tx.Intern(k), Value: in[k]}
+		out[j] = Field{Key: r.tx.Intern(k), Value: v}
+	}
+	sort.Strings(unknown)
+	for _, k := range unknown {
+		m.warn(rules.CustomFieldUnknown, "%s key %q is not one of the configured custom fields; dropped", field, k)
 	}
 	if len(out) == 0 {
 		return nil
@@ -522,7 +536,7 @@ func (r *saveRun) relation(i int, in *openapi.Relation, firstAt map[string]int, 
 		case end.eid == "":
 			m.err(rules.RelationCustomerMissing, "%s is missing or empty; a relation needs both a parent and a child customer", end.field)
 		case r.exists(end.eid):
-		case r.rejected[end.eid]:
+		case r.rejected(end.eid):
 			m.err(rules.RelationCustomerRejected, "%s %q names a customer that this request rejected and that is not stored", end.field, end.eid)
 		default:
 			m.err(rules.RelationCustomerUnknown, "%s %q is not a customer of your business; save the customer first or in the same request", end.field, end.eid)
