@@ -69,8 +69,12 @@ const MaxDepth = 10000
 //     delta that clears the stored value); string lists are split and trimmed
 //     as StringList describes.
 //
-// The strings of the result do not share memory with body. It is safe for
-// concurrent use.
+// The result shares no memory with body: the caller may reuse body's buffer
+// as soon as DecodeSaveCustomers returns. The strings of one result are carved
+// from a few shared allocations of at most 8 KiB (never more than the body's
+// size), so a string kept alive keeps its chunk alive; a caller that keeps a
+// few strings of a large body for a long time may strings.Clone them. It is
+// safe for concurrent use.
 func DecodeSaveCustomers(body []byte) (*SaveCustomersRequest, error) {
 	if len(body) == 0 {
 		return nil, &ValidationError{Kind: "request", Violations: []Violation{{Pointer: "", Message: msgRequired}}}
@@ -981,9 +985,11 @@ func (d *decoder) customers(req *SaveCustomersRequest) {
 		d.path = d.path[:len(d.path)-1]
 	})
 	req.Customers = append(make([]Customer, 0, len(out)), out...)
-	clear(out)
-	*scratch = out[:0]
-	customerScratch.Put(scratch)
+	if cap(out) <= 1<<14 {
+		clear(out)
+		*scratch = out[:0]
+		customerScratch.Put(scratch)
+	}
 }
 
 // customerScratch holds the slices that customers are decoded into before

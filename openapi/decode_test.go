@@ -174,3 +174,24 @@ func TestDecodeSaveCustomersStringScan(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeSaveCustomersCopies: the result shares no memory with the body, so
+// a caller may reuse the body's buffer (the mock pools them).
+func TestDecodeSaveCustomersCopies(t *testing.T) {
+	body := append(realisticBody(t, 5, 20), []byte(`    `)...)
+	copy(body[len(body)-4:], "    ")
+	want, err := DecodeSaveCustomers(append([]byte(nil), body...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeSaveCustomers(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range body {
+		body[i] = 'X'
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("the result changed when the body's buffer was overwritten")
+	}
+}
