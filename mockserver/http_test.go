@@ -550,3 +550,18 @@ func TestNewIsAHandler(t *testing.T) {
 		t.Errorf("healthz: got %d", rec.Code)
 	}
 }
+
+func TestHTTPServerTimeouts(t *testing.T) {
+	srv := mockserver.New(mockserver.Config{}).HTTPServer()
+	for name, d := range map[string]time.Duration{
+		"ReadHeaderTimeout": srv.ReadHeaderTimeout, "ReadTimeout": srv.ReadTimeout,
+		"WriteTimeout": srv.WriteTimeout, "IdleTimeout": srv.IdleTimeout,
+	} {
+		if d <= 0 {
+			t.Errorf("%s is not set", name)
+		}
+	}
+	if srv.Handler == nil {
+		t.Error("no handler")
+	}
+}

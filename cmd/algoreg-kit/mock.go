@@ -74,7 +74,7 @@ func runMock(ctx context.Context, args []string, e env) error {
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "text or json")
 	preload := fs.String("preload", "", "file or folder of data to save before serving (see above)")
-	preloadBusiness := fs.String("preload-business", mockDefaultPreloadBusiness, "business that --preload saves into")
+	preloadBusiness := fs.String("preload-business", mockDefaultPreloadBusiness, "business that --preload saves into (with --users: the first account's business)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -136,6 +136,9 @@ func runMock(ctx context.Context, args []string, e env) error {
 		}
 		cfg.Users = users
 		exampleUser, examplePass = users[0].Username, "<password>"
+		if !mockFlagSet(fs, e.getenv, "preload-business") {
+			*preloadBusiness = users[0].Business
+		}
 	}
 	mock := mockserver.New(cfg)
 
@@ -201,6 +204,14 @@ func mockFlagsFromEnv(fs *flag.FlagSet, getenv func(string) string) error {
 		}
 	})
 	return err
+}
+
+// mockFlagSet reports whether flag name was given on the command line or by
+// its environment variable.
+func mockFlagSet(fs *flag.FlagSet, getenv func(string) string, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given || getenv("ALGOREG_MOCK_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))) != ""
 }
 
 func mockSplitList(s string) []string {

@@ -257,3 +257,15 @@ func TestMockParseHelpers(t *testing.T) {
 }
 
 func sprint(v any) string { return fmt.Sprint(v) }
+
+func TestMockPreloadDefaultsToFirstUsersBusiness(t *testing.T) {
+	dir := t.TempDir()
+	users := filepath.Join(dir, "users.csv")
+	os.WriteFile(users, []byte("username,password,business\napi@globex.example,pw,globex\n"), 0o600)
+	body := filepath.Join(dir, "body.json")
+	os.WriteFile(body, []byte(`{"customers":[{"external_id":"g1","account_type":"F","company_name":"Globex"}]}`), 0o600)
+	_, stdout, _ := startMock(t, nil, "--users", users, "--preload", body)
+	if !strings.Contains(stdout.String(), `into business "globex": 1 added`) {
+		t.Errorf("banner:\n%s", stdout.String())
+	}
+}
