@@ -92,6 +92,15 @@ func DecodeSaveCustomers(body []byte) (*SaveCustomersRequest, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
+	if d.dropped > 0 {
+		kept := d.viols[:0]
+		for _, v := range d.viols {
+			if v.Message != "" {
+				kept = append(kept, v)
+			}
+		}
+		d.viols = kept
+	}
 	if len(d.viols) > 0 {
 		sortViolations(d.viols)
 		return nil, &ValidationError{Kind: "request", Violations: d.viols}
@@ -114,12 +123,13 @@ const (
 
 // decoder is the state of one DecodeSaveCustomers call.
 type decoder struct {
-	buf   []byte
-	pos   int
-	depth int
-	err   *SyntaxError
-	path  []pathToken // where the value being read is, for violations
-	viols []Violation
+	buf     []byte
+	pos     int
+	depth   int
+	err     *SyntaxError
+	path    []pathToken // where the value being read is, for violations
+	viols   []Violation
+	dropped int // violations marked dropped (empty Message) by repeated keys
 
 	// Slabs that the pointer fields of the model point into: one allocation per
 	// slab instead of one per field. A slab is never grown, only replaced.
@@ -235,23 +245,6 @@ func (d *decoder) violation(name, msg string) {
 		d.skip()
 	}
 	d.viols = append(d.viols, Violation{Pointer: d.pointer(name), Message: msg})
-}
-
-// forget drops the violations recorded at or below the current path plus name:
-// a repeated key replaces the earlier value, and its violations with it.
-func (d *decoder) forget(name string) {
-	if len(d.viols) == 0 {
-		return
-	}
-	p := d.pointer(name)
-	kept := d.viols[:0]
-	for _, v := range d.viols {
-		if v.Pointer == p || strings.HasPrefix(v.Pointer, p+"/") {
-			continue
-		}
-		kept = append(kept, v)
-	}
-	d.viols = kept
 }
 
 // The scanner. Every reader starts at the first byte of its value (white space
@@ -911,15 +904,38 @@ func (d *decoder) objects(name string, item func(i int)) {
 	d.path = d.path[:len(d.path)-1]
 }
 
-// seen tracks the keys of a typed object, to forget earlier violations when a
-// key is repeated.
-type seen uint32
+// seen tracks the keys of a typed object and the range of violations that
+// each key's value produced, so that a repeated key drops the violations of its
+// earlier value (the last value wins, as in encoding/json). Dropped violations
+// are marked, not removed, so that each costs O(1) however keys repeat.
+type seen struct {
+	bits     uint32
+	cur      int // 1 + the bit of the key being read, 0 when none
+	from, to [32]int32
+}
 
-func (d *decoder) repeat(s *seen, bit uint, name string) {
-	if *s&(1<<bit) != 0 {
-		d.forget(name)
+// repeat is called before the value of known key bit is read.
+func (d *decoder) repeat(s *seen, bit uint) {
+	if s.bits&(1<<bit) != 0 {
+		for i := s.from[bit]; i < s.to[bit]; i++ {
+			if d.viols[i].Message != "" {
+				d.viols[i].Message = ""
+				d.dropped++
+			}
+		}
 	}
-	*s |= 1 << bit
+	s.bits |= 1 << bit
+	s.from[bit] = int32(len(d.viols))
+	s.to[bit] = s.from[bit]
+	s.cur = int(bit) + 1
+}
+
+// close ends the range of the key just read, n being len(d.viols).
+func (s *seen) close(n int) {
+	if s.cur > 0 {
+		s.to[s.cur-1] = int32(n)
+		s.cur = 0
+	}
 }
 
 func (d *decoder) top(req *SaveCustomersRequest) {
@@ -939,22 +955,23 @@ func (d *decoder) top(req *SaveCustomersRequest) {
 	}
 	var s seen
 	for first := true; d.err == nil; first = false {
+		s.close(len(d.viols))
 		key, ok := d.more(first)
 		if !ok {
 			return
 		}
 		switch string(key) {
 		case "customers":
-			d.repeat(&s, 0, "customers")
+			d.repeat(&s, 0)
 			d.customers(req)
 		case "relations":
-			d.repeat(&s, 1, "relations")
+			d.repeat(&s, 1)
 			d.relations(req)
 		case "disable_risk_scan":
-			d.repeat(&s, 2, "disable_risk_scan")
+			d.repeat(&s, 2)
 			d.boolField(&req.DisableRiskScan, "disable_risk_scan")
 		case "verify_input":
-			d.repeat(&s, 3, "verify_input")
+			d.repeat(&s, 3)
 			d.boolField(&req.VerifyInput, "verify_input")
 		default:
 			d.skip()
@@ -1039,79 +1056,80 @@ func (d *decoder) customer(c *Customer) {
 	}
 	var s seen
 	for first := true; d.err == nil; first = false {
+		s.close(len(d.viols))
 		key, ok := d.more(first)
 		if !ok {
 			return
 		}
 		switch string(key) {
 		case "account_type":
-			d.repeat(&s, 0, "account_type")
+			d.repeat(&s, 0)
 			d.stringField(&c.AccountType, "account_type")
 		case "alias_ids":
-			d.repeat(&s, 1, "alias_ids")
+			d.repeat(&s, 1)
 			d.stringsField(&c.AliasIDs, "alias_ids")
 		case "comment":
-			d.repeat(&s, 2, "comment")
+			d.repeat(&s, 2)
 			d.stringField(&c.Comment, "comment")
 		case "company_name":
-			d.repeat(&s, 3, "company_name")
+			d.repeat(&s, 3)
 			d.stringField(&c.CompanyName, "company_name")
 		case "contacts":
-			d.repeat(&s, 4, "contacts")
+			d.repeat(&s, 4)
 			d.stringListField(&c.Contacts, "contacts")
 		case "date_of_birth":
-			d.repeat(&s, 5, "date_of_birth")
+			d.repeat(&s, 5)
 			d.stringField(&c.DateOfBirth, "date_of_birth")
 		case "disabled":
-			d.repeat(&s, 6, "disabled")
+			d.repeat(&s, 6)
 			d.boolField(&c.Disabled, "disabled")
 		case "domicile_code":
-			d.repeat(&s, 7, "domicile_code")
+			d.repeat(&s, 7)
 			d.stringField(&c.DomicileCode, "domicile_code")
 		case "domicile_codes":
-			d.repeat(&s, 8, "domicile_codes")
+			d.repeat(&s, 8)
 			d.stringsField(&c.DomicileCodes, "domicile_codes")
 		case "external_id":
-			d.repeat(&s, 9, "external_id")
+			d.repeat(&s, 9)
 			d.stringField(&c.ExternalID, "external_id")
 		case "fields":
-			d.repeat(&s, 10, "fields")
+			d.repeat(&s, 10)
 			d.objectField(&c.Fields, "fields")
 		case "first_name":
-			d.repeat(&s, 11, "first_name")
+			d.repeat(&s, 11)
 			d.stringField(&c.FirstName, "first_name")
 		case "kyc_level":
-			d.repeat(&s, 12, "kyc_level")
+			d.repeat(&s, 12)
 			d.intField(&c.KYCLevel, "kyc_level")
 		case "kyc_level_requested":
-			d.repeat(&s, 13, "kyc_level_requested")
+			d.repeat(&s, 13)
 			d.intField(&c.KYCLevelRequested, "kyc_level_requested")
 		case "last_name":
-			d.repeat(&s, 14, "last_name")
+			d.repeat(&s, 14)
 			d.stringField(&c.LastName, "last_name")
 		case "middle_name":
-			d.repeat(&s, 15, "middle_name")
+			d.repeat(&s, 15)
 			d.stringField(&c.MiddleName, "middle_name")
 		case "nationality_code":
-			d.repeat(&s, 16, "nationality_code")
+			d.repeat(&s, 16)
 			d.stringField(&c.NationalityCode, "nationality_code")
 		case "nationality_codes":
-			d.repeat(&s, 17, "nationality_codes")
+			d.repeat(&s, 17)
 			d.stringsField(&c.NationalityCodes, "nationality_codes")
 		case "phone":
-			d.repeat(&s, 18, "phone")
+			d.repeat(&s, 18)
 			d.stringField(&c.Phone, "phone")
 		case "registration_number":
-			d.repeat(&s, 19, "registration_number")
+			d.repeat(&s, 19)
 			d.stringField(&c.RegistrationNumber, "registration_number")
 		case "review_groups":
-			d.repeat(&s, 20, "review_groups")
+			d.repeat(&s, 20)
 			d.stringListField(&c.ReviewGroups, "review_groups")
 		case "trading_name":
-			d.repeat(&s, 21, "trading_name")
+			d.repeat(&s, 21)
 			d.stringField(&c.TradingName, "trading_name")
 		case "variations":
-			d.repeat(&s, 22, "variations")
+			d.repeat(&s, 22)
 			d.variations(c)
 		default:
 			k := string(key)
@@ -1159,28 +1177,29 @@ func (d *decoder) variation(v *Variation) {
 	}
 	var s seen
 	for first := true; d.err == nil; first = false {
+		s.close(len(d.viols))
 		key, ok := d.more(first)
 		if !ok {
 			return
 		}
 		switch string(key) {
 		case "_op":
-			d.repeat(&s, 0, "_op")
+			d.repeat(&s, 0)
 			d.stringField(&v.Op, "_op")
 		case "company_name":
-			d.repeat(&s, 1, "company_name")
+			d.repeat(&s, 1)
 			d.stringField(&v.CompanyName, "company_name")
 		case "first_name":
-			d.repeat(&s, 2, "first_name")
+			d.repeat(&s, 2)
 			d.stringField(&v.FirstName, "first_name")
 		case "last_name":
-			d.repeat(&s, 3, "last_name")
+			d.repeat(&s, 3)
 			d.stringField(&v.LastName, "last_name")
 		case "middle_name":
-			d.repeat(&s, 4, "middle_name")
+			d.repeat(&s, 4)
 			d.stringField(&v.MiddleName, "middle_name")
 		case "trading_name":
-			d.repeat(&s, 5, "trading_name")
+			d.repeat(&s, 5)
 			d.stringField(&v.TradingName, "trading_name")
 		default:
 			d.skip()
@@ -1199,28 +1218,29 @@ func (d *decoder) relation(r *Relation) {
 	}
 	var s seen
 	for first := true; d.err == nil; first = false {
+		s.close(len(d.viols))
 		key, ok := d.more(first)
 		if !ok {
 			return
 		}
 		switch string(key) {
 		case "child_customer_external_id":
-			d.repeat(&s, 0, "child_customer_external_id")
+			d.repeat(&s, 0)
 			d.stringField(&r.ChildCustomerExternalID, "child_customer_external_id")
 		case "disabled":
-			d.repeat(&s, 1, "disabled")
+			d.repeat(&s, 1)
 			d.boolField(&r.Disabled, "disabled")
 		case "fields":
-			d.repeat(&s, 2, "fields")
+			d.repeat(&s, 2)
 			d.objectField(&r.Fields, "fields")
 		case "parent_customer_external_id":
-			d.repeat(&s, 3, "parent_customer_external_id")
+			d.repeat(&s, 3)
 			d.stringField(&r.ParentCustomerExternalID, "parent_customer_external_id")
 		case "relation_external_id":
-			d.repeat(&s, 4, "relation_external_id")
+			d.repeat(&s, 4)
 			d.stringField(&r.RelationExternalID, "relation_external_id")
 		case "relation_type":
-			d.repeat(&s, 5, "relation_type")
+			d.repeat(&s, 5)
 			d.intField(&r.RelationType, "relation_type")
 		default:
 			k := string(key)

@@ -195,3 +195,29 @@ func TestDecodeSaveCustomersCopies(t *testing.T) {
 		t.Errorf("the result changed when the body's buffer was overwritten")
 	}
 }
+
+// TestDecodeSaveCustomersRepeatedKeysLinear: repeated keys next to many
+// violations cost linear time (a quadratic drop would take minutes here).
+func TestDecodeSaveCustomersRepeatedKeysLinear(t *testing.T) {
+	const n = 200_000
+	body := `{"customers":[{"alias_ids":[` + strings.Repeat(`1,`, n) + `1]` + strings.Repeat(`,"phone":1`, n) + `}]}`
+	_, err := DecodeSaveCustomers([]byte(body))
+	var ve *ValidationError
+	if !errors.As(err, &ve) || len(ve.Violations) != n+2 {
+		t.Fatalf("got %v, want %d violations", err, n+2)
+	}
+	if ve.Violations[n+1].Pointer != "/customers/0/phone" {
+		t.Errorf("got last violation %v, want the last phone", ve.Violations[n+1])
+	}
+}
+
+func TestPointerLess(t *testing.T) {
+	ordered := []string{"", "/customers", "/customers/0", "/customers/0/a", "/customers/0/b", "/customers/2", "/customers/10", "/customers/10/x", "/customers/x", "/relations", "/relations/01", "/relations/1"}
+	for i, a := range ordered {
+		for j, b := range ordered {
+			if got, want := pointerLess(a, b), i < j; got != want {
+				t.Errorf("pointerLess(%q, %q) = %v, want %v", a, b, got, want)
+			}
+		}
+	}
+}

@@ -3,8 +3,7 @@ package openapi
 import (
 	"errors"
 	"fmt"
-	"sort"
-	"strconv"
+	"slices"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -208,21 +207,55 @@ func escapePointerToken(t string) string {
 // sortViolations orders violations by pointer, comparing array indexes as
 // numbers, so the list follows the body and is stable from run to run.
 func sortViolations(vs []Violation) {
-	sort.SliceStable(vs, func(i, j int) bool { return pointerLess(vs[i].Pointer, vs[j].Pointer) })
+	slices.SortStableFunc(vs, func(a, b Violation) int {
+		switch {
+		case pointerLess(a.Pointer, b.Pointer):
+			return -1
+		case pointerLess(b.Pointer, a.Pointer):
+			return 1
+		}
+		return 0
+	})
 }
 
+// pointerLess compares two JSON pointers token by token; tokens that are both
+// array indexes compare as numbers. It does not allocate.
 func pointerLess(a, b string) bool {
-	as, bs := strings.Split(a, "/"), strings.Split(b, "/")
-	for i := 0; i < len(as) && i < len(bs); i++ {
-		if as[i] == bs[i] {
+	for a != "" && b != "" {
+		var ta, tb string
+		ta, a = cutToken(a)
+		tb, b = cutToken(b)
+		if ta == tb {
 			continue
 		}
-		ai, errA := strconv.Atoi(as[i])
-		bi, errB := strconv.Atoi(bs[i])
-		if errA == nil && errB == nil && strconv.Itoa(ai) == as[i] && strconv.Itoa(bi) == bs[i] {
-			return ai < bi
+		if isIndex(ta) && isIndex(tb) && len(ta) != len(tb) {
+			return len(ta) < len(tb)
 		}
-		return as[i] < bs[i]
+		return ta < tb
 	}
-	return len(as) < len(bs)
+	return a == "" && b != ""
+}
+
+// cutToken splits the first reference token off a pointer ("/a/b" gives "a"
+// and "/b").
+func cutToken(p string) (token, rest string) {
+	p = p[1:]
+	if i := strings.IndexByte(p, '/'); i >= 0 {
+		return p[:i], p[i:]
+	}
+	return p, ""
+}
+
+// isIndex reports whether t is an array index in canonical form (no sign, no
+// leading zero), so that comparing length then bytes compares the numbers.
+func isIndex(t string) bool {
+	if t == "" || (t[0] == '0' && len(t) > 1) {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		if t[i] < '0' || t[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
