@@ -303,8 +303,19 @@ func handleListCustomers(s *Server) http.Handler {
 		err := s.store.View(r.Context(), businessFrom(r.Context()), func(tx Tx) error {
 			cs, total := tx.Customers(offset, limit)
 			page.Total = total
+			ids := make([]string, len(cs))
+			for i, c := range cs {
+				ids[i] = c.ExternalID
+			}
+			relsOf := map[string][]Relation{}
+			for _, rel := range tx.RelationsOf(ids...) {
+				relsOf[rel.ParentExternalID] = append(relsOf[rel.ParentExternalID], rel)
+				if rel.ChildExternalID != rel.ParentExternalID {
+					relsOf[rel.ChildExternalID] = append(relsOf[rel.ChildExternalID], rel)
+				}
+			}
 			for _, c := range cs {
-				page.Customers = append(page.Customers, viewCustomer(c, tx.RelationsOf(c.ExternalID)))
+				page.Customers = append(page.Customers, viewCustomer(c, relsOf[c.ExternalID]))
 			}
 			return nil
 		})

@@ -103,9 +103,9 @@ type Tx interface {
 	// Relations returns up to limit relations ordered by relation_external_id,
 	// after skipping offset, and how many the business has.
 	Relations(offset, limit int) ([]Relation, int)
-	// RelationsOf returns the relations in which externalID is parent or child,
-	// ordered by relation_external_id.
-	RelationsOf(externalID string) []Relation
+	// RelationsOf returns the relations in which any of externalIDs is parent
+	// or child, ordered by relation_external_id, in one pass over the relations.
+	RelationsOf(externalIDs ...string) []Relation
 	// Intern returns a shared copy of s, so that values repeated across
 	// customers (review groups, custom-field keys) are stored once.
 	Intern(s string) string
@@ -129,7 +129,10 @@ type memTenant struct {
 	customers map[string]*Customer
 	relations map[string]*Relation
 	intern    map[string]string
-	// sorted keys for the paged listings, rebuilt when a new key was added
+	// Sorted keys for the paged listings, rebuilt when a key was added. They
+	// are built under a read lock too, so keysMu guards them (the *New flags
+	// are set under mu's write lock, when no reader holds keysMu).
+	keysMu       sync.Mutex
 	customerKeys []string
 	relationKeys []string
 	customersNew bool
@@ -251,13 +254,12 @@ func (tx memTx) mustWrite() {
 
 func (tx memTx) Customers(offset, limit int) ([]Customer, int) {
 	t := tx.t
-	keys := t.customerKeys
-	if t.customersNew || len(keys) != len(t.customers) {
-		keys = sortedKeys(t.customers)
-		if tx.write {
-			t.customerKeys, t.customersNew = keys, false
-		}
+	t.keysMu.Lock()
+	if t.customersNew || len(t.customerKeys) != len(t.customers) {
+		t.customerKeys, t.customersNew = sortedKeys(t.customers), false
 	}
+	keys := t.customerKeys
+	t.keysMu.Unlock()
 	lo, hi := page(len(keys), offset, limit)
 	out := make([]Customer, 0, hi-lo)
 	for _, k := range keys[lo:hi] {
@@ -268,13 +270,12 @@ func (tx memTx) Customers(offset, limit int) ([]Customer, int) {
 
 func (tx memTx) Relations(offset, limit int) ([]Relation, int) {
 	t := tx.t
-	keys := t.relationKeys
-	if t.relationsNew || len(keys) != len(t.relations) {
-		keys = sortedKeys(t.relations)
-		if tx.write {
-			t.relationKeys, t.relationsNew = keys, false
-		}
+	t.keysMu.Lock()
+	if t.relationsNew || len(t.relationKeys) != len(t.relations) {
+		t.relationKeys, t.relationsNew = sortedKeys(t.relations), false
 	}
+	keys := t.relationKeys
+	t.keysMu.Unlock()
 	lo, hi := page(len(keys), offset, limit)
 	out := make([]Relation, 0, hi-lo)
 	for _, k := range keys[lo:hi] {
@@ -283,10 +284,17 @@ func (tx memTx) Relations(offset, limit int) ([]Relation, int) {
 	return out, len(keys)
 }
 
-func (tx memTx) RelationsOf(externalID string) []Relation {
+func (tx memTx) RelationsOf(externalIDs ...string) []Relation {
+	if len(externalIDs) == 0 || len(tx.t.relations) == 0 {
+		return nil
+	}
+	want := make(map[string]bool, len(externalIDs))
+	for _, id := range externalIDs {
+		want[id] = true
+	}
 	var out []Relation
 	for _, r := range tx.t.relations {
-		if r.ParentExternalID == externalID || r.ChildExternalID == externalID {
+		if want[r.ParentExternalID] || want[r.ChildExternalID] {
 			out = append(out, *r)
 		}
 	}
