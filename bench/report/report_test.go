@@ -84,7 +84,7 @@ func TestTargetsMissedAndUnmeasured(t *testing.T) {
 		},
 		Gen: []genResult{
 			{Tool: "fixtures", Count: 100, ElapsedS: 1, MaxRSSKiB: 10 << 10},
-			{Tool: "fixtures", Count: 1000, ElapsedS: 10, MaxRSSKiB: 40 << 10},
+			{Tool: "fixtures", Count: 1000, ElapsedS: 10, MaxRSSKiB: 20 << 10},
 			{Tool: "gofakeitloop", Count: 1000, ElapsedS: 2},
 		},
 		Memory: &memoryResult{Stored: 1000, RSSBeforeKiB: 0, RSSAfterKiB: 2000},
