@@ -565,3 +565,49 @@ func TestHTTPServerTimeouts(t *testing.T) {
 		t.Error("no handler")
 	}
 }
+
+// The kin-openapi validation path (Config.KinValidation) answers the same
+// statuses as the fast decoder.
+func TestKinValidationPath(t *testing.T) {
+	for _, kin := range []bool{false, true} {
+		t.Run(fmt.Sprint("kin=", kin), func(t *testing.T) {
+			ts := newServer(t, mockserver.Config{KinValidation: kin})
+			tests := []struct {
+				body string
+				want int
+			}{
+				{`{"customers":[{"external_id":"a",` + indiv + `}]}`, 200},
+				{`{"customers":[{"external_id":"a","kyc_level":"x"},{"external_id":"b","fields":[1]}]}`, 422},
+				{`{"customers":[{"external_id":"a",}]}`, 400},
+			}
+			for _, tt := range tests {
+				r := do(t, ts.Client, http.MethodPost, ts.URL+"/api/v1/customers/save", "application/json", tt.body)
+				if r.status != tt.want {
+					t.Errorf("%s: got %d, want %d: %s", tt.body, r.status, tt.want, r.body)
+				}
+				if tt.want == 422 {
+					if p := problemOf(t, r); len(p.Violations) != 2 {
+						t.Errorf("violations: got %v, want 2", p.Violations)
+					}
+				}
+			}
+		})
+	}
+}
+
+// With ValidateResponses on, the mock's own answers produce no mismatch log.
+func TestValidateResponsesLogsNothingForGoodAnswers(t *testing.T) {
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelError}))
+	ts := newServer(t, mockserver.Config{ValidateResponses: true, Logger: logger}, mockserver.WithoutResponseCheck())
+	save(t, ts, `{"customers":[{"external_id":"a",`+indiv+`},{"external_id":"b"}]}`)
+	do(t, ts.Client, http.MethodGet, ts.URL+"/__admin/customers/a", "", "")
+	do(t, ts.Client, http.MethodGet, ts.URL+"/__admin/customers/zz", "", "")
+	do(t, &http.Client{}, http.MethodPost, ts.URL+"/api/v1/customers/save", "application/json", `{}`)
+	mu.Lock()
+	defer mu.Unlock()
+	if logs.Len() > 0 {
+		t.Errorf("mismatches logged:\n%s", logs.String())
+	}
+}
