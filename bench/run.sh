@@ -347,7 +347,7 @@ profile_ours() {
   stop_pid "$SERVER_PID"
   go tool pprof -top -nodecount=30 "$BIN/mockprof" "$pf" >"$WORK/profile-ours-$n.txt" 2>/dev/null \
     || die "go tool pprof failed on $pf"
-  go tool pprof -top -cum -nodecount=30 "$BIN/mockprof" "$pf" >"$WORK/profile-ours-$n-cum.txt" 2>/dev/null || true
+  go tool pprof -top -cum -nodecount=120 "$BIN/mockprof" "$pf" >"$WORK/profile-ours-$n-cum.txt" 2>/dev/null || true
 }
 
 # ---------------------------------------------------------------- generator

@@ -211,9 +211,59 @@ func render(w io.Writer, res *results, command string) {
 		}
 		slices.Sort(sizes)
 		for _, n := range sizes {
-			fmt.Fprintf(w, "\n%d customer(s) per request:\n\n```\n%s```\n", n, firstLines(res.Profiles[n], 28))
+			fmt.Fprintf(w, "\n%d customer(s) per request, flat:\n\n```\n%s```\n", n, firstLines(res.Profiles[n], 28))
+			if cum := cumulativeView(res.ProfilesCum[n]); cum != "" {
+				fmt.Fprintf(w, "\n%d customer(s) per request, cumulative, the stages of a request (our packages, GC, logging, I/O):\n\n```\n%s```\n", n, cum)
+			}
 		}
 	}
+}
+
+// stageMarkers pick, out of a cumulative profile, the lines that say where a
+// request's time goes: our packages, the garbage collector, allocation,
+// logging and the HTTP server's reads and writes.
+// A marker ending in "/" or "." matches every function under it; any other
+// marker matches that function only.
+var stageMarkers = []string{
+	"github.com/algoreg-kit/", "runtime.gcBgMarkWorker", "runtime.mallocgc", "runtime.gcAssistAlloc",
+	"log/slog.(*Logger).LogAttrs", "net/http.(*conn).serve", "net/http.(*conn).readRequest",
+	"net/http.(*response).finishRequest", "syscall.write", "syscall.read", "encoding/json.",
+}
+
+func isStage(line string) bool {
+	f := strings.Fields(line)
+	if len(f) == 0 {
+		return false
+	}
+	fn := f[len(f)-1]
+	for _, m := range stageMarkers {
+		if fn == m || (strings.HasSuffix(m, "/") || strings.HasSuffix(m, ".")) && strings.HasPrefix(fn, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// cumulativeView keeps the header and the stage lines of a -top -cum listing.
+func cumulativeView(s string) string {
+	if s == "" {
+		return ""
+	}
+	var b strings.Builder
+	kept := 0
+	for _, line := range strings.SplitAfter(s, "\n") {
+		switch {
+		case strings.Contains(line, "flat%"), strings.HasPrefix(line, "Duration:"):
+			b.WriteString(line)
+		case kept < 30 && isStage(line):
+			b.WriteString(line)
+			kept++
+		}
+	}
+	if kept == 0 {
+		return ""
+	}
+	return b.String()
 }
 
 // firstLines returns the first n lines of s, each ending in a newline.

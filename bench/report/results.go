@@ -120,8 +120,9 @@ type results struct {
 	Gen     []genResult
 	Memory  *memoryResult
 	Machine machine
-	// Profiles holds "go tool pprof -top" of our mock under load, by batch size.
-	Profiles map[int]string
+	// Profiles holds "go tool pprof -top" of our mock under load, by batch
+	// size; ProfilesCum the same sorted by cumulative time.
+	Profiles, ProfilesCum map[int]string
 }
 
 func readResults(dir string) (*results, error) {
@@ -149,17 +150,21 @@ func readResults(dir string) (*results, error) {
 	}
 	for _, name := range profiles {
 		var n int
-		if _, err := fmt.Sscanf(filepath.Base(name), "profile-ours-%d.txt", &n); err != nil || strings.HasSuffix(name, "-cum.txt") {
+		if _, err := fmt.Sscanf(filepath.Base(name), "profile-ours-%d", &n); err != nil {
 			continue
 		}
 		b, err := os.ReadFile(name)
 		if err != nil {
 			return nil, err
 		}
-		if res.Profiles == nil {
-			res.Profiles = map[int]string{}
+		into := &res.Profiles
+		if strings.HasSuffix(name, "-cum.txt") {
+			into = &res.ProfilesCum
 		}
-		res.Profiles[n] = string(b)
+		if *into == nil {
+			*into = map[int]string{}
+		}
+		(*into)[n] = string(b)
 	}
 	return res, nil
 }
