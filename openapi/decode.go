@@ -108,7 +108,8 @@ func DecodeSaveCustomers(body []byte) (*SaveCustomersRequest, error) {
 	return req, nil
 }
 
-// The violation messages, in kin-openapi's words where it has them.
+// The violation messages: kin-openapi's words, except where ValidationError
+// improves them for both paths (schemaMessage and collectOneOf in errors.go).
 const (
 	msgRequired      = "value is required but missing"
 	msgNotNullable   = "value must not be null"
@@ -881,9 +882,9 @@ func (d *decoder) stringListField(dst *StringList, name string) {
 	}
 }
 
-// objects reads an array of objects (customers, relations, variations),
-// calling item for each object element; a null element or one of another type
-// is a violation. It returns false when the value is not an array.
+// objects reads the elements of an array of objects (customers, relations,
+// variations; after '['), calling item for each object element; a null
+// element or one of another type is a violation.
 func (d *decoder) objects(name string, item func(i int)) {
 	d.path = append(d.path, pathToken{key: name})
 	for i, first := 0, true; d.next(first); i, first = i+1, false {
