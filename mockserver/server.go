@@ -52,8 +52,9 @@ type Config struct {
 	// Validator is used by KinValidation and ValidateResponses; nil means the
 	// embedded document's.
 	Validator *openapi.Validator
-	// KinValidation validates save requests with kin-openapi's generic request
-	// validator before decoding (slow; for comparison with the fast decoder).
+	// KinValidation also validates save requests with kin-openapi's generic
+	// request validator, once the fast decoder has accepted them (slow; for
+	// comparison).
 	KinValidation bool
 	// ValidateResponses checks every response against the document and logs
 	// the ones that do not match (at level ERROR). It costs a copy of every
