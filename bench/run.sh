@@ -53,7 +53,7 @@ PRISM_VERSION=${BENCH_PRISM_VERSION:-5.14.2}
 WIREMOCK_VERSION=${BENCH_WIREMOCK_VERSION:-3.13.2}
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/algoreg-kit/bench
 PORT_BASE=${BENCH_PORT_BASE:-18100}
-COMMAND="bench/run.sh $*"
+COMMAND="bench/run.sh$(printf " %q" "$@")"
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -426,7 +426,7 @@ install_tools
 build
 : >"$WORK/load.ndjson"
 : >"$WORK/gen.ndjson"
-rm -f "$WORK/memory.json"
+rm -f "$WORK/memory.json" "$WORK/failed.ndjson"
 make_pools
 
 port=$PORT_BASE
@@ -437,7 +437,12 @@ for round in $(seq "$ROUNDS"); do
   [ $((round % 2)) = 0 ] && order=$(echo "$SERVERS" | tr ' ' '\n' | tac | tr '\n' ' ')
   for name in $order; do
     for n in $SIZES; do
-      run_cell "$name" "$n" "$port" "$round"
+      # A cell that fails (a server that does not start, rejects the bodies, …)
+      # is reported and skipped; the subshell's own trap stops its server.
+      if ! (trap cleanup EXIT; run_cell "$name" "$n" "$port" "$round"); then
+        log "round $round: $name, $n customer(s)/request: FAILED; see $WORK/logs; going on"
+        printf '{"what":"%s, %d customer(s)/request, round %d","logs":"%s"}\n' "$name" "$n" "$round" "$WORK/logs" >>"$WORK/failed.ndjson"
+      fi
       port=$((port + 2))
     done
   done
@@ -446,7 +451,10 @@ done
 if [ "$PROFILE" = 1 ]; then
   for n in $SIZES; do
     [ "$n" -le 100 ] || continue
-    profile_ours "$n" "$port"
+    if ! (trap cleanup EXIT; profile_ours "$n" "$port"); then
+      log "profile at $n customer(s)/request FAILED; going on"
+      printf '{"what":"CPU profile, %d customer(s)/request","logs":"%s"}\n' "$n" "$WORK/logs" >>"$WORK/failed.ndjson"
+    fi
     port=$((port + 2))
   done
 fi
@@ -458,7 +466,10 @@ if [ "$GEN_COUNT" -gt 0 ]; then
   done
 fi
 
-[ "$MEM_COUNT" -gt 0 ] && memory_run "$MEM_COUNT" "$port"
+if [ "$MEM_COUNT" -gt 0 ] && ! (trap cleanup EXIT; memory_run "$MEM_COUNT" "$port"); then
+  log "memory run FAILED; going on"
+  printf '{"what":"memory run, %d customers","logs":"%s"}\n' "$MEM_COUNT" "$WORK/logs" >>"$WORK/failed.ndjson"
+fi
 
 machine_json >"$WORK/machine.json"
 args=(-dir "$WORK" -command "$COMMAND")

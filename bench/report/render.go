@@ -187,6 +187,12 @@ func render(w io.Writer, res *results, command string) {
 		fmt.Fprintf(w, "| %s | %s |\n", k, m.Settings[k])
 	}
 
+	if len(res.Failed) > 0 {
+		fmt.Fprintf(w, "\n## Failed in this run\n\nThese parts failed and are missing below (the logs are in the work folder):\n\n")
+		for _, f := range res.Failed {
+			fmt.Fprintf(w, "- %s (`%s`)\n", f.What, f.Logs)
+		}
+	}
 	fmt.Fprintf(w, "\n## Load: POST /api/v1/customers/save\n\n")
 	renderLoad(w, res.Load)
 	fmt.Fprintf(w, "\n## Ratios in this run (requests/s of ours ÷ requests/s of the other)\n\n")

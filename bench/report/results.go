@@ -103,6 +103,12 @@ type memoryResult struct {
 	Batch         int     `json:"batch"`
 }
 
+// failure is one line of failed.ndjson.
+type failure struct {
+	What string `json:"what"`
+	Logs string `json:"logs"`
+}
+
 // machine is machine.json.
 type machine struct {
 	Date     string            `json:"date"`
@@ -120,6 +126,8 @@ type results struct {
 	Gen     []genResult
 	Memory  *memoryResult
 	Machine machine
+	// Failed lists the parts of the run that failed (run.sh went on without them).
+	Failed []failure
 	// Profiles holds "go tool pprof -top" of our mock under load, by batch
 	// size; ProfilesCum the same sorted by cumulative time.
 	Profiles, ProfilesCum map[int]string
@@ -133,6 +141,9 @@ func readResults(dir string) (*results, error) {
 	}
 	res.Load = bestRounds(all)
 	if err := readNDJSON(filepath.Join(dir, "gen.ndjson"), &res.Gen); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err := readNDJSON(filepath.Join(dir, "failed.ndjson"), &res.Failed); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
 	var mem memoryResult
