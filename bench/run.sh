@@ -390,7 +390,10 @@ memory_run() {
     -total "$count" -concurrency 2 >"$WORK/logs/memory-post.json" 2>&1 \
     || die "memory: loading failed: $(tail -c 800 "$WORK/logs/memory-post.json")"
   end=$(date +%s.%N)
-  curl -fsS -o /dev/null "http://127.0.0.1:$dport/debug/pprof/heap?gc=1"
+  # The heap profile (taken after a GC) says which allocations hold the stored customers.
+  curl -fsS -o "$WORK/heap-memory.pprof" "http://127.0.0.1:$dport/debug/pprof/heap?gc=1"
+  go tool pprof -top -sample_index=inuse_space -nodecount=25 "$BIN/mockprof" "$WORK/heap-memory.pprof" \
+    >"$WORK/profile-heap.txt" 2>/dev/null || true
   heap=$(curl -fsS "http://127.0.0.1:$dport/debug/vars" | sed -n 's/.*"HeapAlloc":\([0-9]*\).*/\1/p')
   after=$(rss_kib "$SERVER_PID")
   peak=$(peak_rss_kib "$SERVER_PID")

@@ -208,6 +208,9 @@ func render(w io.Writer, res *results, command string) {
 	renderGen(w, res.Gen)
 	fmt.Fprintf(w, "\n## Memory: customers stored in one mock\n\n")
 	renderMemory(w, res.Memory)
+	if res.Heap != "" {
+		fmt.Fprintf(w, "\nWhere that memory is (`go tool pprof -top -sample_index=inuse_space` of the heap after the load and a GC; flat = allocated by that function and still live):\n\n```\n%s```\n", firstLines(res.Heap, 24))
+	}
 	if len(res.Profiles) > 0 {
 		fmt.Fprintf(w, "\n## Where our mock spends its CPU under load\n\n")
 		fmt.Fprintf(w, "CPU profiles of `bench/mockprof` (the mock's package with its default configuration) during a measured run, `go tool pprof -top` (flat), first lines.\n")

@@ -126,6 +126,8 @@ type results struct {
 	Gen     []genResult
 	Memory  *memoryResult
 	Machine machine
+	// Heap is "go tool pprof -top -sample_index=inuse_space" of the memory run.
+	Heap string
 	// Failed lists the parts of the run that failed (run.sh went on without them).
 	Failed []failure
 	// Profiles holds "go tool pprof -top" of our mock under load, by batch
@@ -154,6 +156,9 @@ func readResults(dir string) (*results, error) {
 	}
 	if err := readJSON(filepath.Join(dir, "machine.json"), &res.Machine); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "profile-heap.txt")); err == nil {
+		res.Heap = string(b)
 	}
 	profiles, err := filepath.Glob(filepath.Join(dir, "profile-ours-*.txt"))
 	if err != nil {
