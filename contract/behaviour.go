@@ -27,6 +27,7 @@ func behaviourChecks() []Check {
 		{ID: "behaviour/verify-input-echoed", Description: "the response echoes verify_input (false when absent)", run: checkVerifyEchoed},
 		{ID: "behaviour/tenant-isolation", Description: "the same external_id under two businesses is two customers", NeedsPersistence: true, NeedsSecondBusiness: true, run: checkTenantIsolation},
 		{ID: "behaviour/concurrent-create-once", Description: "parallel saves of one new external_id create it exactly once", NeedsPersistence: true, run: checkConcurrentCreate},
+		{ID: "behaviour/variations-add-remove", Description: "variations are added to the stored set, and remove takes an equal one out of it", NeedsPersistence: true, NeedsInspection: true, run: checkVariations},
 		{ID: "behaviour/risk-scan-forced", Description: "a save of more customers than the risk-scan limit runs without the risk scan", NeedsPersistence: true, NeedsInspection: true, run: checkRiskScanForced},
 	}
 }
@@ -471,4 +472,49 @@ func detailIDs(resp *openapi.SaveCustomersResponse) []string {
 		ids[i] = fmt.Sprintf("%q", d.ExternalID)
 	}
 	return ids
+}
+
+func checkVariations(t *T) {
+	g := t.gen(0)
+	var c openapi.Customer
+	for i := 0; ; i++ {
+		if !g.IsFirm(i) {
+			c = g.Customer(i)
+			break
+		}
+	}
+	c.Variations = append(c.Variations, openapi.Variation{Op: ptr("add"), FirstName: ptr("Ada"), LastName: ptr("Alias")})
+	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{c}}
+	resp, x := t.Save(req)
+	t.expectAllSaved(req, resp, x, false)
+	has := func(sc *storedCustomer, first, last string) bool {
+		for _, v := range sc.Variations {
+			if v.FirstName == first && v.LastName == last {
+				return true
+			}
+		}
+		return false
+	}
+	before, x := t.stored(idOf(c), nil)
+	if before == nil || !has(before, "Ada", "Alias") {
+		t.Fatalf(x, "the added variation Ada Alias among the stored variations")
+	}
+	update := openapi.Customer{ExternalID: c.ExternalID, Variations: []openapi.Variation{
+		{Op: ptr("remove"), FirstName: ptr("Ada"), LastName: ptr("Alias")},
+		{FirstName: ptr("Bea"), LastName: ptr("Other")}, // _op absent: add
+	}}
+	resp, x = t.Save(&openapi.SaveCustomersRequest{Customers: []openapi.Customer{update}})
+	if resp.Status != openapi.StatusOK || len(resp.Detail) != 0 {
+		t.Errorf(x, "status ok and no detail for removing a stored variation and adding one, got %q, %s", resp.Status, detailSummary(resp))
+	}
+	after, x := t.stored(idOf(c), nil)
+	if after == nil {
+		t.Fatalf(x, "the customer to be stored")
+	}
+	if has(after, "Ada", "Alias") || !has(after, "Bea", "Other") {
+		t.Errorf(x, "Ada Alias removed and Bea Other added (absent _op means add)")
+	}
+	if len(after.Variations) != len(before.Variations) {
+		t.Errorf(x, "%d stored variations after removing one and adding one, got %d (the other variations are kept)", len(before.Variations), len(after.Variations))
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -252,7 +253,43 @@ func (c *client) do(ctx context.Context, r request, checkID string) *Exchange {
 		r.creds.invalidate(x.ReqHeader.Get("Authorization"))
 		x = c.send(ctx, r, checkID)
 	}
+	for try := 0; x.Status == http.StatusTooManyRequests && try < maxRetries429; try++ {
+		if !sleepCtx(ctx, retryAfter(x.Header.Get("Retry-After"))) {
+			break
+		}
+		x = c.send(ctx, r, checkID)
+	}
 	return x
+}
+
+// maxRetries429 bounds the retries of a request answered 429.
+const maxRetries429 = 3
+
+// retryAfter reads a Retry-After in seconds, between 100 ms and 30 s.
+func retryAfter(h string) time.Duration {
+	secs, err := strconv.Atoi(strings.TrimSpace(h))
+	d := time.Duration(secs) * time.Second
+	switch {
+	case err != nil:
+		return time.Second
+	case d < 100*time.Millisecond:
+		return 100 * time.Millisecond
+	case d > 30*time.Second:
+		return 30 * time.Second
+	}
+	return d
+}
+
+// sleepCtx sleeps for d, or less when ctx ends; it reports whether it slept.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // send sends r once.

@@ -192,6 +192,40 @@ func TestClientGuard(t *testing.T) {
 	}
 }
 
+func TestClientRetries429(t *testing.T) {
+	tests := []struct {
+		name      string
+		limited   int32 // 429s before a 200
+		wantCalls int32
+		want      int
+	}{
+		{"one 429 is retried", 1, 2, http.StatusOK},
+		{"retries are bounded", 10, 1 + maxRetries429, http.StatusTooManyRequests},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if calls.Add(1) <= tt.limited {
+					w.Header().Set("Retry-After", "0")
+					w.Header().Set("Content-Type", openapi.ProblemContentType)
+					w.WriteHeader(http.StatusTooManyRequests)
+					io.WriteString(w, `{"type":"urn:x","title":"slow down","status":429,"detail":"x"}`)
+					return
+				}
+				(&fakeServer{}).ServeHTTP(w, r)
+			}))
+			defer srv.Close()
+			now := time.Now()
+			c := newTestClient(t, srv, &credentials{user: "u", password: "p", basic: true}, &now)
+			x := c.do(context.Background(), saveReq(), "test")
+			require.NoError(t, x.Err)
+			assert.Equal(t, tt.want, x.Status)
+			assert.Equal(t, tt.wantCalls, calls.Load())
+		})
+	}
+}
+
 func TestClientRate(t *testing.T) {
 	srv := httptest.NewServer(&fakeServer{})
 	defer srv.Close()

@@ -77,6 +77,9 @@ func liveLikeMock(tb testing.TB) (contract.Config, http.Handler) {
 		return hideInspection(next)
 	})
 	cfg.Cases = 20
+	if *cases != 0 {
+		cfg.Cases = *cases
+	}
 	return cfg, mock
 }
 

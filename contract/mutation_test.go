@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -108,6 +109,20 @@ func mutants() []mutant {
 			out, _ := json.Marshal(p)
 			return out
 		})},
+		{"ignores variation removal", "behaviour/variations-add-remove", onSave(func(_ *http.Request, body []byte) []byte {
+			m := decodeGeneric(body)
+			cs, _ := m["customers"].([]any)
+			for _, c := range cs {
+				cm, _ := c.(map[string]any)
+				vs, _ := cm["variations"].([]any)
+				cm["variations"] = slices.DeleteFunc(vs, func(v any) bool {
+					vm, _ := v.(map[string]any)
+					return vm["_op"] == "remove"
+				})
+			}
+			out, _ := json.Marshal(m)
+			return out
+		}, nil)},
 		{"creates a customer twice under concurrency", "behaviour/concurrent-create-once", racyCreate()},
 	}
 }
@@ -471,27 +486,55 @@ func answersWithoutAuth(next http.Handler) http.Handler {
 	})
 }
 
-// racyCreate lets parallel saves of one new external_id all see it as new,
-// as a server without a lock per business would: while one save of an id is
-// in flight, the others answer it as added too.
+// racyCreate is a server without a lock per business: saves of one new
+// external_id that overlap each see it as new and each list it in added. The
+// first save of an id waits a moment for a second one (so that they overlap,
+// as in the concurrency check); every later save of a single customer whose
+// answer adds nothing is answered as if it had created it, which keeps the
+// mutant's verdict independent of timing.
 func racyCreate() func(http.Handler) http.Handler {
 	var mu sync.Mutex
-	recent := map[string]openapi.AddedCustomer{}
-	return onSave(nil, func(req []byte, resp *openapi.SaveCustomersResponse) {
-		mu.Lock()
-		defer mu.Unlock()
-		in := map[string]bool{}
-		for _, a := range resp.Added {
-			in[a.ExternalID] = true
-			recent[a.ExternalID] = a
-		}
-		ids := requestIDs(req)
-		if len(ids) != 1 || in[ids[0]] || resp.VerifyInput || resp.Status != openapi.StatusOK {
-			return
-		}
-		if a, ok := recent[ids[0]]; ok {
-			a.CustomerID = strings.Replace(a.CustomerID, a.CustomerID[:8], "00000000", 1)
-			resp.Added = append(resp.Added, a)
-		}
-	})
+	arrived := map[string]chan struct{}{} // closed when a second save of the id arrives
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/api/v1/customers/save" {
+				next.ServeHTTP(w, r)
+				return
+			}
+			body, _ := io.ReadAll(r.Body)
+			ids := requestIDs(body)
+			racing := false
+			if len(ids) == 1 {
+				mu.Lock()
+				ch, seen := arrived[ids[0]]
+				if !seen {
+					ch = make(chan struct{})
+					arrived[ids[0]] = ch
+				} else {
+					select {
+					case <-ch:
+					default:
+						close(ch)
+					}
+					racing = true
+				}
+				mu.Unlock()
+				if !seen {
+					select {
+					case <-ch:
+					case <-time.After(20 * time.Millisecond):
+					}
+				}
+			}
+			rec := forward(next, r, body)
+			out := rec.Body.Bytes()
+			var resp openapi.SaveCustomersResponse
+			if racing && rec.Code == http.StatusOK && json.Unmarshal(out, &resp) == nil &&
+				!resp.VerifyInput && resp.Status == openapi.StatusOK && len(resp.Added) == 0 {
+				resp.Added = []openapi.AddedCustomer{{CustomerID: "00000000-0000-4000-8000-000000000000", ExternalID: ids[0]}}
+				out = encodeSave(&resp)
+			}
+			reply(w, rec, out)
+		})
+	}
 }

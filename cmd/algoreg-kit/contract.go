@@ -80,6 +80,7 @@ func runContract(ctx context.Context, args []string, e env) error {
 	junit := fs.String("junit", "", "write a JUnit XML report to this file")
 	jsonOut := fs.String("json", "", "write a JSON report to this file")
 	list := fs.Bool("list", false, "list the checks and exit")
+	progress := fs.Bool("progress", false, "print each check's line to stderr as it finishes")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -106,6 +107,9 @@ func runContract(ctx context.Context, args []string, e env) error {
 		Seed: *seed, Cases: *cases, Rate: *rate, Parallel: *parallel, VerifyOnly: *verifyOnly,
 		Rules: &rc, MaxBody: *maxBody, MaxBatch: *maxBatch,
 		HTTPClient: &http.Client{Timeout: *timeout},
+	}
+	if *progress {
+		cfg.Progress = e.stderr
 	}
 	var err error
 	if cfg.Run, err = compileFlag("run", *runRe); err != nil {

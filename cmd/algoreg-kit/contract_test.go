@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/algoreg-kit/algoreg-kit/contract"
+	"github.com/algoreg-kit/algoreg-kit/mockserver"
+	"github.com/algoreg-kit/algoreg-kit/openapi"
+)
+
+// runContractCmd runs "algoreg-kit contract args…" and returns its stdout,
+// stderr and error.
+func runContractCmd(tb testing.TB, env map[string]string, args ...string) (string, string, error) {
+	tb.Helper()
+	var stdout, stderr bytes.Buffer
+	getenv := func(k string) string { return env[k] }
+	err := run(context.Background(), append([]string{"algoreg-kit", "contract"}, args...), getenv, strings.NewReader(""), &stdout, &stderr)
+	return stdout.String(), stderr.String(), err
+}
+
+func TestContractInProcessMock(t *testing.T) {
+	dir := t.TempDir()
+	junit, jsonFile := filepath.Join(dir, "contract.xml"), filepath.Join(dir, "contract.json")
+	stdout, stderr, err := runContractCmd(t, nil, "--cases", "5", "--seed", "7", "--skip", "^transport/oversized-", "--junit", junit, "--json", jsonFile)
+	if err != nil {
+		t.Fatalf("got error %v; stdout:\n%s\nstderr:\n%s", err, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "no --target: checking the mock, started in-process at http://127.0.0.1:") {
+		t.Errorf("got stderr %q, want the in-process mock's address", stderr)
+	}
+	for _, want := range []string{"PASS  behaviour/create-lists-added", "PASS  negative/code/date_of_birth_invalid", "PASS  behaviour/tenant-isolation", " 0 failed, 0 skipped", "seed 7 (replay with --seed 7)", "(the algoreg-kit mock)"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	var rep contract.Report
+	b, _ := os.ReadFile(jsonFile)
+	if err := json.Unmarshal(b, &rep); err != nil || !rep.OK() || len(rep.Checks) != len(contract.Checks())-2 {
+		t.Errorf("JSON report: error %v, ok %v, %d checks, want %d", err, rep.OK(), len(rep.Checks), len(contract.Checks())-2)
+	}
+	var suites struct {
+		Tests int `xml:"tests,attr"`
+	}
+	b, _ = os.ReadFile(junit)
+	if err := xml.Unmarshal(b, &suites); err != nil || suites.Tests != len(rep.Checks) {
+		t.Errorf("JUnit report: error %v, got %d tests, want %d", err, suites.Tests, len(rep.Checks))
+	}
+}
+
+// brokenMock answers every partial batch as ok.
+func brokenMock(tb testing.TB) *httptest.Server {
+	tb.Helper()
+	mock := mockserver.New(mockserver.Config{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		mock.ServeHTTP(rec, r)
+		body := rec.Body.Bytes()
+		if r.URL.Path == "/api/v1/customers/save" {
+			body = bytes.Replace(body, []byte(`"status":"partial"`), []byte(`"status":"ok"`), 1)
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		w.Write(body)
+	}))
+	tb.Cleanup(srv.Close)
+	return srv
+}
+
+func TestContractFailsAgainstABrokenServer(t *testing.T) {
+	srv := brokenMock(t)
+	env := map[string]string{"ALGOREG_CONTRACT_USER": "demo", "ALGOREG_CONTRACT_PASSWORD": "pw-never-shown-42"}
+	stdout, stderr, err := runContractCmd(t, env, "--target", srv.URL, "--run", "^behaviour/(mixed-batch-partial|all-valid-ok)$")
+	if err == nil {
+		t.Fatalf("got no error against a broken server; stdout:\n%s", stdout)
+	}
+	if got, want := err.Error(), "contract: 1 of 2 checks failed: behaviour/mixed-batch-partial"; got != want {
+		t.Errorf("got error %q, want %q", got, want)
+	}
+	for _, want := range []string{"FAIL  behaviour/mixed-batch-partial: status partial", "PASS  behaviour/all-valid-ok", "expected:", "request:", "POST /api/v1/customers/save", "Authorization: Bearer <redacted>", "response:", "200 OK", `"status":"ok"`} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout+stderr, "pw-never-shown-42") {
+		t.Errorf("the password was printed")
+	}
+}
+
+func TestContractWithTokenFromEnv(t *testing.T) {
+	ts := mockserver.NewTestServer(t, mockserver.WithConfig(mockserver.Config{Users: []mockserver.User{{Username: "api", Password: "s3cret-pw", Business: "acme"}}}))
+	tok := ts.Token(t, "api", "s3cret-pw")
+	stdout, stderr, err := runContractCmd(t, map[string]string{"ALGOREG_CONTRACT_TOKEN": tok, "ALGOREG_CONTRACT_TARGET": ts.URL}, "--run", "^(behaviour/create-lists-added|negative/auth/token-grant)$")
+	if err != nil {
+		t.Fatalf("got error %v; stdout:\n%s\nstderr:\n%s", err, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "PASS  behaviour/create-lists-added") || !strings.Contains(stdout, "SKIP  negative/auth/token-grant: needs a user and password") {
+		t.Errorf("got stdout:\n%s", stdout)
+	}
+	if strings.Contains(stdout+stderr, tok) {
+		t.Errorf("the token was printed")
+	}
+}
+
+func TestContractList(t *testing.T) {
+	stdout, _, err := runContractCmd(t, nil, "--list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range contract.Checks() {
+		if !strings.Contains(stdout, c.ID+" ") {
+			t.Errorf("--list lacks %s", c.ID)
+		}
+	}
+	if !strings.Contains(stdout, "behaviour/delta-update-keeps-fields  writes,mock") && !strings.Contains(stdout, "mock,writes") {
+		t.Errorf("--list does not say what a check needs:\n%s", stdout)
+	}
+}
+
+func TestContractUsageErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      map[string]string
+		args     []string
+		wantErr  string // substring; "" for an exit status 2 from the flag package
+		wantCode int
+	}{
+		{"bad regexp", nil, []string{"--run", "("}, "--run \"(\" is not a regular expression", 0},
+		{"target without credentials", nil, []string{"--target", "http://127.0.0.1:1"}, "credentials: give a user and a password", 0},
+		{"zero cases", nil, []string{"--cases", "0"}, "--cases 0", 0},
+		{"unknown flag", nil, []string{"--nope"}, "", 2},
+		{"stray argument", nil, []string{"extra"}, "", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := runContractCmd(t, tt.env, tt.args...)
+			if err == nil {
+				t.Fatal("got no error")
+			}
+			if tt.wantCode != 0 {
+				if code, ok := exitCode(err); !ok || code != tt.wantCode {
+					t.Errorf("got %v, want exit status %d", err, tt.wantCode)
+				}
+				return
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("got error %q, want one line containing %q", err, tt.wantErr)
+			}
+		})
+	}
+	if _, stderr, err := runContractCmd(t, nil, "-h"); err != nil || !strings.Contains(stderr, "Examples:") {
+		t.Errorf("-h: got error %v, stderr %q", err, stderr)
+	}
+}
+
+var (
+	_ = errors.New
+	_ = io.EOF
+	_ = openapi.ProblemContentType
+)
