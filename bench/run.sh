@@ -317,8 +317,8 @@ run_cell() {
       END { print s + 0 }')
   fi
   stop_pid "$SERVER_PID"
-  printf '{"server":"%s","customers":%d,"mode":"%s","round":%d,"wrk":%s,"rss_peak_kib":%d,"cpu_seconds":%s,"stored":%d,"sent":%d,"loadavg":"%s"}\n' \
-    "$name" "$n" "$mode" "$round" "$(tr -d '\n' <"$WORK/wrk-$tag.json")" "$rss" \
+  printf '{"server":"%s","customers":%d,"mode":"%s","round":%d,"connections":%d,"wrk":%s,"rss_peak_kib":%d,"cpu_seconds":%s,"stored":%d,"sent":%d,"loadavg":"%s"}\n' \
+    "$name" "$n" "$mode" "$round" "$CONNS" "$(tr -d '\n' <"$WORK/wrk-$tag.json")" "$rss" \
     "$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" 'BEGIN{printf "%.2f", t/hz}')" "$st" "$sent" "$load" >>"$WORK/load.ndjson"
   log "round $round: $name, $n customer(s)/request: $(sed -n 's/.*"requests":\([0-9]*\).*/\1/p' "$WORK/wrk-$tag.json") requests in ${DURATION}s, peak RSS $((rss / 1024)) MiB"
 }

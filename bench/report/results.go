@@ -34,6 +34,7 @@ type loadResult struct {
 	Customers  int        `json:"customers"` // customers per request
 	Mode       string     `json:"mode"`      // create or update
 	Round      int        `json:"round"`     // 1, 2, … (run.sh --rounds)
+	Conns      int        `json:"connections"`
 	Wrk        wrkSummary `json:"wrk"`
 	RSSPeakKiB int64      `json:"rss_peak_kib"` // VmHWM of the server's process tree at the end
 	CPUSeconds float64    `json:"cpu_seconds"`  // server user+system CPU during the measurement
