@@ -167,3 +167,28 @@ func TestBestRounds(t *testing.T) {
 		t.Errorf("got %d cells, want %d (one per server and size)", got, want)
 	}
 }
+
+func TestCreateCheck(t *testing.T) {
+	row := func(stored, sent int64) loadResult {
+		return loadResult{Server: "ours", Customers: 100, Mode: "create", Conns: 32, Stored: stored, Sent: sent,
+			Wrk: wrkSummary{Requests: 10, DurationUS: 1e6}}
+	}
+	tests := []struct {
+		name string
+		row  loadResult
+		want string
+	}{
+		{"all created, some in flight", row(106_400, 100_000), "every counted customer was created"},
+		{"fewer", row(99_900, 100_000), "fewer than counted"},
+		{"more than in flight could explain", row(106_500, 100_000), "more than were sent"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			renderLoad(&b, []loadResult{tt.row})
+			if !strings.Contains(b.String(), tt.want) {
+				t.Errorf("got\n%s\nwant it to say %q", b.String(), tt.want)
+			}
+		})
+	}
+}
