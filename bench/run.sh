@@ -34,6 +34,8 @@ Usage: bench/run.sh [--quick] [options]
   --no-install        do not install anything (fail if a tool is missing)
   --pools DIR         reuse the body pools pool-N.txt of an earlier work folder
                       instead of generating them (the report says so)
+  --git-ref REF       build and run the tools of that commit (git archive REF), not
+                      the working tree, so uncommitted edits cannot leak into the figures
   --work DIR          work folder (default: a new folder under /tmp, kept)
   --out FILE          report file (default bench/RESULTS.md; in --quick mode none)
 
@@ -48,7 +50,7 @@ cd "$ROOT"
 
 DURATION=10 ROUNDS=2 WARMUP=3 CONNS=32 THREADS=2 SIZES="1 100 1000" SEED=42
 SERVERS="ours ours-update prism wiremock baseline-project baseline-std baseline-none"
-GEN_COUNT=1000000 MEM_COUNT=1000000 QUICK=0 INSTALL=1 PROFILE=0 WORK="" OUT="" OUT_SET=0 POOLS=""
+GEN_COUNT=1000000 MEM_COUNT=1000000 QUICK=0 INSTALL=1 PROFILE=0 WORK="" OUT="" OUT_SET=0 POOLS="" GIT_REF=""
 PRISM_VERSION=${BENCH_PRISM_VERSION:-5.14.2}
 WIREMOCK_VERSION=${BENCH_WIREMOCK_VERSION:-3.13.2}
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/algoreg-kit/bench
@@ -71,6 +73,7 @@ while [ $# -gt 0 ]; do
     --profile) PROFILE=1 ;;
     --no-install) INSTALL=0 ;;
     --pools) POOLS=$2; shift ;;
+    --git-ref) GIT_REF=$2; shift ;;
     --work) WORK=$2; shift ;;
     --out) OUT=$2; OUT_SET=1; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -196,15 +199,35 @@ install_tools() {
   fi
 }
 
+# SRC is the source tree the tools are built from and the bench files read from.
+SRC=$ROOT
 build() {
-  log "building algoreg-kit and the bench tools into $BIN"
-  go build -o "$BIN/algoreg-kit" ./cmd/algoreg-kit
-  go build -o "$BIN/baseline" ./bench/baseline
-  go build -o "$BIN/bodies" ./bench/bodies
-  go build -o "$BIN/report" ./bench/report
-  go build -o "$BIN/gofakeitloop" ./bench/gofakeitloop
-  go build -o "$BIN/mockprof" ./bench/mockprof
+  if [ -n "$GIT_REF" ]; then
+    SRC=$WORK/src
+    rm -rf "$SRC" && mkdir -p "$SRC"
+    git -C "$ROOT" archive "$GIT_REF" | tar -x -C "$SRC" || die "git archive $GIT_REF failed"
+  fi
+  log "building algoreg-kit and the bench tools from $SRC${GIT_REF:+ ($GIT_REF)} into $BIN"
+  (cd "$SRC" && go build -o "$BIN/algoreg-kit" ./cmd/algoreg-kit && go build -o "$BIN/baseline" ./bench/baseline \
+    && go build -o "$BIN/bodies" ./bench/bodies && go build -o "$BIN/report" ./bench/report \
+    && go build -o "$BIN/gofakeitloop" ./bench/gofakeitloop && go build -o "$BIN/mockprof" ./bench/mockprof) \
+    || die "build failed"
   "$BIN/algoreg-kit" spec > "$WORK/openapi.yaml"
+}
+
+# source_commit describes what was built: a commit, and whether the working
+# tree had uncommitted changes to Go files or bench/.
+source_commit() {
+  if [ -n "$GIT_REF" ]; then
+    git -C "$ROOT" rev-parse --short "$GIT_REF" 2>/dev/null || echo "$GIT_REF"
+    return
+  fi
+  local c
+  c=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  if [ -n "$(git -C "$ROOT" status --porcelain -- '*.go' go.mod go.sum bench openapi 2>/dev/null | grep -v 'bench/RESULTS.md' || true)" ]; then
+    c="$c + uncommitted changes in the working tree"
+  fi
+  echo "$c"
 }
 
 # ---------------------------------------------------------------- bodies
@@ -245,7 +268,7 @@ start_server() {
       "$CACHE/node_modules/.bin/prism" mock -v error -h 127.0.0.1 -p "$port" "$WORK/openapi.yaml" >"$logf" 2>&1 & ;;
     wiremock)
       java -Xmx256m -jar "$(ls "$CACHE"/node_modules/wiremock/build/wiremock-standalone-*.jar | head -1)" \
-        --port "$port" --bind-address 127.0.0.1 --root-dir "$ROOT/bench/wiremock" \
+        --port "$port" --bind-address 127.0.0.1 --root-dir "$SRC/bench/wiremock" \
         --disable-request-logging --no-request-journal --disable-banner >"$logf" 2>&1 & ;;
     baseline-*)
       "$BIN/baseline" -addr "127.0.0.1:$port" -decode "${name#baseline-}" >"$logf" 2>&1 & ;;
@@ -286,7 +309,7 @@ stored() {
 wrk_run() {
   local port=$1 n=$2 mode=$3 tag=$4 secs=$5 out=$6
   BENCH_POOL=$WORK/pool-$n.txt BENCH_AUTH=$AUTH BENCH_RUN=$tag BENCH_MODE=$mode BENCH_OUT=$out \
-    wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 30s -s "$ROOT/bench/save.lua" \
+    wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 30s -s "$SRC/bench/save.lua" \
     "http://127.0.0.1:$port" >"$WORK/logs/wrk-$tag.txt" 2>&1 || die "wrk failed: $(tail -5 "$WORK/logs/wrk-$tag.txt")"
 }
 
@@ -414,7 +437,7 @@ machine_json() {
   wrkv=$(wrk --version 2>&1 | head -1 | awk '{print $2}' || true)
   printf '{"date":"%s","cores":%d,"cpu":"%s","mem_total":"%s","kernel":"%s","commit":"%s",' \
     "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //; s/"//g')" \
-    "$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)" "$(uname -sr)" "$(git rev-parse --short HEAD 2>/dev/null)"
+    "$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)" "$(uname -sr)" "$(source_commit)"
   printf '"versions":{"go":"%s","wrk":"%s","prism (@stoplight/prism-cli)":"%s","wiremock":"%s","java":"%s","node":"%s"},' \
     "$(go env GOVERSION)" "$wrkv" "${prism:-not run}" "${wiremock:-not run}" "$java" "$node"
   printf '"settings":{"wrk":"%s threads, %s connections, %s s measured after %s s warm-up, fresh server per cell, %s round(s), best round kept","bodies":"%s"}}\n' \
