@@ -297,6 +297,16 @@ sanity() {
   if [[ "$name" == ours* ]]; then args=(-prefix s); else args=(-prefix s -lenient -bodies 4); fi
   "$BIN/bodies" -pool "$WORK/pool-$n.txt" -post "http://127.0.0.1:$port" -auth "$AUTH" "${args[@]}" \
     >"$WORK/logs/sanity-$tag.json" 2>&1 || die "$name did not take the $n-customer bodies: $(tail -c 800 "$WORK/logs/sanity-$tag.json")"
+  # The servers that claim request validation must reject a body off the schema.
+  case "$name" in
+    ours|ours-update|prism|baseline-project|baseline-std)
+      local code
+      code=$(curl -sS --max-time 10 -o "$WORK/logs/invalid-$tag.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+        -H "Authorization: $AUTH" -d '{"customers":[{"external_id":"x","account_type":"N","last_name":"D","kyc_level":"high"}]}' \
+        "http://127.0.0.1:$port/api/v1/customers/save")
+      [ "$code" = 422 ] || die "$name answered $code, not 422, to a body off the schema (is its validation on?): $(head -c 400 "$WORK/logs/invalid-$tag.json")"
+      ;;
+  esac
 }
 
 # stored PORT: customers our mock holds for the bench business.
