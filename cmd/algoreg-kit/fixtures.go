@@ -70,6 +70,7 @@ func runFixtures(ctx context.Context, args []string, e env) error {
 	customFields := fs.String("custom-fields", "", "the server's custom-field list (comma-separated): valid records use only these, and custom_field_unknown joins the defects")
 	kycMin := fs.Int64("kyc-min", rules.DefaultKYCMin, "the server's lowest kyc level")
 	kycMax := fs.Int64("kyc-max", rules.DefaultKYCMax, "the server's highest kyc level")
+	relationTypes := fs.String("relation-types", "", "the server's relation-type table, as for algoreg-kit mock (1=director,2=shareholder, 1,2,3, or a file); default: the document's 1-10")
 	verifyInput := fs.Bool("verify-input", false, "set verify_input: true in every request body")
 	disableRisk := fs.Bool("disable-risk-scan", false, "set disable_risk_scan: true in every request body")
 	post := fs.String("post", "", "post the dataset to this base URL (e.g. http://127.0.0.1:8080) instead of writing it")
@@ -103,6 +104,13 @@ func runFixtures(ctx context.Context, args []string, e env) error {
 	server := rules.DefaultConfig()
 	server.KYCMin, server.KYCMax = *kycMin, *kycMax
 	server.ReviewGroups, server.CustomFields = splitList(*reviewGroups), splitList(*customFields)
+	if *relationTypes != "" {
+		rts, err := mockRelationTypes(*relationTypes)
+		if err != nil {
+			return fmt.Errorf("fixtures: --relation-types: %w", err)
+		}
+		server.RelationTypes = rts
+	}
 	opts := fixtures.Options{
 		Firms: orNone(*firms), Invalid: *invalid, Codes: splitList(*codes), Variations: orNone(*variations),
 		Server: server, Prefix: *prefix, Shape: f.Shape(),

@@ -116,6 +116,8 @@ func TestFixturesPostToMock(t *testing.T) {
 	lists.ReviewGroups = []string{"retail", "corporate"}
 	fields := rules.DefaultConfig()
 	fields.CustomFields = []string{"segment"}
+	table := rules.DefaultConfig()
+	table.RelationTypes = []rules.RelationType{{Value: 1, Name: "director"}, {Value: 2}, {Value: 42, Name: "auditor"}}
 	tests := []struct {
 		name    string
 		cfg     *rules.Config
@@ -141,6 +143,12 @@ func TestFixturesPostToMock(t *testing.T) {
 			args:    []string{"--count", "200", "--invalid", "0.2", "--codes", "review_group_unknown", "--review-groups", "retail", "--user", "ops", "--password", "pw"},
 			wantErr: "answers differ from the labels",
 			wantOut: []string{"missing review_group_unknown", "needs the server configured with a list of review groups"},
+		},
+		{
+			name:    "a relation-type table of the server's own",
+			cfg:     &table,
+			args:    []string{"--count", "600", "--invalid", "0.1", "--relation-types", "1=director,2,42=auditor", "--user", "ops", "--password", "pw"},
+			wantOut: []string{"0 mismatches", "relation_type_invalid="},
 		},
 		{
 			name:    "a server list the flags do not give",
