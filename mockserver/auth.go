@@ -190,13 +190,8 @@ func (a *authenticator) token(tok string) (string, bool) {
 
 const wwwAuthenticate = `Bearer realm="algoreg", Basic realm="algoreg"`
 
-type businessKey struct{}
-
 // businessFrom returns the business that requireAuth found.
-func businessFrom(ctx context.Context) string {
-	b, _ := ctx.Value(businessKey{}).(string)
-	return b
-}
+func businessFrom(ctx context.Context) string { return infoFrom(ctx).business }
 
 // requireAuth accepts "Authorization: Bearer <token>" or "Basic
 // base64(user:password)" and passes the request on with its business in the
@@ -240,8 +235,8 @@ func (s *Server) requireAuth(next http.Handler) http.Handler {
 			writeProblem(w, r, http.StatusUnauthorized, "unauthorized", "Unauthorized", detail)
 			return
 		}
-		infoFrom(r.Context()).business = business
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), businessKey{}, business)))
+		infoFrom(r.Context()).business = business // the request's info, set by logRequests
+		next.ServeHTTP(w, r)
 	})
 }
 

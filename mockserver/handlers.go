@@ -102,11 +102,18 @@ func readBody(r io.Reader, length int64) ([]byte, error) {
 		}
 		return nil, err
 	}
-	rest, err := io.ReadAll(r) // nothing, unless Content-Length was short
-	if len(rest) > 0 {
-		buf = append(buf, rest...)
+	// Nothing more is expected; look with one byte rather than io.ReadAll,
+	// which would allocate a buffer to find EOF.
+	var probe [1]byte
+	n, err = r.Read(probe[:])
+	if n == 0 && errors.Is(err, io.EOF) {
+		return buf, nil
 	}
-	return buf, err
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	rest, err := io.ReadAll(r)
+	return append(append(buf, probe[:n]...), rest...), err
 }
 
 // bodyPool recycles request buffers of up to 4 MiB. DecodeSaveCustomers copies

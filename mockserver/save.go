@@ -252,15 +252,6 @@ func (r *saveRun) customer(i int, in *openapi.Customer, m *msgs) (*Customer, boo
 	if !exists {
 		*c = Customer{ExternalID: eid, CreatedAt: r.nowNanos}
 	}
-	if eid != "" && !dup {
-		defer func() {
-			e := seenCustomer{first: i}
-			if len(m.errors) == 0 {
-				e.saved = c
-			}
-			r.seen[eid] = e
-		}()
-	}
 	c.UpdatedAt = r.nowNanos
 
 	// account type
@@ -380,6 +371,13 @@ func (r *saveRun) customer(i int, in *openapi.Customer, m *msgs) (*Customer, boo
 	}
 
 	unknownKeys(m, in.Extra, customerKeys)
+	if eid != "" && !dup {
+		e := seenCustomer{first: i}
+		if len(m.errors) == 0 {
+			e.saved = c
+		}
+		r.seen[eid] = e
+	}
 	return c, !exists
 }
 
