@@ -156,6 +156,9 @@ func TestRunErrors(t *testing.T) {
 		{"token and user", contract.Config{Target: srv.URL, Token: "t", User: "u"}, "not both"},
 		{"half a second business", contract.Config{Target: srv.URL, User: "u", Password: "p", SecondUser: "v"}, "second"},
 		{"wrong password", contract.Config{Target: srv.URL, User: "u", Password: "xyzzy-secret"}, "invalid_grant"},
+		{"wrong Basic password", contract.Config{Target: srv.URL, User: "u", Password: "xyzzy-secret", Basic: true}, "401 Unauthorized"},
+		{"unknown token", contract.Config{Target: srv.URL, Token: "xyzzy-secret"}, "401 Unauthorized"},
+		{"nothing listening", contract.Config{Target: "http://127.0.0.1:1", User: "u", Password: "p", Basic: true}, "reach http://127.0.0.1:1"},
 		{"negative cases", contract.Config{Target: srv.URL, User: "u", Password: "p", Cases: -1}, "cases"},
 	}
 	for _, tt := range tests {

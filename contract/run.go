@@ -84,6 +84,13 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if _, err := r.client.authorization(ctx, primary, "setup"); err != nil {
 		return rep, err
 	}
+	x := r.client.do(ctx, request{method: http.MethodPost, path: savePath, body: []byte(`{"verify_input":true,"customers":[]}`)}, "setup")
+	switch {
+	case x.Err != nil:
+		return rep, fmt.Errorf("reach %s: %w", cfg.Target, x.Err)
+	case x.Status == http.StatusUnauthorized || x.Status == http.StatusForbidden:
+		return rep, fmt.Errorf("the target answered %s to an empty dry-run save with the given credentials; check the user and password, or the token", describe(x))
+	}
 	r.mock = r.probeMock(ctx)
 	rep.Mock = r.mock
 

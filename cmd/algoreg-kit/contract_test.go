@@ -83,7 +83,7 @@ func brokenMock(tb testing.TB) *httptest.Server {
 func TestContractFailsAgainstABrokenServer(t *testing.T) {
 	srv := brokenMock(t)
 	env := map[string]string{"ALGOREG_CONTRACT_USER": "demo", "ALGOREG_CONTRACT_PASSWORD": "pw-never-shown-42"}
-	stdout, stderr, err := runContractCmd(t, env, "--target", srv.URL, "--run", "^behaviour/(mixed-batch-partial|all-valid-ok)$")
+	stdout, stderr, err := runContractCmd(t, env, "--target", srv.URL, "--run", "^behaviour/(mixed-batch-partial|all-valid-ok)$", "--progress")
 	if err == nil {
 		t.Fatalf("got no error against a broken server; stdout:\n%s", stdout)
 	}
@@ -94,6 +94,9 @@ func TestContractFailsAgainstABrokenServer(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
+	}
+	if !strings.Contains(stderr, "FAIL  behaviour/mixed-batch-partial") {
+		t.Errorf("--progress: stderr lacks the failed check's line:\n%s", stderr)
 	}
 	if strings.Contains(stdout+stderr, "pw-never-shown-42") {
 		t.Errorf("the password was printed")
