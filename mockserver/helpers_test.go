@@ -111,6 +111,9 @@ func checkDetailTexts(tb testing.TB, resp *openapi.SaveCustomersResponse) {
 			if _, ok := rules.Lookup(m.Code); !ok {
 				tb.Errorf("message code %q is not in the catalogue", m.Code)
 			}
+			if !namesField(m) {
+				tb.Errorf("message %s does not name its field: %q", m.Code, m.Detail)
+			}
 		}
 	}
 }
@@ -218,4 +221,23 @@ func total(tb testing.TB, ts *mockserver.TestServer, client *http.Client, what s
 		tb.Fatal(err)
 	}
 	return page.Total
+}
+
+// requestFields are the fields a message may name.
+var requestFields = []string{
+	"external_id", "account_type", "first_name", "middle_name", "last_name", "company_name", "trading_name",
+	"date_of_birth", "nationality_code", "domicile_code", "phone", "kyc_level", "review_groups", "fields",
+	"variations[", "relation_external_id", "parent_customer_external_id", "child_customer_external_id", "relation_type",
+}
+
+func namesField(m openapi.Message) bool {
+	if m.Code == rules.UnknownKey {
+		return strings.Contains(m.Detail, `key "`)
+	}
+	for _, f := range requestFields {
+		if strings.Contains(m.Detail, f) {
+			return true
+		}
+	}
+	return false
 }

@@ -356,7 +356,7 @@ func (r *saveRun) customer(i int, in *openapi.Customer, m *msgs) (*Customer, boo
 	}
 	for _, g := range c.ReviewGroups {
 		if !r.cfg.ReviewGroupKnown(g) {
-			m.warn(rules.ReviewGroupUnknown, "review group %q is not one of the configured review groups; stored", g)
+			m.warn(rules.ReviewGroupUnknown, "review_groups item %q is not one of the configured review groups; stored", g)
 		}
 	}
 
