@@ -35,7 +35,7 @@ func behaviourChecks() []Check {
 // expectAllSaved checks the answer to a batch of valid records: status ok,
 // no detail, and (unless verifying) every customer in added, in request
 // order, with unique customer_ids.
-func (t *T) expectAllSaved(req *openapi.SaveCustomersRequest, resp *openapi.SaveCustomersResponse, x *Exchange, verify bool) {
+func (t *checkT) expectAllSaved(req *openapi.SaveCustomersRequest, resp *openapi.SaveCustomersResponse, x *exchange, verify bool) {
 	if resp.Status != openapi.StatusOK {
 		t.Errorf(x, "status ok for a batch of valid records, got %q", resp.Status)
 	}
@@ -54,7 +54,7 @@ func (t *T) expectAllSaved(req *openapi.SaveCustomersRequest, resp *openapi.Save
 
 // expectAdded checks that added lists exactly want, in order, with unique,
 // non-empty customer_ids.
-func (t *T) expectAdded(want []openapi.Customer, resp *openapi.SaveCustomersResponse, x *Exchange) {
+func (t *checkT) expectAdded(want []openapi.Customer, resp *openapi.SaveCustomersResponse, x *exchange) {
 	if len(resp.Added) != len(want) {
 		t.Errorf(x, "%d customers in added (one per new customer), got %d", len(want), len(resp.Added))
 	}
@@ -73,7 +73,7 @@ func (t *T) expectAdded(want []openapi.Customer, resp *openapi.SaveCustomersResp
 	}
 }
 
-func checkCreateListsAdded(t *T) {
+func checkCreateListsAdded(t *checkT) {
 	g := t.gen(0)
 	req := &openapi.SaveCustomersRequest{}
 	for i := 0; i < 6; i++ {
@@ -83,7 +83,7 @@ func checkCreateListsAdded(t *T) {
 	t.expectAllSaved(req, resp, x, false)
 }
 
-func checkResaveNotAdded(t *T) {
+func checkResaveNotAdded(t *checkT) {
 	req := batch(t.gen(0), 4)
 	resp, x := t.Save(req)
 	t.expectAllSaved(req, resp, x, false)
@@ -98,7 +98,7 @@ func checkResaveNotAdded(t *T) {
 
 // createOne saves the valid individual of slot i of a new generator and
 // returns it.
-func (t *T) createOne(k int64) openapi.Customer {
+func (t *checkT) createOne(k int64) openapi.Customer {
 	g := t.gen(k)
 	var c openapi.Customer
 	for i := 0; ; i++ {
@@ -116,7 +116,7 @@ func (t *T) createOne(k int64) openapi.Customer {
 	return c
 }
 
-func checkDeltaAccepted(t *T) {
+func checkDeltaAccepted(t *checkT) {
 	c := t.createOne(0)
 	delta := openapi.Customer{ExternalID: c.ExternalID, Phone: ptr("+33699887766")}
 	resp, x := t.Save(&openapi.SaveCustomersRequest{Customers: []openapi.Customer{delta}})
@@ -128,7 +128,7 @@ func checkDeltaAccepted(t *T) {
 	}
 }
 
-func checkDeltaKeepsFields(t *T) {
+func checkDeltaKeepsFields(t *checkT) {
 	c := t.createOne(0)
 	before, x := t.stored(idOf(c), nil)
 	if before == nil {
@@ -152,7 +152,7 @@ func checkDeltaKeepsFields(t *T) {
 	}
 }
 
-func checkNullMeansAbsent(t *T) {
+func checkNullMeansAbsent(t *checkT) {
 	c := t.createOne(0)
 	body := fmt.Sprintf(`{"customers":[{"external_id":%q,"last_name":null,"first_name":null,"phone":null,"comment":"null test"}]}`, idOf(c))
 	x := t.Do(request{method: http.MethodPost, path: savePath, body: []byte(body)})
@@ -171,7 +171,7 @@ func checkNullMeansAbsent(t *T) {
 
 // errorUnits returns labelled units of error codes that need no other
 // record of the request to be rejected.
-func (t *T) errorUnits(k int64, codes ...string) []openapi.Customer {
+func (t *checkT) errorUnits(k int64, codes ...string) []openapi.Customer {
 	g := t.gen(k)
 	var out []openapi.Customer
 	for i, code := range codes {
@@ -181,7 +181,7 @@ func (t *T) errorUnits(k int64, codes ...string) []openapi.Customer {
 	return out
 }
 
-func checkMixedBatch(t *T) {
+func checkMixedBatch(t *checkT) {
 	g := t.gen(0)
 	valid := []openapi.Customer{g.Customer(0), g.Customer(1), g.Customer(2)}
 	bad := t.errorUnits(1, rules.DateOfBirthInvalid, rules.CountryCodeUnknown, rules.AccountTypeInvalid)
@@ -213,13 +213,13 @@ func checkMixedBatch(t *T) {
 	t.expectAdded(valid, resp, x)
 }
 
-func checkAllValid(t *T) {
+func checkAllValid(t *checkT) {
 	req := batch(t.gen(0), 12)
 	resp, x := t.Save(req)
 	t.expectAllSaved(req, resp, x, false)
 }
 
-func checkAllInvalid(t *T) {
+func checkAllInvalid(t *checkT) {
 	bad := t.errorUnits(0, rules.DateOfBirthInFuture, rules.KYCLevelOutOfRange, rules.AccountTypeMissing)
 	resp, x := t.Save(&openapi.SaveCustomersRequest{Customers: bad})
 	if resp.Status != openapi.StatusFailed {
@@ -238,7 +238,7 @@ func checkAllInvalid(t *T) {
 
 // pairWithRelation returns a firm, an individual, and the relation "the
 // individual is director of the firm" (type 1, or the table's first).
-func (t *T) pairWithRelation(k int64) (firm, person openapi.Customer, rel openapi.Relation) {
+func (t *checkT) pairWithRelation(k int64) (firm, person openapi.Customer, rel openapi.Relation) {
 	g := t.gen(k)
 	var haveFirm, havePerson bool
 	for i := 0; !haveFirm || !havePerson; i++ {
@@ -258,7 +258,7 @@ func (t *T) pairWithRelation(k int64) (firm, person openapi.Customer, rel openap
 	return firm, person, rel
 }
 
-func checkRelationsSameRequest(t *T) {
+func checkRelationsSameRequest(t *checkT) {
 	firm, person, rel := t.pairWithRelation(0)
 	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{firm, person}, Relations: []openapi.Relation{rel}}
 	resp, x := t.Save(req)
@@ -268,7 +268,7 @@ func checkRelationsSameRequest(t *T) {
 	t.expectAllSaved(req, resp, x, false)
 }
 
-func checkRelationStored(t *T) {
+func checkRelationStored(t *checkT) {
 	firm, person, rel := t.pairWithRelation(0)
 	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{firm, person}, Relations: []openapi.Relation{rel}}
 	resp, x := t.Save(req)
@@ -288,7 +288,7 @@ func checkRelationStored(t *T) {
 	t.Errorf(x, "the relation %q among the child's stored relations", *rel.RelationExternalID)
 }
 
-func checkRelationUnknown(t *T) {
+func checkRelationUnknown(t *checkT) {
 	firm, _, rel := t.pairWithRelation(0)
 	rel.ChildCustomerExternalID = ptr(t.NewID("nobody"))
 	resp, x := t.Save(&openapi.SaveCustomersRequest{Customers: []openapi.Customer{firm}, Relations: []openapi.Relation{rel}})
@@ -304,7 +304,7 @@ func checkRelationUnknown(t *T) {
 	}
 }
 
-func checkVerifyPersistsNothing(t *T) {
+func checkVerifyPersistsNothing(t *checkT) {
 	g := t.gen(0)
 	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{g.Customer(0), g.Customer(1)}}
 	resp, x := t.save(req, saveOpts{verify: true})
@@ -318,7 +318,7 @@ func checkVerifyPersistsNothing(t *T) {
 	}
 }
 
-func checkVerifySameAnswer(t *T) {
+func checkVerifySameAnswer(t *checkT) {
 	g := t.gen(0)
 	bad := t.errorUnits(1, rules.DateOfBirthInvalid)
 	warn := t.invalid(g, rules.PhoneNotE164, 50)
@@ -337,7 +337,7 @@ func checkVerifySameAnswer(t *T) {
 	_ = x
 }
 
-func checkVerifyEchoed(t *T) {
+func checkVerifyEchoed(t *checkT) {
 	g := t.gen(0)
 	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{g.Customer(0)}}
 	resp, x := t.save(req, saveOpts{verify: true})
@@ -355,7 +355,7 @@ func checkVerifyEchoed(t *T) {
 	}
 }
 
-func checkTenantIsolation(t *T) {
+func checkTenantIsolation(t *checkT) {
 	c := t.gen(0).Customer(0)
 	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{c}}
 	first, x1 := t.Save(req)
@@ -376,11 +376,11 @@ func checkTenantIsolation(t *T) {
 	}
 }
 
-func checkConcurrentCreate(t *T) {
+func checkConcurrentCreate(t *checkT) {
 	c := t.gen(0).Customer(0)
 	body := t.marshal(&openapi.SaveCustomersRequest{Customers: []openapi.Customer{c}}, false)
 	const n = 16
-	xs := make([]*Exchange, n)
+	xs := make([]*exchange, n)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range xs {
@@ -419,7 +419,7 @@ func checkConcurrentCreate(t *T) {
 }
 
 // checkExchangeNoStop is checkExchange without ending the check.
-func (t *T) checkExchangeNoStop(x *Exchange) {
+func (t *checkT) checkExchangeNoStop(x *exchange) {
 	if x.Err != nil {
 		t.Errorf(x, "a response")
 		return
@@ -432,7 +432,7 @@ func (t *T) checkExchangeNoStop(x *Exchange) {
 	}
 }
 
-func checkRiskScanForced(t *T) {
+func checkRiskScanForced(t *checkT) {
 	limit := t.r.serverRules().RiskScanLimit
 	g := t.gen(0)
 	req := &openapi.SaveCustomersRequest{DisableRiskScan: ptr(false)}
@@ -474,7 +474,7 @@ func detailIDs(resp *openapi.SaveCustomersResponse) []string {
 	return ids
 }
 
-func checkVariations(t *T) {
+func checkVariations(t *checkT) {
 	g := t.gen(0)
 	var c openapi.Customer
 	for i := 0; ; i++ {

@@ -45,13 +45,13 @@ type Check struct {
 	NeedsSecondBusiness bool
 	// final checks run after every other check, on the run's tallies.
 	final bool
-	run   func(t *T)
+	run   func(t *checkT)
 }
 
-// T is what a check gets: its data, the client, and how to report. A check
-// runs in one goroutine; T is not safe for concurrent use, except Do and
+// checkT is what a check gets: its data, the client, and how to report. A check
+// runs in one goroutine; checkT is not safe for concurrent use, except Do and
 // Save (which the concurrency check calls from many goroutines).
-type T struct {
+type checkT struct {
 	ctx   context.Context
 	r     *runner
 	id    string
@@ -78,7 +78,7 @@ type Failure struct {
 
 // Errorf records a failure about exchange x (nil when the failure is about
 // no single exchange) and lets the check go on.
-func (t *T) Errorf(x *Exchange, format string, args ...any) {
+func (t *checkT) Errorf(x *exchange, format string, args ...any) {
 	f := Failure{Expected: fmt.Sprintf(format, args...)}
 	if x != nil {
 		f.Request, f.Response = x.RequestText(), x.ResponseText()
@@ -87,32 +87,32 @@ func (t *T) Errorf(x *Exchange, format string, args ...any) {
 }
 
 // Fatalf records a failure and ends the check.
-func (t *T) Fatalf(x *Exchange, format string, args ...any) {
+func (t *checkT) Fatalf(x *exchange, format string, args ...any) {
 	t.Errorf(x, format, args...)
 	panic(stop{})
 }
 
 // Skipf ends the check as skipped, with a reason.
-func (t *T) Skipf(format string, args ...any) {
+func (t *checkT) Skipf(format string, args ...any) {
 	t.skip = fmt.Sprintf(format, args...)
 	panic(stop{})
 }
 
 // VerifyOnly reports whether the run sends only verify_input: true saves.
-func (t *T) VerifyOnly() bool { return t.r.cfg.VerifyOnly }
+func (t *checkT) VerifyOnly() bool { return t.r.cfg.VerifyOnly }
 
 // Mock reports whether the target is the algoreg-kit mock.
-func (t *T) Mock() bool { return t.r.mock }
+func (t *checkT) Mock() bool { return t.r.mock }
 
 // NewID returns a new external_id that carries the run prefix. Every call
 // returns a different id.
-func (t *T) NewID(kind string) string {
+func (t *checkT) NewID(kind string) string {
 	return fmt.Sprintf("%s%s-%06d", t.r.prefix, kind, t.r.ids.Add(1))
 }
 
 // Do sends r and fails the check on a transport error or a response that does
 // not match the document; it returns the exchange.
-func (t *T) Do(r request) *Exchange {
+func (t *checkT) Do(r request) *exchange {
 	x := t.r.client.do(t.ctx, r, t.id)
 	t.nsent.Add(1)
 	t.checkExchange(x)
@@ -121,12 +121,12 @@ func (t *T) Do(r request) *Exchange {
 
 // do is Do that does not fail on an off-document response, for the
 // goroutines of the concurrency check, which report on their own.
-func (t *T) do(r request) *Exchange {
+func (t *checkT) do(r request) *exchange {
 	t.nsent.Add(1)
 	return t.r.client.do(t.ctx, r, t.id)
 }
 
-func (t *T) checkExchange(x *Exchange) {
+func (t *checkT) checkExchange(x *exchange) {
 	if x.Err != nil {
 		t.Fatalf(x, "a response")
 	}
@@ -145,7 +145,7 @@ type saveOpts struct {
 }
 
 // marshal encodes a request; in verify-only mode it sets verify_input: true.
-func (t *T) marshal(body *openapi.SaveCustomersRequest, verify bool) []byte {
+func (t *checkT) marshal(body *openapi.SaveCustomersRequest, verify bool) []byte {
 	if verify || t.VerifyOnly() {
 		v := true
 		cp := *body
@@ -162,18 +162,18 @@ func (t *T) marshal(body *openapi.SaveCustomersRequest, verify bool) []byte {
 // Save posts body to the save endpoint with the primary business's
 // credentials (verify_input: true in verify-only mode). It ends the check
 // unless the answer is a 200 whose body matches the document.
-func (t *T) Save(body *openapi.SaveCustomersRequest) (*openapi.SaveCustomersResponse, *Exchange) {
+func (t *checkT) Save(body *openapi.SaveCustomersRequest) (*openapi.SaveCustomersResponse, *exchange) {
 	return t.save(body, saveOpts{})
 }
 
-func (t *T) save(body *openapi.SaveCustomersRequest, o saveOpts) (*openapi.SaveCustomersResponse, *Exchange) {
+func (t *checkT) save(body *openapi.SaveCustomersRequest, o saveOpts) (*openapi.SaveCustomersResponse, *exchange) {
 	x := t.Do(request{method: http.MethodPost, path: savePath, body: t.marshal(body, o.verify), creds: o.creds})
 	resp := t.decodeSave(x)
 	return resp, x
 }
 
 // decodeSave requires a 200 with a Save customers response.
-func (t *T) decodeSave(x *Exchange) *openapi.SaveCustomersResponse {
+func (t *checkT) decodeSave(x *exchange) *openapi.SaveCustomersResponse {
 	if x.Status != http.StatusOK {
 		t.Fatalf(x, "200 OK with a Save customers response")
 	}

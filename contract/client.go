@@ -39,8 +39,8 @@ const (
 	showBody = 2048
 )
 
-// Exchange is one request the suite sent and the response it got.
-type Exchange struct {
+// exchange is one request the suite sent and the response it got.
+type exchange struct {
 	Method    string
 	Path      string
 	ReqHeader http.Header
@@ -57,7 +57,7 @@ type Exchange struct {
 
 // RequestText shows the request for people, credentials redacted and the
 // body shortened.
-func (x *Exchange) RequestText() string {
+func (x *exchange) RequestText() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s", x.Method, x.Path)
 	for _, k := range sortedKeys(x.ReqHeader) {
@@ -72,7 +72,7 @@ func (x *Exchange) RequestText() string {
 
 // ResponseText shows the response for people, tokens redacted and the body
 // shortened.
-func (x *Exchange) ResponseText() string {
+func (x *exchange) ResponseText() string {
 	if x.Err != nil {
 		return "no response: " + x.Err.Error()
 	}
@@ -236,11 +236,11 @@ func (t *tally) note(list *[]string, line string) {
 // do sends r and returns the exchange; it never returns nil. A 401 answered
 // to a token the client got from the token endpoint is retried once with a
 // new token.
-func (c *client) do(ctx context.Context, r request, checkID string) *Exchange {
+func (c *client) do(ctx context.Context, r request, checkID string) *exchange {
 	if r.creds == nil {
 		r.creds = c.primary
 	}
-	x := &Exchange{Method: r.method, Path: r.path, ReqBody: r.body}
+	x := &exchange{Method: r.method, Path: r.path, ReqBody: r.body}
 	if r.path == savePath {
 		if err := c.guard(r); err != nil {
 			x.Err = err
@@ -293,8 +293,8 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 }
 
 // send sends r once.
-func (c *client) send(ctx context.Context, r request, checkID string) *Exchange {
-	x := &Exchange{Method: r.method, Path: r.path, ReqBody: r.body, ReqHeader: http.Header{}}
+func (c *client) send(ctx context.Context, r request, checkID string) *exchange {
+	x := &exchange{Method: r.method, Path: r.path, ReqBody: r.body, ReqHeader: http.Header{}}
 	switch r.auth {
 	case authDefault:
 		h, err := c.authorization(ctx, r.creds, checkID)
@@ -328,7 +328,7 @@ func (c *client) send(ctx context.Context, r request, checkID string) *Exchange 
 
 // roundTrip sends x's request and fills in its response, then validates the
 // response and keeps the tallies.
-func (c *client) roundTrip(ctx context.Context, x *Exchange, checkID string) {
+func (c *client) roundTrip(ctx context.Context, x *exchange, checkID string) {
 	if c.lim != nil {
 		if err := c.lim.Wait(ctx); err != nil {
 			x.Err = fmt.Errorf("rate limit: %w", err)
@@ -418,9 +418,9 @@ func (creds *credentials) invalidate(header string) {
 
 // fetchToken asks the token endpoint for a token with the password grant. It
 // returns nil and the exchange when the answer is not a token.
-func (c *client) fetchToken(ctx context.Context, user, password, checkID string) (*openapi.TokenResponse, *Exchange) {
+func (c *client) fetchToken(ctx context.Context, user, password, checkID string) (*openapi.TokenResponse, *exchange) {
 	body, _ := json.Marshal(openapi.TokenRequest{GrantType: "password", Username: user, Password: password})
-	x := &Exchange{Method: http.MethodPost, Path: tokenPath, ReqBody: body, ReqHeader: http.Header{}}
+	x := &exchange{Method: http.MethodPost, Path: tokenPath, ReqBody: body, ReqHeader: http.Header{}}
 	x.ReqHeader.Set("Content-Type", "application/json")
 	x.ReqHeader.Set("Accept", "application/json")
 	c.roundTrip(ctx, x, checkID)
@@ -435,7 +435,7 @@ func (c *client) fetchToken(ctx context.Context, user, password, checkID string)
 }
 
 // describe says in a few words what a response was.
-func describe(x *Exchange) string {
+func describe(x *exchange) string {
 	if x.Err != nil {
 		return "nothing (" + x.Err.Error() + ")"
 	}

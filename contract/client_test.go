@@ -243,7 +243,7 @@ func TestClientRate(t *testing.T) {
 }
 
 func TestExchangeTextRedacts(t *testing.T) {
-	x := &Exchange{
+	x := &exchange{
 		Method: http.MethodPost, Path: tokenPath,
 		ReqHeader: http.Header{"Authorization": {"Basic dTpw"}, "Content-Type": {"application/json"}},
 		ReqBody:   []byte(`{"grant_type":"password","username":"api@acme.example","password":"s3cret"}`),
@@ -256,7 +256,7 @@ func TestExchangeTextRedacts(t *testing.T) {
 	}
 	assert.Contains(t, text, "Basic <redacted>")
 	assert.Contains(t, text, "expires_in")
-	form := &Exchange{Method: http.MethodPost, Path: tokenPath, ReqBody: []byte("grant_type=password&username=a%40b&password=pw")}
+	form := &exchange{Method: http.MethodPost, Path: tokenPath, ReqBody: []byte("grant_type=password&username=a%40b&password=pw")}
 	assert.NotContains(t, form.RequestText(), "pw&")
 	assert.NotContains(t, form.RequestText(), "a%40b")
 }

@@ -21,7 +21,7 @@ func (r *runner) serverRules() rules.Config {
 // gen returns a fixtures generator seeded for this check (and sub-seed k),
 // whose ids carry the run prefix and a sub-prefix no other generator of the
 // run uses.
-func (t *T) gen(k int64) *fixtures.Generator {
+func (t *checkT) gen(k int64) *fixtures.Generator {
 	opts := fixtures.Options{
 		Prefix: fmt.Sprintf("%sg%d-", t.r.prefix, t.r.gens.Add(1)),
 		Server: t.r.serverRules(),
@@ -52,7 +52,7 @@ func unitRequest(u fixtures.Unit) *openapi.SaveCustomersRequest {
 }
 
 // invalid returns the labelled invalid unit of code at slot i.
-func (t *T) invalid(g *fixtures.Generator, code string, i int) fixtures.Unit {
+func (t *checkT) invalid(g *fixtures.Generator, code string, i int) fixtures.Unit {
 	u, err := g.Invalid(code, i)
 	if err != nil {
 		t.Fatalf(nil, "the suite could not build an invalid record for %s: %v", code, err)
@@ -97,7 +97,7 @@ type storedCustomer struct {
 
 // stored reads a customer through the mock's inspection API; it returns nil
 // when the business has no such customer.
-func (t *T) stored(id string, creds *credentials) (*storedCustomer, *Exchange) {
+func (t *checkT) stored(id string, creds *credentials) (*storedCustomer, *exchange) {
 	x := t.Do(request{method: http.MethodGet, path: adminCustomer + "/" + url.PathEscape(id), creds: creds})
 	switch x.Status {
 	case http.StatusNotFound:

@@ -24,7 +24,7 @@ func generativeChecks() []Check {
 
 // eachCase runs f for the run's cases and stops at the first case that
 // fails, naming it so that it replays.
-func (t *T) eachCase(f func(k int, r *rand.Rand)) {
+func (t *checkT) eachCase(f func(k int, r *rand.Rand)) {
 	for k := 0; k < t.r.cfg.Cases; k++ {
 		before := len(t.fails)
 		f(k, rand.New(rand.NewSource(seedFor(t.seed, fmt.Sprintf("case-%d", k)))))
@@ -38,7 +38,7 @@ func (t *T) eachCase(f func(k int, r *rand.Rand)) {
 	}
 }
 
-func checkValidBatches(t *T) {
+func checkValidBatches(t *checkT) {
 	t.eachCase(func(k int, r *rand.Rand) {
 		req := batch(t.gen(int64(k)), 1+r.Intn(12))
 		req.DisableRiskScan = ptr(r.Intn(2) == 0)
@@ -69,7 +69,7 @@ var relationKeys = []string{
 	"relation_type", "parent_customer_external_id", "child_customer_external_id", "disabled", "fields", "relation_external_id",
 }
 
-func checkMutations(t *T) {
+func checkMutations(t *checkT) {
 	t.eachCase(func(k int, r *rand.Rand) {
 		firm, person, rel := t.pairWithRelation(int64(k))
 		body := map[string]any{}
@@ -131,7 +131,7 @@ func checkMutations(t *T) {
 
 // safeID keeps an id mutation within the run prefix: a string id is
 // replaced by a prefixed id with the drawn string appended.
-func (t *T) safeID(key string, v any) any {
+func (t *checkT) safeID(key string, v any) any {
 	switch key {
 	case "external_id", "relation_external_id", "parent_customer_external_id", "child_customer_external_id":
 		if s, ok := v.(string); ok && s != "" {
@@ -144,7 +144,7 @@ func (t *T) safeID(key string, v any) any {
 // expectConsistent checks a 200 answer to a mutated body: detail names only
 // records that were sent, a customer with an error is not added, a customer
 // without one is (unless verifying), and the status follows.
-func (t *T) expectConsistent(body map[string]any, resp *openapi.SaveCustomersResponse, x *Exchange, what string) {
+func (t *checkT) expectConsistent(body map[string]any, resp *openapi.SaveCustomersResponse, x *exchange, what string) {
 	sent := map[string]bool{"": true}
 	var customerIDs []string
 	for _, c := range body["customers"].([]any) {
@@ -193,7 +193,7 @@ func (t *T) expectConsistent(body map[string]any, resp *openapi.SaveCustomersRes
 	}
 }
 
-func toMap(t *T, v any) map[string]any {
+func toMap(t *checkT, v any) map[string]any {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		t.Fatalf(nil, "the suite could not encode its data: %v", err)
@@ -232,7 +232,7 @@ func show(v any) string {
 
 // schemaValid reports whether a save body matches the document's request
 // schema, as kin-openapi judges it.
-func (t *T) schemaValid(body []byte) bool {
+func (t *checkT) schemaValid(body []byte) bool {
 	req, err := http.NewRequest(http.MethodPost, savePath, bytes.NewReader(body))
 	if err != nil {
 		t.Fatalf(nil, "the suite could not build a request: %v", err)
@@ -245,7 +245,7 @@ func (t *T) schemaValid(body []byte) bool {
 // key must be answered with, or "" when the value is valid or the document
 // leaves it open. person says whether the mutated customer is the
 // individual (the other is the firm).
-func (t *T) expectedCode(key string, v any, person bool) string {
+func (t *checkT) expectedCode(key string, v any, person bool) string {
 	s, isString := v.(string)
 	rc := t.r.serverRules()
 	whole := func() (int64, bool) {
@@ -354,7 +354,7 @@ func (t *T) expectedCode(key string, v any, person bool) string {
 
 // expectCodeFor checks that the mutated record's detail lists code, as an
 // error or a warning as the catalogue says.
-func (t *T) expectCodeFor(rec map[string]any, key, code string, resp *openapi.SaveCustomersResponse, x *Exchange, what string) {
+func (t *checkT) expectCodeFor(rec map[string]any, key, code string, resp *openapi.SaveCustomersResponse, x *exchange, what string) {
 	idKey := "external_id"
 	if _, ok := rec["relation_external_id"]; ok || strings.HasPrefix(key, "relation_") || key == "parent_customer_external_id" || key == "child_customer_external_id" {
 		idKey = "relation_external_id"

@@ -9,7 +9,7 @@ import (
 
 // TestExpectedCode pins the mutation oracle to the document's rules.
 func TestExpectedCode(t *testing.T) {
-	tt := &T{r: &runner{}}
+	tt := &checkT{r: &runner{}}
 	tests := []struct {
 		key    string
 		value  any

@@ -31,13 +31,13 @@ func codeChecks() []Check {
 		out = append(out, Check{
 			ID:          "negative/code/" + code.Code,
 			Description: fmt.Sprintf("%s (%s): %s %s under the record's own id", code.Summary, code.Record, verb, code.Code),
-			run:         func(t *T) { checkCode(t, code) },
+			run:         func(t *checkT) { checkCode(t, code) },
 		})
 	}
 	return out
 }
 
-func checkCode(t *T, code rules.Code) {
+func checkCode(t *checkT, code rules.Code) {
 	if code.NeedsConfig {
 		rc := t.r.serverRules()
 		if (code.Code == rules.ReviewGroupUnknown && len(rc.ReviewGroups) == 0) || (code.Code == rules.CustomFieldUnknown && len(rc.CustomFields) == 0) {
@@ -56,7 +56,7 @@ func checkCode(t *T, code rules.Code) {
 // record has a detail entry under its own id with the code, as an error or a
 // warning as labelled; a record with an error is not added, one with only
 // warnings is; the status follows.
-func (t *T) expectLabels(u fixtures.Unit, resp *openapi.SaveCustomersResponse, x *Exchange) {
+func (t *checkT) expectLabels(u fixtures.Unit, resp *openapi.SaveCustomersResponse, x *exchange) {
 	det := details(resp)
 	added := addedIDs(resp)
 	for _, e := range u.Expect {
@@ -134,11 +134,11 @@ func authChecks() []Check {
 
 // probeBody is a save that can persist nothing: verify_input: true and a
 // record without account_type.
-func (t *T) probeBody() []byte {
+func (t *checkT) probeBody() []byte {
 	return []byte(fmt.Sprintf(`{"verify_input":true,"customers":[{"external_id":%q}]}`, t.NewID("probe")))
 }
 
-func (t *T) expect401(x *Exchange, what string) {
+func (t *checkT) expect401(x *exchange, what string) {
 	if x.Status != http.StatusUnauthorized {
 		t.Errorf(x, "401 for %s", what)
 		return
@@ -150,7 +150,7 @@ func (t *T) expect401(x *Exchange, what string) {
 }
 
 // expectProblem checks an error answer's media type and problem body.
-func (t *T) expectProblem(x *Exchange) {
+func (t *checkT) expectProblem(x *exchange) {
 	if ct := x.Header.Get("Content-Type"); !strings.HasPrefix(ct, openapi.ProblemContentType) {
 		t.Errorf(x, "Content-Type %s on an error, got %q", openapi.ProblemContentType, ct)
 		return
@@ -161,7 +161,7 @@ func (t *T) expectProblem(x *Exchange) {
 	}
 }
 
-func checkNoCredentials(t *T) {
+func checkNoCredentials(t *checkT) {
 	x := t.Do(request{method: http.MethodPost, path: savePath, body: t.probeBody(), auth: authNone})
 	t.expect401(x, "a request without credentials")
 }
@@ -170,37 +170,37 @@ func checkNoCredentials(t *T) {
 // server, so that the suite never counts towards locking out the real
 // programmatic user (the vendor locks an account after repeated wrong
 // passwords).
-func (t *T) otherUser() string {
+func (t *checkT) otherUser() string {
 	return strings.TrimSuffix(t.r.prefix, "-") + "@contract.invalid"
 }
 
 // openMode skips the check when the mock accepted made-up credentials: it
 // runs in open mode (no users file), where any password is accepted.
-func (t *T) openMode(x *Exchange) {
+func (t *checkT) openMode(x *exchange) {
 	if t.Mock() && x.Status == http.StatusOK {
 		t.Skipf("the mock runs in open mode (no users file): it accepts any user and password")
 	}
 }
 
-func checkWrongPassword(t *T) {
+func checkWrongPassword(t *checkT) {
 	raw := "Basic " + base64.StdEncoding.EncodeToString([]byte(t.otherUser()+":wrong-"+t.r.prefix))
 	x := t.Do(request{method: http.MethodPost, path: savePath, body: t.probeBody(), auth: authRaw, rawAuth: raw})
 	t.openMode(x)
 	t.expect401(x, "a wrong password")
 }
 
-func checkGarbageToken(t *T) {
+func checkGarbageToken(t *checkT) {
 	x := t.Do(request{method: http.MethodPost, path: savePath, body: t.probeBody(), auth: authRaw, rawAuth: "Bearer not-a-token-" + t.r.prefix})
 	t.expect401(x, "a token the server never issued")
 }
 
-func (t *T) needUser() {
+func (t *checkT) needUser() {
 	if t.r.cfg.User == "" {
 		t.Skipf("needs a user and password (the run uses a given token)")
 	}
 }
 
-func checkTokenGrant(t *T) {
+func checkTokenGrant(t *checkT) {
 	t.needUser()
 	tok, x := t.r.client.fetchToken(t.ctx, t.r.cfg.User, t.r.cfg.Password, t.id)
 	t.nsent.Add(1)
@@ -220,29 +220,29 @@ func checkTokenGrant(t *T) {
 	}
 }
 
-func (t *T) tokenRequest(form url.Values) *Exchange {
+func (t *checkT) tokenRequest(form url.Values) *exchange {
 	return t.Do(request{method: http.MethodPost, path: tokenPath, body: []byte(form.Encode()), contentType: "application/x-www-form-urlencoded", auth: authNone})
 }
 
-func (t *T) expectOAuthError(x *Exchange, code string) {
+func (t *checkT) expectOAuthError(x *exchange, code string) {
 	var oe openapi.OAuthError
 	if x.Status != http.StatusBadRequest || json.Unmarshal(x.Body, &oe) != nil || oe.Error != code {
 		t.Errorf(x, "400 with the OAuth2 error %s", code)
 	}
 }
 
-func checkTokenWrongPassword(t *T) {
+func checkTokenWrongPassword(t *checkT) {
 	x := t.tokenRequest(url.Values{"grant_type": {"password"}, "username": {t.otherUser()}, "password": {"wrong-" + t.r.prefix}})
 	t.openMode(x)
 	t.expectOAuthError(x, "invalid_grant")
 }
 
-func checkTokenUnsupportedGrant(t *T) {
+func checkTokenUnsupportedGrant(t *checkT) {
 	x := t.tokenRequest(url.Values{"grant_type": {"client_credentials"}, "client_id": {t.otherUser()}, "client_secret": {"x"}})
 	t.expectOAuthError(x, "unsupported_grant_type")
 }
 
-func checkBasicAccepted(t *T) {
+func checkBasicAccepted(t *checkT) {
 	t.needUser()
 	raw := "Basic " + base64.StdEncoding.EncodeToString([]byte(t.r.cfg.User+":"+t.r.cfg.Password))
 	x := t.Do(request{method: http.MethodPost, path: savePath, body: t.probeBody(), auth: authRaw, rawAuth: raw})

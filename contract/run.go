@@ -164,7 +164,7 @@ func (r *runner) runCheck(ctx context.Context, c Check) (res Result) {
 		return res
 	}
 	seed := seedFor(r.seed, c.ID)
-	t := &T{ctx: ctx, r: r, id: c.ID, seed: seed, rand: mrand.New(mrand.NewSource(seed))}
+	t := &checkT{ctx: ctx, r: r, id: c.ID, seed: seed, rand: mrand.New(mrand.NewSource(seed))}
 	func() {
 		defer func() {
 			if p := recover(); p != nil {

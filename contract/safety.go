@@ -23,7 +23,7 @@ func finalChecks() []Check {
 	}
 }
 
-func checkVerifyStoresNothing(t *T) {
+func checkVerifyStoresNothing(t *checkT) {
 	req := batch(t.gen(0), 3)
 	resp, x := t.save(req, saveOpts{verify: true})
 	t.expectAllSaved(req, resp, x, true)
@@ -34,7 +34,7 @@ func checkVerifyStoresNothing(t *T) {
 	}
 }
 
-func checkNever5xx(t *T) {
+func checkNever5xx(t *checkT) {
 	tl := t.r.client.tally
 	tl.mu.Lock()
 	errs := append([]string(nil), tl.serverErrors...)
@@ -48,7 +48,7 @@ func checkNever5xx(t *T) {
 	}
 }
 
-func checkRunPrefix(t *T) {
+func checkRunPrefix(t *checkT) {
 	// The guard must refuse an id without the prefix before anything is sent.
 	x := t.r.client.do(t.ctx, request{method: http.MethodPost, path: savePath,
 		body: []byte(`{"customers":[{"external_id":"no-prefix","account_type":"N","last_name":"Doe"}]}`)}, t.id)
@@ -82,7 +82,7 @@ const cleanupBatch = 500
 // parent, child and type): that is how a delta for an unknown id must be
 // answered, and it creates nothing.
 func (r *runner) disableCreated(ctx context.Context) {
-	t := &T{ctx: ctx, r: r, id: "safety/cleanup-disables-created"}
+	t := &checkT{ctx: ctx, r: r, id: "safety/cleanup-disables-created"}
 	defer func() {
 		if p := recover(); p != nil {
 			if _, ok := p.(stop); !ok {
@@ -138,7 +138,7 @@ var neverCreated = map[string]bool{
 
 // countDisabled returns how many customers the clean-up answer disabled, and
 // fails on anything but a disabled record or a never-created one.
-func countDisabled(t *T, req *openapi.SaveCustomersRequest, resp *openapi.SaveCustomersResponse, x *Exchange) int {
+func countDisabled(t *checkT, req *openapi.SaveCustomersRequest, resp *openapi.SaveCustomersResponse, x *exchange) int {
 	if len(resp.Added) > 0 {
 		t.Errorf(x, "a delta of external_id and disabled to create nothing, got %d customers added (first %q)", len(resp.Added), resp.Added[0].ExternalID)
 	}
@@ -166,7 +166,7 @@ func countDisabled(t *T, req *openapi.SaveCustomersRequest, resp *openapi.SaveCu
 	return n
 }
 
-func checkCleanup(t *T) {
+func checkCleanup(t *checkT) {
 	t.fails = append(t.fails, t.r.cleanup.fails...)
 	if len(t.fails) > 0 || !t.Mock() || t.VerifyOnly() {
 		return

@@ -17,7 +17,7 @@ func schemaChecks() []Check {
 	}
 }
 
-func checkSaveResponseValid(t *T) {
+func checkSaveResponseValid(t *checkT) {
 	req := batch(t.gen(0), 3)
 	resp, x := t.Save(req)
 	if ct := x.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
@@ -30,7 +30,7 @@ func checkSaveResponseValid(t *T) {
 // document, in name order, with every id rewritten to a fresh prefixed one
 // (the same id in two examples maps to the same new id, so the delta update
 // example updates the customer of the first).
-func checkDocumentExamples(t *T) {
+func checkDocumentExamples(t *checkT) {
 	op := t.r.client.v.Doc().Paths.Value(savePath).Post
 	media := op.RequestBody.Value.Content.Get("application/json")
 	names := make([]string, 0, len(media.Examples))
@@ -87,7 +87,7 @@ func checkDocumentExamples(t *T) {
 	}
 }
 
-func checkEveryResponseValid(t *T) {
+func checkEveryResponseValid(t *checkT) {
 	tl := t.r.client.tally
 	tl.mu.Lock()
 	errs := append([]string(nil), tl.schemaErrors...)

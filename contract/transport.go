@@ -20,7 +20,7 @@ func transportChecks() []Check {
 	}
 }
 
-func checkWrongContentType(t *T) {
+func checkWrongContentType(t *checkT) {
 	x := t.Do(request{method: http.MethodPost, path: savePath, body: t.probeBody(), contentType: "text/plain"})
 	if x.Status != http.StatusUnsupportedMediaType {
 		t.Errorf(x, "415 for Content-Type text/plain")
@@ -29,7 +29,7 @@ func checkWrongContentType(t *T) {
 	t.expectProblem(x)
 }
 
-func checkMalformedJSON(t *T) {
+func checkMalformedJSON(t *checkT) {
 	body := []byte(fmt.Sprintf(`{"verify_input":true,"customers":[{"external_id":%q,"account_type":"N"`, t.NewID("malformed")))
 	x := t.Do(request{method: http.MethodPost, path: savePath, body: body})
 	if x.Status != http.StatusBadRequest {
@@ -43,7 +43,7 @@ func checkMalformedJSON(t *T) {
 	}
 }
 
-func checkSchemaInvalid(t *T) {
+func checkSchemaInvalid(t *checkT) {
 	body := fmt.Sprintf(`{"verify_input":true,"customers":[{"external_id":%q,"account_type":"N","last_name":"Doe","kyc_level":"high"},{"external_id":%q,"account_type":"F","company_name":"Acme","fields":["not","an","object"]}]}`,
 		t.NewID("schema"), t.NewID("schema"))
 	x := t.Do(request{method: http.MethodPost, path: savePath, body: []byte(body)})
@@ -67,7 +67,7 @@ func checkSchemaInvalid(t *T) {
 	}
 }
 
-func checkOversizedBody(t *T) {
+func checkOversizedBody(t *checkT) {
 	// One record without account_type and verify_input: true: even a server
 	// that accepted the body could persist nothing.
 	max := t.r.cfg.MaxBody
@@ -83,7 +83,7 @@ func checkOversizedBody(t *T) {
 	t.expectProblem(x)
 }
 
-func checkOversizedBatch(t *T) {
+func checkOversizedBatch(t *checkT) {
 	n := t.r.cfg.MaxBatch + 1
 	var b bytes.Buffer
 	b.WriteString(`{"verify_input":true,"customers":[`)
