@@ -55,6 +55,7 @@ PRISM_VERSION=${BENCH_PRISM_VERSION:-5.14.2}
 WIREMOCK_VERSION=${BENCH_WIREMOCK_VERSION:-3.13.2}
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/algoreg-kit/bench
 PORT_BASE=${BENCH_PORT_BASE:-18100}
+MOCK_FLAGS=${BENCH_MOCK_FLAGS:-}  # extra flags for "algoreg-kit mock", for experiments; the report names them
 COMMAND="bench/run.sh$(printf " %q" "$@")"
 
 while [ $# -gt 0 ]; do
@@ -263,7 +264,8 @@ start_server() {
   local name=$1 port=$2 logf=$WORK/logs/$1-$3.log
   case "$name" in
     ours|ours-update)
-      "$BIN/algoreg-kit" mock --addr "127.0.0.1:$port" >"$logf" 2>&1 & ;;
+      # shellcheck disable=SC2086 # BENCH_MOCK_FLAGS is a list of flags
+      "$BIN/algoreg-kit" mock --addr "127.0.0.1:$port" $MOCK_FLAGS >"$logf" 2>&1 & ;;
     prism)
       "$CACHE/node_modules/.bin/prism" mock -v error -h 127.0.0.1 -p "$port" "$WORK/openapi.yaml" >"$logf" 2>&1 & ;;
     wiremock)
@@ -450,8 +452,8 @@ machine_json() {
     "$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)" "$(uname -sr)" "$(source_commit)"
   printf '"versions":{"go":"%s","wrk":"%s","prism (@stoplight/prism-cli)":"%s","wiremock":"%s","java":"%s","node":"%s"},' \
     "$(go env GOVERSION)" "$wrkv" "${prism:-not run}" "${wiremock:-not run}" "$java" "$node"
-  printf '"settings":{"wrk":"%s threads, %s connections, %s s measured after %s s warm-up, fresh server per cell, %s round(s), best round kept","bodies":"%s"}}\n' \
-    "$THREADS" "$CONNS" "$DURATION" "$WARMUP" "$ROUNDS" "$BODIES_NOTE"
+  printf '"settings":{"wrk":"%s threads, %s connections, %s s measured after %s s warm-up, fresh server per cell, %s round(s), best round kept","bodies":"%s","mock flags":"%s"}}\n' \
+    "$THREADS" "$CONNS" "$DURATION" "$WARMUP" "$ROUNDS" "$BODIES_NOTE" "${MOCK_FLAGS:-none (defaults)}"
 }
 
 # ---------------------------------------------------------------- main
