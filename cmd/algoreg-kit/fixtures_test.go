@@ -237,3 +237,80 @@ func TestFixturesProgressBar(t *testing.T) {
 		})
 	}
 }
+
+// TestFixturesLabelsPointAtTheirLines: in NDJSON and CSV, a label's index is
+// the line (data row) of the record it labels.
+func TestFixturesLabelsPointAtTheirLines(t *testing.T) {
+	for _, format := range []string{"ndjson", "csv", "json"} {
+		t.Run(format, func(t *testing.T) {
+			dir := t.TempDir()
+			out, exp := filepath.Join(dir, "data."+format), filepath.Join(dir, "labels.jsonl")
+			if _, stderr, err := runFixturesCmd(t, nil, "--count", "400", "--invalid", "0.3", "--format", format, "--out", out, "--expectations", exp); err != nil {
+				t.Fatalf("got error %v; stderr %s", err, stderr)
+			}
+			data, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+			var ids []string
+			switch format {
+			case "csv":
+				for _, line := range lines[1:] {
+					id, _, _ := strings.Cut(line, ",")
+					ids = append(ids, id)
+				}
+			case "ndjson":
+				for _, line := range lines {
+					var c openapi.Customer
+					if err := json.Unmarshal([]byte(line), &c); err != nil {
+						t.Fatal(err)
+					}
+					ids = append(ids, deref(c.ExternalID))
+				}
+			case "json":
+				req, err := openapi.DecodeSaveCustomers(data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range req.Customers {
+					ids = append(ids, deref(c.ExternalID))
+				}
+				for _, r := range req.Relations {
+					ids = append(ids, "relation:"+deref(r.RelationExternalID))
+				}
+			}
+			labels, err := os.ReadFile(exp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			relOffset := 0
+			if format == "json" {
+				for k, id := range ids {
+					if strings.HasPrefix(id, "relation:") {
+						relOffset = k
+						break
+					}
+				}
+			}
+			for _, line := range strings.Split(strings.TrimSpace(string(labels)), "\n") {
+				var l fixtures.LabelledRecord
+				if err := json.Unmarshal([]byte(line), &l); err != nil {
+					t.Fatal(err)
+				}
+				n++
+				got, want := ids[l.Index], l.ExternalID
+				if l.Record == rules.RelationRecord {
+					got, want = ids[relOffset+l.Index], "relation:"+l.ExternalID
+				}
+				if got != want {
+					t.Errorf("label %+v: the record at its index has id %q", l, got)
+				}
+			}
+			if n < 60 {
+				t.Errorf("got %d labels for 400 records at 30%%, want about 120", n)
+			}
+		})
+	}
+}
