@@ -300,16 +300,15 @@ func (r *saveRun) customer(i int, in *openapi.Customer, m *msgs) (*Customer, boo
 		if c.LastName == "" {
 			m.err(rules.LastNameMissing, "last_name is required for an individual (account_type \"N\")")
 		}
-		notApplicable(m, "company_name", c.CompanyName, "an individual")
-		notApplicable(m, "trading_name", c.TradingName, "an individual")
 	case "F":
 		if c.CompanyName == "" {
 			m.err(rules.CompanyNameMissing, "company_name is required for a firm (account_type \"F\")")
 		}
-		notApplicable(m, "first_name", c.FirstName, "a firm")
-		notApplicable(m, "middle_name", c.MiddleName, "a firm")
-		notApplicable(m, "last_name", c.LastName, "a firm")
-		notApplicable(m, "date_of_birth", c.DateOfBirth, "a firm")
+	}
+	for _, field := range rules.NotApplicable[c.AccountType] {
+		if c.nameField(field) != "" {
+			m.warn(rules.FieldNotApplicable, "%s does not apply to %s; stored anyway", field, accountKind[c.AccountType])
+		}
 	}
 
 	// date of birth
@@ -370,7 +369,7 @@ func (r *saveRun) customer(i int, in *openapi.Customer, m *msgs) (*Customer, boo
 		c.Variations = variations(m, c.Variations, in.Variations)
 	}
 
-	unknownKeys(m, in.Extra, customerKeys)
+	unknownKeys(m, in.Extra, rules.CustomerKeys)
 	if eid != "" && !dup {
 		e := seenCustomer{first: i}
 		if len(m.errors) == 0 {
@@ -387,10 +386,26 @@ func setString(dst *string, v *string) {
 	}
 }
 
-func notApplicable(m *msgs, field, value, kind string) {
-	if value != "" {
-		m.warn(rules.FieldNotApplicable, "%s does not apply to %s; stored anyway", field, kind)
+var accountKind = map[string]string{"N": "an individual (account_type \"N\")", "F": "a firm (account_type \"F\")"}
+
+// nameField returns the stored value of one of the fields of
+// rules.NotApplicable.
+func (c *Customer) nameField(field string) string {
+	switch field {
+	case "first_name":
+		return c.FirstName
+	case "middle_name":
+		return c.MiddleName
+	case "last_name":
+		return c.LastName
+	case "company_name":
+		return c.CompanyName
+	case "trading_name":
+		return c.TradingName
+	case "date_of_birth":
+		return c.DateOfBirth
 	}
+	panic("mockserver: no stored name field " + field)
 }
 
 // countries checks and merges the singular and plural forms of a country field
@@ -554,7 +569,7 @@ func (r *saveRun) relation(i int, in *openapi.Relation, firstAt map[string]int, 
 	if in.Fields != nil {
 		rel.Fields = r.mergeFields(m, "fields", rel.Fields, in.Fields)
 	}
-	unknownKeys(m, in.Extra, relationKeys)
+	unknownKeys(m, in.Extra, rules.RelationKeys)
 	return rel
 }
 
@@ -569,12 +584,6 @@ func (r *saveRun) relationTypeList() string {
 	return b.String()
 }
 
-// The keys the document defines, for unknown_key suggestions.
-var (
-	customerKeys = []string{"account_type", "alias_ids", "comment", "company_name", "contacts", "date_of_birth", "disabled", "domicile_code", "domicile_codes", "external_id", "fields", "first_name", "kyc_level", "kyc_level_requested", "last_name", "middle_name", "nationality_code", "nationality_codes", "phone", "registration_number", "review_groups", "trading_name", "variations"}
-	relationKeys = []string{"child_customer_external_id", "disabled", "fields", "parent_customer_external_id", "relation_external_id", "relation_type"}
-)
-
 func unknownKeys(m *msgs, extra map[string]any, known []string) {
 	if len(extra) == 0 {
 		return
@@ -585,51 +594,10 @@ func unknownKeys(m *msgs, extra map[string]any, known []string) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if s := suggest(k, known); s != "" {
+		if s := rules.SuggestKey(k, known); s != "" {
 			m.warn(rules.UnknownKey, "key %q is not defined by the API and was ignored; did you mean %q?", k, s)
 		} else {
 			m.warn(rules.UnknownKey, "key %q is not defined by the API and was ignored", k)
 		}
 	}
-}
-
-// suggest returns the defined key closest to k (edit distance at most 2, or
-// equal ignoring case), or "".
-func suggest(k string, known []string) string {
-	best, bestD := "", 3
-	lk := strings.ToLower(k)
-	for _, cand := range known {
-		if lk == cand {
-			return cand
-		}
-		if d := editDistance(lk, cand, bestD); d < bestD {
-			best, bestD = cand, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance of a and b, or limit when it is at
-// least limit.
-func editDistance(a, b string, limit int) int {
-	if len(a)-len(b) >= limit || len(b)-len(a) >= limit || len(a) > 64 {
-		return limit
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return min(prev[len(b)], limit)
 }
