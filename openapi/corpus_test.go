@@ -220,24 +220,28 @@ func TestDecodeSaveCustomersCorpus(t *testing.T) {
 	if raceEnabled {
 		step = 2 // the race detector makes kin-openapi slow; half still covers every kind
 	}
-	valid, invalid, syntax := 0, 0, 0
+	valid, std, invalid, syntax := 0, 0, 0, 0
 	for i := 0; i < len(bodies); i += step {
 		body := []byte(bodies[i])
 		checkDecode(t, body)
 		if t.Failed() {
 			return
 		}
-		switch _, err := DecodeSaveCustomers(body); err.(type) {
+		switch got, err := DecodeSaveCustomers(body); err.(type) {
 		case nil:
 			valid++
+			if _, _, ok := stdDecode(body, got); ok {
+				std++
+			}
 		case *SyntaxError:
 			syntax++
 		default:
 			invalid++
 		}
 	}
-	t.Logf("%d bodies: %d valid, %d schema violations, %d syntax errors", valid+invalid+syntax, valid, invalid, syntax)
-	if valid < 100 || invalid < 1000/step || syntax < 200/step {
+	t.Logf("%d bodies: %d valid (%d also compared with encoding/json), %d schema violations, %d syntax errors",
+		valid+invalid+syntax, valid, std, invalid, syntax)
+	if valid < 100 || std < valid/3 || invalid < 1000/step || syntax < 200/step {
 		t.Errorf("corpus too thin: %d valid, %d invalid, %d syntax", valid, invalid, syntax)
 	}
 }

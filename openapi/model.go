@@ -93,9 +93,12 @@ func SplitStringList(s string) StringList {
 	return out
 }
 
-// UnmarshalJSON accepts a string or an array of strings.
+// UnmarshalJSON accepts a string or an array of strings. A null sets l to nil
+// (absent), as encoding/json does for any slice, so that the last of repeated
+// keys wins as with every other field.
 func (l *StringList) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
+		*l = nil
 		return nil
 	}
 	if len(data) > 0 && data[0] == '"' {

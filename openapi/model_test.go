@@ -373,6 +373,10 @@ func TestStringListJSON(t *testing.T) {
 			}
 		})
 	}
+	var c Customer
+	if err := json.Unmarshal([]byte(`{"contacts":"a","contacts":null}`), &c); err != nil || c.Contacts != nil {
+		t.Errorf("got %#v %v, want nil: null after a value means absent, as for any slice", c.Contacts, err)
+	}
 	b, err := json.Marshal(struct{ L StringList }{StringList{"a", "b"}})
 	if err != nil || string(b) != `{"L":["a","b"]}` {
 		t.Errorf("got %s %v, want the array form", b, err)
