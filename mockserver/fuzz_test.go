@@ -57,3 +57,81 @@ func FuzzSaveHandler(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTokenHandler sends arbitrary bodies to the token endpoint: never a 5xx
+// or a 422, always JSON, and every 400 an OAuth2 error.
+func FuzzTokenHandler(f *testing.F) {
+	for _, s := range []string{
+		`{"grant_type":"password","username":"alice","password":"s3cret"}`,
+		`grant_type=password&username=alice&password=s3cret`,
+		`{"grant_type":"client_credentials"}`,
+		`grant_type=password&username=%zz`,
+		`{"grant_type":`,
+		`{"grant_type":["password"],"username":1}`,
+	} {
+		f.Add(byte(0), []byte(s))
+		f.Add(byte(1), []byte(s))
+	}
+	users := []mockserver.User{{Username: "alice", Password: "s3cret", Business: "acme"}}
+	mock := mockserver.New(mockserver.Config{Users: users, Validator: sharedValidator()})
+	var failure string
+	h := sharedValidator().ResponseChecker(func(r *http.Request, err error) { failure = err.Error() })(mock)
+	contentTypes := []string{"application/json", "application/x-www-form-urlencoded", "text/plain", ""}
+	f.Fuzz(func(t *testing.T, ct byte, body []byte) {
+		failure = ""
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/token", strings.NewReader(string(body)))
+		if c := contentTypes[int(ct)%len(contentTypes)]; c != "" {
+			req.Header.Set("Content-Type", c)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code >= 500 || rec.Code == 422 {
+			t.Fatalf("status %d for %q: %s", rec.Code, body, rec.Body.Bytes())
+		}
+		var m map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
+			t.Fatalf("status %d: body is not a JSON object: %q", rec.Code, rec.Body.Bytes())
+		}
+		if rec.Code == 400 {
+			switch m["error"] {
+			case "invalid_request", "invalid_grant", "unsupported_grant_type":
+			default:
+				t.Fatalf("400 without an OAuth2 error: %s", rec.Body.Bytes())
+			}
+		}
+		if failure != "" {
+			t.Fatalf("status %d off the document: %s\nbody %q", rec.Code, failure, body)
+		}
+	})
+}
+
+// FuzzParseUsers reads arbitrary users files: an error or accounts with a
+// username, a password and a business, never a panic.
+func FuzzParseUsers(f *testing.F) {
+	for _, s := range []string{
+		"username,password,business\nalice,s3cret,acme\n",
+		"username,password,business\n# comment\n\nbob,pw,\n",
+		"username,password,business\nalice,a,x\nalice,b,y\n",
+		"user,pass\nx,y\n",
+		"username,password,business\n\"quoted,name\",\"p\"\"w\",acme\n",
+		"",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		users, err := mockserver.ParseUsers(strings.NewReader(s))
+		if err != nil {
+			if users != nil || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error %q with users %v", err, users)
+			}
+			return
+		}
+		seen := map[string]bool{}
+		for _, u := range users {
+			if u.Username == "" || u.Password == "" || u.Business == "" || seen[u.Username] {
+				t.Fatalf("bad account %+v in %q", u, s)
+			}
+			seen[u.Username] = true
+		}
+	})
+}
