@@ -109,6 +109,10 @@ func TestFixturesRequestFolderWithExpectations(t *testing.T) {
 	if labels < 20 {
 		t.Errorf("got %d labels for 300 records at 20%%, want about 60", labels)
 	}
+	// A second run into the same folder would mix two datasets: refused.
+	if _, _, err := runFixturesCmd(t, nil, "--count", "10", "--out", out); err == nil || !strings.Contains(err.Error(), "already holds") {
+		t.Errorf("second run into %s: got %v, want a refusal", out, err)
+	}
 }
 
 func TestFixturesPostToMock(t *testing.T) {
