@@ -74,8 +74,10 @@ func runFixtures(ctx context.Context, args []string, e env) error {
 	verifyInput := fs.Bool("verify-input", false, "set verify_input: true in every request body")
 	disableRisk := fs.Bool("disable-risk-scan", false, "set disable_risk_scan: true in every request body")
 	post := fs.String("post", "", "post the dataset to this base URL (e.g. http://127.0.0.1:8080) instead of writing it")
-	token := fs.String("token", e.getenv("ALGOREG_TOKEN"), "bearer token for --post (default $ALGOREG_TOKEN)")
-	user := fs.String("user", e.getenv("ALGOREG_USER"), "user for --post: gets a token from URL/api/v1/token, or Basic with --basic (default $ALGOREG_USER)")
+	// Credentials default to the environment after parsing, so that -h never
+	// prints them.
+	token := fs.String("token", "", "bearer token for --post (default $ALGOREG_TOKEN)")
+	user := fs.String("user", "", "user for --post: gets a token from URL/api/v1/token, or Basic with --basic (default $ALGOREG_USER)")
 	password := fs.String("password", "", "password for --user (default $ALGOREG_PASSWORD)")
 	basic := fs.Bool("basic", false, "with --user: send HTTP Basic credentials instead of getting a token")
 	verifyOnly := fs.Bool("verify-only", false, "with --post: send verify_input: true, so the server checks and stores nothing")
@@ -85,8 +87,13 @@ func runFixtures(ctx context.Context, args []string, e env) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *password == "" {
-		*password = e.getenv("ALGOREG_PASSWORD")
+	for _, c := range []struct {
+		v   *string
+		env string
+	}{{token, "ALGOREG_TOKEN"}, {user, "ALGOREG_USER"}, {password, "ALGOREG_PASSWORD"}} {
+		if *c.v == "" {
+			*c.v = e.getenv(c.env)
+		}
 	}
 	f, err := fixtures.ParseFormat(*format)
 	if err != nil {
