@@ -99,19 +99,46 @@ die() { log "error: $*"; exit 1; }
 # ---------------------------------------------------------------- processes
 # Every process this script starts is recorded here and ended on exit.
 PIDS=()
+# mine PID: PID is still a child of this shell (so a recorded PID that exited
+# and was reused by someone else's process is never signalled).
+mine() {
+  [ -n "$1" ] && [ "$(sed 's/^.*) //' /proc/"$1"/stat 2>/dev/null | awk '{print $2}')" = "$BASHPID" ]
+}
 cleanup() {
   local pid
   for pid in "${PIDS[@]:-}"; do
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && kill "$pid" 2>/dev/null || true
+    if mine "$pid"; then kill "$pid" 2>/dev/null || true; fi
   done
   for pid in "${PIDS[@]:-}"; do
-    [ -n "$pid" ] || continue
+    mine "$pid" || continue
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+    if mine "$pid"; then kill -9 "$pid" 2>/dev/null || true; fi
   done
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+
+# isolated CMD…: runs CMD in a subshell with its own cleanup, so a failing
+# cell stops its own server and the run goes on. It runs in the background and
+# is waited for, so that an INT or TERM reaches on_signal at once.
+CHILD=""
+isolated() {
+  (trap cleanup EXIT; "$@") &
+  CHILD=$!
+  local rc=0
+  wait "$CHILD" || rc=$?
+  CHILD=""
+  return "$rc"
+}
+# on_signal stops the running subshell's whole tree (all started by this
+# script), deepest first, then exits; the EXIT trap stops the rest.
+on_signal() {
+  local p
+  if [ -n "$CHILD" ]; then
+    for p in $(descendants "$CHILD" | tac); do kill "$p" 2>/dev/null || true; done
+  fi
+  exit 130
+}
+trap on_signal INT TERM
 
 # descendants PID: PID and every process below it.
 descendants() {
@@ -154,6 +181,7 @@ CLK_TCK=$(getconf CLK_TCK)
 # stop_pid PID: SIGTERM, then SIGKILL after 10 s.
 stop_pid() {
   local pid=$1
+  mine "$pid" || return 0
   kill "$pid" 2>/dev/null || return 0
   for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
@@ -477,7 +505,7 @@ for round in $(seq "$ROUNDS"); do
     for n in $SIZES; do
       # A cell that fails (a server that does not start, rejects the bodies, …)
       # is reported and skipped; the subshell's own trap stops its server.
-      if ! (trap cleanup EXIT; run_cell "$name" "$n" "$port" "$round"); then
+      if ! isolated run_cell "$name" "$n" "$port" "$round"; then
         log "round $round: $name, $n customer(s)/request: FAILED; see $WORK/logs; going on"
         printf '{"what":"%s, %d customer(s)/request, round %d","logs":"%s"}\n' "$name" "$n" "$round" "$WORK/logs" >>"$WORK/failed.ndjson"
       fi
@@ -489,7 +517,7 @@ done
 if [ "$PROFILE" = 1 ]; then
   for n in $SIZES; do
     [ "$n" -le 100 ] || continue
-    if ! (trap cleanup EXIT; profile_ours "$n" "$port"); then
+    if ! isolated profile_ours "$n" "$port"; then
       log "profile at $n customer(s)/request FAILED; going on"
       printf '{"what":"CPU profile, %d customer(s)/request","logs":"%s"}\n' "$n" "$WORK/logs" >>"$WORK/failed.ndjson"
     fi
@@ -504,7 +532,7 @@ if [ "$GEN_COUNT" -gt 0 ]; then
   done
 fi
 
-if [ "$MEM_COUNT" -gt 0 ] && ! (trap cleanup EXIT; memory_run "$MEM_COUNT" "$port"); then
+if [ "$MEM_COUNT" -gt 0 ] && ! isolated memory_run "$MEM_COUNT" "$port"; then
   log "memory run FAILED; going on"
   printf '{"what":"memory run, %d customers","logs":"%s"}\n' "$MEM_COUNT" "$WORK/logs" >>"$WORK/failed.ndjson"
 fi
