@@ -210,12 +210,12 @@ func TestFixturesFlagErrors(t *testing.T) {
 	} else if code, ok := exitCode(err); !ok || code != 2 {
 		t.Errorf("bad flag: got %v, want exit status 2", err)
 	}
-	secrets := map[string]string{"ALGOREG_TOKEN": "tok-secret", "ALGOREG_USER": "user-secret", "ALGOREG_PASSWORD": "pw-secret"}
+	secrets := map[string]string{"ALGOREG_TOKEN": "tok-xyzzy", "ALGOREG_USER": "user-xyzzy", "ALGOREG_PASSWORD": "pw-xyzzy"}
 	_, stderr, err := runFixturesCmd(t, secrets, "-h")
 	if err != nil || !strings.Contains(stderr, "Examples:") {
 		t.Errorf("-h: got error %v and usage %q, want the usage with examples", err, stderr)
 	}
-	if strings.Contains(stderr, "secret") {
+	if strings.Contains(stderr, "xyzzy") {
 		t.Errorf("-h prints credentials from the environment:\n%s", stderr)
 	}
 }
