@@ -70,11 +70,13 @@ const MaxDepth = 10000
 //     as StringList describes.
 //
 // The result shares no memory with body: the caller may reuse body's buffer
-// as soon as DecodeSaveCustomers returns. The strings of one result are carved
-// from a few shared allocations of at most 8 KiB (never more than the body's
-// size), so a string kept alive keeps its chunk alive; a caller that keeps a
-// few strings of a large body for a long time may strings.Clone them. It is
-// safe for concurrent use.
+// as soon as DecodeSaveCustomers returns. To allocate per request rather than
+// per field, the strings of one result are carved from a few shared chunks of
+// at most 8 KiB (never more than the body's size), and its pointer fields,
+// string lists and variations point into a few shared slabs: a value kept
+// alive keeps its chunk or slab alive. A caller that keeps a few values of a
+// large body for a long time should copy them (strings.Clone, a new pointer).
+// It is safe for concurrent use.
 func DecodeSaveCustomers(body []byte) (*SaveCustomersRequest, error) {
 	if len(body) == 0 {
 		return nil, &ValidationError{Kind: "request", Violations: []Violation{{Pointer: "", Message: msgRequired}}}
