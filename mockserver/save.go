@@ -321,12 +321,17 @@ func (r *saveRun) customer(i int, in *openapi.Customer, m *msgs) (*Customer, boo
 		}
 	}
 
+	// The new string lists of this customer (countries, review groups) share
+	// one backing array, sized exactly, so that each list costs no allocation
+	// of its own. Each list is capped at its own length.
+	arena := make([]string, 0, listLen(in.NationalityCode, in.NationalityCodes)+listLen(in.DomicileCode, in.DomicileCodes)+len(in.ReviewGroups))
+
 	// country codes
 	if in.NationalityCode != nil || in.NationalityCodes != nil {
-		c.NationalityCodes = countries(m, "nationality_code", in.NationalityCode, in.NationalityCodes)
+		c.NationalityCodes = countries(m, &arena, "nationality_code", in.NationalityCode, in.NationalityCodes)
 	}
 	if in.DomicileCode != nil || in.DomicileCodes != nil {
-		c.DomicileCodes = countries(m, "domicile_code", in.DomicileCode, in.DomicileCodes)
+		c.DomicileCodes = countries(m, &arena, "domicile_code", in.DomicileCode, in.DomicileCodes)
 	}
 
 	// phone
@@ -347,11 +352,11 @@ func (r *saveRun) customer(i int, in *openapi.Customer, m *msgs) (*Customer, boo
 
 	// review groups
 	if in.ReviewGroups != nil {
-		groups := make([]string, len(in.ReviewGroups))
-		for j, g := range in.ReviewGroups {
-			groups[j] = r.tx.Intern(g)
+		start := len(arena)
+		for _, g := range in.ReviewGroups {
+			arena = append(arena, r.tx.Intern(g))
 		}
-		c.ReviewGroups = groups
+		c.ReviewGroups = arena[start:len(arena):len(arena)]
 	}
 	for _, g := range c.ReviewGroups {
 		if !r.cfg.ReviewGroupKnown(g) {
@@ -410,31 +415,44 @@ func (c *Customer) nameField(field string) string {
 
 // countries checks and merges the singular and plural forms of a country field
 // (singular first), upper-cased, without repeating a country.
-func countries(m *msgs, field string, one *string, many []string) []string {
-	out := make([]string, 0, len(many)+1)
-	add := func(name, code string) {
+func countries(m *msgs, arena *[]string, field string, one *string, many []string) []string {
+	start := len(*arena)
+	add := func(j int, code string) { // j < 0: the singular form
 		norm, res := rules.NormalizeCountryCode(code)
-		switch res {
-		case rules.CountryUnknown:
-			m.err(rules.CountryCodeUnknown, "%s %q is not an ISO 3166-1 alpha-2 or alpha-3 country code (e.g. \"FR\" or \"FRA\")", name, code)
-			return
-		case rules.CountryLowercase:
+		if res != rules.CountryOK {
+			name := field
+			if j >= 0 {
+				name = field + "s[" + strconv.Itoa(j) + "]"
+			}
+			if res == rules.CountryUnknown {
+				m.err(rules.CountryCodeUnknown, "%s %q is not an ISO 3166-1 alpha-2 or alpha-3 country code (e.g. \"FR\" or \"FRA\")", name, code)
+				return
+			}
 			m.warn(rules.CountryCodeLowercase, "%s %q is lower case; stored as %q", name, code, norm)
 		}
-		for _, have := range out {
+		for _, have := range (*arena)[start:] {
 			if have == norm || rules.SameCountry(have, norm) {
 				return
 			}
 		}
-		out = append(out, norm)
+		*arena = append(*arena, norm)
 	}
 	if one != nil {
-		add(field, *one)
+		add(-1, *one)
 	}
 	for j, code := range many {
-		add(field+"s["+strconv.Itoa(j)+"]", code)
+		add(j, code)
 	}
-	return out
+	a := *arena
+	return a[start:len(a):len(a)]
+}
+
+// listLen is how many items a singular and plural pair can give.
+func listLen(one *string, many []string) int {
+	if one != nil {
+		return 1 + len(many)
+	}
+	return len(many)
 }
 
 // mergeFields merges custom fields key by key into the stored ones (keys in
