@@ -490,21 +490,21 @@ func (r *saveRun) mergeFields(m *msgs, field string, stored []Field, in map[stri
 
 // variations applies add and remove operations to the stored set.
 func variations(m *msgs, stored []Variation, ops []openapi.Variation) []Variation {
-	out := append([]Variation(nil), stored...)
+	out := make([]Variation, len(stored), len(stored)+len(ops))
+	copy(out, stored)
 	for j := range ops {
 		in := &ops[j]
-		where := "variations[" + strconv.Itoa(j) + "]"
 		op := "add"
 		if in.Op != nil {
 			op = *in.Op
 		}
 		if op != "add" && op != "remove" {
-			m.err(rules.VariationOpInvalid, "%s._op %q is neither \"add\" nor \"remove\"", where, op)
+			m.err(rules.VariationOpInvalid, "variations[%d]._op %q is neither \"add\" nor \"remove\"", j, op)
 			continue
 		}
 		v := Variation{deref(in.FirstName), deref(in.MiddleName), deref(in.LastName), deref(in.CompanyName), deref(in.TradingName)}
 		if v == (Variation{}) {
-			m.err(rules.VariationNameMissing, "%s has none of first_name, middle_name, last_name, company_name, trading_name", where)
+			m.err(rules.VariationNameMissing, "variations[%d] has none of first_name, middle_name, last_name, company_name, trading_name", j)
 			continue
 		}
 		at := -1
@@ -520,7 +520,7 @@ func variations(m *msgs, stored []Variation, ops []openapi.Variation) []Variatio
 		case op == "remove" && at >= 0:
 			out = append(out[:at], out[at+1:]...)
 		case op == "remove":
-			m.warn(rules.VariationNotFound, "%s: no stored variation has exactly these names; nothing removed", where)
+			m.warn(rules.VariationNotFound, "variations[%d]: no stored variation has exactly these names; nothing removed", j)
 		}
 	}
 	if len(out) == 0 {
