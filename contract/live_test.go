@@ -171,3 +171,25 @@ func TestRunErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenModeMockGetsASecondBusiness: against the mock in open mode, the
+// tenant-isolation check makes up its second business.
+func TestOpenModeMockGetsASecondBusiness(t *testing.T) {
+	srv := httptest.NewServer(mockserver.New(mockserver.Config{}))
+	defer srv.Close()
+	rep, err := contract.Run(context.Background(), contract.Config{
+		Target: srv.URL, User: "demo", Password: "demo", Run: regexp.MustCompile(`^behaviour/tenant-isolation$`),
+	})
+	require.NoError(t, err)
+	require.Len(t, rep.Checks, 1)
+	assert.Equal(t, contract.Pass, rep.Checks[0].Status, rep.Checks[0].Reason)
+
+	// A mock with a users file refuses made-up users: the check is skipped.
+	srv2 := httptest.NewServer(mockserver.New(mockserver.Config{Users: []mockserver.User{{Username: "u", Password: "p", Business: "b"}}}))
+	defer srv2.Close()
+	rep, err = contract.Run(context.Background(), contract.Config{
+		Target: srv2.URL, User: "u", Password: "p", Run: regexp.MustCompile(`^behaviour/tenant-isolation$`),
+	})
+	require.NoError(t, err)
+	assert.Equal(t, contract.Skip, rep.Checks[0].Status)
+}
