@@ -5,7 +5,6 @@ import (
 	"flag"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -116,4 +115,26 @@ func TestLive(t *testing.T) {
 	})
 }
 
-var _ = strings.Cut
+
+
+// BenchmarkSuite runs the full default suite (every check, 100 generative
+// cases) against the in-process mock: the target is under 10 s per
+// run on a 2-core machine.
+//
+//	go test -run '^$' -bench BenchmarkSuite -benchtime 5x ./contract
+func BenchmarkSuite(b *testing.B) {
+	b.ReportAllocs()
+	requests := 0
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		cfg := startMock(b, nil)
+		b.StartTimer()
+		rep, err := contract.Run(context.Background(), cfg)
+		if err != nil || !rep.OK() {
+			b.Fatalf("error %v, failed checks %v", err, rep.Failed())
+		}
+		requests += rep.Requests
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/suite")
+	b.ReportMetric(float64(requests)/float64(b.N), "requests/suite")
+}
