@@ -115,8 +115,6 @@ func TestLive(t *testing.T) {
 	})
 }
 
-
-
 // BenchmarkSuite runs the full default suite (every check, 100 generative
 // cases) against the in-process mock: the target is under 10 s per
 // run on a 2-core machine.
