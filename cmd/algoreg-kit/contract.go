@@ -74,6 +74,11 @@ func runContract(ctx context.Context, args []string, e env) error {
 	verifyOnly := fs.Bool("verify-only", false, "send only verify_input: true saves, so nothing is persisted")
 	reviewGroups := fs.String("review-groups", "", "the target's comma-separated review groups, if it has a list (enables the review_group_unknown check)")
 	customFields := fs.String("custom-fields", "", "the target's comma-separated custom fields, if it has a list (enables the custom_field_unknown check)")
+	def := rules.DefaultConfig()
+	relationTypes := fs.String("relation-types", "", "the target's relation-type table, as for algoreg-kit mock (1=director,2=shareholder, 1,2,3, or a file); default: the document's 1-10")
+	kycMin := fs.Int64("kyc-min", def.KYCMin, "the target's lowest valid kyc level")
+	kycMax := fs.Int64("kyc-max", def.KYCMax, "the target's highest valid kyc level")
+	riskLimit := fs.Int("risk-scan-limit", def.RiskScanLimit, "the target's risk-scan limit (checked on the mock only)")
 	maxBody := fs.Int64("max-body", contract.DefaultMaxBody, "the target's body limit in bytes (the 413 check sends one byte more)")
 	maxBatch := fs.Int("max-batch", contract.DefaultMaxBatch, "the target's batch limit (the 413 check sends one customer more)")
 	timeout := fs.Duration("timeout", 30*time.Second, "timeout of one request")
@@ -101,6 +106,17 @@ func runContract(ctx context.Context, args []string, e env) error {
 	rc := rules.DefaultConfig()
 	rc.ReviewGroups = contractList(*reviewGroups)
 	rc.CustomFields = contractList(*customFields)
+	rc.KYCMin, rc.KYCMax, rc.RiskScanLimit, rc.MaxBatch = *kycMin, *kycMax, *riskLimit, *maxBatch
+	if *relationTypes != "" {
+		rt, err := mockRelationTypes(*relationTypes)
+		if err != nil {
+			return fmt.Errorf("contract: --relation-types: %w", err)
+		}
+		rc.RelationTypes = rt
+	}
+	if err := rc.Validate(); err != nil {
+		return fmt.Errorf("contract: the target's rules: %w", err)
+	}
 	cfg := contract.Config{
 		Target: *target, User: *user, Password: *password, Token: *token, Basic: *basic,
 		SecondUser: *secondUser, SecondPassword: *secondPassword,

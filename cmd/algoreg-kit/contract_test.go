@@ -17,6 +17,7 @@ import (
 	"github.com/algoreg-kit/algoreg-kit/contract"
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
+	"github.com/algoreg-kit/algoreg-kit/rules"
 )
 
 // runContractCmd runs "algoreg-kit contract args…" and returns its stdout,
@@ -118,6 +119,24 @@ func TestContractWithTokenFromEnv(t *testing.T) {
 	}
 }
 
+// TestContractTargetRules: the rule flags reach the suite, so a target with
+// another kyc range and relation-type table passes.
+func TestContractTargetRules(t *testing.T) {
+	rc := rules.DefaultConfig()
+	rc.KYCMin, rc.KYCMax = 1, 5
+	rc.RelationTypes = []rules.RelationType{{Value: 1, Name: "director"}, {Value: 2, Name: "shareholder"}, {Value: 42, Name: "auditor"}}
+	ts := mockserver.NewTestServer(t, mockserver.WithConfig(mockserver.Config{Rules: &rc}))
+	stdout, stderr, err := runContractCmd(t, map[string]string{"ALGOREG_CONTRACT_USER": "demo", "ALGOREG_CONTRACT_PASSWORD": "demo"},
+		"--target", ts.URL, "--kyc-min", "1", "--kyc-max", "5", "--relation-types", "1=director,2=shareholder,42=auditor",
+		"--cases", "20", "--run", "^(negative/code/kyc_level_out_of_range|negative/code/relation_type_invalid|behaviour/relation|generative/)")
+	if err != nil {
+		t.Fatalf("got error %v; stdout:\n%s\nstderr:\n%s", err, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "PASS  negative/code/kyc_level_out_of_range") || !strings.Contains(stdout, "PASS  generative/single-field-mutations") {
+		t.Errorf("got stdout:\n%s", stdout)
+	}
+}
+
 func TestContractList(t *testing.T) {
 	stdout, _, err := runContractCmd(t, nil, "--list")
 	if err != nil {
@@ -144,6 +163,8 @@ func TestContractUsageErrors(t *testing.T) {
 		{"bad regexp", nil, []string{"--run", "("}, "--run \"(\" is not a regular expression", 0},
 		{"target without credentials", nil, []string{"--target", "http://127.0.0.1:1"}, "credentials: give a user and a password", 0},
 		{"zero cases", nil, []string{"--cases", "0"}, "--cases 0", 0},
+		{"bad relation types", nil, []string{"--relation-types", "1,x"}, "--relation-types: item 2", 0},
+		{"kyc range upside down", nil, []string{"--kyc-min", "3", "--kyc-max", "1"}, "the target's rules: kyc range", 0},
 		{"unknown flag", nil, []string{"--nope"}, "", 2},
 		{"stray argument", nil, []string{"extra"}, "", 2},
 	}
