@@ -611,3 +611,45 @@ func TestValidateResponsesLogsNothingForGoodAnswers(t *testing.T) {
 		t.Errorf("mismatches logged:\n%s", logs.String())
 	}
 }
+
+// recordTB collects Errorf calls instead of failing the test.
+type recordTB struct {
+	testing.TB
+	mu   sync.Mutex
+	errs []string
+}
+
+func (r *recordTB) Errorf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+
+// badStore stores customers with an account type the document does not allow.
+type badStore struct{ *mockserver.MemStore }
+
+func (s badStore) View(ctx context.Context, business string, fn func(mockserver.Tx) error) error {
+	return s.MemStore.View(ctx, business, func(tx mockserver.Tx) error { return fn(badTx{tx}) })
+}
+
+type badTx struct{ mockserver.Tx }
+
+func (tx badTx) Customer(id string) (mockserver.Customer, bool) {
+	c, ok := tx.Tx.Customer(id)
+	c.AccountType = "X"
+	return c, ok
+}
+
+// NewTestServer's response check catches an answer off the document.
+func TestNewTestServerCatchesOffSpecAnswers(t *testing.T) {
+	rec := &recordTB{TB: t}
+	ts := newServer(rec, mockserver.Config{Store: badStore{mockserver.NewMemStore()}})
+	save(t, ts, `{"customers":[{"external_id":"a",`+indiv+`}]}`)
+	if len(rec.errs) != 0 {
+		t.Fatalf("a good answer was reported: %v", rec.errs)
+	}
+	do(t, ts.Client, http.MethodGet, ts.URL+"/__admin/customers/a", "", "")
+	if len(rec.errs) != 1 || !strings.Contains(rec.errs[0], "/__admin/customers/a off the OpenAPI document") {
+		t.Errorf("off-spec answer: got reports %q, want one", rec.errs)
+	}
+}
