@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/algoreg-kit/algoreg-kit/rules"
@@ -194,12 +193,13 @@ func newUUIDs(n int) ([]uuid.UUID, error) {
 	if n == 0 {
 		return nil, nil
 	}
-	ids := make([]uuid.UUID, n)
-	buf := unsafe.Slice((*byte)(unsafe.Pointer(&ids[0])), 16*n)
+	buf := make([]byte, 16*n)
 	if _, err := rand.Read(buf); err != nil {
 		return nil, fmt.Errorf("customer_id: %w", err)
 	}
+	ids := make([]uuid.UUID, n)
 	for i := range ids {
+		copy(ids[i][:], buf[16*i:])
 		ids[i][6] = (ids[i][6] & 0x0f) | 0x40 // version 4
 		ids[i][8] = (ids[i][8] & 0x3f) | 0x80 // variant RFC 9562
 	}
