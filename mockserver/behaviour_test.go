@@ -38,6 +38,14 @@ var behaviourCases = []behaviourCase{
 		wantAdded:  []string{"c1", "c2"},
 		wantDetail: []string{},
 		check: func(t *testing.T, ts *mockserver.TestServer, resp *openapi.SaveCustomersResponse) {
+			for _, a := range resp.Added {
+				if !uuidRE.MatchString(a.CustomerID) || len(a.CustomerID) != 36 {
+					t.Errorf("customer_id %q is not a version 4 UUID", a.CustomerID)
+				}
+			}
+			if resp.Added[0].CustomerID == resp.Added[1].CustomerID {
+				t.Error("two customers got the same customer_id")
+			}
 			c := mustGetCustomer(t, ts, "c1")
 			if c.CustomerID != resp.Added[0].CustomerID || c.AccountType != "N" || c.FirstName != "Marie" || c.LastName != "Dupont" ||
 				c.DateOfBirth != "1984-03-12" || c.Phone != "+33612345678" || *c.KYCLevel != 1 || *c.KYCLevelRequested != 2 ||
