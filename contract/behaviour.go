@@ -17,6 +17,7 @@ func behaviourChecks() []Check {
 		{ID: "behaviour/delta-update-keeps-fields", Description: "a delta update replaces the fields it gives and keeps every other stored field", NeedsPersistence: true, NeedsInspection: true, run: checkDeltaKeepsFields},
 		{ID: "behaviour/null-means-absent", Description: "a JSON null in an update keeps the stored value", NeedsPersistence: true, NeedsInspection: true, run: checkNullMeansAbsent},
 		{ID: "behaviour/mixed-batch-partial", Description: "a mixed batch saves the valid records, reports each invalid one under its own external_id with its code, and answers partial", run: checkMixedBatch},
+		{ID: "behaviour/detail-in-request-order", Description: "detail has one entry per record with errors or warnings, in request order, customers first", run: checkDetailOrder},
 		{ID: "behaviour/all-valid-ok", Description: "a batch of valid customers and relations answers ok with an empty detail", run: checkAllValid},
 		{ID: "behaviour/all-invalid-failed", Description: "a batch of invalid records answers failed and adds nothing", run: checkAllInvalid},
 		{ID: "behaviour/relations-same-request", Description: "a relation may name customers created by the same request", run: checkRelationsSameRequest},
@@ -516,5 +517,32 @@ func checkVariations(t *checkT) {
 	}
 	if len(after.Variations) != len(before.Variations) {
 		t.Errorf(x, "%d stored variations after removing one and adding one, got %d (the other variations are kept)", len(before.Variations), len(after.Variations))
+	}
+}
+
+func checkDetailOrder(t *checkT) {
+	g := t.gen(0)
+	// Customers with a warning or an error at known places, then relations
+	// with errors, in an order that differs from id order.
+	warn1 := t.invalid(g, rules.PhoneNotE164, 10).Customers[0]
+	bad1 := t.invalid(g, rules.DateOfBirthInvalid, 11).Customers[0]
+	warn2 := t.invalid(g, rules.CountryCodeLowercase, 12).Customers[0]
+	bad2 := t.invalid(g, rules.KYCLevelOutOfRange, 13).Customers[0]
+	firm, person, rel := t.pairWithRelation(1)
+	relBad1, relBad2 := rel, rel
+	relBad1.RelationExternalID, relBad1.ChildCustomerExternalID = ptr(t.NewID("rel-z")), ptr(t.NewID("nobody"))
+	relBad2.RelationExternalID, relBad2.RelationType = ptr(t.NewID("rel-a")), ptr(int64(-7))
+	req := &openapi.SaveCustomersRequest{
+		Customers: []openapi.Customer{bad2, g.Customer(0), warn2, firm, bad1, person, warn1},
+		Relations: []openapi.Relation{relBad1, rel, relBad2},
+	}
+	want := []string{idOf(bad2), idOf(warn2), idOf(bad1), idOf(warn1), *relBad1.RelationExternalID, *relBad2.RelationExternalID}
+	resp, x := t.Save(req)
+	var got []string
+	for _, d := range resp.Detail {
+		got = append(got, d.ExternalID)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf(x, "detail entries for exactly the records with messages, in request order, customers first:\n%v\ngot:\n%v", want, got)
 	}
 }

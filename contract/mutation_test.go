@@ -109,6 +109,9 @@ func mutants() []mutant {
 			out, _ := json.Marshal(p)
 			return out
 		})},
+		{"sorts detail by id instead of request order", "behaviour/detail-in-request-order", onSave(nil, func(_ []byte, resp *openapi.SaveCustomersResponse) {
+			slices.SortStableFunc(resp.Detail, func(a, b openapi.RecordDetail) int { return strings.Compare(a.ExternalID, b.ExternalID) })
+		})},
 		{"ignores variation removal", "behaviour/variations-add-remove", onSave(func(_ *http.Request, body []byte) []byte {
 			m := decodeGeneric(body)
 			cs, _ := m["customers"].([]any)
