@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -60,7 +61,7 @@ func runFixtures(ctx context.Context, args []string, e env) error {
 	format := fs.String("format", "request", "output format: request, ndjson, json or csv")
 	batchSize := fs.Int("batch-size", fixtures.DefaultBatchSize, "most customers per request body (request format, --post)")
 	out := fs.String("out", "", "output file, or for the request format a folder that gets batch-00001.json, batch-00002.json, …; stdout when empty (request bodies one per line)")
-	expectations := fs.String("expectations", "", "write the labels of invalid records to this file (JSON lines)")
+	expectations := fs.String("expectations", "", "write the labels of invalid records to this file (JSON lines), also with --post")
 	firms := fs.Float64("firms", fixtures.DefaultFirms, "share of firms among customers, 0 to 1")
 	invalid := fs.Float64("invalid", 0, "share of records with exactly one labelled defect, 0 to 1")
 	codes := fs.String("codes", "", "comma-separated codes the defects are drawn from (default: every code the format and server allow)")
@@ -143,11 +144,22 @@ func runFixtures(ctx context.Context, args []string, e env) error {
 		if *disableRisk {
 			drs = disableRisk
 		}
-		tally, err := fixtures.Load(ctx, g, *count, fixtures.LoadConfig{
+		lc := fixtures.LoadConfig{
 			BaseURL: *post, Token: *token, User: *user, Password: *password, Basic: *basic,
 			BatchSize: *batchSize, Concurrency: *concurrency, VerifyOnly: *verifyOnly || *verifyInput,
 			DisableRiskScan: drs, Retries: orNoRetries(*retries), Progress: bar.set,
-		})
+		}
+		if *expectations != "" {
+			file, err := os.Create(*expectations)
+			if err != nil {
+				return fmt.Errorf("fixtures: %w", err)
+			}
+			defer file.Close()
+			bw := bufio.NewWriter(file)
+			defer bw.Flush()
+			lc.Expectations = bw
+		}
+		tally, err := fixtures.Load(ctx, g, *count, lc)
 		bar.finish()
 		printTally(e.stderr, tally, *seed, *count, time.Since(start))
 		if err != nil {

@@ -133,7 +133,7 @@ func TestFixturesPostToMock(t *testing.T) {
 		{
 			name:    "token from user and password, every code",
 			cfg:     &lists,
-			args:    []string{"--count", "800", "--invalid", "0.1", "--batch-size", "150", "--review-groups", "retail,corporate", "--user", "ops", "--password", "pw"},
+			args:    []string{"--count", "800", "--invalid", "0.1", "--batch-size", "150", "--review-groups", "retail,corporate", "--user", "ops", "--password", "pw", "--expectations", filepath.Join(t.TempDir(), "labels.jsonl")},
 			wantOut: []string{"0 mismatches", "added "},
 		},
 		{
@@ -175,6 +175,18 @@ func TestFixturesPostToMock(t *testing.T) {
 			for _, want := range tt.wantOut {
 				if !strings.Contains(stderr, want) {
 					t.Errorf("stderr lacks %q:\n%s", want, stderr)
+				}
+			}
+			for k, arg := range tt.args {
+				if arg != "--expectations" {
+					continue
+				}
+				b, err := os.ReadFile(tt.args[k+1])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n := strings.Count(string(b), "\n"); !strings.Contains(stderr, fmt.Sprintf("%d labelled records", n)) || n == 0 {
+					t.Errorf("the labels file has %d lines, the tally says otherwise:\n%s", n, stderr)
 				}
 			}
 		})
