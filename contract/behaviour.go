@@ -22,6 +22,7 @@ func behaviourChecks() []Check {
 		{ID: "behaviour/all-invalid-failed", Description: "a batch of invalid records answers failed and adds nothing", run: checkAllInvalid},
 		{ID: "behaviour/relations-same-request", Description: "a relation may name customers created by the same request", run: checkRelationsSameRequest},
 		{ID: "behaviour/relation-stored", Description: "a saved relation is stored between its two customers", NeedsPersistence: true, NeedsInspection: true, run: checkRelationStored},
+		{ID: "behaviour/relation-upsert", Description: "a relation saved again is updated in place by relation_external_id, not stored twice", NeedsPersistence: true, NeedsInspection: true, run: checkRelationUpsert},
 		{ID: "behaviour/relation-unknown-customer-rejected", Description: "a relation to an unknown customer is rejected under its relation_external_id with relation_customer_unknown", run: checkRelationUnknown},
 		{ID: "behaviour/verify-input-persists-nothing", Description: "verify_input: true adds nothing and stores nothing: a later real save lists the customer in added", NeedsPersistence: true, run: checkVerifyPersistsNothing},
 		{ID: "behaviour/verify-input-same-answer", Description: "verify_input: true answers the same detail and status as the real save, with added empty", NeedsPersistence: true, run: checkVerifySameAnswer},
@@ -544,5 +545,36 @@ func checkDetailOrder(t *checkT) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf(x, "detail entries for exactly the records with messages, in request order, customers first:\n%v\ngot:\n%v", want, got)
+	}
+}
+
+func checkRelationUpsert(t *checkT) {
+	firm, person, rel := t.pairWithRelation(0)
+	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{firm, person}, Relations: []openapi.Relation{rel}}
+	resp, x := t.Save(req)
+	t.expectAllSaved(req, resp, x, false)
+	types := t.r.serverRules().RelationTypeValues()
+	update := openapi.Relation{RelationExternalID: rel.RelationExternalID, RelationType: ptr(types[len(types)-1]), Disabled: ptr(true)}
+	resp, x = t.Save(&openapi.SaveCustomersRequest{Relations: []openapi.Relation{update}})
+	if resp.Status != openapi.StatusOK || len(resp.Detail) != 0 {
+		t.Errorf(x, "status ok and no detail for a delta of a stored relation (type and disabled only), got %q, %s", resp.Status, detailSummary(resp))
+	}
+	sc, x := t.stored(idOf(person), nil)
+	if sc == nil {
+		t.Fatalf(x, "the child customer to be stored")
+	}
+	n := 0
+	for _, r := range sc.Relations {
+		if r.RelationExternalID != *rel.RelationExternalID {
+			continue
+		}
+		n++
+		if r.RelationType != *update.RelationType || !r.Disabled || r.ParentCustomerExternalID != idOf(firm) {
+			t.Errorf(x, "relation %q updated in place: type %d, disabled, parent %q kept; got type %d, disabled %v, parent %q",
+				r.RelationExternalID, *update.RelationType, idOf(firm), r.RelationType, r.Disabled, r.ParentCustomerExternalID)
+		}
+	}
+	if n != 1 {
+		t.Errorf(x, "relation %q stored once, got %d times", *rel.RelationExternalID, n)
 	}
 }

@@ -112,6 +112,7 @@ func mutants() []mutant {
 		{"sorts detail by id instead of request order", "behaviour/detail-in-request-order", onSave(nil, func(_ []byte, resp *openapi.SaveCustomersResponse) {
 			slices.SortStableFunc(resp.Detail, func(a, b openapi.RecordDetail) int { return strings.Compare(a.ExternalID, b.ExternalID) })
 		})},
+		{"ignores updates of stored relations", "behaviour/relation-upsert", insertOnlyRelations()},
 		{"ignores variation removal", "behaviour/variations-add-remove", onSave(func(_ *http.Request, body []byte) []byte {
 			m := decodeGeneric(body)
 			cs, _ := m["customers"].([]any)
@@ -540,4 +541,33 @@ func racyCreate() func(http.Handler) http.Handler {
 			reply(w, rec, out)
 		})
 	}
+}
+
+// insertOnlyRelations drops from each save the relations whose id it has
+// seen before, as a server that only inserts relations would.
+func insertOnlyRelations() func(http.Handler) http.Handler {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	return onSave(func(_ *http.Request, body []byte) []byte {
+		m := decodeGeneric(body)
+		rs, _ := m["relations"].([]any)
+		if len(rs) == 0 {
+			return body
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		kept := rs[:0]
+		for _, r := range rs {
+			rm, _ := r.(map[string]any)
+			id, _ := rm["relation_external_id"].(string)
+			if id != "" && seen[id] {
+				continue
+			}
+			seen[id] = true
+			kept = append(kept, r)
+		}
+		m["relations"] = kept
+		out, _ := json.Marshal(m)
+		return out
+	}, nil)
 }
