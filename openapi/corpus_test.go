@@ -211,6 +211,9 @@ func TestDecodeSaveCustomersCorpus(t *testing.T) {
 			bodies = append(bodies, b)
 		}
 	}
+	for _, b := range []string{"", " ", "null", "[]", "{}"} {
+		emit(b)
+	}
 	for _, base := range baseBodies(t) {
 		emit(string(base))
 		mutants(parseJNode(t, base), hostileValues, emit)
