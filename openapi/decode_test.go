@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -223,4 +224,28 @@ func TestPointerLess(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestDecodeSaveCustomersConcurrent decodes from several goroutines at once
+// (the pooled scratch slices must not leak between calls).
+func TestDecodeSaveCustomersConcurrent(t *testing.T) {
+	bodies := [][]byte{realisticBody(t, 1, 30), realisticBody(t, 2, 5), []byte(`{"customers":[{"kyc_level":"x"}]}`)}
+	want := make([]*SaveCustomersRequest, len(bodies))
+	for i, b := range bodies {
+		want[i], _ = DecodeSaveCustomers(b)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for k := range 50 {
+				i := (g + k) % len(bodies)
+				got, _ := DecodeSaveCustomers(bodies[i])
+				if !reflect.DeepEqual(got, want[i]) {
+					t.Errorf("goroutine %d, body %d: result differs from the sequential one", g, i)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
