@@ -187,7 +187,7 @@ func runFixtures(ctx context.Context, args []string, e env) error {
 		if isFileName(*out) {
 			return fmt.Errorf("fixtures: the request format writes a folder of batch files, and %s looks like a file; give a folder, or use --format json for one document", *out)
 		}
-		o.Dir, dest = *out, *out+string(filepath.Separator)
+		o.Dir, dest = *out, strings.TrimRight(*out, string(filepath.Separator))+string(filepath.Separator)
 	default:
 		file, err := os.Create(*out)
 		if err != nil {
