@@ -424,6 +424,13 @@ func (c *client) fetchToken(ctx context.Context, user, password, checkID string)
 	x.ReqHeader.Set("Content-Type", "application/json")
 	x.ReqHeader.Set("Accept", "application/json")
 	c.roundTrip(ctx, x, checkID)
+	for try := 0; x.Err == nil && x.Status == http.StatusTooManyRequests && try < maxRetries429; try++ {
+		if !sleepCtx(ctx, retryAfter(x.Header.Get("Retry-After"))) {
+			break
+		}
+		x = &exchange{Method: x.Method, Path: x.Path, ReqBody: x.ReqBody, ReqHeader: x.ReqHeader}
+		c.roundTrip(ctx, x, checkID)
+	}
 	if x.Err != nil || x.Status != http.StatusOK {
 		return nil, x
 	}

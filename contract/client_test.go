@@ -222,6 +222,13 @@ func TestClientRetries429(t *testing.T) {
 			require.NoError(t, x.Err)
 			assert.Equal(t, tt.want, x.Status)
 			assert.Equal(t, tt.wantCalls, calls.Load())
+
+			// The token endpoint too.
+			calls.Store(0)
+			tok, x := c.fetchToken(context.Background(), "u", "p", "test")
+			assert.Equal(t, tt.want, x.Status)
+			assert.Equal(t, tt.want == http.StatusOK, tok != nil)
+			assert.Equal(t, tt.wantCalls, calls.Load())
 		})
 	}
 }
