@@ -78,11 +78,55 @@ const MaxDepth = 10000
 // large body for a long time should copy them (strings.Clone, a new pointer).
 // It is safe for concurrent use.
 func DecodeSaveCustomers(body []byte) (*SaveCustomersRequest, error) {
+	return DecodeSaveCustomersLimits(body, Limits{})
+}
+
+// Limits bound what one body may cost DecodeSaveCustomersLimits. A zero field
+// means no limit.
+type Limits struct {
+	// MaxCustomers is the most customers a body may have. Without it a 16 MiB
+	// body of empty objects ({},{},…) decodes to millions of customers and
+	// gigabytes of memory before any per-request limit can be checked.
+	MaxCustomers int
+	// MaxViolations is the most violations listed. At one more, decoding stops
+	// and the *ValidationError lists the first MaxViolations violations found,
+	// sorted, with Truncated set, whatever the rest of the body holds.
+	MaxViolations int
+}
+
+// LimitError is returned by DecodeSaveCustomersLimits when a body has more
+// customers than Limits.MaxCustomers (the mock answers 413). Decoding stops
+// there: the rest of the body is not read.
+type LimitError struct {
+	What  string // "customers"
+	Limit int
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("the request has more than %d %s; split the batch", e.Limit, e.What)
+}
+
+// DecodeSaveCustomersLimits is DecodeSaveCustomers with limits on what a
+// hostile body may cost: it also returns *LimitError, and may return a
+// truncated *ValidationError (see Limits).
+func DecodeSaveCustomersLimits(body []byte, lim Limits) (req *SaveCustomersRequest, err error) {
 	if len(body) == 0 {
 		return nil, &ValidationError{Kind: "request", Violations: []Violation{{Pointer: "", Message: msgRequired}}}
 	}
-	d := decoder{buf: body}
-	req := &SaveCustomersRequest{}
+	d := decoder{buf: body, lim: lim}
+	defer func() {
+		if r := recover(); r != nil {
+			a, ok := r.(abort)
+			if !ok {
+				panic(r)
+			}
+			req, err = nil, a.err
+			if a.err == nil {
+				req, err = nil, d.validationError(true)
+			}
+		}
+	}()
+	req = &SaveCustomersRequest{}
 	d.ws()
 	d.top(req)
 	if d.err == nil {
@@ -94,6 +138,18 @@ func DecodeSaveCustomers(body []byte) (*SaveCustomersRequest, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
+	if len(d.viols) > d.dropped {
+		return nil, d.validationError(false)
+	}
+	return req, nil
+}
+
+// abort stops a decoding at a limit: err is returned, or, when nil, the
+// violations found so far.
+type abort struct{ err error }
+
+// validationError returns the live violations, sorted.
+func (d *decoder) validationError(truncated bool) *ValidationError {
 	if d.dropped > 0 {
 		kept := d.viols[:0]
 		for _, v := range d.viols {
@@ -103,11 +159,17 @@ func DecodeSaveCustomers(body []byte) (*SaveCustomersRequest, error) {
 		}
 		d.viols = kept
 	}
-	if len(d.viols) > 0 {
-		sortViolations(d.viols)
-		return nil, &ValidationError{Kind: "request", Violations: d.viols}
+	sortViolations(d.viols)
+	return &ValidationError{Kind: "request", Violations: d.viols, Truncated: truncated}
+}
+
+// addViolation records v, or stops the decoding when Limits.MaxViolations
+// are already recorded.
+func (d *decoder) addViolation(v Violation) {
+	if d.lim.MaxViolations > 0 && len(d.viols)-d.dropped >= d.lim.MaxViolations {
+		panic(abort{})
 	}
-	return req, nil
+	d.viols = append(d.viols, v)
 }
 
 // The violation messages: kin-openapi's words, except where ValidationError
@@ -126,6 +188,7 @@ const (
 
 // decoder is the state of one DecodeSaveCustomers call.
 type decoder struct {
+	lim     Limits
 	buf     []byte
 	pos     int
 	depth   int
@@ -247,7 +310,7 @@ func (d *decoder) violation(name, msg string) {
 	} else {
 		d.skip()
 	}
-	d.viols = append(d.viols, Violation{Pointer: d.pointer(name), Message: msg})
+	d.addViolation(Violation{Pointer: d.pointer(name), Message: msg})
 }
 
 // The scanner. Every reader starts at the first byte of its value (white space
@@ -774,7 +837,7 @@ func (d *decoder) intField(dst **int64, name string) {
 		}
 		n, msg := integer(d.buf[start:d.pos], isInt)
 		if msg != "" {
-			d.viols = append(d.viols, Violation{Pointer: d.pointer(name), Message: msg})
+			d.addViolation(Violation{Pointer: d.pointer(name), Message: msg})
 			*dst = nil
 			return
 		}
@@ -820,7 +883,7 @@ func (d *decoder) stringItems(name string, trim bool) []string {
 			d.items = append(d.items, s)
 		case 'n':
 			if d.literal("null") {
-				d.viols = append(d.viols, Violation{Pointer: d.pointer(strconv.Itoa(i)), Message: msgNotNullable})
+				d.addViolation(Violation{Pointer: d.pointer(strconv.Itoa(i)), Message: msgNotNullable})
 			}
 		default:
 			d.violation(strconv.Itoa(i), msgString)
@@ -895,7 +958,7 @@ func (d *decoder) objects(name string, item func(i int)) {
 			item(i)
 		case 'n':
 			if d.literal("null") {
-				d.viols = append(d.viols, Violation{Pointer: d.pointer(strconv.Itoa(i)), Message: msgNotNullable})
+				d.addViolation(Violation{Pointer: d.pointer(strconv.Itoa(i)), Message: msgNotNullable})
 			}
 		default:
 			d.violation(strconv.Itoa(i), msgObject)
@@ -946,7 +1009,7 @@ func (d *decoder) top(req *SaveCustomersRequest) {
 	case '{':
 	case 'n':
 		if d.literal("null") {
-			d.viols = append(d.viols, Violation{Pointer: "", Message: msgNotNullable})
+			d.addViolation(Violation{Pointer: "", Message: msgNotNullable})
 		}
 		return
 	default:
@@ -999,6 +1062,9 @@ func (d *decoder) customers(req *SaveCustomersRequest) {
 	scratch := customerScratch.Get().(*[]Customer)
 	out := (*scratch)[:0]
 	d.objects("customers", func(i int) {
+		if d.lim.MaxCustomers > 0 && i >= d.lim.MaxCustomers {
+			panic(abort{&LimitError{What: "customers", Limit: d.lim.MaxCustomers}})
+		}
 		out = append(out, Customer{})
 		d.path = append(d.path, pathToken{idx: i})
 		d.customer(&out[len(out)-1])

@@ -3,6 +3,7 @@ package openapi
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -248,4 +249,70 @@ func TestDecodeSaveCustomersConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+func TestDecodeSaveCustomersLimits(t *testing.T) {
+	five := []byte(`{"customers":[{},{},{},{},{}]}`)
+	t.Run("customers at the limit", func(t *testing.T) {
+		got, err := DecodeSaveCustomersLimits(five, Limits{MaxCustomers: 5})
+		if err != nil || len(got.Customers) != 5 {
+			t.Fatalf("got %v, want 5 customers", err)
+		}
+	})
+	t.Run("customers beyond the limit", func(t *testing.T) {
+		_, err := DecodeSaveCustomersLimits(five, Limits{MaxCustomers: 4})
+		var le *LimitError
+		if !errors.As(err, &le) || le.Limit != 4 || le.What != "customers" {
+			t.Fatalf("got %v, want a *LimitError of 4 customers", err)
+		}
+	})
+	t.Run("a huge body of empty customers stops early", func(t *testing.T) {
+		body := []byte(`{"customers":[` + strings.Repeat(`{},`, 1_000_000) + `{}]}`)
+		allocs := testing.AllocsPerRun(1, func() {
+			if _, err := DecodeSaveCustomersLimits(body, Limits{MaxCustomers: 100}); err == nil {
+				t.Fatal("got no error, want a *LimitError")
+			}
+		})
+		if allocs > 50 {
+			t.Errorf("got %v allocations, want few: decoding must stop at the limit", allocs)
+		}
+	})
+	body := []byte(`{"customers":[{"kyc_level":"a","phone":1,"fields":[]},{"disabled":2}],"verify_input":3}`)
+	all := violationsOf(t, func() error { _, err := DecodeSaveCustomers(body); return err }())
+	for _, tt := range []struct {
+		max           int
+		wantN         int
+		wantTruncated bool
+	}{
+		{0, 5, false},
+		{5, 5, false},
+		{6, 5, false},
+		{3, 3, true},
+		{1, 1, true},
+	} {
+		t.Run(fmt.Sprintf("max %d violations", tt.max), func(t *testing.T) {
+			_, err := DecodeSaveCustomersLimits(body, Limits{MaxViolations: tt.max})
+			var ve *ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("got %v, want a *ValidationError", err)
+			}
+			if len(ve.Violations) != tt.wantN || ve.Truncated != tt.wantTruncated {
+				t.Errorf("got %d violations, truncated %v; want %d, %v", len(ve.Violations), ve.Truncated, tt.wantN, tt.wantTruncated)
+			}
+			if !tt.wantTruncated && !reflect.DeepEqual(ve.Violations, all) {
+				t.Errorf("got %v, want %v", ve.Violations, all)
+			}
+			if tt.wantTruncated && !strings.HasSuffix(ve.Error(), "and more (the list was cut)") {
+				t.Errorf("Error() = %q, want it to say the list was cut", ve.Error())
+			}
+		})
+	}
+	t.Run("a huge body of violations stops early", func(t *testing.T) {
+		body := []byte(`{"customers":[` + strings.Repeat(`1,`, 1_000_000) + `1]}`)
+		_, err := DecodeSaveCustomersLimits(body, Limits{MaxViolations: 100})
+		var ve *ValidationError
+		if !errors.As(err, &ve) || len(ve.Violations) != 100 || !ve.Truncated {
+			t.Fatalf("got %v, want 100 violations, truncated", err)
+		}
+	})
 }

@@ -25,7 +25,10 @@ type Violation struct {
 type ValidationError struct {
 	Kind       string // "request" or "response"
 	Violations []Violation
-	err        error
+	// Truncated is true when the list was cut at Limits.MaxViolations
+	// (DecodeSaveCustomersLimits): the body has more violations than listed.
+	Truncated bool
+	err       error
 }
 
 func (e *ValidationError) Error() string {
@@ -40,6 +43,9 @@ func (e *ValidationError) Error() string {
 			b.WriteString(": ")
 		}
 		b.WriteString(v.Message)
+	}
+	if e.Truncated {
+		b.WriteString("; and more (the list was cut)")
 	}
 	return b.String()
 }
