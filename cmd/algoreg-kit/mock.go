@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strconv"
@@ -40,6 +41,7 @@ Examples:
   algoreg-kit mock --relation-types 1=director,2=shareholder,42=auditor
   algoreg-kit mock --preload ./batches --preload-business demo
   ALGOREG_MOCK_ADDR=0.0.0.0:8080 algoreg-kit mock --validate-responses
+  algoreg-kit mock --log-level warn --pprof-addr 127.0.0.1:6060
 
 Users file (--users): CSV with the header username,password,business, e.g.
   username,password,business
@@ -74,6 +76,7 @@ func runMock(ctx context.Context, args []string, e env) error {
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "text or json")
 	preload := fs.String("preload", "", "file or folder of data to save before serving (see above)")
+	pprofAddr := fs.String("pprof-addr", "", "also serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060); default: off")
 	preloadBusiness := fs.String("preload-business", mockDefaultPreloadBusiness, "business that --preload saves into (with --users: the first account's business)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -167,6 +170,23 @@ func runMock(ctx context.Context, args []string, e env) error {
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *pprofAddr != "" {
+		pln, err := net.Listen("tcp", *pprofAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("mock: --pprof-addr %s: %w", *pprofAddr, err)
+		}
+		pmux := http.NewServeMux()
+		pmux.HandleFunc("/debug/pprof/", pprof.Index)
+		pmux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		pmux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		pmux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		pmux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		psrv := &http.Server{Handler: pmux, ReadHeaderTimeout: 10 * time.Second}
+		go psrv.Serve(pln)
+		defer psrv.Close()
+		fmt.Fprintf(e.stdout, "profiles on http://%s/debug/pprof/ (go tool pprof http://%s/debug/pprof/profile?seconds=30)\n", pln.Addr(), pln.Addr())
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {

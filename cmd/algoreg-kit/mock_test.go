@@ -269,3 +269,20 @@ func TestMockPreloadDefaultsToFirstUsersBusiness(t *testing.T) {
 		t.Errorf("banner:\n%s", stdout.String())
 	}
 }
+
+func TestMockPprof(t *testing.T) {
+	_, stdout, _ := startMock(t, nil, "--pprof-addr", "127.0.0.1:0", "--log-level", "warn")
+	m := regexp.MustCompile(`profiles on (http://127\.0\.0\.1:\d+/debug/pprof/)`).FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("no profiles line:\n%s", stdout.String())
+	}
+	resp, err := http.Get(m[1] + "goroutine?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "goroutine profile") {
+		t.Errorf("pprof: %d %.200s", resp.StatusCode, b)
+	}
+}
