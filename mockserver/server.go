@@ -23,9 +23,9 @@ const (
 // Config configures a Server. The zero value is valid: every zero field takes
 // its documented default.
 type Config struct {
-	// Rules configures the per-record rules; zero means rules.DefaultConfig().
-	// A Rules that fails rules.Config.Validate makes New fall back to nothing:
-	// check it with Validate first (the mock command does).
+	// Rules configures the per-record rules; nil means rules.DefaultConfig().
+	// New replaces a Rules that fails rules.Config.Validate by the defaults and
+	// logs it, so check it with Validate first (the mock command does).
 	Rules *rules.Config
 	// Users restricts the API to fixed accounts. Nil means open mode: any
 	// non-empty username with any password is accepted, and the username names
