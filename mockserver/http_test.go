@@ -653,3 +653,19 @@ func TestNewTestServerCatchesOffSpecAnswers(t *testing.T) {
 		t.Errorf("off-spec answer: got reports %q, want one", rec.errs)
 	}
 }
+
+func TestInvalidRulesFallBackToDefaults(t *testing.T) {
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))
+	bad := rulesWith(func(c *rules.Config) { c.KYCMin, c.KYCMax = 5, 1 })
+	mock := mockserver.New(mockserver.Config{Rules: bad, Logger: logger})
+	if got := mock.Rules(); got.KYCMin != 0 || got.KYCMax != 3 {
+		t.Errorf("kyc range: got %d..%d, want the default 0..3", got.KYCMin, got.KYCMax)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logs.String(), "invalid rules configuration") {
+		t.Errorf("log: %q", logs.String())
+	}
+}
