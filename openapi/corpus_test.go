@@ -227,6 +227,7 @@ func TestDecodeSaveCustomersCorpus(t *testing.T) {
 	for i := 0; i < len(bodies); i += step {
 		body := []byte(bodies[i])
 		checkDecode(t, body)
+		checkLimits(t, body)
 		if t.Failed() {
 			return
 		}

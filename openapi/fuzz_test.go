@@ -1,11 +1,14 @@
 package openapi
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,7 +27,46 @@ var update = flag.Bool("update", false, "rewrite the golden files and the fuzz s
 func FuzzDecodeSaveCustomers(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		checkDecode(t, body)
+		checkLimits(t, body)
 	})
+}
+
+// checkLimits holds DecodeSaveCustomersLimits to DecodeSaveCustomers: with
+// small limits it either stops (a *LimitError, or a *ValidationError with
+// Truncated and exactly MaxViolations violations) or gives the very same
+// result as without limits.
+func checkLimits(tb testing.TB, body []byte) {
+	tb.Helper()
+	want, wantErr := DecodeSaveCustomers(body)
+	for _, lim := range []Limits{{MaxCustomers: 1}, {MaxCustomers: 2}, {MaxViolations: 1}, {MaxViolations: 3}, {MaxCustomers: 1, MaxViolations: 1}} {
+		got, err := DecodeSaveCustomersLimits(body, lim)
+		var le *LimitError
+		var ve *ValidationError
+		switch {
+		case errors.As(err, &le):
+			if lim.MaxCustomers == 0 || le.Limit != lim.MaxCustomers {
+				tb.Fatalf("body %q, %+v: got %v", body, lim, err)
+			}
+			if want != nil && len(want.Customers) > lim.MaxCustomers {
+				continue
+			}
+			// Fewer customers in the end: an earlier, repeated "customers" was longer.
+			if !bytes.Contains(body, []byte("customers")) {
+				tb.Fatalf("body %q, %+v: got %v without customers", body, lim, err)
+			}
+		case errors.As(err, &ve) && ve.Truncated:
+			if len(ve.Violations) != lim.MaxViolations {
+				tb.Fatalf("body %q, %+v: got %d violations, want %d", body, lim, len(ve.Violations), lim.MaxViolations)
+			}
+		default:
+			if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(err, wantErr) {
+				tb.Fatalf("body %q, %+v: got %v %v, want %v %v", body, lim, got, err, want, wantErr)
+			}
+		}
+		if want != nil && len(want.Customers) > lim.MaxCustomers && lim.MaxCustomers > 0 && le == nil {
+			tb.Fatalf("body %q, %+v: %d customers, got %v, want a *LimitError", body, lim, len(want.Customers), err)
+		}
+	}
 }
 
 // fuzzSeeds are the seed bodies: the corpus's valid bodies and one of each
