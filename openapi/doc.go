@@ -20,4 +20,6 @@
 // equal to the document's, so the document stays the source of truth. Its
 // errors are *SyntaxError (400) and *ValidationError (422); its
 // ValidationErrors wrap no kin-openapi error, since none was made.
+// DecodeSaveCustomersLimits bounds what a hostile body may cost (*LimitError,
+// 413, beyond a number of customers; a truncated list of violations).
 package openapi
