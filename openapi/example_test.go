@@ -50,3 +50,14 @@ func ExampleValidator_ValidateRequest() {
 	// Output:
 	// request does not match the OpenAPI document: /customers: value must be an array
 }
+
+func ExampleDecodeSaveCustomersLimits() {
+	lim := openapi.Limits{MaxCustomers: 2, MaxViolations: 100}
+	_, err := openapi.DecodeSaveCustomersLimits([]byte(`{"customers":[{},{},{}]}`), lim)
+	var le *openapi.LimitError
+	if errors.As(err, &le) {
+		fmt.Println("413", le)
+	}
+	// Output:
+	// 413 the request has more than 2 customers; split the batch
+}
