@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/algoreg-kit/algoreg-kit/fixtures"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/algoreg-kit/algoreg-kit/rules"
 )
@@ -29,6 +30,7 @@ func behaviourChecks() []Check {
 		{ID: "behaviour/verify-input-echoed", Description: "the response echoes verify_input (false when absent)", run: checkVerifyEchoed},
 		{ID: "behaviour/tenant-isolation", Description: "the same external_id under two businesses is two customers", NeedsPersistence: true, NeedsSecondBusiness: true, run: checkTenantIsolation},
 		{ID: "behaviour/concurrent-create-once", Description: "parallel saves of one new external_id create it exactly once", NeedsPersistence: true, run: checkConcurrentCreate},
+		{ID: "behaviour/string-list-split", Description: "review_groups and contacts given as one string are split on ';' and ',', trimmed, empty items dropped, and stored as arrays", NeedsPersistence: true, NeedsInspection: true, run: checkStringListSplit},
 		{ID: "behaviour/variations-add-remove", Description: "variations are added to the stored set, and remove takes an equal one out of it", NeedsPersistence: true, NeedsInspection: true, run: checkVariations},
 		{ID: "behaviour/risk-scan-forced", Description: "a save of more customers than the risk-scan limit runs without the risk scan", NeedsPersistence: true, NeedsInspection: true, run: checkRiskScanForced},
 	}
@@ -576,5 +578,29 @@ func checkRelationUpsert(t *checkT) {
 	}
 	if n != 1 {
 		t.Errorf(x, "relation %q stored once, got %d times", *rel.RelationExternalID, n)
+	}
+}
+
+func checkStringListSplit(t *checkT) {
+	groups := t.r.serverRules().ReviewGroups
+	if len(groups) < 2 {
+		groups = fixtures.DefaultReviewGroups
+	}
+	c := t.createOne(0)
+	raw := fmt.Sprintf(`{"customers":[{"external_id":%q,"review_groups":" %s ;%s,, ","contacts":"a@example.com; b@example.com"}]}`, idOf(c), groups[0], groups[1])
+	x := t.Do(request{method: http.MethodPost, path: savePath, body: []byte(raw)})
+	resp := t.decodeSave(x)
+	if resp.Status != openapi.StatusOK || len(resp.Detail) != 0 {
+		t.Errorf(x, "status ok and no detail for review groups and contacts given as strings, got %q, %s", resp.Status, detailSummary(resp))
+	}
+	sc, x := t.stored(idOf(c), nil)
+	if sc == nil {
+		t.Fatalf(x, "the customer to be stored")
+	}
+	if want := []string{groups[0], groups[1]}; fmt.Sprint(sc.ReviewGroups) != fmt.Sprint(want) {
+		t.Errorf(x, "review_groups %q stored from %q, got %q", want, " "+groups[0]+" ;"+groups[1]+",, ", sc.ReviewGroups)
+	}
+	if want := []string{"a@example.com", "b@example.com"}; fmt.Sprint(sc.Contacts) != fmt.Sprint(want) {
+		t.Errorf(x, "contacts %q stored, got %q", want, sc.Contacts)
 	}
 }

@@ -79,6 +79,8 @@ type storedCustomer struct {
 	Phone            string   `json:"phone"`
 	Comment          string   `json:"comment"`
 	DomicileCodes    []string `json:"domicile_codes"`
+	ReviewGroups     []string `json:"review_groups"`
+	Contacts         []string `json:"contacts"`
 	Disabled         bool     `json:"disabled"`
 	RiskScanDisabled bool     `json:"risk_scan_disabled"`
 	Variations       []struct {

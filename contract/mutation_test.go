@@ -113,6 +113,20 @@ func mutants() []mutant {
 			slices.SortStableFunc(resp.Detail, func(a, b openapi.RecordDetail) int { return strings.Compare(a.ExternalID, b.ExternalID) })
 		})},
 		{"ignores updates of stored relations", "behaviour/relation-upsert", insertOnlyRelations()},
+		{"does not split string lists", "behaviour/string-list-split", onSave(func(_ *http.Request, body []byte) []byte {
+			m := decodeGeneric(body)
+			cs, _ := m["customers"].([]any)
+			for _, c := range cs {
+				cm, _ := c.(map[string]any)
+				for _, k := range []string{"review_groups", "contacts"} {
+					if str, ok := cm[k].(string); ok {
+						cm[k] = []any{str}
+					}
+				}
+			}
+			out, _ := json.Marshal(m)
+			return out
+		}, nil)},
 		{"ignores variation removal", "behaviour/variations-add-remove", onSave(func(_ *http.Request, body []byte) []byte {
 			m := decodeGeneric(body)
 			cs, _ := m["customers"].([]any)
