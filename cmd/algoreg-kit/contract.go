@@ -84,14 +84,12 @@ func runContract(ctx context.Context, args []string, e env) error {
 	timeout := fs.Duration("timeout", 30*time.Second, "timeout of one request")
 	junit := fs.String("junit", "", "write a JUnit XML report to this file")
 	jsonOut := fs.String("json", "", "write a JSON report to this file")
-	list := fs.Bool("list", false, "list the checks and exit")
+	list := fs.Bool("list", false, "list the checks (those --run and --skip pick) and exit")
 	progress := fs.Bool("progress", false, "print each check's line to stderr as it finishes")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *list {
-		return listChecks(e.stdout)
-	}
+
 	fromEnv := func(v *string, name string) {
 		if *v == "" {
 			*v = e.getenv(name)
@@ -133,6 +131,9 @@ func runContract(ctx context.Context, args []string, e env) error {
 	}
 	if cfg.Skip, err = compileFlag("skip", *skipRe); err != nil {
 		return err
+	}
+	if *list {
+		return listChecks(e.stdout, cfg.Run, cfg.Skip)
 	}
 	if *cases <= 0 {
 		return fmt.Errorf("contract: --cases %d: give at least 1", *cases)
@@ -206,10 +207,14 @@ func writeReport(path string, write func(io.Writer) error) error {
 	return nil
 }
 
-func listChecks(w io.Writer) error {
+// listChecks lists the checks that --run and --skip pick.
+func listChecks(w io.Writer, run, skip *regexp.Regexp) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CHECK\tNEEDS\tDESCRIPTION")
 	for _, c := range contract.Checks() {
+		if (run != nil && !run.MatchString(c.ID)) || (skip != nil && skip.MatchString(c.ID)) {
+			continue
+		}
 		var needs []string
 		if c.NeedsInspection {
 			needs = append(needs, "mock")

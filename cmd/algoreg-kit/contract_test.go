@@ -150,6 +150,13 @@ func TestContractList(t *testing.T) {
 	if !strings.Contains(stdout, "behaviour/delta-update-keeps-fields  writes,mock") && !strings.Contains(stdout, "mock,writes") {
 		t.Errorf("--list does not say what a check needs:\n%s", stdout)
 	}
+	stdout, _, err = runContractCmd(t, nil, "--list", "--run", "^negative/code/", "--skip", "relation")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Count(stdout, "\nnegative/code/"), 20; got != want || strings.Contains(stdout, "relation_") {
+		t.Errorf("--list --run --skip: got %d checks, want %d without relation codes:\n%s", got, want, stdout)
+	}
 }
 
 func TestContractUsageErrors(t *testing.T) {
