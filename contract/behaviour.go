@@ -100,17 +100,19 @@ func checkResaveNotAdded(t *checkT) {
 	}
 }
 
+// firstIndividual returns g's first valid individual.
+func firstIndividual(g *fixtures.Generator) openapi.Customer {
+	for i := 0; ; i++ {
+		if !g.IsFirm(i) {
+			return g.Customer(i)
+		}
+	}
+}
+
 // createOne saves the valid individual of slot i of a new generator and
 // returns it.
 func (t *checkT) createOne(k int64) openapi.Customer {
-	g := t.gen(k)
-	var c openapi.Customer
-	for i := 0; ; i++ {
-		if !g.IsFirm(i) {
-			c = g.Customer(i)
-			break
-		}
-	}
+	c := firstIndividual(t.gen(k))
 	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{c}}
 	resp, x := t.Save(req)
 	t.expectAllSaved(req, resp, x, false)
@@ -479,14 +481,7 @@ func detailIDs(resp *openapi.SaveCustomersResponse) []string {
 }
 
 func checkVariations(t *checkT) {
-	g := t.gen(0)
-	var c openapi.Customer
-	for i := 0; ; i++ {
-		if !g.IsFirm(i) {
-			c = g.Customer(i)
-			break
-		}
-	}
+	c := firstIndividual(t.gen(0))
 	c.Variations = append(c.Variations, openapi.Variation{Op: ptr("add"), FirstName: ptr("Ada"), LastName: ptr("Alias")})
 	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{c}}
 	resp, x := t.Save(req)

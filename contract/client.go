@@ -253,17 +253,23 @@ func (c *client) do(ctx context.Context, r request, checkID string) *exchange {
 		r.creds.invalidate(x.ReqHeader.Get("Authorization"))
 		x = c.send(ctx, r, checkID)
 	}
-	for try := 0; x.Status == http.StatusTooManyRequests && try < maxRetries429; try++ {
-		if !sleepCtx(ctx, retryAfter(x.Header.Get("Retry-After"))) {
-			break
-		}
-		x = c.send(ctx, r, checkID)
-	}
-	return x
+	return retry429(ctx, x, func() *exchange { return c.send(ctx, r, checkID) })
 }
 
 // maxRetries429 bounds the retries of a request answered 429.
 const maxRetries429 = 3
+
+// retry429 calls resend while the answer is 429, after its Retry-After, at
+// most maxRetries429 times, and returns the last exchange.
+func retry429(ctx context.Context, x *exchange, resend func() *exchange) *exchange {
+	for try := 0; x.Err == nil && x.Status == http.StatusTooManyRequests && try < maxRetries429; try++ {
+		if !sleepCtx(ctx, retryAfter(x.Header.Get("Retry-After"))) {
+			break
+		}
+		x = resend()
+	}
+	return x
+}
 
 // retryAfter reads a Retry-After in seconds, between 100 ms and 30 s.
 func retryAfter(h string) time.Duration {
@@ -420,17 +426,14 @@ func (creds *credentials) invalidate(header string) {
 // returns nil and the exchange when the answer is not a token.
 func (c *client) fetchToken(ctx context.Context, user, password, checkID string) (*openapi.TokenResponse, *exchange) {
 	body, _ := json.Marshal(openapi.TokenRequest{GrantType: "password", Username: user, Password: password})
-	x := &exchange{Method: http.MethodPost, Path: tokenPath, ReqBody: body, ReqHeader: http.Header{}}
-	x.ReqHeader.Set("Content-Type", "application/json")
-	x.ReqHeader.Set("Accept", "application/json")
-	c.roundTrip(ctx, x, checkID)
-	for try := 0; x.Err == nil && x.Status == http.StatusTooManyRequests && try < maxRetries429; try++ {
-		if !sleepCtx(ctx, retryAfter(x.Header.Get("Retry-After"))) {
-			break
-		}
-		x = &exchange{Method: x.Method, Path: x.Path, ReqBody: x.ReqBody, ReqHeader: x.ReqHeader}
+	send := func() *exchange {
+		x := &exchange{Method: http.MethodPost, Path: tokenPath, ReqBody: body, ReqHeader: http.Header{}}
+		x.ReqHeader.Set("Content-Type", "application/json")
+		x.ReqHeader.Set("Accept", "application/json")
 		c.roundTrip(ctx, x, checkID)
+		return x
 	}
+	x := retry429(ctx, send(), send)
 	if x.Err != nil || x.Status != http.StatusOK {
 		return nil, x
 	}

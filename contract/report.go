@@ -121,8 +121,8 @@ func writeResultLine(w io.Writer, c Result, detail bool) {
 			}
 			fmt.Fprintf(w, "      expected: %s\n", indent(f.Expected))
 			if f.Request != "" {
-				fmt.Fprintf(w, "      request:\n        %s\n", indent2(f.Request))
-				fmt.Fprintf(w, "      response:\n        %s\n", indent2(f.Response))
+				fmt.Fprintf(w, "      request:\n        %s\n", indent(f.Request))
+				fmt.Fprintf(w, "      response:\n        %s\n", indent(f.Response))
 			}
 		}
 	}
@@ -136,8 +136,7 @@ func oneLine(s string) string {
 	return s
 }
 
-func indent(s string) string  { return strings.ReplaceAll(s, "\n", "\n        ") }
-func indent2(s string) string { return strings.ReplaceAll(s, "\n", "\n        ") }
+func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n        ") }
 
 // WriteJSON writes the report as one indented JSON document.
 func (r Report) WriteJSON(w io.Writer) error {
