@@ -38,14 +38,20 @@ func handleSaveCustomers(s *Server) http.Handler {
 				"The body could not be read completely: "+err.Error())
 			return
 		}
-		req, err := openapi.DecodeSaveCustomers(body)
+		// The batch limit is checked while decoding, so a body of millions of
+		// empty objects stops at MaxBatch+1 instead of costing gigabytes.
+		req, err := openapi.DecodeSaveCustomersLimits(body, openapi.Limits{MaxCustomers: s.rules.MaxBatch, MaxViolations: maxViolations})
 		if !s.cfg.KinValidation {
 			putBody(body)
 		}
 		if err != nil {
 			var se *openapi.SyntaxError
 			var ve *openapi.ValidationError
+			var le *openapi.LimitError
 			switch {
+			case errors.As(err, &le):
+				writeProblem(w, r, http.StatusRequestEntityTooLarge, "too-large", "Batch too large",
+					fmt.Sprintf("The request has more than %d customers, the limit per request. Split the batch.", s.rules.MaxBatch))
 			case errors.As(err, &se):
 				off := se.Offset
 				writeProblemBody(w, http.StatusBadRequest, openapi.Problem{
@@ -71,11 +77,6 @@ func handleSaveCustomers(s *Server) http.Handler {
 				}
 				panic(err) // the route exists: any other error is a bug
 			}
-		}
-		if n := len(req.Customers); n > s.rules.MaxBatch {
-			writeProblem(w, r, http.StatusRequestEntityTooLarge, "too-large", "Batch too large",
-				fmt.Sprintf("The request has %d customers; the limit is %d per request. Split the batch.", n, s.rules.MaxBatch))
-			return
 		}
 		resp, stats, err := s.Save(r.Context(), businessFrom(r.Context()), req)
 		if err != nil {
@@ -140,15 +141,22 @@ func tooLarge(w http.ResponseWriter, r *http.Request, limit int64) {
 		fmt.Sprintf("The body is larger than the limit of %d bytes. Split the batch.", limit))
 }
 
+// maxViolations bounds the violations a 422 lists, so a hostile body cannot
+// make the answer as large as the request.
+const maxViolations = 1000
+
 func schemaViolation(w http.ResponseWriter, r *http.Request, ve *openapi.ValidationError) {
 	vs := ve.Violations
 	if vs == nil {
 		vs = []openapi.Violation{}
 	}
+	detail := fmt.Sprintf("The body does not match the SaveCustomersRequest schema: %d violation(s). Fix the JSON types listed in violations.", len(vs))
+	if ve.Truncated {
+		detail = fmt.Sprintf("The body does not match the SaveCustomersRequest schema: more than %d violations; the first %d are listed. Fix the JSON types listed in violations.", len(vs), len(vs))
+	}
 	writeProblemBody(w, http.StatusUnprocessableEntity, openapi.Problem{
 		Type: "urn:algoreg-kit:problem:schema-violation", Title: "Request does not match the schema",
-		Status: http.StatusUnprocessableEntity, Instance: r.URL.Path, Violations: vs,
-		Detail: fmt.Sprintf("The body does not match the SaveCustomersRequest schema: %d violation(s). Fix the JSON types listed in violations.", len(vs)),
+		Status: http.StatusUnprocessableEntity, Instance: r.URL.Path, Violations: vs, Detail: detail,
 	})
 }
 

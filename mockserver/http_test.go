@@ -77,8 +77,20 @@ func TestTransport(t *testing.T) {
 		{"more customers than max batch is 413", "POST", save, "application/json",
 			`{"customers":[{"external_id":"a"},{"external_id":"b"},{"external_id":"c"},{"external_id":"d"}]}`, 413, "too-large",
 			func(t *testing.T, r response, p openapi.Problem) {
-				if !strings.Contains(p.Detail, "4 customers") || !strings.Contains(p.Detail, "limit is 3") {
-					t.Errorf("detail: %q", p.Detail)
+				if !strings.Contains(p.Detail, "more than 3 customers") {
+					t.Errorf("detail: got %q, want it to name the limit of 3", p.Detail)
+				}
+			}},
+		{"empty objects past max batch stop decoding with 413", "POST", save, "application/json",
+			`{"customers":[{},{},{},{},` + strings.Repeat(`{},`, 800) + `{}]}`, 413, "too-large", nil},
+		{"violations past 1000 are cut, and the problem says so", "POST", save, "application/json",
+			`{"relations":[` + strings.Repeat(`1,`, 1200) + `1]}`, 422, "schema-violation",
+			func(t *testing.T, r response, p openapi.Problem) {
+				if len(p.Violations) != 1000 || !strings.Contains(p.Detail, "more than 1000 violations") {
+					t.Errorf("got %d violations and detail %q, want 1000 and a note that the list is cut", len(p.Violations), p.Detail)
+				}
+				if p.Violations[0].Pointer != "/relations/0" {
+					t.Errorf("first pointer: got %q, want /relations/0", p.Violations[0].Pointer)
 				}
 			}},
 		{"unknown path is 404", "GET", ts.URL + "/api/v1/nope", "", "", 404, "not-found", nil},
