@@ -43,6 +43,11 @@ func (s *Server) Save(ctx context.Context, business string, req *openapi.SaveCus
 	if err != nil {
 		return nil, run.stats, err
 	}
+	if s.webhooks != nil && !verify {
+		if ev, ok := s.customersUpdated(business, &run); ok {
+			s.webhooks.send(ev)
+		}
+	}
 	return resp, run.stats, nil
 }
 

@@ -62,6 +62,11 @@ type Config struct {
 	ValidateResponses bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// WebhookURL, when set, receives a customers_updated event (the vendor's
+	// envelope; see WebhookEvent) after every save that created or updated
+	// customers, except dry runs. Delivery is in the background, retried
+	// three times on errors, 429 and 5xx; failures are logged.
+	WebhookURL string
 }
 
 // Server is the stateful mock: an http.Handler serving the vendor's paths
@@ -76,6 +81,8 @@ type Server struct {
 	limits  *limiter
 	handler http.Handler
 	now     func() time.Time
+
+	webhooks *webhookSender // nil without Config.WebhookURL
 
 	validatorOnce sync.Once
 	validator     *openapi.Validator
@@ -126,6 +133,9 @@ func New(cfg Config) *Server {
 	s.auth = newAuthenticator(cfg.Users, cfg.TokenTTL, cfg.LockoutThreshold, cfg.LockoutDuration, cfg.Now)
 	if cfg.RateLimit > 0 {
 		s.limits = newLimiter(cfg.RateLimit, cfg.RateBurst)
+	}
+	if cfg.WebhookURL != "" {
+		s.webhooks = newWebhookSender(cfg.WebhookURL, cfg.Logger)
 	}
 	var h http.Handler = s.routes()
 	if cfg.ValidateResponses {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -76,6 +77,7 @@ func runMock(ctx context.Context, args []string, e env) error {
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "text or json")
 	preload := fs.String("preload", "", "file or folder of data to save before serving (see above)")
+	webhook := fs.String("webhook", "", "URL that receives the vendor's customers_updated webhook after every save that created or updated customers (not dry runs); default: off")
 	pprofAddr := fs.String("pprof-addr", "", "also serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060); default: off")
 	preloadBusiness := fs.String("preload-business", mockDefaultPreloadBusiness, "business that --preload saves into (with --users: the first account's business)")
 	if err := parseFlags(fs, args); err != nil {
@@ -122,6 +124,12 @@ func runMock(ctx context.Context, args []string, e env) error {
 		Rules: &rc, TokenTTL: *tokenTTL, MaxBody: body, RateLimit: *rateLimit,
 		LockoutThreshold: *lockoutN, LockoutDuration: *lockoutFor,
 		Logger: logger, ValidateResponses: *validateResponses, KinValidation: *kinValidation,
+		WebhookURL: *webhook,
+	}
+	if *webhook != "" {
+		if u, err := url.Parse(*webhook); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("mock: --webhook %q: want an http:// or https:// URL", *webhook)
+		}
 	}
 	if *tokenTTL <= 0 || *lockoutN <= 0 || *lockoutFor <= 0 || *rateLimit < 0 {
 		return errors.New("mock: --token-ttl, --lockout-threshold and --lockout-duration must be positive, --rate-limit not negative")

@@ -195,6 +195,7 @@ func TestMockBadFlags(t *testing.T) {
 		{"bad size", []string{"--max-body", "lots"}, nil, `--max-body: "lots" is not a positive size`},
 		{"bad kyc range", []string{"--kyc-min", "4"}, nil, "kyc range: minimum 4 is above maximum 3"},
 		{"bad relation types", []string{"--relation-types", "x=director"}, nil, `"x" is not an integer relation type`},
+		{"webhook not an http URL", []string{"--webhook", "ftp://example.org/hook"}, nil, `--webhook "ftp://example.org/hook": want an http:// or https:// URL`},
 		{"bad env", nil, map[string]string{"ALGOREG_MOCK_MAX_BATCH": "many"}, `ALGOREG_MOCK_MAX_BATCH="many"`},
 		{"bad users file", []string{"--users", badUsers}, nil, "it must be the header username,password,business"},
 		{"missing users file", []string{"--users", filepath.Join(dir, "none.csv")}, nil, "no such file"},

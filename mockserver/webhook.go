@@ -1,0 +1,156 @@
+package mockserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// The vendor emits a customers_updated webhook after saves. With
+// Config.WebhookURL set, the mock does the same: after every save that is not a
+// dry run and saved at least one customer, it POSTs this envelope to the URL.
+
+// WebhookEvent is the envelope of a webhook call.
+type WebhookEvent struct {
+	EventID     string      `json:"event_id"`
+	EventCode   string      `json:"event_code"` // "customers_updated"
+	EventDate   string      `json:"event_date"` // RFC 3339, UTC
+	EventSource string      `json:"event_source"`
+	Data        WebhookData `json:"data"`
+}
+
+// WebhookData lists the customers a save created or updated.
+type WebhookData struct {
+	ClientID  string            `json:"client_id"` // the business
+	Customers []WebhookCustomer `json:"customers"`
+}
+
+// WebhookCustomer is one created or updated customer.
+type WebhookCustomer struct {
+	CustomerID string `json:"customer_id"`
+	ExternalID string `json:"external_id"`
+}
+
+// webhookSender delivers events in the background: at most maxInFlight at a
+// time (further events are dropped and logged, so a slow receiver never slows
+// the API), each tried up to webhookAttempts times with a growing pause.
+type webhookSender struct {
+	url      string
+	client   *http.Client
+	log      *slog.Logger
+	inFlight chan struct{}
+	backoff  time.Duration
+}
+
+const (
+	webhookAttempts    = 3
+	webhookMaxInFlight = 64
+)
+
+func newWebhookSender(url string, log *slog.Logger) *webhookSender {
+	return &webhookSender{
+		url:      url,
+		client:   &http.Client{Timeout: 5 * time.Second},
+		log:      log,
+		inFlight: make(chan struct{}, webhookMaxInFlight),
+		backoff:  200 * time.Millisecond,
+	}
+}
+
+// send queues ev for delivery and returns at once.
+func (w *webhookSender) send(ev WebhookEvent) {
+	body, err := json.Marshal(ev)
+	if err != nil { // only plain strings inside: cannot happen
+		w.log.Error("webhook: encode event", "err", err)
+		return
+	}
+	select {
+	case w.inFlight <- struct{}{}:
+	default:
+		w.log.Warn("webhook: too many deliveries in flight; event dropped", "event_id", ev.EventID, "url", w.url)
+		return
+	}
+	go func() {
+		defer func() { <-w.inFlight }()
+		if err := w.deliver(body); err != nil {
+			w.log.Warn("webhook: delivery failed", "event_id", ev.EventID, "url", w.url, "err", err)
+		}
+	}()
+}
+
+// deliver POSTs body, retrying on transport errors and 5xx/429 answers.
+func (w *webhookSender) deliver(body []byte) error {
+	var err error
+	for attempt := 1; attempt <= webhookAttempts; attempt++ {
+		if attempt > 1 {
+			time.Sleep(w.backoff * time.Duration(attempt-1))
+		}
+		err = w.post(body)
+		if err == nil {
+			return nil
+		}
+		if _, final := err.(finalError); final {
+			return err
+		}
+	}
+	return fmt.Errorf("after %d attempts: %w", webhookAttempts, err)
+}
+
+// finalError is an answer that retrying will not change (a 4xx but 429).
+type finalError struct{ status int }
+
+func (e finalError) Error() string { return fmt.Sprintf("receiver answered %d", e.status) }
+
+func (w *webhookSender) post(body []byte) error {
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, w.url, bytes.NewReader(body))
+	if err != nil {
+		return finalError{0}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := w.client.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode < 300:
+		return nil
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		return fmt.Errorf("receiver answered %d", resp.StatusCode)
+	default:
+		return finalError{resp.StatusCode}
+	}
+}
+
+// customersUpdated builds the event of one save: the customers it created or
+// updated, in request order.
+func (s *Server) customersUpdated(business string, run *saveRun) (WebhookEvent, bool) {
+	var list []WebhookCustomer
+	for i := range run.req.Customers {
+		c := &run.req.Customers[i]
+		if c.ExternalID == nil {
+			continue
+		}
+		e, ok := run.seen[*c.ExternalID]
+		if !ok || e.first != i || e.saved == nil {
+			continue
+		}
+		list = append(list, WebhookCustomer{CustomerID: e.saved.CustomerID.String(), ExternalID: *c.ExternalID})
+	}
+	if len(list) == 0 {
+		return WebhookEvent{}, false
+	}
+	return WebhookEvent{
+		EventID:     uuid.NewString(),
+		EventCode:   "customers_updated",
+		EventDate:   s.now().UTC().Format(time.RFC3339),
+		EventSource: "api",
+		Data:        WebhookData{ClientID: business, Customers: list},
+	}, true
+}
