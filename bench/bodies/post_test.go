@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
@@ -69,9 +70,11 @@ func TestPosterAgainstTheMock(t *testing.T) {
 }
 
 func TestPosterLenientAndFailures(t *testing.T) {
-	status := http.StatusOK
+	// status is read by handler goroutines that may outlive a subtest whose
+	// poster gave up early, so it is atomic.
+	var status atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(status)
+		w.WriteHeader(int(status.Load()))
 		w.Write([]byte(`{"added":[],"detail":[],"status":"ok","verify_input":false}`))
 	}))
 	defer srv.Close()
@@ -87,7 +90,7 @@ func TestPosterLenientAndFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status = tt.status
+			status.Store(int32(tt.status))
 			p := &poster{URL: srv.URL, Strict: tt.strict, Concurrency: 2, Client: srv.Client()}
 			_, err := p.run(context.Background(), testPool(t), 0, 0)
 			if tt.wantErr == "" && err != nil {
