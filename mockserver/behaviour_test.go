@@ -364,6 +364,23 @@ var behaviourCases = []behaviourCase{
 			}
 		},
 	},
+	{
+		name:       "an unknown key inside a variation is warned about and ignored; the variation is stored",
+		body:       `{"customers":[{"external_id":"c1",` + indiv + `,"variations":[{"_op":"add","last_nme":"Martin","first_name":"Marie"}]}]}`,
+		wantStatus: openapi.StatusOK,
+		wantAdded:  []string{"c1"},
+		wantDetail: []string{"c1 E[] W[unknown_key]"},
+		check: func(t *testing.T, ts *mockserver.TestServer, resp *openapi.SaveCustomersResponse) {
+			want := `customers[0]: variations[0]: key "last_nme" is not defined by the API and was ignored; did you mean "last_name"?`
+			if got := resp.Detail[0].Warnings[0].Detail; got != want {
+				t.Errorf("detail: got %q, want %q", got, want)
+			}
+			c := mustGetCustomer(t, ts, "c1")
+			if len(c.Variations) != 1 || c.Variations[0]["first_name"] != "Marie" || c.Variations[0]["last_name"] != nil || len(c.Variations[0]) != 1 {
+				t.Errorf("variations: got %+v, want one with first_name Marie and no last_name", c.Variations)
+			}
+		},
+	},
 	// relations
 	{
 		name:       "relation to customers created by the same request",

@@ -379,7 +379,7 @@ func (r *saveRun) customer(i int, in *openapi.Customer, m *msgs) (*Customer, boo
 		c.Variations = variations(m, c.Variations, in.Variations)
 	}
 
-	unknownKeys(m, in.Extra, rules.CustomerKeys)
+	unknownKeys(m, "", in.Extra, rules.CustomerKeys)
 	if eid != "" && !dup {
 		e := seenCustomer{first: i}
 		if len(m.errors) == 0 {
@@ -499,6 +499,9 @@ func variations(m *msgs, stored []Variation, ops []openapi.Variation) []Variatio
 	copy(out, stored)
 	for j := range ops {
 		in := &ops[j]
+		if len(in.Extra) > 0 {
+			unknownKeys(m, fmt.Sprintf("variations[%d]: ", j), in.Extra, rules.VariationKeys)
+		}
 		op := "add"
 		if in.Op != nil {
 			op = *in.Op
@@ -592,7 +595,7 @@ func (r *saveRun) relation(i int, in *openapi.Relation, firstAt map[string]int, 
 	if in.Fields != nil {
 		rel.Fields = r.mergeFields(m, "fields", rel.Fields, in.Fields)
 	}
-	unknownKeys(m, in.Extra, rules.RelationKeys)
+	unknownKeys(m, "", in.Extra, rules.RelationKeys)
 	return rel
 }
 
@@ -607,7 +610,9 @@ func (r *saveRun) relationTypeList() string {
 	return b.String()
 }
 
-func unknownKeys(m *msgs, extra map[string]any, known []string) {
+// unknownKeys warns unknown_key for every key of extra, in key order; where
+// names the place inside the record ("" for the record itself).
+func unknownKeys(m *msgs, where string, extra map[string]any, known []string) {
 	if len(extra) == 0 {
 		return
 	}
@@ -618,9 +623,9 @@ func unknownKeys(m *msgs, extra map[string]any, known []string) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		if s := rules.SuggestKey(k, known); s != "" {
-			m.warn(rules.UnknownKey, "key %q is not defined by the API and was ignored; did you mean %q?", k, s)
+			m.warn(rules.UnknownKey, "%skey %q is not defined by the API and was ignored; did you mean %q?", where, k, s)
 		} else {
-			m.warn(rules.UnknownKey, "key %q is not defined by the API and was ignored", k)
+			m.warn(rules.UnknownKey, "%skey %q is not defined by the API and was ignored", where, k)
 		}
 	}
 }

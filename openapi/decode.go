@@ -50,8 +50,8 @@ const MaxDepth = 10000
 // them equal), so the document stays the single source of truth:
 //
 //   - A JSON null means absent (a nil pointer, slice or map).
-//   - Keys the schema does not define are kept in Customer.Extra and
-//     Relation.Extra (the mock warns unknown_key); unknown top-level keys are
+//   - Keys the schema does not define are kept in Customer.Extra,
+//     Variation.Extra and Relation.Extra (the mock warns unknown_key); unknown top-level keys are
 //     allowed and dropped. Keys are matched case-sensitively, after unescaping.
 //   - When a key is repeated in an object the last one wins, as in encoding/json
 //     (which kin-openapi uses): the earlier value and its violations are dropped.
@@ -1271,7 +1271,12 @@ func (d *decoder) variation(v *Variation) {
 			d.repeat(&s, 5)
 			d.stringField(&v.TradingName, "trading_name")
 		default:
-			d.skip()
+			k := string(key)
+			x := d.anyValue()
+			if v.Extra == nil {
+				v.Extra = map[string]any{}
+			}
+			v.Extra[k] = x
 		}
 	}
 }

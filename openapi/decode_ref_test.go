@@ -149,12 +149,27 @@ func refCustomer(m map[string]any) Customer {
 
 func refVariation(m map[string]any) Variation {
 	var v Variation
-	v.Op = refString(m["_op"])
-	v.CompanyName = refString(m["company_name"])
-	v.FirstName = refString(m["first_name"])
-	v.LastName = refString(m["last_name"])
-	v.MiddleName = refString(m["middle_name"])
-	v.TradingName = refString(m["trading_name"])
+	for k, x := range m {
+		switch k {
+		case "_op":
+			v.Op = refString(x)
+		case "company_name":
+			v.CompanyName = refString(x)
+		case "first_name":
+			v.FirstName = refString(x)
+		case "last_name":
+			v.LastName = refString(x)
+		case "middle_name":
+			v.MiddleName = refString(x)
+		case "trading_name":
+			v.TradingName = refString(x)
+		default:
+			if v.Extra == nil {
+				v.Extra = map[string]any{}
+			}
+			v.Extra[k] = refAny(x)
+		}
+	}
 	return v
 }
 

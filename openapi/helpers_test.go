@@ -146,6 +146,13 @@ func stdDecode(body []byte, got *SaveCustomersRequest) (std, stripped *SaveCusto
 	s.Customers = slices.Clone(s.Customers)
 	for i := range s.Customers {
 		s.Customers[i].Extra = nil
+		if vs := s.Customers[i].Variations; vs != nil {
+			vs = slices.Clone(vs)
+			for j := range vs {
+				vs[j].Extra = nil
+			}
+			s.Customers[i].Variations = vs
+		}
 	}
 	s.Relations = slices.Clone(s.Relations)
 	for i := range s.Relations {

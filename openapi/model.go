@@ -59,6 +59,9 @@ type Variation struct {
 	LastName    *string `json:"last_name,omitempty"`
 	MiddleName  *string `json:"middle_name,omitempty"`
 	TradingName *string `json:"trading_name,omitempty"`
+
+	// Extra holds keys the document does not define; see Customer.Extra.
+	Extra map[string]any `json:"-"`
 }
 
 // Relation links two customers of the same business: the child is <relation
@@ -125,8 +128,9 @@ func (l *StringList) UnmarshalJSON(data []byte) error {
 
 // customerFields and relationFields let MarshalJSON reuse the default encoding.
 type (
-	customerFields Customer
-	relationFields Relation
+	customerFields  Customer
+	relationFields  Relation
+	variationFields Variation
 )
 
 // MarshalJSON writes the defined keys, then the keys of c.Extra.
@@ -137,6 +141,11 @@ func (c Customer) MarshalJSON() ([]byte, error) {
 // MarshalJSON writes the defined keys, then the keys of r.Extra.
 func (r Relation) MarshalJSON() ([]byte, error) {
 	return marshalWithExtra(relationFields(r), r.Extra)
+}
+
+// MarshalJSON writes the defined keys, then the keys of v.Extra.
+func (v Variation) MarshalJSON() ([]byte, error) {
+	return marshalWithExtra(variationFields(v), v.Extra)
 }
 
 func marshalWithExtra(v any, extra map[string]any) ([]byte, error) {

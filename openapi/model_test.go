@@ -169,7 +169,7 @@ func fullRequest(t *testing.T) SaveCustomersRequest {
 			KYCLevel: &n1, KYCLevelRequested: &n2, LastName: str("Dupont"), MiddleName: str("Louise"),
 			NationalityCode: str("FR"), NationalityCodes: []string{"FRA", "DE"}, Phone: str("+33612345678"),
 			RegistrationNumber: str("852"), ReviewGroups: StringList{"retail", "eu"}, TradingName: str("T"),
-			Variations: []Variation{{Op: str("add"), CompanyName: str("C"), FirstName: str("F"), LastName: str("L"), MiddleName: str("M"), TradingName: str("T")}},
+			Variations: []Variation{{Op: str("add"), CompanyName: str("C"), FirstName: str("F"), LastName: str("L"), MiddleName: str("M"), TradingName: str("T"), Extra: map[string]any{"last_nme": "X"}}},
 			Extra:      map[string]any{"fist_name": "Marie"},
 		}},
 		DisableRiskScan: &yes,

@@ -13,7 +13,7 @@ func TestKeysEqualDocument(t *testing.T) {
 	for _, tt := range []struct {
 		schema string
 		want   []string
-	}{{"Customer", rules.CustomerKeys}, {"Relation", rules.RelationKeys}} {
+	}{{"Customer", rules.CustomerKeys}, {"Relation", rules.RelationKeys}, {"Variation", rules.VariationKeys}} {
 		var got []string
 		for k := range dig(t, doc, "components", "schemas", tt.schema, "properties").(map[string]any) {
 			got = append(got, k)
