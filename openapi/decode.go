@@ -1201,14 +1201,20 @@ func (d *decoder) customer(c *Customer) {
 			d.repeat(&s, 22)
 			d.variations(c)
 		default:
-			k := string(key)
-			v := d.anyValue()
-			if c.Extra == nil {
-				c.Extra = map[string]any{}
-			}
-			c.Extra[k] = v
+			d.extra(&c.Extra, key)
 		}
 	}
+}
+
+// extra reads the value of an undefined key into *m (Customer.Extra,
+// Variation.Extra or Relation.Extra), making the map on first use.
+func (d *decoder) extra(m *map[string]any, key []byte) {
+	k := string(key)
+	v := d.anyValue()
+	if *m == nil {
+		*m = map[string]any{}
+	}
+	(*m)[k] = v
 }
 
 func (d *decoder) variations(c *Customer) {
@@ -1271,12 +1277,7 @@ func (d *decoder) variation(v *Variation) {
 			d.repeat(&s, 5)
 			d.stringField(&v.TradingName, "trading_name")
 		default:
-			k := string(key)
-			x := d.anyValue()
-			if v.Extra == nil {
-				v.Extra = map[string]any{}
-			}
-			v.Extra[k] = x
+			d.extra(&v.Extra, key)
 		}
 	}
 }
@@ -1317,12 +1318,7 @@ func (d *decoder) relation(r *Relation) {
 			d.repeat(&s, 5)
 			d.intField(&r.RelationType, "relation_type")
 		default:
-			k := string(key)
-			v := d.anyValue()
-			if r.Extra == nil {
-				r.Extra = map[string]any{}
-			}
-			r.Extra[k] = v
+			d.extra(&r.Extra, key)
 		}
 	}
 }

@@ -138,13 +138,18 @@ func refCustomer(m map[string]any) Customer {
 				}
 			}
 		default:
-			if c.Extra == nil {
-				c.Extra = map[string]any{}
-			}
-			c.Extra[k] = refAny(v)
+			refExtra(&c.Extra, k, v)
 		}
 	}
 	return c
+}
+
+// refExtra stores an undefined key's value, making the map on first use.
+func refExtra(m *map[string]any, k string, v any) {
+	if *m == nil {
+		*m = map[string]any{}
+	}
+	(*m)[k] = refAny(v)
 }
 
 func refVariation(m map[string]any) Variation {
@@ -164,10 +169,7 @@ func refVariation(m map[string]any) Variation {
 		case "trading_name":
 			v.TradingName = refString(x)
 		default:
-			if v.Extra == nil {
-				v.Extra = map[string]any{}
-			}
-			v.Extra[k] = refAny(x)
+			refExtra(&v.Extra, k, x)
 		}
 	}
 	return v
@@ -190,10 +192,7 @@ func refRelation(m map[string]any) Relation {
 		case "relation_type":
 			r.RelationType = refInt(v)
 		default:
-			if r.Extra == nil {
-				r.Extra = map[string]any{}
-			}
-			r.Extra[k] = refAny(v)
+			refExtra(&r.Extra, k, v)
 		}
 	}
 	return r
