@@ -3,7 +3,9 @@ package mockserver
 import (
 	"context"
 	"errors"
+	"hash/maphash"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/google/uuid"
@@ -114,21 +116,35 @@ type Tx interface {
 // MemStore is the in-memory Store, the default. Its zero value is not usable;
 // call NewMemStore. It is safe for concurrent use: businesses are locked one by
 // one, so saves of different businesses run in parallel.
+//
+// Customers are kept as compact records (see record.go) in a slab outside the
+// Go heap, indexed by a hash of their external_id: about 300 bytes per
+// customer of the fixtures' shape, and nothing for the garbage collector to
+// trace however many are stored.
 type MemStore struct {
 	mu      sync.RWMutex // guards tenants
 	tenants map[string]*memTenant
+	seed    maphash.Seed
 }
 
 var _ Store = (*MemStore)(nil)
 
 // NewMemStore returns an empty MemStore.
-func NewMemStore() *MemStore { return &MemStore{tenants: map[string]*memTenant{}} }
+func NewMemStore() *MemStore {
+	return &MemStore{tenants: map[string]*memTenant{}, seed: maphash.MakeSeed()}
+}
 
 type memTenant struct {
-	mu        sync.RWMutex // guards every field below
-	customers map[string]*Customer
+	mu sync.RWMutex // guards every field below
+	// customers: records in recs; byHash maps the hash of an external_id to
+	// its record, byID the rare external_ids whose hash another one already
+	// has. Neither map holds a pointer, except byID's keys.
+	recs      slab
+	byHash    map[uint64]uint64
+	byID      map[string]uint64
+	hash      func(string) uint64
+	scratch   []byte // the record being written
 	relations map[string]*Relation
-	intern    map[string]string
 	// Sorted keys for the paged listings, rebuilt when a key was added. They
 	// are built under a read lock too, so keysMu guards them (the *New flags
 	// are set under mu's write lock, when no reader holds keysMu).
@@ -137,6 +153,15 @@ type memTenant struct {
 	relationKeys []string
 	customersNew bool
 	relationsNew bool
+}
+
+func (s *MemStore) newTenant() *memTenant {
+	seed := s.seed
+	return &memTenant{
+		recs: newSlab(), byHash: map[uint64]uint64{}, byID: map[string]uint64{},
+		hash:      func(id string) uint64 { return maphash.String(seed, id) },
+		relations: map[string]*Relation{},
+	}
 }
 
 func (s *MemStore) tenant(business string, create bool) *memTenant {
@@ -149,7 +174,7 @@ func (s *MemStore) tenant(business string, create bool) *memTenant {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if t = s.tenants[business]; t == nil {
-		t = &memTenant{customers: map[string]*Customer{}, relations: map[string]*Relation{}, intern: map[string]string{}}
+		t = s.newTenant()
 		s.tenants[business] = t
 	}
 	return t
@@ -190,21 +215,56 @@ func (s *MemStore) View(ctx context.Context, business string, fn func(tx Tx) err
 	return fn(memTx{t: t})
 }
 
-var emptyTenant = &memTenant{}
+var emptyTenant = (&MemStore{seed: maphash.MakeSeed()}).newTenant()
 
 // Reset implements Store.
 func (s *MemStore) Reset(ctx context.Context, business string) error {
 	s.mu.Lock()
+	t := s.tenants[business]
 	delete(s.tenants, business)
 	s.mu.Unlock()
+	if t != nil {
+		t.drop()
+	}
 	return nil
 }
 
 // ResetAll deletes the state of every business.
 func (s *MemStore) ResetAll() {
 	s.mu.Lock()
+	old := s.tenants
 	s.tenants = map[string]*memTenant{}
 	s.mu.Unlock()
+	for _, t := range old {
+		t.drop()
+	}
+}
+
+// drop frees the memory of a tenant that is no longer in the store. A save or
+// read that found t before it was removed may still be waiting for its lock:
+// it then sees an empty business, as if it had started after the reset.
+func (t *memTenant) drop() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.recs.reset()
+	t.byHash, t.byID, t.relations = map[uint64]uint64{}, map[string]uint64{}, map[string]*Relation{}
+	t.keysMu.Lock()
+	t.customerKeys, t.relationKeys = nil, nil
+	t.keysMu.Unlock()
+}
+
+// Footprint reports how many customers the store holds across businesses and
+// the bytes their records take (the slab chunks, not the Go heap).
+func (s *MemStore) Footprint() (customers int, bytes int64) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, t := range s.tenants {
+		t.mu.RLock()
+		customers += len(t.byHash) + len(t.byID)
+		bytes += t.recs.footprint()
+		t.mu.RUnlock()
+	}
+	return customers, bytes
 }
 
 type memTx struct {
@@ -213,19 +273,74 @@ type memTx struct {
 }
 
 func (tx memTx) Customer(externalID string) (Customer, bool) {
-	c, ok := tx.t.customers[externalID]
+	loc, ok := tx.t.find(externalID)
 	if !ok {
 		return Customer{}, false
 	}
-	return *c, true
+	c, err := decodeCustomer(tx.t.recs.get(loc))
+	if err != nil {
+		// Only a bug in record.go can get here; fail loudly rather than
+		// answer with a customer that is not the one stored.
+		panic(err)
+	}
+	return c, true
 }
 
 func (tx memTx) PutCustomer(c *Customer) {
 	tx.mustWrite()
-	if _, ok := tx.t.customers[c.ExternalID]; !ok {
-		tx.t.customersNew = true
+	t := tx.t
+	rec, err := appendCustomer(t.scratch[:0], c)
+	if err != nil {
+		panic(err) // a Go type no decoder produces reached the store
 	}
-	tx.t.customers[c.ExternalID] = c
+	t.scratch = rec
+	if t.put(c.ExternalID, rec) {
+		t.customersNew = true
+	}
+}
+
+// find returns the location of the customer with externalID.
+func (t *memTenant) find(externalID string) (uint64, bool) {
+	h := t.hash(externalID)
+	loc, ok := t.byHash[h]
+	if !ok {
+		return 0, false // byID only has ids whose hash byHash has too
+	}
+	if recordID(t.recs.get(loc)) == externalID {
+		return loc, true
+	}
+	loc, ok = t.byID[externalID]
+	return loc, ok
+}
+
+// put stores rec as the customer with externalID and reports whether the
+// customer is new.
+func (t *memTenant) put(externalID string, rec []byte) bool {
+	h := t.hash(externalID)
+	loc, taken := t.byHash[h]
+	if !taken {
+		t.byHash[h] = t.recs.put(0, false, rec)
+		return true
+	}
+	if recordID(t.recs.get(loc)) == externalID {
+		t.byHash[h] = t.recs.put(loc, true, rec)
+		return false
+	}
+	loc, exists := t.byID[externalID]
+	t.byID[strings.Clone(externalID)] = t.recs.put(loc, exists, rec)
+	return !exists
+}
+
+// customerIDs returns every external_id of the business, unordered.
+func (t *memTenant) customerIDs() []string {
+	ids := make([]string, 0, len(t.byHash)+len(t.byID))
+	for _, loc := range t.byHash {
+		ids = append(ids, strings.Clone(recordID(t.recs.get(loc))))
+	}
+	for id := range t.byID {
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 func (tx memTx) Relation(id string) (Relation, bool) {
@@ -255,15 +370,18 @@ func (tx memTx) mustWrite() {
 func (tx memTx) Customers(offset, limit int) ([]Customer, int) {
 	t := tx.t
 	t.keysMu.Lock()
-	if t.customersNew || len(t.customerKeys) != len(t.customers) {
-		t.customerKeys, t.customersNew = sortedKeys(t.customers), false
+	if n := len(t.byHash) + len(t.byID); t.customersNew || len(t.customerKeys) != n {
+		keys := t.customerIDs()
+		sort.Strings(keys)
+		t.customerKeys, t.customersNew = keys, false
 	}
 	keys := t.customerKeys
 	t.keysMu.Unlock()
 	lo, hi := page(len(keys), offset, limit)
 	out := make([]Customer, 0, hi-lo)
 	for _, k := range keys[lo:hi] {
-		out = append(out, *t.customers[k])
+		c, _ := tx.Customer(k)
+		out = append(out, c)
 	}
 	return out, len(keys)
 }
@@ -302,15 +420,9 @@ func (tx memTx) RelationsOf(externalIDs ...string) []Relation {
 	return out
 }
 
-func (tx memTx) Intern(s string) string {
-	if v, ok := tx.t.intern[s]; ok {
-		return v
-	}
-	if tx.write {
-		tx.t.intern[s] = s
-	}
-	return s
-}
+// Intern returns s: the MemStore copies every value into its records, so
+// there is nothing to share.
+func (tx memTx) Intern(s string) string { return s }
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

@@ -1,0 +1,353 @@
+package mockserver
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"unsafe"
+)
+
+// The MemStore keeps every customer as one compact byte record instead of a
+// Customer struct: a struct of strings, slices and maps is about a dozen
+// pointers per customer for the garbage collector to trace on every cycle,
+// and a million stored customers made GC the mock's main cost under load. A
+// record holds no pointer at all, so the collector never looks inside.
+//
+// Layout (varint = encoding/binary's signed varint, uvarint its unsigned one;
+// a string is a uvarint length and its bytes; a list is a uvarint that is 0
+// for nil and n+1 for n items, then the items):
+//
+//	string  external_id (first, so that an index lookup can compare it cheaply)
+//	byte    flags (recHasKYC, ...)
+//	[16]    customer_id
+//	varint  created_at, updated_at − created_at, kyc_level, kyc_level_requested
+//	string  × 10: account_type, first, middle, last, company and trading name,
+//	        registration_number, date_of_birth, phone, comment
+//	list    × 5 of strings: nationality codes, domicile codes, review groups,
+//	        contacts, alias_ids
+//	list    of fields: key string, then one value (see appendValue)
+//	list    of variations: five strings each
+const (
+	recHasKYC = 1 << iota
+	recHasKYCRequested
+	recHasDisabled
+	recDisabled
+	recRiskScanDisabled
+)
+
+// appendCustomer appends the record of c to dst.
+func appendCustomer(dst []byte, c *Customer) ([]byte, error) {
+	dst = appendString(dst, c.ExternalID)
+	var flags byte
+	for _, f := range [...]struct {
+		on  bool
+		bit byte
+	}{
+		{c.HasKYCLevel, recHasKYC}, {c.HasKYCRequested, recHasKYCRequested}, {c.HasDisabled, recHasDisabled},
+		{c.Disabled, recDisabled}, {c.RiskScanDisabled, recRiskScanDisabled},
+	} {
+		if f.on {
+			flags |= f.bit
+		}
+	}
+	dst = append(dst, flags)
+	dst = append(dst, c.CustomerID[:]...)
+	dst = binary.AppendVarint(dst, c.CreatedAt)
+	dst = binary.AppendVarint(dst, c.UpdatedAt-c.CreatedAt)
+	dst = binary.AppendVarint(dst, c.KYCLevel)
+	dst = binary.AppendVarint(dst, c.KYCLevelRequested)
+	for _, s := range [...]string{c.AccountType, c.FirstName, c.MiddleName, c.LastName, c.CompanyName,
+		c.TradingName, c.RegistrationNumber, c.DateOfBirth, c.Phone, c.Comment} {
+		dst = appendString(dst, s)
+	}
+	for _, l := range [...][]string{c.NationalityCodes, c.DomicileCodes, c.ReviewGroups, c.Contacts, c.AliasIDs} {
+		dst = appendListLen(dst, l == nil, len(l))
+		for _, s := range l {
+			dst = appendString(dst, s)
+		}
+	}
+	dst = appendListLen(dst, c.Fields == nil, len(c.Fields))
+	for _, f := range c.Fields {
+		dst = appendString(dst, f.Key)
+		var err error
+		if dst, err = appendValue(dst, f.Value); err != nil {
+			return nil, fmt.Errorf("fields.%s: %w", f.Key, err)
+		}
+	}
+	dst = appendListLen(dst, c.Variations == nil, len(c.Variations))
+	for _, v := range c.Variations {
+		for _, s := range [...]string{v.FirstName, v.MiddleName, v.LastName, v.CompanyName, v.TradingName} {
+			dst = appendString(dst, s)
+		}
+	}
+	return dst, nil
+}
+
+func appendString(dst []byte, s string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+func appendListLen(dst []byte, isNil bool, n int) []byte {
+	if isNil {
+		return append(dst, 0)
+	}
+	return binary.AppendUvarint(dst, uint64(n)+1)
+}
+
+// The value tags of custom fields: the types the request decoders give a
+// JSON value decoded into any.
+const (
+	valNull byte = iota
+	valFalse
+	valTrue
+	valInt    // a float64 holding a whole number, as a varint
+	valFloat  // any other float64, as its 8 IEEE-754 bytes
+	valString // string
+	valNumber // json.Number (a number beyond float64), as its literal
+	valArray  // []any: uvarint count, values
+	valObject // map[string]any: uvarint count, key strings and values
+)
+
+// appendValue appends one custom-field value. It fails only for a Go type no
+// JSON decoder produces.
+func appendValue(dst []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case nil:
+		return append(dst, valNull), nil
+	case bool:
+		if v {
+			return append(dst, valTrue), nil
+		}
+		return append(dst, valFalse), nil
+	case float64:
+		// −0 must stay −0, so it takes the float form.
+		if v == math.Trunc(v) && math.Abs(v) < 1<<53 && !(v == 0 && math.Signbit(v)) {
+			return binary.AppendVarint(append(dst, valInt), int64(v)), nil
+		}
+		return binary.LittleEndian.AppendUint64(append(dst, valFloat), math.Float64bits(v)), nil
+	case string:
+		return appendString(append(dst, valString), v), nil
+	case json.Number:
+		return appendString(append(dst, valNumber), string(v)), nil
+	case []any:
+		dst = binary.AppendUvarint(append(dst, valArray), uint64(len(v)))
+		for _, item := range v {
+			var err error
+			if dst, err = appendValue(dst, item); err != nil {
+				return nil, err
+			}
+		}
+		return dst, nil
+	case map[string]any:
+		dst = binary.AppendUvarint(append(dst, valObject), uint64(len(v)))
+		for k, item := range v {
+			dst = appendString(dst, k)
+			var err error
+			if dst, err = appendValue(dst, item); err != nil {
+				return nil, err
+			}
+		}
+		return dst, nil
+	}
+	return nil, fmt.Errorf("a custom-field value of Go type %T cannot be stored", v)
+}
+
+// recordID returns the external_id of a record without copying it. The
+// result aliases rec: compare it, do not keep it.
+func recordID(rec []byte) string {
+	n, w := binary.Uvarint(rec)
+	if w <= 0 || uint64(len(rec)-w) < n {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(rec[w:]), int(n))
+}
+
+var errCorruptRecord = errors.New("mockserver: corrupt customer record")
+
+// decodeCustomer returns the customer of rec. The strings of the result point
+// into one private copy of rec, made here and never written afterwards, so
+// that a decode costs one allocation for all its strings and the result stays
+// valid whatever later happens to rec.
+func decodeCustomer(rec []byte) (Customer, error) {
+	r := recordReader{buf: append([]byte(nil), rec...)}
+	var c Customer
+	c.ExternalID = r.str()
+	flags := r.byte()
+	c.HasKYCLevel = flags&recHasKYC != 0
+	c.HasKYCRequested = flags&recHasKYCRequested != 0
+	c.HasDisabled = flags&recHasDisabled != 0
+	c.Disabled = flags&recDisabled != 0
+	c.RiskScanDisabled = flags&recRiskScanDisabled != 0
+	copy(c.CustomerID[:], r.bytes(16))
+	c.CreatedAt = r.varint()
+	c.UpdatedAt = c.CreatedAt + r.varint()
+	c.KYCLevel = r.varint()
+	c.KYCLevelRequested = r.varint()
+	for _, dst := range [...]*string{&c.AccountType, &c.FirstName, &c.MiddleName, &c.LastName, &c.CompanyName,
+		&c.TradingName, &c.RegistrationNumber, &c.DateOfBirth, &c.Phone, &c.Comment} {
+		*dst = r.str()
+	}
+	for _, dst := range [...]*[]string{&c.NationalityCodes, &c.DomicileCodes, &c.ReviewGroups, &c.Contacts, &c.AliasIDs} {
+		if n, ok := r.listLen(); ok {
+			l := make([]string, n)
+			for i := range l {
+				l[i] = r.str()
+			}
+			*dst = l
+		}
+	}
+	if n, ok := r.listLen(); ok {
+		c.Fields = make([]Field, n)
+		for i := range c.Fields {
+			c.Fields[i] = Field{Key: r.str(), Value: r.value(0)}
+		}
+	}
+	if n, ok := r.listLen(); ok {
+		c.Variations = make([]Variation, n)
+		for i := range c.Variations {
+			v := &c.Variations[i]
+			for _, dst := range [...]*string{&v.FirstName, &v.MiddleName, &v.LastName, &v.CompanyName, &v.TradingName} {
+				*dst = r.str()
+			}
+		}
+	}
+	if r.bad || r.pos != len(r.buf) {
+		return Customer{}, errCorruptRecord
+	}
+	return c, nil
+}
+
+// recordReader reads a record; bad is set by the first malformed read, after
+// which every read returns a zero value.
+type recordReader struct {
+	buf []byte
+	pos int
+	bad bool
+}
+
+func (r *recordReader) uvarint() uint64 {
+	if r.bad {
+		return 0
+	}
+	n, w := binary.Uvarint(r.buf[r.pos:])
+	if w <= 0 {
+		r.bad = true
+		return 0
+	}
+	r.pos += w
+	return n
+}
+
+func (r *recordReader) varint() int64 {
+	if r.bad {
+		return 0
+	}
+	n, w := binary.Varint(r.buf[r.pos:])
+	if w <= 0 {
+		r.bad = true
+		return 0
+	}
+	r.pos += w
+	return n
+}
+
+func (r *recordReader) byte() byte {
+	if b := r.bytes(1); b != nil {
+		return b[0]
+	}
+	return 0
+}
+
+func (r *recordReader) bytes(n uint64) []byte {
+	if r.bad || uint64(len(r.buf)-r.pos) < n {
+		r.bad = true
+		return nil
+	}
+	b := r.buf[r.pos : r.pos+int(n)]
+	r.pos += int(n)
+	return b
+}
+
+func (r *recordReader) str() string {
+	b := r.bytes(r.uvarint())
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// listLen reads a list's length; ok is false for a nil list. A length that
+// cannot fit in what is left of the record marks it bad, so a corrupt length
+// never becomes a huge allocation.
+func (r *recordReader) listLen() (int, bool) {
+	n := r.uvarint()
+	if n == 0 || r.bad {
+		return 0, false
+	}
+	if n-1 > uint64(len(r.buf)-r.pos) {
+		r.bad = true
+		return 0, false
+	}
+	return int(n - 1), true
+}
+
+// maxValueDepth bounds the nesting of a stored value. The request decoders
+// already bound it far lower; this only keeps a corrupt record from recursing
+// without end.
+const maxValueDepth = 10000
+
+func (r *recordReader) value(depth int) any {
+	if depth > maxValueDepth {
+		r.bad = true
+	}
+	switch tag := r.byte(); {
+	case r.bad:
+		return nil
+	case tag == valNull:
+		return nil
+	case tag == valFalse:
+		return false
+	case tag == valTrue:
+		return true
+	case tag == valInt:
+		return float64(r.varint())
+	case tag == valFloat:
+		if b := r.bytes(8); b != nil {
+			return math.Float64frombits(binary.LittleEndian.Uint64(b))
+		}
+		return nil
+	case tag == valString:
+		return r.str()
+	case tag == valNumber:
+		return json.Number(r.str())
+	case tag == valArray:
+		n := r.uvarint()
+		if n > uint64(len(r.buf)-r.pos) {
+			r.bad = true
+			return nil
+		}
+		out := make([]any, n)
+		for i := range out {
+			out[i] = r.value(depth + 1)
+		}
+		return out
+	case tag == valObject:
+		n := r.uvarint()
+		if n > uint64(len(r.buf)-r.pos) {
+			r.bad = true
+			return nil
+		}
+		out := make(map[string]any, n)
+		for range n {
+			k := r.str()
+			out[k] = r.value(depth + 1)
+		}
+		return out
+	default:
+		r.bad = true
+		return nil
+	}
+}

@@ -1,0 +1,251 @@
+package mockserver
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The record codec must give back exactly the customer it was given: every
+// field, nil and empty lists kept apart, and every value type a JSON decoder
+// puts in a custom field.
+func TestRecordRoundTrip(t *testing.T) {
+	full := Customer{
+		CustomerID: uuid.MustParse("3f1c2b9e-8a7d-4e6f-9b0a-1c2d3e4f5a6b"), ExternalID: "cust-1", AccountType: "N",
+		FirstName: "Zoë", MiddleName: "Ann", LastName: "D'Arcy", CompanyName: "c", TradingName: "t",
+		RegistrationNumber: "B123", DateOfBirth: "1980-02-29", Phone: "+33612345678", Comment: strings.Repeat("é", 300),
+		NationalityCodes: []string{"FR", "DE"}, DomicileCodes: []string{"FR"}, ReviewGroups: []string{"retail"},
+		Contacts: []string{"a@example.org", ""}, AliasIDs: []string{"x"},
+		Fields: []Field{
+			{"a", nil}, {"b", true}, {"c", false}, {"d", 42.0}, {"e", -7.0}, {"f", 0.1}, {"g", math.Copysign(0, -1)},
+			{"h", 1e300}, {"i", float64(1 << 53)}, {"j", "text"}, {"k", json.Number("1e400")},
+			{"l", []any{1.0, "x", []any{}, map[string]any{}}}, {"m", map[string]any{"n": map[string]any{"o": []any{nil}}}},
+		},
+		Variations: []Variation{{FirstName: "Zoe"}, {LastName: "Darcy", TradingName: "T"}},
+		KYCLevel:   -3, KYCLevelRequested: math.MaxInt64, CreatedAt: 1_700_000_000_000_000_000, UpdatedAt: 1_800_000_000_000_000_001,
+		HasKYCLevel: true, HasDisabled: true, RiskScanDisabled: true,
+	}
+	cases := map[string]Customer{
+		"zero":        {},
+		"id only":     {ExternalID: "a"},
+		"full":        full,
+		"empty lists": {ExternalID: "e", NationalityCodes: []string{}, Contacts: []string{}, Fields: []Field{}, Variations: []Variation{}},
+		"flags":       {ExternalID: "f", HasKYCRequested: true, Disabled: true, UpdatedAt: -5},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			rec, err := appendCustomer(nil, &c)
+			require.NoError(t, err)
+			assert.Equal(t, c.ExternalID, recordID(rec))
+			got, err := decodeCustomer(rec)
+			require.NoError(t, err)
+			assert.Equal(t, c, got)
+			// −0 survives (assert.Equal cannot tell it from 0).
+			if name == "full" {
+				assert.True(t, math.Signbit(got.Fields[6].Value.(float64)))
+			}
+			// The result does not alias the record.
+			for i := range rec {
+				rec[i] = 0xff
+			}
+			assert.Equal(t, c, got)
+		})
+	}
+}
+
+func TestRecordRejectsWhatItCannotStore(t *testing.T) {
+	_, err := appendCustomer(nil, &Customer{ExternalID: "a", Fields: []Field{{"f", struct{}{}}}})
+	assert.ErrorContains(t, err, "fields.f")
+}
+
+// A damaged record must decode to an error, never a panic, a huge allocation
+// or a wrong customer: every truncation and every single-byte change of a
+// real record is tried.
+func TestDecodeCorruptRecord(t *testing.T) {
+	rec, err := appendCustomer(nil, &Customer{ExternalID: "x", FirstName: "A", Contacts: []string{"c"},
+		Fields: []Field{{"k", []any{map[string]any{"z": 1.5}}}}, Variations: []Variation{{LastName: "V"}}})
+	require.NoError(t, err)
+	for n := range len(rec) {
+		_, err := decodeCustomer(rec[:n])
+		assert.ErrorIs(t, err, errCorruptRecord, "truncated to %d bytes", n)
+	}
+	_, err = decodeCustomer(append(rec[:len(rec):len(rec)], 0))
+	assert.ErrorIs(t, err, errCorruptRecord, "a trailing byte")
+	for i := range rec {
+		for _, b := range []byte{0, 0x7f, 0x80, 0xff} {
+			bad := append([]byte(nil), rec...)
+			bad[i] = b
+			assert.NotPanics(t, func() { _, _ = decodeCustomer(bad) }, "byte %d set to %#x", i, b)
+		}
+	}
+}
+
+func FuzzDecodeCustomerRecord(f *testing.F) {
+	rec, _ := appendCustomer(nil, &Customer{ExternalID: "x", Fields: []Field{{"k", []any{map[string]any{"z": 1.5}}}}})
+	f.Add(rec)
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, rec []byte) {
+		c, err := decodeCustomer(rec)
+		if err != nil {
+			return
+		}
+		// Whatever decodes encodes back to a record that decodes the same.
+		again, err := appendCustomer(nil, &c)
+		require.NoError(t, err)
+		c2, err := decodeCustomer(again)
+		require.NoError(t, err)
+		assert.Equal(t, c, c2)
+	})
+}
+
+func TestSlotSize(t *testing.T) {
+	for _, tc := range []struct{ rec, want int }{
+		{0, 16}, {8, 16}, {9, 32}, {504, 512}, {505, 576}, {1000, 1024}, {1017, 1152}, {100_000, 106_496},
+	} {
+		got := slotSize(tc.rec)
+		assert.Equal(t, tc.want, got, "record of %d bytes", tc.rec)
+		assert.GreaterOrEqual(t, got, tc.rec+slotHeader)
+		assert.LessOrEqual(t, float64(got), 1.125*float64(tc.rec+slotHeader)+15)
+	}
+}
+
+// The slab keeps every record readable through any mix of growing, shrinking
+// and moving replacements, reuses freed slots, gives dedicated chunks back,
+// and accounts for its bytes.
+func TestSlab(t *testing.T) {
+	s := newSlab()
+	defer s.reset()
+	rng := rand.New(rand.NewPCG(1, 2))
+	want := map[int][]byte{}
+	locs := map[int]uint64{}
+	for step := range 20_000 {
+		k := rng.IntN(500)
+		size := rng.IntN(300)
+		if rng.IntN(100) == 0 {
+			size = dedicatedSlot + rng.IntN(3*dedicatedSlot) // a record too big for a shared chunk
+		}
+		rec := make([]byte, size)
+		for i := range rec {
+			rec[i] = byte(step + i)
+		}
+		old, ok := locs[k]
+		locs[k] = s.put(old, ok, rec)
+		want[k] = rec
+	}
+	var live, slots int64
+	for k, rec := range want {
+		require.Equal(t, rec, s.get(locs[k]), "record %d", k)
+		live += int64(len(rec))
+		size := int(binary.LittleEndian.Uint32(s.slot(locs[k])[4:]))
+		assert.GreaterOrEqual(t, size, slotSize(len(rec)), "record %d", k)
+		if size > 512 {
+			assert.Less(t, size, 2*slotSize(len(rec)), "record %d keeps a slot far too big", k)
+		}
+		slots += int64(size)
+	}
+	assert.Equal(t, live, s.live)
+	assert.Equal(t, slots, s.slots)
+	// Replacements reused slots: the chunks hold little more than the live
+	// slots plus the free lists, far below the 20,000 records written.
+	var free int64
+	for size, l := range s.free {
+		free += int64(size) * int64(len(l))
+	}
+	assert.Less(t, s.footprint(), 2*(slots+free)+2*maxChunk)
+	dedicated := 0
+	for _, c := range s.chunks {
+		if c != nil && len(c) > maxChunk {
+			dedicated++
+		}
+	}
+	for _, rec := range want {
+		if slotSize(len(rec)) > dedicatedSlot {
+			dedicated--
+		}
+	}
+	assert.LessOrEqual(t, dedicated, 0, "dedicated chunks of replaced records were given back")
+}
+
+// Ids whose hashes collide are kept apart by the overflow index.
+func TestMemStoreHashCollisions(t *testing.T) {
+	s := NewMemStore()
+	ctx := context.Background()
+	require.NoError(t, s.Update(ctx, "b", func(tx Tx) error {
+		tx.(memTx).t.hash = func(string) uint64 { return 7 } // every id collides
+		for i := range 50 {
+			tx.PutCustomer(&Customer{ExternalID: fmt.Sprint("c", i), FirstName: "v1"})
+		}
+		for i := range 50 {
+			if i%2 == 0 {
+				tx.PutCustomer(&Customer{ExternalID: fmt.Sprint("c", i), FirstName: strings.Repeat("v2", 100)})
+			}
+		}
+		return nil
+	}))
+	require.NoError(t, s.View(ctx, "b", func(tx Tx) error {
+		for i := range 50 {
+			c, ok := tx.Customer(fmt.Sprint("c", i))
+			require.True(t, ok, "c%d", i)
+			want := "v1"
+			if i%2 == 0 {
+				want = strings.Repeat("v2", 100)
+			}
+			assert.Equal(t, want, c.FirstName, "c%d", i)
+		}
+		_, ok := tx.Customer("c50")
+		assert.False(t, ok)
+		page, total := tx.Customers(0, 3)
+		assert.Equal(t, 50, total)
+		assert.Equal(t, []string{"c0", "c1", "c10"}, []string{page[0].ExternalID, page[1].ExternalID, page[2].ExternalID})
+		return nil
+	}))
+	n, bytes := s.Footprint()
+	assert.Equal(t, 50, n)
+	assert.Positive(t, bytes)
+}
+
+// Resetting a business while saves and reads of it run must neither crash
+// (its chunks are unmapped) nor mix old and new state; run with -race.
+func TestMemStoreResetUnderLoad(t *testing.T) {
+	s := NewMemStore()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 300 {
+				id := fmt.Sprint("g", g, "-", i)
+				assert.NoError(t, s.Update(ctx, "b", func(tx Tx) error {
+					tx.PutCustomer(&Customer{ExternalID: id, LastName: strings.Repeat("x", i)})
+					return nil
+				}))
+				assert.NoError(t, s.View(ctx, "b", func(tx Tx) error {
+					if c, ok := tx.Customer(id); ok {
+						assert.Equal(t, strings.Repeat("x", i), c.LastName)
+					}
+					tx.Customers(0, 5)
+					return nil
+				}))
+			}
+		}()
+	}
+	for range 50 {
+		require.NoError(t, s.Reset(ctx, "b"))
+	}
+	wg.Wait()
+	s.ResetAll()
+	n, bytes := s.Footprint()
+	assert.Zero(t, n)
+	assert.Zero(t, bytes)
+}
