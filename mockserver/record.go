@@ -68,18 +68,78 @@ func appendCustomer(dst []byte, c *Customer) ([]byte, error) {
 			dst = appendString(dst, s)
 		}
 	}
-	dst = appendListLen(dst, c.Fields == nil, len(c.Fields))
-	for _, f := range c.Fields {
-		dst = appendString(dst, f.Key)
-		var err error
-		if dst, err = appendValue(dst, f.Value); err != nil {
-			return nil, fmt.Errorf("fields.%s: %w", f.Key, err)
-		}
+	dst, err := appendFields(dst, c.Fields)
+	if err != nil {
+		return nil, err
 	}
 	dst = appendListLen(dst, c.Variations == nil, len(c.Variations))
 	for _, v := range c.Variations {
 		for _, s := range [...]string{v.FirstName, v.MiddleName, v.LastName, v.CompanyName, v.TradingName} {
 			dst = appendString(dst, s)
+		}
+	}
+	return dst, nil
+}
+
+// A relation record:
+//
+//	string  relation_external_id, parent and child external_id
+//	byte    flags (relDisabled)
+//	varint  relation_type, created_at, updated_at − created_at
+//	list    of fields, as in a customer record
+const relDisabled = 1
+
+// appendRelation appends the record of r to dst.
+func appendRelation(dst []byte, r *Relation) ([]byte, error) {
+	dst = appendString(dst, r.RelationExternalID)
+	dst = appendString(dst, r.ParentExternalID)
+	dst = appendString(dst, r.ChildExternalID)
+	var flags byte
+	if r.Disabled {
+		flags |= relDisabled
+	}
+	dst = append(dst, flags)
+	dst = binary.AppendVarint(dst, r.RelationType)
+	dst = binary.AppendVarint(dst, r.CreatedAt)
+	dst = binary.AppendVarint(dst, r.UpdatedAt-r.CreatedAt)
+	return appendFields(dst, r.Fields)
+}
+
+// decodeRelation returns the relation of rec; its strings share one private
+// copy of rec, as decodeCustomer's do.
+func decodeRelation(rec []byte) (Relation, error) {
+	r := recordReader{buf: append([]byte(nil), rec...)}
+	var rel Relation
+	rel.RelationExternalID = r.str()
+	rel.ParentExternalID = r.str()
+	rel.ChildExternalID = r.str()
+	rel.Disabled = r.byte()&relDisabled != 0
+	rel.RelationType = r.varint()
+	rel.CreatedAt = r.varint()
+	rel.UpdatedAt = rel.CreatedAt + r.varint()
+	rel.Fields = r.fields()
+	if r.bad || r.pos != len(r.buf) {
+		return Relation{}, errCorruptRecord
+	}
+	return rel, nil
+}
+
+// relationEnds returns the parent and child external_id of a relation record
+// without copying them: compare them, do not keep them.
+func relationEnds(rec []byte) (parent, child string) {
+	r := recordReader{buf: rec}
+	r.str()
+	parent, child = r.str(), r.str()
+	return parent, child
+}
+
+func appendFields(dst []byte, fields []Field) ([]byte, error) {
+	dst = appendListLen(dst, fields == nil, len(fields))
+	for _, f := range fields {
+		dst = appendString(dst, f.Key)
+		var err error
+		if dst, err = appendValue(dst, f.Value); err != nil {
+			return nil, fmt.Errorf("fields.%s: %w", f.Key, err)
 		}
 	}
 	return dst, nil
@@ -199,12 +259,7 @@ func decodeCustomer(rec []byte) (Customer, error) {
 			*dst = l
 		}
 	}
-	if n, ok := r.listLen(); ok {
-		c.Fields = make([]Field, n)
-		for i := range c.Fields {
-			c.Fields[i] = Field{Key: r.str(), Value: r.value(0)}
-		}
-	}
+	c.Fields = r.fields()
 	if n, ok := r.listLen(); ok {
 		c.Variations = make([]Variation, n)
 		for i := range c.Variations {
@@ -292,6 +347,18 @@ func (r *recordReader) listLen() (int, bool) {
 		return 0, false
 	}
 	return int(n - 1), true
+}
+
+func (r *recordReader) fields() []Field {
+	n, ok := r.listLen()
+	if !ok {
+		return nil
+	}
+	fields := make([]Field, n)
+	for i := range fields {
+		fields[i] = Field{Key: r.str(), Value: r.value(0)}
+	}
+	return fields
 }
 
 // maxValueDepth bounds the nesting of a stored value. The request decoders

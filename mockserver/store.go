@@ -5,7 +5,6 @@ import (
 	"errors"
 	"hash/maphash"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/google/uuid"
@@ -117,10 +116,10 @@ type Tx interface {
 // call NewMemStore. It is safe for concurrent use: businesses are locked one by
 // one, so saves of different businesses run in parallel.
 //
-// Customers are kept as compact records (see record.go) in a slab outside the
-// Go heap, indexed by a hash of their external_id: about 300 bytes per
-// customer of the fixtures' shape, and nothing for the garbage collector to
-// trace however many are stored.
+// Customers and relations are kept as compact records (see record.go) in
+// slabs outside the Go heap, indexed by a hash of their ids: about 250 bytes
+// per customer of the fixtures' shape, and nothing for the garbage collector
+// to trace however many are stored.
 type MemStore struct {
 	mu      sync.RWMutex // guards tenants
 	tenants map[string]*memTenant
@@ -135,16 +134,10 @@ func NewMemStore() *MemStore {
 }
 
 type memTenant struct {
-	mu sync.RWMutex // guards every field below
-	// customers: records in recs; byHash maps the hash of an external_id to
-	// its record, byID the rare external_ids whose hash another one already
-	// has. Neither map holds a pointer, except byID's keys.
-	recs      slab
-	byHash    map[uint64]uint64
-	byID      map[string]uint64
-	hash      func(string) uint64
-	scratch   []byte // the record being written
-	relations map[string]*Relation
+	mu        sync.RWMutex // guards every field below
+	customers recordTable  // by external_id
+	relations recordTable  // by relation_external_id
+	scratch   []byte       // the record being written
 	// Sorted keys for the paged listings, rebuilt when a key was added. They
 	// are built under a read lock too, so keysMu guards them (the *New flags
 	// are set under mu's write lock, when no reader holds keysMu).
@@ -157,11 +150,8 @@ type memTenant struct {
 
 func (s *MemStore) newTenant() *memTenant {
 	seed := s.seed
-	return &memTenant{
-		recs: newSlab(), byHash: map[uint64]uint64{}, byID: map[string]uint64{},
-		hash:      func(id string) uint64 { return maphash.String(seed, id) },
-		relations: map[string]*Relation{},
-	}
+	hash := func(id string) uint64 { return maphash.String(seed, id) }
+	return &memTenant{customers: newRecordTable(hash), relations: newRecordTable(hash)}
 }
 
 func (s *MemStore) tenant(business string, create bool) *memTenant {
@@ -246,22 +236,23 @@ func (s *MemStore) ResetAll() {
 func (t *memTenant) drop() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.recs.reset()
-	t.byHash, t.byID, t.relations = map[uint64]uint64{}, map[string]uint64{}, map[string]*Relation{}
+	t.customers.reset()
+	t.relations.reset()
 	t.keysMu.Lock()
 	t.customerKeys, t.relationKeys = nil, nil
 	t.keysMu.Unlock()
 }
 
 // Footprint reports how many customers the store holds across businesses and
-// the bytes their records take (the slab chunks, not the Go heap).
+// the bytes the records of customers and relations take (the slab chunks, not
+// the Go heap).
 func (s *MemStore) Footprint() (customers int, bytes int64) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, t := range s.tenants {
 		t.mu.RLock()
-		customers += len(t.byHash) + len(t.byID)
-		bytes += t.recs.footprint()
+		customers += t.customers.len()
+		bytes += t.customers.recs.footprint() + t.relations.recs.footprint()
 		t.mu.RUnlock()
 	}
 	return customers, bytes
@@ -273,92 +264,55 @@ type memTx struct {
 }
 
 func (tx memTx) Customer(externalID string) (Customer, bool) {
-	loc, ok := tx.t.find(externalID)
+	loc, ok := tx.t.customers.find(externalID)
 	if !ok {
 		return Customer{}, false
 	}
-	c, err := decodeCustomer(tx.t.recs.get(loc))
-	if err != nil {
-		// Only a bug in record.go can get here; fail loudly rather than
-		// answer with a customer that is not the one stored.
-		panic(err)
-	}
-	return c, true
+	return mustDecode(decodeCustomer(tx.t.customers.recs.get(loc))), true
 }
 
 func (tx memTx) PutCustomer(c *Customer) {
 	tx.mustWrite()
 	t := tx.t
-	rec, err := appendCustomer(t.scratch[:0], c)
-	if err != nil {
-		panic(err) // a Go type no decoder produces reached the store
-	}
-	t.scratch = rec
-	if t.put(c.ExternalID, rec) {
+	t.scratch = mustEncode(appendCustomer(t.scratch[:0], c))
+	if t.customers.put(c.ExternalID, t.scratch) {
 		t.customersNew = true
 	}
 }
 
-// find returns the location of the customer with externalID.
-func (t *memTenant) find(externalID string) (uint64, bool) {
-	h := t.hash(externalID)
-	loc, ok := t.byHash[h]
-	if !ok {
-		return 0, false // byID only has ids whose hash byHash has too
-	}
-	if recordID(t.recs.get(loc)) == externalID {
-		return loc, true
-	}
-	loc, ok = t.byID[externalID]
-	return loc, ok
-}
-
-// put stores rec as the customer with externalID and reports whether the
-// customer is new.
-func (t *memTenant) put(externalID string, rec []byte) bool {
-	h := t.hash(externalID)
-	loc, taken := t.byHash[h]
-	if !taken {
-		t.byHash[h] = t.recs.put(0, false, rec)
-		return true
-	}
-	if recordID(t.recs.get(loc)) == externalID {
-		t.byHash[h] = t.recs.put(loc, true, rec)
-		return false
-	}
-	loc, exists := t.byID[externalID]
-	t.byID[strings.Clone(externalID)] = t.recs.put(loc, exists, rec)
-	return !exists
-}
-
-// customerIDs returns every external_id of the business, unordered.
-func (t *memTenant) customerIDs() []string {
-	ids := make([]string, 0, len(t.byHash)+len(t.byID))
-	for _, loc := range t.byHash {
-		ids = append(ids, strings.Clone(recordID(t.recs.get(loc))))
-	}
-	for id := range t.byID {
-		ids = append(ids, id)
-	}
-	return ids
-}
-
 func (tx memTx) Relation(id string) (Relation, bool) {
-	r, ok := tx.t.relations[id]
+	loc, ok := tx.t.relations.find(id)
 	if !ok {
 		return Relation{}, false
 	}
-	return *r, true
+	return mustDecode(decodeRelation(tx.t.relations.recs.get(loc))), true
 }
 
 func (tx memTx) PutRelation(r Relation) {
 	tx.mustWrite()
-	if old, ok := tx.t.relations[r.RelationExternalID]; ok {
-		*old = r
-		return
+	t := tx.t
+	t.scratch = mustEncode(appendRelation(t.scratch[:0], &r))
+	if t.relations.put(r.RelationExternalID, t.scratch) {
+		t.relationsNew = true
 	}
-	tx.t.relations[r.RelationExternalID] = &r
-	tx.t.relationsNew = true
+}
+
+// mustEncode and mustDecode turn the codec's errors into panics: only a Go
+// type no request decoder produces (encode) or a bug in record.go (decode)
+// can cause one, and answering with a record that is not the one stored would
+// be worse than the 500 the panic becomes.
+func mustEncode(rec []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return rec
+}
+
+func mustDecode[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 func (tx memTx) mustWrite() {
@@ -369,14 +323,7 @@ func (tx memTx) mustWrite() {
 
 func (tx memTx) Customers(offset, limit int) ([]Customer, int) {
 	t := tx.t
-	t.keysMu.Lock()
-	if n := len(t.byHash) + len(t.byID); t.customersNew || len(t.customerKeys) != n {
-		keys := t.customerIDs()
-		sort.Strings(keys)
-		t.customerKeys, t.customersNew = keys, false
-	}
-	keys := t.customerKeys
-	t.keysMu.Unlock()
+	keys := t.sortedKeys(&t.customers, &t.customerKeys, &t.customersNew)
 	lo, hi := page(len(keys), offset, limit)
 	out := make([]Customer, 0, hi-lo)
 	for _, k := range keys[lo:hi] {
@@ -388,22 +335,32 @@ func (tx memTx) Customers(offset, limit int) ([]Customer, int) {
 
 func (tx memTx) Relations(offset, limit int) ([]Relation, int) {
 	t := tx.t
-	t.keysMu.Lock()
-	if t.relationsNew || len(t.relationKeys) != len(t.relations) {
-		t.relationKeys, t.relationsNew = sortedKeys(t.relations), false
-	}
-	keys := t.relationKeys
-	t.keysMu.Unlock()
+	keys := t.sortedKeys(&t.relations, &t.relationKeys, &t.relationsNew)
 	lo, hi := page(len(keys), offset, limit)
 	out := make([]Relation, 0, hi-lo)
 	for _, k := range keys[lo:hi] {
-		out = append(out, *t.relations[k])
+		r, _ := tx.Relation(k)
+		out = append(out, r)
 	}
 	return out, len(keys)
 }
 
+// sortedKeys returns the ids of table in order, rebuilding *keys when an id
+// was added since.
+func (t *memTenant) sortedKeys(table *recordTable, keys *[]string, added *bool) []string {
+	t.keysMu.Lock()
+	defer t.keysMu.Unlock()
+	if *added || len(*keys) != table.len() {
+		*keys = table.ids()
+		sort.Strings(*keys)
+		*added = false
+	}
+	return *keys
+}
+
 func (tx memTx) RelationsOf(externalIDs ...string) []Relation {
-	if len(externalIDs) == 0 || len(tx.t.relations) == 0 {
+	t := tx.t
+	if len(externalIDs) == 0 || t.relations.len() == 0 {
 		return nil
 	}
 	want := make(map[string]bool, len(externalIDs))
@@ -411,11 +368,11 @@ func (tx memTx) RelationsOf(externalIDs ...string) []Relation {
 		want[id] = true
 	}
 	var out []Relation
-	for _, r := range tx.t.relations {
-		if want[r.ParentExternalID] || want[r.ChildExternalID] {
-			out = append(out, *r)
+	t.relations.each(func(rec []byte) {
+		if parent, child := relationEnds(rec); want[parent] || want[child] {
+			out = append(out, mustDecode(decodeRelation(rec)))
 		}
-	}
+	})
 	sort.Slice(out, func(i, j int) bool { return out[i].RelationExternalID < out[j].RelationExternalID })
 	return out
 }
@@ -423,15 +380,6 @@ func (tx memTx) RelationsOf(externalIDs ...string) []Relation {
 // Intern returns s: the MemStore copies every value into its records, so
 // there is nothing to share.
 func (tx memTx) Intern(s string) string { return s }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
 
 func page(n, offset, limit int) (lo, hi int) {
 	lo = min(max(offset, 0), n)

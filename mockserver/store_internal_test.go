@@ -63,6 +63,30 @@ func TestRecordRoundTrip(t *testing.T) {
 	}
 }
 
+func TestRelationRecordRoundTrip(t *testing.T) {
+	for name, r := range map[string]Relation{
+		"zero": {},
+		"full": {RelationExternalID: "r1", ParentExternalID: "p", ChildExternalID: "ç", RelationType: 4, Disabled: true,
+			Fields: []Field{{"share", 0.25}, {"since", "2020"}}, CreatedAt: 10, UpdatedAt: 5},
+		"empty fields": {RelationExternalID: "r2", Fields: []Field{}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			rec, err := appendRelation(nil, &r)
+			require.NoError(t, err)
+			assert.Equal(t, r.RelationExternalID, recordID(rec))
+			parent, child := relationEnds(rec)
+			assert.Equal(t, [2]string{r.ParentExternalID, r.ChildExternalID}, [2]string{parent, child})
+			got, err := decodeRelation(rec)
+			require.NoError(t, err)
+			assert.Equal(t, r, got)
+			for n := range len(rec) {
+				_, err := decodeRelation(rec[:n])
+				assert.ErrorIs(t, err, errCorruptRecord, "truncated to %d bytes", n)
+			}
+		})
+	}
+}
+
 func TestRecordRejectsWhatItCannotStore(t *testing.T) {
 	_, err := appendCustomer(nil, &Customer{ExternalID: "a", Fields: []Field{{"f", struct{}{}}}})
 	assert.ErrorContains(t, err, "fields.f")
@@ -181,9 +205,11 @@ func TestMemStoreHashCollisions(t *testing.T) {
 	s := NewMemStore()
 	ctx := context.Background()
 	require.NoError(t, s.Update(ctx, "b", func(tx Tx) error {
-		tx.(memTx).t.hash = func(string) uint64 { return 7 } // every id collides
+		collide := func(string) uint64 { return 7 } // every id collides
+		tx.(memTx).t.customers.hash, tx.(memTx).t.relations.hash = collide, collide
 		for i := range 50 {
 			tx.PutCustomer(&Customer{ExternalID: fmt.Sprint("c", i), FirstName: "v1"})
+			tx.PutRelation(Relation{RelationExternalID: fmt.Sprint("r", i), ParentExternalID: fmt.Sprint("c", i), ChildExternalID: "c0", RelationType: int64(i)})
 		}
 		for i := range 50 {
 			if i%2 == 0 {
@@ -204,6 +230,16 @@ func TestMemStoreHashCollisions(t *testing.T) {
 		}
 		_, ok := tx.Customer("c50")
 		assert.False(t, ok)
+		for i := range 50 {
+			r, ok := tx.Relation(fmt.Sprint("r", i))
+			require.True(t, ok, "r%d", i)
+			assert.Equal(t, int64(i), r.RelationType)
+		}
+		assert.Len(t, tx.RelationsOf("c0"), 50)
+		assert.Len(t, tx.RelationsOf("c7", "c9"), 2)
+		rels, total := tx.Relations(48, 10)
+		assert.Equal(t, 50, total)
+		assert.Equal(t, []string{"r8", "r9"}, []string{rels[0].RelationExternalID, rels[1].RelationExternalID})
 		page, total := tx.Customers(0, 3)
 		assert.Equal(t, 50, total)
 		assert.Equal(t, []string{"c0", "c1", "c10"}, []string{page[0].ExternalID, page[1].ExternalID, page[2].ExternalID})
