@@ -152,6 +152,10 @@ func TestSlab(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	want := map[int][]byte{}
 	locs := map[int]uint64{}
+	pattern := make([]byte, 4*dedicatedSlot+4096)
+	for i := range pattern {
+		pattern[i] = byte(rng.Uint32())
+	}
 	for step := range 20_000 {
 		k := rng.IntN(500)
 		size := rng.IntN(300)
@@ -159,9 +163,7 @@ func TestSlab(t *testing.T) {
 			size = dedicatedSlot + rng.IntN(3*dedicatedSlot) // a record too big for a shared chunk
 		}
 		rec := make([]byte, size)
-		for i := range rec {
-			rec[i] = byte(step + i)
-		}
+		copy(rec, pattern[step%4096:]) // distinct contents, filled with one memmove
 		old, ok := locs[k]
 		locs[k] = s.put(old, ok, rec)
 		want[k] = rec
