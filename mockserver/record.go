@@ -21,6 +21,7 @@ import (
 //
 //	string  external_id (first, so that an index lookup can compare it cheaply)
 //	byte    flags (recHasKYC, ...)
+//	uvarint the number of items of the five string lists below
 //	[16]    customer_id
 //	varint  created_at, updated_at − created_at, kyc_level, kyc_level_requested
 //	string  × 10: account_type, first, middle, last, company and trading name,
@@ -53,6 +54,12 @@ func appendCustomer(dst []byte, c *Customer) ([]byte, error) {
 		}
 	}
 	dst = append(dst, flags)
+	lists := [...][]string{c.NationalityCodes, c.DomicileCodes, c.ReviewGroups, c.Contacts, c.AliasIDs}
+	items := 0
+	for _, l := range lists {
+		items += len(l)
+	}
+	dst = binary.AppendUvarint(dst, uint64(items))
 	dst = append(dst, c.CustomerID[:]...)
 	dst = binary.AppendVarint(dst, c.CreatedAt)
 	dst = binary.AppendVarint(dst, c.UpdatedAt-c.CreatedAt)
@@ -62,7 +69,7 @@ func appendCustomer(dst []byte, c *Customer) ([]byte, error) {
 		c.TradingName, c.RegistrationNumber, c.DateOfBirth, c.Phone, c.Comment} {
 		dst = appendString(dst, s)
 	}
-	for _, l := range [...][]string{c.NationalityCodes, c.DomicileCodes, c.ReviewGroups, c.Contacts, c.AliasIDs} {
+	for _, l := range lists {
 		dst = appendListLen(dst, l == nil, len(l))
 		for _, s := range l {
 			dst = appendString(dst, s)
@@ -241,6 +248,13 @@ func decodeCustomer(rec []byte) (Customer, error) {
 	c.HasDisabled = flags&recHasDisabled != 0
 	c.Disabled = flags&recDisabled != 0
 	c.RiskScanDisabled = flags&recRiskScanDisabled != 0
+	// The five string lists share one backing array, each capped at its own
+	// length, so that they cost one allocation.
+	items := r.uvarint()
+	if items > uint64(len(r.buf)-r.pos) {
+		return Customer{}, errCorruptRecord
+	}
+	arena := make([]string, items)
 	copy(c.CustomerID[:], r.bytes(16))
 	c.CreatedAt = r.varint()
 	c.UpdatedAt = c.CreatedAt + r.varint()
@@ -252,7 +266,11 @@ func decodeCustomer(rec []byte) (Customer, error) {
 	}
 	for _, dst := range [...]*[]string{&c.NationalityCodes, &c.DomicileCodes, &c.ReviewGroups, &c.Contacts, &c.AliasIDs} {
 		if n, ok := r.listLen(); ok {
-			l := make([]string, n)
+			if n > len(arena) {
+				return Customer{}, errCorruptRecord
+			}
+			l := arena[:n:n]
+			arena = arena[n:]
 			for i := range l {
 				l[i] = r.str()
 			}
@@ -269,7 +287,7 @@ func decodeCustomer(rec []byte) (Customer, error) {
 			}
 		}
 	}
-	if r.bad || r.pos != len(r.buf) {
+	if r.bad || r.pos != len(r.buf) || len(arena) != 0 {
 		return Customer{}, errCorruptRecord
 	}
 	return c, nil
