@@ -439,7 +439,7 @@ gen_run() {
 # memory_run COUNT PORT: load COUNT customers into one fresh mock (bench/mockprof,
 # so a forced GC can give the live heap), in bodies of 1,000.
 memory_run() {
-  local count=$1 port=$2 dport=$(($2 + 1)) n=1000 before after peak st heap start end
+  local count=$1 port=$2 dport=$(($2 + 1)) n=1000 before after peak st heap records vars start end
   [ -f "$WORK/pool-$n.txt" ] || { log "memory: no pool of $n customers (add 1000 to --sizes); skipped"; return; }
   log "memory: loading $count customers into one mock"
   "$BIN/mockprof" -quiet -addr "127.0.0.1:$port" -debug-addr "127.0.0.1:$dport" >"$WORK/logs/memory.log" 2>&1 &
@@ -457,13 +457,16 @@ memory_run() {
   curl -fsS -o "$WORK/heap-memory.pprof" "http://127.0.0.1:$dport/debug/pprof/heap?gc=1"
   go tool pprof -top -sample_index=inuse_space -nodecount=25 "$BIN/mockprof" "$WORK/heap-memory.pprof" \
     >"$WORK/profile-heap.txt" 2>/dev/null || true
-  heap=$(curl -fsS "http://127.0.0.1:$dport/debug/vars" | sed -n 's/.*"HeapAlloc":\([0-9]*\).*/\1/p')
+  vars=$(curl -fsS "http://127.0.0.1:$dport/debug/vars")
+  heap=$(printf '%s' "$vars" | sed -n 's/.*"HeapAlloc":\([0-9]*\).*/\1/p')
+  # The records of the MemStore live outside the Go heap; mockprof publishes their bytes.
+  records=$(printf '%s' "$vars" | sed -n 's/.*"record_bytes":\([0-9]*\).*/\1/p')
   after=$(rss_kib "$SERVER_PID")
   peak=$(peak_rss_kib "$SERVER_PID")
   st=$(stored "$port")
   stop_pid "$SERVER_PID"
-  printf '{"stored":%d,"rss_before_kib":%d,"rss_after_kib":%d,"rss_peak_kib":%d,"heap_live_bytes":%d,"heap_at_stored":%d,"load_seconds":%s,"batch":%d}\n' \
-    "${st:-0}" "$before" "$after" "$peak" "${heap:-0}" "${st:-0}" "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.2f", b-a}')" "$n" >"$WORK/memory.json"
+  printf '{"stored":%d,"rss_before_kib":%d,"rss_after_kib":%d,"rss_peak_kib":%d,"heap_live_bytes":%d,"record_bytes":%d,"heap_at_stored":%d,"load_seconds":%s,"batch":%d}\n' \
+    "${st:-0}" "$before" "$after" "$peak" "${heap:-0}" "${records:-0}" "${st:-0}" "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.2f", b-a}')" "$n" >"$WORK/memory.json"
 }
 
 # ---------------------------------------------------------------- machine

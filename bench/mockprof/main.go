@@ -13,6 +13,8 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -41,6 +43,22 @@ func debugHandler() http.Handler {
 	return mux
 }
 
+// publishStore publishes "store": {"customers": n, "record_bytes": b} in
+// /debug/vars, once per process (expvar names are global).
+var publishStore = func() func(*mockserver.MemStore) {
+	var current atomic.Pointer[mockserver.MemStore]
+	var once sync.Once
+	return func(s *mockserver.MemStore) {
+		current.Store(s)
+		once.Do(func() {
+			expvar.Publish("store", expvar.Func(func() any {
+				n, b := current.Load().Footprint()
+				return map[string]int64{"customers": int64(n), "record_bytes": b}
+			}))
+		})
+	}
+}()
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -57,7 +75,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *quiet {
 		logOut = io.Discard
 	}
-	mock := mockserver.New(mockserver.Config{Logger: slog.New(slog.NewTextHandler(logOut, nil))})
+	// The MemStore keeps its records outside the Go heap, so the heap alone
+	// does not say what the customers take: /debug/vars publishes the store's
+	// own count of its record bytes too.
+	store := mockserver.NewMemStore()
+	publishStore(store)
+	mock := mockserver.New(mockserver.Config{Store: store, Logger: slog.New(slog.NewTextHandler(logOut, nil))})
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -1,14 +1,28 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/algoreg-kit/algoreg-kit/mockserver"
 )
 
 func TestDebugHandler(t *testing.T) {
+	store := mockserver.NewMemStore()
+	publishStore(store)
+	err := store.Update(context.Background(), "b", func(tx mockserver.Tx) error {
+		for _, id := range []string{"a", "b", "c"} {
+			tx.PutCustomer(&mockserver.Customer{ExternalID: id, LastName: "Doe"})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(debugHandler())
 	defer srv.Close()
 	tests := []struct {
@@ -33,9 +47,16 @@ func TestDebugHandler(t *testing.T) {
 			if tt.path == "/debug/vars" {
 				var vars struct {
 					Memstats struct{ HeapAlloc uint64 } `json:"memstats"`
+					Store    struct {
+						Customers   int   `json:"customers"`
+						RecordBytes int64 `json:"record_bytes"`
+					} `json:"store"`
 				}
 				if err := json.Unmarshal(body, &vars); err != nil || vars.Memstats.HeapAlloc == 0 {
 					t.Errorf("got %v / HeapAlloc %d, want memstats with a heap", err, vars.Memstats.HeapAlloc)
+				}
+				if vars.Store.Customers != 3 || vars.Store.RecordBytes <= 0 {
+					t.Errorf("store: got %+v, want 3 customers and their record bytes", vars.Store)
 				}
 			}
 		})

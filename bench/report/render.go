@@ -110,6 +110,13 @@ func targets(res *results) []target {
 			rss.Got += fmt.Sprintf(" with %s customers stored", num(float64(o.Stored)))
 		}
 		rss.Met = verdict(o.RSSPeakKiB <= 64<<10)
+		// How much of it is the state a create load piles up: the memory run's
+		// bytes per stored customer times the customers this cell stored.
+		if m := res.Memory; m != nil && o.Stored > 0 && m.HeapAtStored > 0 && m.RecordBytes > 0 {
+			per := float64(m.HeapLiveBytes+m.RecordBytes) / float64(m.HeapAtStored)
+			state := per * float64(o.Stored)
+			rss.Got += fmt.Sprintf("; the stored customers take ≈ %s of it (%.0f B each in the memory run)", mibBytes(int64(state)), per)
+		}
 		if u, ok := cells[rowKey("ours-update", 1)]; ok {
 			p99.Got += fmt.Sprintf(" (updates instead of creates: %s)", ms(u.Wrk.P99US))
 			rss.Got += fmt.Sprintf(" (updates instead of creates: %s)", mib(u.RSSPeakKiB))
@@ -123,8 +130,12 @@ func targets(res *results) []target {
 		mem.Got = fmt.Sprintf("RSS growth %.0f B/customer", perRSS)
 		per := perRSS
 		if m.HeapLiveBytes > 0 && m.HeapAtStored > 0 {
-			per = float64(m.HeapLiveBytes) / float64(m.HeapAtStored)
-			mem.Got = fmt.Sprintf("live heap %.0f B/customer; %s", per, mem.Got)
+			per = float64(m.HeapLiveBytes+m.RecordBytes) / float64(m.HeapAtStored)
+			what := "live heap"
+			if m.RecordBytes > 0 {
+				what = "live heap + store records"
+			}
+			mem.Got = fmt.Sprintf("%s %.0f B/customer; %s", what, per, mem.Got)
 		}
 		mem.Got += fmt.Sprintf(" (%s stored)", num(float64(m.Stored)))
 		mem.Met = verdict(per <= 1024)
@@ -421,6 +432,12 @@ func renderMemory(w io.Writer, m *memoryResult) {
 	if m.HeapLiveBytes > 0 && m.HeapAtStored > 0 {
 		fmt.Fprintf(w, "| live heap after a forced GC | %s with %s customers stored: %.0f bytes per customer |\n",
 			mibBytes(m.HeapLiveBytes), num(float64(m.HeapAtStored)), float64(m.HeapLiveBytes)/float64(m.HeapAtStored))
+	}
+	if m.RecordBytes > 0 && m.HeapAtStored > 0 {
+		fmt.Fprintf(w, "| store records (outside the Go heap) | %s: %.0f bytes per customer |\n",
+			mibBytes(m.RecordBytes), float64(m.RecordBytes)/float64(m.HeapAtStored))
+		fmt.Fprintf(w, "| heap + records | %.0f bytes per customer |\n",
+			float64(m.HeapLiveBytes+m.RecordBytes)/float64(m.HeapAtStored))
 	}
 }
 

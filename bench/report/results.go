@@ -99,6 +99,7 @@ type memoryResult struct {
 	RSSAfterKiB   int64   `json:"rss_after_kib"`
 	RSSPeakKiB    int64   `json:"rss_peak_kib"`
 	HeapLiveBytes int64   `json:"heap_live_bytes"` // live heap after the last GC (gctrace), 0 if unknown
+	RecordBytes   int64   `json:"record_bytes"`    // the MemStore's record chunks, outside the Go heap; 0 if unknown
 	HeapAtStored  int64   `json:"heap_at_stored"`  // customers stored when that GC ran, 0 if unknown
 	LoadSeconds   float64 `json:"load_seconds"`
 	Batch         int     `json:"batch"`
