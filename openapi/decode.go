@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -73,9 +73,10 @@ const MaxDepth = 10000
 // as soon as DecodeSaveCustomers returns. To allocate per request rather than
 // per field, the strings of one result are carved from a few shared chunks of
 // at most 8 KiB (never more than the body's size), and its pointer fields,
-// string lists and variations point into a few shared slabs: a value kept
-// alive keeps its chunk or slab alive. A caller that keeps a few values of a
-// large body for a long time should copy them (strings.Clone, a new pointer).
+// string lists, variations and the strings and numbers that fields and Extra
+// hold point into a few shared slabs: a value kept alive keeps its chunk or
+// slab alive. A caller that keeps a few values of a large body for a long time
+// should copy them (strings.Clone, a new pointer).
 // It is safe for concurrent use.
 func DecodeSaveCustomers(body []byte) (*SaveCustomersRequest, error) {
 	return DecodeSaveCustomersLimits(body, Limits{})
@@ -114,6 +115,7 @@ func DecodeSaveCustomersLimits(body []byte, lim Limits) (req *SaveCustomersReque
 		return nil, &ValidationError{Kind: "request", Violations: []Violation{{Pointer: "", Message: msgRequired}}}
 	}
 	d := decoder{buf: body, lim: lim}
+	d.path = make([]pathToken, 0, 4) // deep enough for customers/i/variations/j
 	defer func() {
 		if r := recover(); r != nil {
 			a, ok := r.(abort)
@@ -197,14 +199,19 @@ type decoder struct {
 	viols   []Violation
 	dropped int // violations marked dropped (empty Message) by repeated keys
 
-	// Slabs that the pointer fields of the model point into: one allocation per
-	// slab instead of one per field. A slab is never grown, only replaced.
+	// Slabs that the pointer fields of the model, and the strings and numbers
+	// boxed in fields and Extra (see anyString), point into: one allocation
+	// per slab instead of one per value. A slab is never grown, only replaced,
+	// and an element is never written again once handed out.
 	strs  []string
 	bools []bool
 	ints  []int64
+	nums  []float64
 
-	// chunk is the arena that string values are carved from (see intern).
+	// chunk is the arena that string values are carved from (see intern);
+	// its first used bytes are taken.
 	chunk []byte
+	used  int
 	// items and vars are slabs that string lists and variations are carved
 	// from: an array's elements are appended, then sliced off with a capped
 	// capacity, so a caller's append never writes into a neighbour.
@@ -216,10 +223,13 @@ type decoder struct {
 // left of the body, so a small request keeps a small chunk alive.
 const chunkSize = 8 << 10
 
-// intern returns b as a string carved from the arena: the bytes are copied into
-// the current chunk, which is never written again where it has been carved.
-// Strings of one request thus share a few allocations instead of one each;
-// a string kept alive keeps its chunk (at most chunkSize bytes) alive.
+// intern returns b as a string carved from the arena: the bytes are copied
+// into the current chunk, past the bytes already carved, and the string
+// points there. Bytes are never written again once carved, so the string stays
+// immutable. Only the offset used changes per string, not the chunk's slice
+// header: storing a pointer would cost a write barrier while the collector
+// runs. Strings of one request thus share a few allocations instead of one
+// each; a string kept alive keeps its chunk (at most chunkSize bytes) alive.
 func (d *decoder) intern(b []byte, start int) string {
 	n := len(b)
 	if n == 0 {
@@ -228,12 +238,13 @@ func (d *decoder) intern(b []byte, start int) string {
 	if n > chunkSize/8 {
 		return string(b)
 	}
-	if cap(d.chunk)-len(d.chunk) < n {
+	if len(d.chunk)-d.used < n {
 		// What is left of the body from here bounds the content still to come.
-		d.chunk = make([]byte, 0, max(n, min(chunkSize, len(d.buf)-start)))
+		d.chunk = make([]byte, max(n, min(chunkSize, len(d.buf)-start)))
+		d.used = 0
 	}
-	off := len(d.chunk)
-	d.chunk = append(d.chunk, b...)
+	off := d.used
+	d.used += copy(d.chunk[off:], b)
 	return unsafe.String(&d.chunk[off], n)
 }
 
@@ -272,6 +283,53 @@ func (d *decoder) newInt(i int64) *int64 {
 	}
 	d.ints = append(d.ints, i)
 	return &d.ints[len(d.ints)-1]
+}
+
+func (d *decoder) newFloat(f float64) *float64 {
+	if len(d.nums) == cap(d.nums) {
+		d.nums = make([]float64, 0, d.slabCap(128, 2, 256))
+	}
+	d.nums = append(d.nums, f)
+	return &d.nums[len(d.nums)-1]
+}
+
+// Values inside fields and Extra are held by an any. Converting a string or a
+// float64 to any allocates a copy of the value, one allocation per value;
+// anyString and anyFloat instead put the value in a slab (strs, nums) and
+// build the any by hand, pointing at the slab's element. That is exactly what
+// the runtime builds (an any is its dynamic type and a pointer to a copy of
+// the value that is never written again), with the copy in a slab: a slab's
+// element is written once, before it is boxed, and slabs are replaced, never
+// grown, so the element is never moved or written again.
+
+// eface is the layout of an any: the dynamic type, then a pointer to the value.
+type eface struct {
+	typ, data unsafe.Pointer
+}
+
+// typeOf returns the dynamic type word of v.
+func typeOf(v any) unsafe.Pointer { return (*eface)(unsafe.Pointer(&v)).typ }
+
+var (
+	stringType  = typeOf("")
+	float64Type = typeOf(0.0)
+)
+
+func box(typ, data unsafe.Pointer) any {
+	return *(*any)(unsafe.Pointer(&eface{typ, data}))
+}
+
+// anyString returns any(s) without allocating.
+func (d *decoder) anyString(s string) any {
+	if s == "" {
+		return "" // the runtime boxes "" without allocating
+	}
+	return box(stringType, unsafe.Pointer(d.newString(s)))
+}
+
+// anyFloat returns any(f) without allocating.
+func (d *decoder) anyFloat(f float64) any {
+	return box(float64Type, unsafe.Pointer(d.newFloat(f)))
 }
 
 // pointer returns the JSON pointer of the current path plus name (if not "").
@@ -325,6 +383,10 @@ func (d *decoder) peek() byte {
 }
 
 func (d *decoder) ws() {
+	// Most bodies are compact: one test when no white space follows.
+	if d.pos < len(d.buf) && d.buf[d.pos] > ' ' {
+		return
+	}
 	for d.pos < len(d.buf) {
 		switch d.buf[d.pos] {
 		case ' ', '\t', '\n', '\r':
@@ -465,27 +527,53 @@ const (
 	hi = 0x8080808080808080
 )
 
+// special marks the bytes of w that end the plain run of a string: '"',
+// '\\', a control character or a non-ASCII byte. The lowest bit set is exact (a
+// borrow only runs upwards), so it locates the first special byte.
+func special(w uint64) uint64 {
+	q, bs := w^(lo*'"'), w^(lo*'\\')
+	return ((q-lo)&^q | (bs-lo)&^bs | (w-lo*0x20)&^w | w) & hi
+}
+
 // scanString checks the string at d.pos and moves past it. It returns true when
-// the string's content is its raw bytes (no escape, valid UTF-8).
+// the string's content is its raw bytes (no escape, valid UTF-8). The common
+// case, an ASCII string without escapes, has a small function of its own that
+// keeps its state in registers; scanStringFrom does the rest.
 func (d *decoder) scanString() bool {
+	buf, i := d.buf, d.pos+1
+	for i+8 <= len(buf) {
+		if m := special(binary.LittleEndian.Uint64(buf[i:])); m != 0 {
+			i += bits.TrailingZeros64(m) / 8
+			if buf[i] == '"' {
+				d.pos = i + 1
+				return true
+			}
+			break
+		}
+		i += 8
+	}
+	return d.scanStringFrom(d.pos+1, i)
+}
+
+// scanStringFrom is scanString, from i where the bytes since start (after the
+// opening quote) are plain ASCII.
+func (d *decoder) scanStringFrom(start, i int) bool {
 	buf := d.buf
-	start := d.pos + 1
-	i := start
 	simple, ascii := true, true
 	for {
-		// Eight bytes at a time while none of them is special ('"', '\\',
-		// a control character or a non-ASCII byte), then byte by byte.
+		// Eight bytes at a time while none of them is special, then byte by
+		// byte near the end of the body.
 		for i+8 <= len(buf) {
-			w := binary.LittleEndian.Uint64(buf[i:])
-			q, bs := w^(lo*'"'), w^(lo*'\\')
-			if ((q-lo)&^q|(bs-lo)&^bs|(w-lo*0x20)&^w|w)&hi != 0 {
-				break
+			if m := special(binary.LittleEndian.Uint64(buf[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				goto found
 			}
 			i += 8
 		}
 		for i < len(buf) && stringClass[buf[i]] == 0 {
 			i++
 		}
+	found:
 		if i >= len(buf) {
 			d.pos = i
 			d.fail("in string literal", false)
@@ -685,7 +773,7 @@ func (d *decoder) anyValue() any {
 		}
 		return out
 	case '"':
-		return d.str()
+		return d.anyString(d.str())
 	case 't':
 		d.literal("true")
 		return true
@@ -702,7 +790,7 @@ func (d *decoder) anyValue() any {
 			if d.err != nil {
 				return nil
 			}
-			return anyNumber(d.buf[start:d.pos], isInt)
+			return d.anyNumber(d.buf[start:d.pos], isInt)
 		}
 		d.fail("looking for beginning of value", false)
 		return nil
@@ -731,10 +819,10 @@ func (d *decoder) anyObject() map[string]any {
 
 // anyNumber converts a checked number literal as encoding/json does into any
 // (float64), keeping it as a json.Number when it is beyond float64's range.
-func anyNumber(lit []byte, isInt bool) any {
+func (d *decoder) anyNumber(lit []byte, isInt bool) any {
 	if isInt && len(lit) <= 16 {
 		if n, ok := smallInt(lit); ok && n > -1<<53 && n < 1<<53 {
-			return float64(n)
+			return d.anyFloat(float64(n))
 		}
 	}
 	s := string(lit)
@@ -742,7 +830,7 @@ func anyNumber(lit []byte, isInt bool) any {
 	if err != nil {
 		return json.Number(s)
 	}
-	return f
+	return d.anyFloat(f)
 }
 
 // smallInt parses an integer literal of at most 18 digits.
@@ -1059,28 +1147,73 @@ func (d *decoder) customers(req *SaveCustomersRequest) {
 	if !d.push() {
 		return
 	}
-	scratch := customerScratch.Get().(*[]Customer)
-	out := (*scratch)[:0]
+	// The customers are decoded in place, into a slice whose capacity is
+	// estimated from the bytes per customer so far (see growCustomers): no
+	// scratch slice to copy from and clear, which costs write barriers for
+	// every pointer while the garbage collector runs.
+	first := d.pos
+	var out []Customer
 	d.objects("customers", func(i int) {
 		if d.lim.MaxCustomers > 0 && i >= d.lim.MaxCustomers {
 			panic(abort{&LimitError{What: "customers", Limit: d.lim.MaxCustomers}})
 		}
-		out = append(out, Customer{})
+		if len(out) == cap(out) {
+			out = d.growCustomers(out, first)
+		}
+		out = grow1(out)
 		d.path = append(d.path, pathToken{idx: i})
 		d.customer(&out[len(out)-1])
 		d.path = d.path[:len(d.path)-1]
 	})
-	req.Customers = append(make([]Customer, 0, len(out)), out...)
-	if cap(out) <= 1<<14 {
-		clear(out)
-		*scratch = out[:0]
-		customerScratch.Put(scratch)
+	// A large overestimate (say the first customer was much smaller than the
+	// others) is not kept alive with the result; an empty array is an empty,
+	// non-nil slice.
+	if out == nil || cap(out)-len(out) > len(out)/8 {
+		out = append(make([]Customer, 0, len(out)), out...)
 	}
+	req.Customers = out
 }
 
-// customerScratch holds the slices that customers are decoded into before
-// being copied, at their exact size, into the result.
-var customerScratch = sync.Pool{New: func() any { return new([]Customer) }}
+// grow1 returns s with one more element, a zero one. It is used on slices
+// that are only ever appended to, whose spare capacity has thus never been
+// written and is still zero (make and append zero what they allocate): the
+// slice is resliced rather than a zero value written, which would cost a write
+// barrier per pointer while the collector runs.
+func grow1[T any](s []T) []T {
+	if len(s) < cap(s) {
+		return s[:len(s)+1]
+	}
+	var zero T
+	return append(s, zero)
+}
+
+// growCustomers returns out with room for the customers still to come,
+// estimated from what is left of the body and the average size of the
+// customers read since first (the offset after '['). The first customer is
+// given a slice of one: a body of one customer is common. Growth is at least a
+// quarter, so that a bad estimate costs amortised O(1) per customer.
+//
+// The estimate counts at least minCustomerBytes per customer: a few small
+// customers followed by a large value of another key must not reserve room for
+// millions. The room reserved beyond the customers actually read is thus at
+// most sizeof(Customer)/minCustomerBytes (4.5) times the rest of the body.
+func (d *decoder) growCustomers(out []Customer, first int) []Customer {
+	n := len(out)
+	want := 1
+	if n > 0 {
+		per := max((d.pos-first)/n, minCustomerBytes)
+		est := (len(d.buf) - d.pos) / per
+		want = n + max(est+est/32+2, n/4+1)
+		if d.lim.MaxCustomers > 0 {
+			want = min(want, d.lim.MaxCustomers)
+		}
+	}
+	return append(make([]Customer, 0, want), out...)
+}
+
+// minCustomerBytes is the fewest bytes per customer growCustomers assumes; a
+// realistic customer takes hundreds.
+const minCustomerBytes = 64
 
 func (d *decoder) relations(req *SaveCustomersRequest) {
 	switch d.peek() {
@@ -1098,7 +1231,7 @@ func (d *decoder) relations(req *SaveCustomersRequest) {
 	}
 	out := []Relation{}
 	d.objects("relations", func(i int) {
-		out = append(out, Relation{})
+		out = grow1(out)
 		d.path = append(d.path, pathToken{idx: i})
 		d.relation(&out[len(out)-1])
 		d.path = d.path[:len(d.path)-1]
@@ -1236,7 +1369,7 @@ func (d *decoder) variations(c *Customer) {
 	}
 	start := len(d.vars)
 	d.objects("variations", func(i int) {
-		d.vars = append(d.vars, Variation{})
+		d.vars = grow1(d.vars)
 		d.path = append(d.path, pathToken{idx: i})
 		d.variation(&d.vars[len(d.vars)-1])
 		d.path = d.path[:len(d.path)-1]

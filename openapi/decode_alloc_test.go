@@ -1,0 +1,104 @@
+package openapi
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"unsafe"
+)
+
+// TestDecodeSaveCustomersAllocs holds the decoder to a few allocations per
+// customer: the strings, pointers, lists, variations and boxed values of fields
+// come from shared chunks and slabs, so what is left per customer is mostly
+// its fields map.
+func TestDecodeSaveCustomersAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
+	const n = 200
+	body := realisticBody(t, 1, n)
+	allocs := testing.AllocsPerRun(5, func() {
+		if _, err := DecodeSaveCustomers(body); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 3*n {
+		t.Errorf("got %v allocations for %d customers, want at most 3 per customer", allocs, n)
+	}
+}
+
+// TestDecodeSaveCustomersCapacity: the customers are decoded into a slice
+// sized by an estimate; what is returned keeps no large unused capacity.
+func TestDecodeSaveCustomersCapacity(t *testing.T) {
+	for _, body := range [][]byte{
+		realisticBody(t, 1, 1),
+		realisticBody(t, 1, 100),
+		// Small customers, then much else: the first estimate is far too high.
+		[]byte(`{"customers":[{},{}],"relations":[` + strings.Repeat(`{"relation_type":1},`, 1000) + `{}]}`),
+		// A large customer, then small ones: the first estimate is too low.
+		[]byte(`{"customers":[{"comment":"` + strings.Repeat("x", 5000) + `"}` + strings.Repeat(`,{}`, 1000) + `]}`),
+	} {
+		req, err := DecodeSaveCustomers(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(req.Customers); cap(req.Customers)-n > n/8 {
+			t.Errorf("got %d customers in a capacity of %d", n, cap(req.Customers))
+		}
+	}
+}
+
+// TestGrowCustomersBounded: a few small customers followed by a large value
+// do not reserve room for a customer per three bytes of that value.
+func TestGrowCustomersBounded(t *testing.T) {
+	prefix := `{"customers":[`
+	body := []byte(prefix + `{},{}],"x":"` + strings.Repeat("x", 1<<20) + `"}`)
+	d := decoder{buf: body, pos: len(prefix) + len(`{},`)}
+	out := d.growCustomers(make([]Customer, 1), len(prefix))
+	if size := cap(out) * int(unsafe.Sizeof(Customer{})); size > 5*len(body) {
+		t.Errorf("reserved %d bytes of customers for a body of %d bytes", size, len(body))
+	}
+}
+
+// TestDecodeSaveCustomersBoxedValues: the strings and numbers of fields and
+// Extra, boxed in an any without an allocation each (see anyString), behave as
+// any other any: equality, type switches, reflection and encoding.
+func TestDecodeSaveCustomersBoxedValues(t *testing.T) {
+	body := []byte(`{"customers":[{"fields":{"s":"text","n":1.5,"i":42,"e":"","big":1e400},"extra":["x",7]}]}`)
+	req, err := DecodeSaveCustomers(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := req.Customers[0]
+	want := map[string]any{"s": "text", "n": 1.5, "i": float64(42), "e": "", "big": json.Number("1e400")}
+	if !reflect.DeepEqual(c.Fields, want) {
+		t.Errorf("got fields %#v, want %#v", c.Fields, want)
+	}
+	for k, v := range want {
+		if c.Fields[k] != v {
+			t.Errorf("fields[%q] = %#v, != %#v", k, c.Fields[k], v)
+		}
+	}
+	switch v := c.Fields["s"].(type) {
+	case string:
+		if v != "text" {
+			t.Errorf("got %q", v)
+		}
+	default:
+		t.Errorf("fields[s] is a %T", v)
+	}
+	if f, ok := c.Fields["n"].(float64); !ok || f != 1.5 {
+		t.Errorf("fields[n] = %#v", c.Fields["n"])
+	}
+	if got := reflect.ValueOf(c.Fields["i"]).Float(); got != 42 {
+		t.Errorf("reflect: got %v", got)
+	}
+	if got, want := c.Extra["extra"], []any{"x", float64(7)}; !reflect.DeepEqual(got, want) {
+		t.Errorf("got extra %#v, want %#v", got, want)
+	}
+	b, err := json.Marshal(c.Fields)
+	if err != nil || string(b) != `{"big":1e400,"e":"","i":42,"n":1.5,"s":"text"}` {
+		t.Errorf("got %s, %v", b, err)
+	}
+}
