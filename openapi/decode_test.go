@@ -228,7 +228,7 @@ func TestPointerLess(t *testing.T) {
 }
 
 // TestDecodeSaveCustomersConcurrent decodes from several goroutines at once
-// (the pooled scratch slices must not leak between calls).
+// (each call must own its decoder state and results, none shared between calls).
 func TestDecodeSaveCustomersConcurrent(t *testing.T) {
 	bodies := [][]byte{realisticBody(t, 1, 30), realisticBody(t, 2, 5), []byte(`{"customers":[{"kyc_level":"x"}]}`)}
 	want := make([]*SaveCustomersRequest, len(bodies))
