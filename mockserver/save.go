@@ -358,9 +358,7 @@ func (r *saveRun) customer(i int, in *openapi.Customer, m *msgs) (*Customer, boo
 	// review groups
 	if in.ReviewGroups != nil {
 		start := len(arena)
-		for _, g := range in.ReviewGroups {
-			arena = append(arena, r.tx.Intern(g))
-		}
+		arena = append(arena, in.ReviewGroups...)
 		c.ReviewGroups = arena[start:len(arena):len(arena)]
 	}
 	for _, g := range c.ReviewGroups {
@@ -481,7 +479,7 @@ func (r *saveRun) mergeFields(m *msgs, field string, stored []Field, in map[stri
 		}
 		out = append(out, Field{})
 		copy(out[j+1:], out[j:])
-		out[j] = Field{Key: r.tx.Intern(k), Value: v}
+		out[j] = Field{Key: k, Value: v}
 	}
 	sort.Strings(unknown)
 	for _, k := range unknown {

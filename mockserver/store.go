@@ -107,9 +107,6 @@ type Tx interface {
 	// RelationsOf returns the relations in which any of externalIDs is parent
 	// or child, ordered by relation_external_id, in one pass over the relations.
 	RelationsOf(externalIDs ...string) []Relation
-	// Intern returns a shared copy of s, so that values repeated across
-	// customers (review groups, custom-field keys) are stored once.
-	Intern(s string) string
 }
 
 // MemStore is the in-memory Store, the default. Its zero value is not usable;
@@ -376,10 +373,6 @@ func (tx memTx) RelationsOf(externalIDs ...string) []Relation {
 	sort.Slice(out, func(i, j int) bool { return out[i].RelationExternalID < out[j].RelationExternalID })
 	return out
 }
-
-// Intern returns s: the MemStore copies every value into its records, so
-// there is nothing to share.
-func (tx memTx) Intern(s string) string { return s }
 
 func page(n, offset, limit int) (lo, hi int) {
 	lo = min(max(offset, 0), n)
