@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/algoreg-kit/algoreg-kit/internal/flushwriter"
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
 )
 
@@ -71,9 +72,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	logOut := stderr
-	if *quiet {
-		logOut = io.Discard
+	// Like the mock command: log lines are buffered and flushed every 100 ms.
+	var logOut io.Writer = io.Discard
+	if !*quiet {
+		fw := flushwriter.New(stderr, 100*time.Millisecond)
+		defer fw.Close()
+		logOut = fw
 	}
 	// The MemStore keeps its records outside the Go heap, so the heap alone
 	// does not say what the customers take: /debug/vars publishes the store's
