@@ -275,6 +275,15 @@ func (tx memTx) PutCustomer(c *Customer) {
 	if t.customers.put(c.ExternalID, t.scratch) {
 		t.customersNew = true
 	}
+	t.trimScratch()
+}
+
+// trimScratch lets go of a scratch buffer that one very large record grew, so
+// that it is not kept for the life of the business.
+func (t *memTenant) trimScratch() {
+	if cap(t.scratch) > 64<<10 {
+		t.scratch = nil
+	}
 }
 
 func (tx memTx) Relation(id string) (Relation, bool) {
@@ -292,6 +301,7 @@ func (tx memTx) PutRelation(r Relation) {
 	if t.relations.put(r.RelationExternalID, t.scratch) {
 		t.relationsNew = true
 	}
+	t.trimScratch()
 }
 
 // mustEncode and mustDecode turn the codec's errors into panics: only a Go
