@@ -20,6 +20,7 @@ type PreloadStats struct {
 	Files     int // files read
 	Requests  int // save requests applied
 	Customers int // customers in them
+	Relations int // relations in them
 	Added     int // customers created
 	Rejected  int // records (customers or relations) rejected with errors
 }
@@ -33,8 +34,14 @@ const preloadBatch = 1000
 //
 //   - a Save customers request body (a JSON file);
 //   - a folder of such bodies named batch-*.json, applied in name order;
-//   - an NDJSON file (name ending in .ndjson or .jsonl): one customer object
-//     per line, saved in batches of 1,000 (blank lines are skipped).
+//   - an NDJSON file (name ending in .ndjson or .jsonl): one customer or
+//     relation object per line (a relation is an object with
+//     relation_external_id and no external_id), saved in batches of 1,000
+//     records (blank lines are skipped). A batch applies its customers before
+//     its relations; a relation whose customers come in a later batch is
+//     rejected, so put relations after their customers, or in a file of
+//     their own loaded after the customers' (what algoreg-kit fixtures
+//     --relations-out writes).
 //
 // It returns an error naming the file (and line, for NDJSON) that cannot be
 // read or decoded.
@@ -91,6 +98,7 @@ func (s *Server) preloadSave(ctx context.Context, business string, req *openapi.
 	}
 	st.Requests++
 	st.Customers += stats.Customers
+	st.Relations += stats.Relations
 	st.Added += stats.Added
 	st.Rejected += stats.Errors
 	return nil
@@ -105,25 +113,15 @@ func (s *Server) preloadNDJSON(ctx context.Context, business, file string, st *P
 	r := bufio.NewReaderSize(f, 1<<20)
 	req := &openapi.SaveCustomersRequest{}
 	line := 0
-	prefix := []byte(`{"customers":[`)
 	for {
 		b, err := r.ReadBytes('\n')
 		if len(b) > 0 {
 			line++
 			if b = bytes.TrimSpace(b); len(b) > 0 {
-				one, derr := openapi.DecodeSaveCustomers(append(append(append([]byte{}, prefix...), b...), ']', '}'))
-				if derr != nil {
-					var se *openapi.SyntaxError
-					if errors.As(derr, &se) {
-						return fmt.Errorf("preload %s line %d: malformed JSON near byte %d of the line: %s", file, line, max(0, se.Offset-int64(len(prefix))), se.Msg)
-					}
-					return fmt.Errorf("preload %s line %d: %w", file, line, derr)
+				if err := preloadLine(req, b); err != nil {
+					return fmt.Errorf("preload %s line %d: %w", file, line, err)
 				}
-				if len(one.Customers) != 1 {
-					return fmt.Errorf("preload %s line %d: want one customer object per line", file, line)
-				}
-				req.Customers = append(req.Customers, one.Customers[0])
-				if len(req.Customers) == preloadBatch {
+				if len(req.Customers)+len(req.Relations) == preloadBatch {
 					if err := s.preloadSave(ctx, business, req, st); err != nil {
 						return err
 					}
@@ -138,8 +136,46 @@ func (s *Server) preloadNDJSON(ctx context.Context, business, file string, st *P
 			return fmt.Errorf("preload %s: %w", file, err)
 		}
 	}
-	if len(req.Customers) > 0 {
+	if len(req.Customers)+len(req.Relations) > 0 {
 		return s.preloadSave(ctx, business, req, st)
 	}
 	return nil
+}
+
+// preloadLine adds the record of one NDJSON line to req: the line is decoded
+// as the one customer of a request, and, when it turns out to have no
+// external_id but a relation_external_id, again as the one relation of one.
+func preloadLine(req *openapi.SaveCustomersRequest, line []byte) error {
+	one, err := decodeLine(`{"customers":[`, line)
+	if err != nil {
+		return err
+	}
+	if len(one.Customers) != 1 {
+		return errors.New("want one customer or relation object per line")
+	}
+	c := one.Customers[0]
+	if _, isRelation := c.Extra["relation_external_id"]; !isRelation || c.ExternalID != nil {
+		req.Customers = append(req.Customers, c)
+		return nil
+	}
+	if one, err = decodeLine(`{"relations":[`, line); err != nil {
+		return err
+	}
+	req.Relations = append(req.Relations, one.Relations[0])
+	return nil
+}
+
+// decodeLine decodes line as the only item of the list that prefix opens.
+func decodeLine(prefix string, line []byte) (*openapi.SaveCustomersRequest, error) {
+	body := make([]byte, 0, len(prefix)+len(line)+2)
+	body = append(append(append(body, prefix...), line...), ']', '}')
+	one, err := openapi.DecodeSaveCustomers(body)
+	if err != nil {
+		var se *openapi.SyntaxError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("malformed JSON near byte %d of the line: %s", max(0, se.Offset-int64(len(prefix))), se.Msg)
+		}
+		return nil, err
+	}
+	return one, nil
 }

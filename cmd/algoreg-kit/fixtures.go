@@ -52,6 +52,11 @@ Examples:
 
   # a flat file for a spreadsheet
   algoreg-kit fixtures --count 1000 --format csv --out customers.csv
+
+  # NDJSON with the relations in a second file, then both into the mock
+  algoreg-kit fixtures --count 100000 --format ndjson --out customers.ndjson \
+      --relations-out relations.ndjson
+  algoreg-kit mock --preload customers.ndjson,relations.ndjson
 `
 
 func runFixtures(ctx context.Context, args []string, e env) error {
@@ -61,6 +66,7 @@ func runFixtures(ctx context.Context, args []string, e env) error {
 	format := fs.String("format", "request", "output format: request, ndjson, json or csv")
 	batchSize := fs.Int("batch-size", fixtures.DefaultBatchSize, "most customers per request body (request format, --post)")
 	out := fs.String("out", "", "output file, or for the request format a folder that gets batch-00001.json, batch-00002.json, …; stdout when empty (request bodies one per line)")
+	relationsOut := fs.String("relations-out", "", "with --format ndjson or csv: also write the relations to this file (NDJSON lines, or a CSV table); load it after the customers")
 	expectations := fs.String("expectations", "", "write the labels of invalid records to this file (JSON lines), also with --post")
 	firms := fs.Float64("firms", fixtures.DefaultFirms, "share of firms among customers, 0 to 1")
 	invalid := fs.Float64("invalid", 0, "share of records with exactly one labelled defect, 0 to 1")
@@ -121,11 +127,14 @@ func runFixtures(ctx context.Context, args []string, e env) error {
 	}
 	opts := fixtures.Options{
 		Firms: orNone(*firms), Invalid: *invalid, Codes: splitList(*codes), Variations: orNone(*variations),
-		Server: server, Prefix: *prefix, Shape: f.Shape(),
+		Server: server, Prefix: *prefix, Shape: f.Shape(), RelationsAside: *relationsOut != "",
+	}
+	if *relationsOut != "" && f != fixtures.FormatNDJSON && f != fixtures.FormatCSV {
+		return fmt.Errorf("fixtures: --relations-out is for --format ndjson or csv; the %s format carries its relations itself", f)
 	}
 	if *post != "" {
-		if *out != "" || *format != "request" {
-			return errors.New("fixtures: --post sends request bodies to the server; drop --out and --format")
+		if *out != "" || *format != "request" || *relationsOut != "" {
+			return errors.New("fixtures: --post sends request bodies to the server; drop --out, --format and --relations-out")
 		}
 		opts.Shape = fixtures.ShapeRequest
 	}
@@ -195,6 +204,15 @@ func runFixtures(ctx context.Context, args []string, e env) error {
 		}
 		closers = append(closers, file)
 		o.W, dest = file, *out
+	}
+	if *relationsOut != "" {
+		file, err := os.Create(*relationsOut)
+		if err != nil {
+			return fmt.Errorf("fixtures: %w", err)
+		}
+		closers = append(closers, file)
+		o.Relations = file
+		dest += " (relations to " + *relationsOut + ")"
 	}
 	if *expectations != "" {
 		if dir := filepath.Dir(*expectations); dir != "." {

@@ -50,7 +50,9 @@ Users file (--users): CSV with the header username,password,business, e.g.
   api@acme.example,s3cret,acme
 Preload (--preload): a Save customers request body (JSON file), a folder of
 them named batch-*.json (applied in name order), or an NDJSON file (*.ndjson or
-*.jsonl) with one customer object per line.
+*.jsonl) with one customer or relation object per line; several, separated by
+commas, are loaded in that order, e.g.
+  algoreg-kit mock --preload customers.ndjson,relations.ndjson
 `
 
 // mockDefaultPreloadBusiness is the business a newcomer's "demo" user lands in.
@@ -77,7 +79,7 @@ func runMock(ctx context.Context, args []string, e env) error {
 	kinValidation := fs.Bool("kin-validation", false, "validate save requests with kin-openapi's generic validator too (slow; for comparison)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "text or json")
-	preload := fs.String("preload", "", "file or folder of data to save before serving (see above)")
+	preload := fs.String("preload", "", "file or folder of data to save before serving, or several separated by commas (see above)")
 	webhook := fs.String("webhook", "", "URL that receives the vendor's customers_updated webhook after every save that created or updated customers (not dry runs); default: off")
 	pprofAddr := fs.String("pprof-addr", "", "also serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060); default: off")
 	preloadBusiness := fs.String("preload-business", mockDefaultPreloadBusiness, "business that --preload saves into (with --users: the first account's business)")
@@ -159,12 +161,17 @@ func runMock(ctx context.Context, args []string, e env) error {
 	mock := mockserver.New(cfg)
 
 	if *preload != "" {
-		st, err := mock.Preload(ctx, *preloadBusiness, *preload)
-		if err != nil {
-			return fmt.Errorf("mock: %w", err)
+		var st mockserver.PreloadStats
+		for _, path := range strings.Split(*preload, ",") {
+			one, err := mock.Preload(ctx, *preloadBusiness, path)
+			if err != nil {
+				return fmt.Errorf("mock: %w", err)
+			}
+			st.Files, st.Requests, st.Customers, st.Relations = st.Files+one.Files, st.Requests+one.Requests, st.Customers+one.Customers, st.Relations+one.Relations
+			st.Added, st.Rejected = st.Added+one.Added, st.Rejected+one.Rejected
 		}
-		fmt.Fprintf(e.stdout, "preloaded %d customers from %d file(s) into business %q: %d added, %d records rejected\n",
-			st.Customers, st.Files, *preloadBusiness, st.Added, st.Rejected)
+		fmt.Fprintf(e.stdout, "preloaded %d customers and %d relations from %d file(s) into business %q: %d customers added, %d records rejected\n",
+			st.Customers, st.Relations, st.Files, *preloadBusiness, st.Added, st.Rejected)
 	}
 
 	ln, err := net.Listen("tcp", *addr)
