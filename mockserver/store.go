@@ -31,8 +31,8 @@ type Customer struct {
 	DateOfBirth        string
 	Phone              string
 	Comment            string
-	NationalityCodes   []string // upper case, interned
-	DomicileCodes      []string // upper case, interned
+	NationalityCodes   []string // upper case
+	DomicileCodes      []string // upper case
 	ReviewGroups       []string
 	Contacts           []string
 	AliasIDs           []string
