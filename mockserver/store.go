@@ -244,9 +244,15 @@ func (t *memTenant) drop() {
 // the bytes the records of customers and relations take (the slab chunks, not
 // the Go heap).
 func (s *MemStore) Footprint() (customers int, bytes int64) {
+	// Tenants are locked after s.mu is released: Update holds a tenant's lock
+	// while it takes s.mu, so holding both the other way round could deadlock.
 	s.mu.RLock()
-	defer s.mu.RUnlock()
+	tenants := make([]*memTenant, 0, len(s.tenants))
 	for _, t := range s.tenants {
+		tenants = append(tenants, t)
+	}
+	s.mu.RUnlock()
+	for _, t := range tenants {
 		t.mu.RLock()
 		customers += t.customers.len()
 		bytes += t.customers.recs.footprint() + t.relations.recs.footprint()

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
@@ -286,4 +287,45 @@ func TestMemStoreResetUnderLoad(t *testing.T) {
 	n, bytes := s.Footprint()
 	assert.Zero(t, n)
 	assert.Zero(t, bytes)
+}
+
+// Footprint, saves and the creation of businesses run together without
+// deadlock: Update holds a business's lock while it takes the store's, so
+// Footprint must not hold the store's lock while it waits for a business's.
+func TestMemStoreFootprintDuringSaves(t *testing.T) {
+	s := NewMemStore()
+	ctx := context.Background()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	run := func(f func(i int)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+					f(i)
+				}
+			}
+		}()
+	}
+	run(func(i int) { s.Footprint() })
+	run(func(i int) {
+		_ = s.Update(ctx, "busy", func(tx Tx) error {
+			tx.PutCustomer(&Customer{ExternalID: fmt.Sprint("c", i%100)})
+			return nil
+		})
+	})
+	run(func(i int) { _ = s.Update(ctx, fmt.Sprint("new", i), func(Tx) error { return nil }) })
+	time.Sleep(500 * time.Millisecond)
+	close(stop)
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("deadlock: Footprint, Update and new businesses did not finish")
+	}
 }
