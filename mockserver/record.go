@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -178,8 +179,10 @@ const (
 	valObject // map[string]any: uvarint count, key strings and values
 )
 
-// appendValue appends one custom-field value. It fails only for a Go type no
-// JSON decoder produces.
+// appendValue appends one custom-field value: the types a JSON decoder puts
+// in an any are stored as they are, any other Go value as its JSON. It fails
+// only for a value without a JSON form (a channel, a function, a complex
+// number).
 func appendValue(dst []byte, v any) ([]byte, error) {
 	switch v := v.(type) {
 	case nil:
@@ -219,7 +222,20 @@ func appendValue(dst []byte, v any) ([]byte, error) {
 		}
 		return dst, nil
 	}
-	return nil, fmt.Errorf("a custom-field value of Go type %T cannot be stored", v)
+	// A value a Go caller built (Server.Save takes any value in fields): keep
+	// what its JSON says, as if it had come over HTTP, numbers exactly
+	// (json.Number).
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("a custom-field value of Go type %T has no JSON form: %w", v, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var generic any
+	if err := dec.Decode(&generic); err != nil {
+		return nil, fmt.Errorf("a custom-field value of Go type %T: %w", v, err)
+	}
+	return appendValue(dst, generic)
 }
 
 // recordID returns the external_id of a record without copying it. The
