@@ -69,10 +69,12 @@ func slotSize(recordLen int) int {
 // returns its location.
 func (s *slab) put(old uint64, replace bool, rec []byte) uint64 {
 	size := slotSize(len(rec))
+	var oldLen int64
+	var oldSize int
 	if replace {
 		b := s.slot(old)
-		oldLen := int64(binary.LittleEndian.Uint32(b))
-		oldSize := int(binary.LittleEndian.Uint32(b[4:]))
+		oldLen = int64(binary.LittleEndian.Uint32(b))
+		oldSize = int(binary.LittleEndian.Uint32(b[4:]))
 		// Overwrite in place when the record fits, unless it would leave
 		// most of a large slot unused.
 		if size <= oldSize && (size > oldSize/2 || oldSize <= 512) {
@@ -80,12 +82,16 @@ func (s *slab) put(old uint64, replace bool, rec []byte) uint64 {
 			s.write(b, rec, oldSize)
 			return old
 		}
-		s.release(old, oldLen, oldSize)
 	}
+	// The new slot first: if getting memory fails, the old record is still
+	// where the index says.
 	loc := s.alloc(size)
 	s.live += int64(len(rec))
 	s.slots += int64(size)
 	s.write(s.slot(loc), rec, size)
+	if replace {
+		s.release(old, oldLen, oldSize)
+	}
 	return loc
 }
 
