@@ -339,7 +339,10 @@ func TestMemStoreFootprintDuringSaves(t *testing.T) {
 			return nil
 		})
 	})
-	run(func(i int) { _ = s.Update(ctx, fmt.Sprint("new", i), func(Tx) error { return nil }) })
+	run(func(i int) { // each round creates a business and resets it: two writers of the store's lock
+		_ = s.Update(ctx, "other", func(Tx) error { return nil })
+		_ = s.Reset(ctx, "other")
+	})
 	time.Sleep(500 * time.Millisecond)
 	close(stop)
 	done := make(chan struct{})
