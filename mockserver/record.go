@@ -248,7 +248,7 @@ func recordID(rec []byte) string {
 	return unsafe.String(unsafe.SliceData(rec[w:]), int(n))
 }
 
-var errCorruptRecord = errors.New("mockserver: corrupt customer record")
+var errCorruptRecord = errors.New("mockserver: corrupt store record")
 
 // decodeCustomer returns the customer of rec. The strings of the result point
 // into one private copy of rec, made here and never written afterwards, so
