@@ -30,7 +30,7 @@ const preloadBatch = 1000
 
 // Preload saves data into business, as if it had been posted to the save
 // endpoint (every rule applies; records with errors are counted in Rejected,
-// not saved). path is one of:
+// not saved), from each of paths in turn. A path is one of:
 //
 //   - a Save customers request body (a JSON file);
 //   - a folder of such bodies named batch-*.json, applied in name order;
@@ -40,25 +40,34 @@ const preloadBatch = 1000
 //     records (blank lines are skipped). A batch applies its customers before
 //     its relations; a relation whose customers come in a later batch is
 //     rejected, so put relations after their customers, or in a file of
-//     their own loaded after the customers' (what algoreg-kit fixtures
+//     their own given after the customers' (what algoreg-kit fixtures
 //     --relations-out writes).
 //
 // It returns an error naming the file (and line, for NDJSON) that cannot be
-// read or decoded.
-func (s *Server) Preload(ctx context.Context, business, path string) (PreloadStats, error) {
+// read or decoded, and the counts of what was saved until then.
+func (s *Server) Preload(ctx context.Context, business string, paths ...string) (PreloadStats, error) {
 	var st PreloadStats
+	for _, path := range paths {
+		if err := s.preloadPath(ctx, business, path, &st); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+func (s *Server) preloadPath(ctx context.Context, business, path string, st *PreloadStats) error {
 	info, err := os.Stat(path)
 	if err != nil {
-		return st, fmt.Errorf("preload: %w", err)
+		return fmt.Errorf("preload: %w", err)
 	}
 	var files []string
 	if info.IsDir() {
 		files, err = filepath.Glob(filepath.Join(path, "batch-*.json"))
 		if err != nil {
-			return st, fmt.Errorf("preload: %w", err)
+			return fmt.Errorf("preload: %w", err)
 		}
 		if len(files) == 0 {
-			return st, fmt.Errorf("preload: folder %s has no batch-*.json files", path)
+			return fmt.Errorf("preload: folder %s has no batch-*.json files", path)
 		}
 		sort.Strings(files)
 	} else {
@@ -68,15 +77,15 @@ func (s *Server) Preload(ctx context.Context, business, path string) (PreloadSta
 		st.Files++
 		ext := strings.ToLower(filepath.Ext(f))
 		if !info.IsDir() && (ext == ".ndjson" || ext == ".jsonl") {
-			err = s.preloadNDJSON(ctx, business, f, &st)
+			err = s.preloadNDJSON(ctx, business, f, st)
 		} else {
-			err = s.preloadBody(ctx, business, f, &st)
+			err = s.preloadBody(ctx, business, f, st)
 		}
 		if err != nil {
-			return st, err
+			return err
 		}
 	}
-	return st, nil
+	return nil
 }
 
 func (s *Server) preloadBody(ctx context.Context, business, file string, st *PreloadStats) error {

@@ -161,14 +161,9 @@ func runMock(ctx context.Context, args []string, e env) error {
 	mock := mockserver.New(cfg)
 
 	if *preload != "" {
-		var st mockserver.PreloadStats
-		for _, path := range strings.Split(*preload, ",") {
-			one, err := mock.Preload(ctx, *preloadBusiness, path)
-			if err != nil {
-				return fmt.Errorf("mock: %w", err)
-			}
-			st.Files, st.Requests, st.Customers, st.Relations = st.Files+one.Files, st.Requests+one.Requests, st.Customers+one.Customers, st.Relations+one.Relations
-			st.Added, st.Rejected = st.Added+one.Added, st.Rejected+one.Rejected
+		st, err := mock.Preload(ctx, *preloadBusiness, strings.Split(*preload, ",")...)
+		if err != nil {
+			return fmt.Errorf("mock: %w", err)
 		}
 		fmt.Fprintf(e.stdout, "preloaded %d customers and %d relations from %d file(s) into business %q: %d customers added, %d records rejected\n",
 			st.Customers, st.Relations, st.Files, *preloadBusiness, st.Added, st.Rejected)
