@@ -17,8 +17,6 @@ import (
 const (
 	DefaultCases    = 100
 	DefaultParallel = 4
-	DefaultMaxBody  = 16 << 20 // the mock's default body limit
-	DefaultMaxBatch = 10000    // the mock's default batch limit
 )
 
 // Config says which server to check and how.
@@ -57,18 +55,14 @@ type Config struct {
 	// Parallel is how many checks run at once (default DefaultParallel).
 	Parallel int
 
-	// Rules are the server's rule settings (kyc range, relation-type table,
-	// review groups, custom fields, risk-scan limit), when known; nil means
+	// Rules are the server's rule settings and limits (kyc range,
+	// relation-type table, review groups, custom fields, risk-scan limit,
+	// batch and body limits, which the 413 checks probe), when known; nil means
 	// rules.DefaultConfig(), the mock's defaults (the vendor does not publish
 	// its own). The checks of the codes that only a configured list can
 	// trigger (review_group_unknown, custom_field_unknown) are skipped unless
 	// Rules has that list.
 	Rules *rules.Config
-	// MaxBody and MaxBatch are the server's body-size and batch limits, probed
-	// by the 413 checks (defaults DefaultMaxBody and DefaultMaxBatch).
-	MaxBody  int64
-	MaxBatch int
-
 	// HTTPClient sends the requests (default: a client with a 30 s timeout).
 	HTTPClient *http.Client
 	// Validator validates every response (default: one built from the
@@ -108,12 +102,6 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Parallel <= 0 {
 		c.Parallel = DefaultParallel
-	}
-	if c.MaxBody <= 0 {
-		c.MaxBody = DefaultMaxBody
-	}
-	if c.MaxBatch <= 0 {
-		c.MaxBatch = DefaultMaxBatch
 	}
 	if c.Rules != nil {
 		if err := c.Rules.Validate(); err != nil {

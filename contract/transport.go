@@ -70,7 +70,7 @@ func checkSchemaInvalid(t *checkT) {
 func checkOversizedBody(t *checkT) {
 	// One record without account_type and verify_input: true: even a server
 	// that accepted the body could persist nothing.
-	max := t.r.cfg.MaxBody
+	max := t.r.serverRules().MaxBody
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `{"verify_input":true,"customers":[{"external_id":%q,"comment":"`, t.NewID("big"))
 	b.WriteString(strings.Repeat("x", int(max)+1-b.Len()))
@@ -84,7 +84,7 @@ func checkOversizedBody(t *checkT) {
 }
 
 func checkOversizedBatch(t *checkT) {
-	n := t.r.cfg.MaxBatch + 1
+	n := t.r.serverRules().MaxBatch + 1
 	var b bytes.Buffer
 	b.WriteString(`{"verify_input":true,"customers":[`)
 	base := t.NewID("batch")
@@ -95,12 +95,12 @@ func checkOversizedBatch(t *checkT) {
 		fmt.Fprintf(&b, `{"external_id":"%s-%d"}`, base, i)
 	}
 	b.WriteString(`]}`)
-	if int64(b.Len()) > t.r.cfg.MaxBody {
-		t.Skipf("a batch of %d customers does not fit in the body limit of %d bytes", n, t.r.cfg.MaxBody)
+	if int64(b.Len()) > t.r.serverRules().MaxBody {
+		t.Skipf("a batch of %d customers does not fit in the body limit of %d bytes", n, t.r.serverRules().MaxBody)
 	}
 	x := t.Do(request{method: http.MethodPost, path: savePath, body: b.Bytes()})
 	if x.Status != http.StatusRequestEntityTooLarge {
-		t.Errorf(x, "413 for %d customers (the batch limit is %d)", n, t.r.cfg.MaxBatch)
+		t.Errorf(x, "413 for %d customers (the batch limit is %d)", n, t.r.serverRules().MaxBatch)
 		return
 	}
 	t.expectProblem(x)

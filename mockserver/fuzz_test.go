@@ -30,7 +30,8 @@ func FuzzSaveHandler(f *testing.F) {
 	cfg.MaxBatch = 50
 	cfg.ReviewGroups = []string{"retail"}
 	cfg.CustomFields = []string{"segment"}
-	mock := mockserver.New(mockserver.Config{Rules: &cfg, MaxBody: 1 << 20, Validator: sharedValidator()})
+	cfg.MaxBody = 1 << 20
+	mock := mockserver.New(mockserver.Config{Rules: &cfg, Validator: sharedValidator()})
 	var failure string
 	h := sharedValidator().ResponseChecker(func(r *http.Request, err error) { failure = err.Error() })(mock)
 	contentTypes := []string{"application/json", "application/json; charset=utf-8", "text/plain", "", "application/problem+json"}

@@ -23,15 +23,15 @@ func handleSaveCustomers(s *Server) http.Handler {
 				fmt.Sprintf("Content-Type %q is not JSON; send Content-Type: application/json.", ct))
 			return
 		}
-		if r.ContentLength > s.cfg.MaxBody {
-			tooLarge(w, r, s.cfg.MaxBody)
+		if r.ContentLength > s.rules.MaxBody {
+			tooLarge(w, r, s.rules.MaxBody)
 			return
 		}
-		body, err := readBody(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody), r.ContentLength)
+		body, err := readBody(http.MaxBytesReader(w, r.Body, s.rules.MaxBody), r.ContentLength)
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				tooLarge(w, r, s.cfg.MaxBody)
+				tooLarge(w, r, s.rules.MaxBody)
 				return
 			}
 			writeProblem(w, r, http.StatusBadRequest, "unreadable-body", "Unreadable body",

@@ -36,7 +36,7 @@ func problemOf(tb testing.TB, r response) openapi.Problem {
 }
 
 func TestTransport(t *testing.T) {
-	ts := newServer(t, mockserver.Config{MaxBody: 4096, Rules: rulesWith(func(c *rules.Config) { c.MaxBatch = 3 })})
+	ts := newServer(t, mockserver.Config{Rules: rulesWith(func(c *rules.Config) { c.MaxBatch, c.MaxBody = 3, 4096 })})
 	save := ts.URL + "/api/v1/customers/save"
 	big := `{"customers":[{"external_id":"` + strings.Repeat("x", 5000) + `"}]}`
 	tests := []struct {
@@ -143,7 +143,7 @@ func TestTransport(t *testing.T) {
 
 // A body over the limit is refused without being read to the end.
 func TestTooLargeIsNotRead(t *testing.T) {
-	ts := newServer(t, mockserver.Config{MaxBody: 1 << 10})
+	ts := newServer(t, mockserver.Config{Rules: rulesWith(func(c *rules.Config) { c.MaxBody = 1 << 10 })})
 	var read countingReader
 	read.r = io.LimitReader(neverEnding('x'), 64<<20)
 	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/api/v1/customers/save", &read)

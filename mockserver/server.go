@@ -15,7 +15,6 @@ import (
 // The defaults of Config.
 const (
 	DefaultTokenTTL         = time.Hour
-	DefaultMaxBody          = 16 << 20
 	DefaultLockoutThreshold = 5
 	DefaultLockoutDuration  = 15 * time.Minute
 )
@@ -33,8 +32,6 @@ type Config struct {
 	Users []User
 	// TokenTTL is how long an access token lives (default one hour).
 	TokenTTL time.Duration
-	// MaxBody is the largest request body in bytes (default 16 MiB).
-	MaxBody int64
 	// LockoutThreshold wrong passwords in a row lock an account of Users for
 	// LockoutDuration (defaults 5 and 15 minutes). Open mode never locks.
 	LockoutThreshold int
@@ -94,9 +91,6 @@ type Server struct {
 func New(cfg Config) *Server {
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = DefaultTokenTTL
-	}
-	if cfg.MaxBody <= 0 {
-		cfg.MaxBody = DefaultMaxBody
 	}
 	if cfg.LockoutThreshold <= 0 {
 		cfg.LockoutThreshold = DefaultLockoutThreshold

@@ -33,9 +33,12 @@ const (
 	DefaultKYCMax        = 3
 	DefaultRiskScanLimit = 100
 	DefaultMaxBatch      = 10000
+	DefaultMaxBody       = 16 << 20
 )
 
-// Config holds what a server may configure about the per-record rules. The zero
+// Config holds what a server may configure about the per-record rules and the
+// limits of one request: the one home of these settings for the mock, the
+// fixtures and the contract suite. The zero
 // value is not useful; start from DefaultConfig. A Config is read-only once in
 // use and may then be shared between goroutines.
 type Config struct {
@@ -54,11 +57,13 @@ type Config struct {
 	RiskScanLimit int
 	// MaxBatch is the most customers one request may carry.
 	MaxBatch int
+	// MaxBody is the largest request body in bytes.
+	MaxBody int64
 }
 
 // DefaultConfig returns the documented defaults: kyc 0–3, the default
 // relation-type table, no review-group or custom-field list, risk-scan limit
-// 100, batches of at most 10,000 customers.
+// 100, batches of at most 10,000 customers, bodies of at most 16 MiB.
 func DefaultConfig() Config {
 	return Config{
 		KYCMin:        DefaultKYCMin,
@@ -66,6 +71,7 @@ func DefaultConfig() Config {
 		RelationTypes: append([]RelationType(nil), DefaultRelationTypes...),
 		RiskScanLimit: DefaultRiskScanLimit,
 		MaxBatch:      DefaultMaxBatch,
+		MaxBody:       DefaultMaxBody,
 	}
 }
 
@@ -90,6 +96,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBatch < 1 {
 		return fmt.Errorf("max batch: %d is below 1", c.MaxBatch)
+	}
+	if c.MaxBody < 1 {
+		return fmt.Errorf("max body: %d bytes is below 1", c.MaxBody)
 	}
 	return nil
 }

@@ -279,6 +279,7 @@ func TestConfig(t *testing.T) {
 		{"relation type twice", func(c *rules.Config) { c.RelationTypes = append(c.RelationTypes, rules.RelationType{Value: 1}) }, false},
 		{"negative risk-scan limit", func(c *rules.Config) { c.RiskScanLimit = -1 }, false},
 		{"zero batch", func(c *rules.Config) { c.MaxBatch = 0 }, false},
+		{"zero body", func(c *rules.Config) { c.MaxBody = 0 }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

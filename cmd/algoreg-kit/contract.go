@@ -79,8 +79,8 @@ func runContract(ctx context.Context, args []string, e env) error {
 	kycMin := fs.Int64("kyc-min", def.KYCMin, "the target's lowest valid kyc level")
 	kycMax := fs.Int64("kyc-max", def.KYCMax, "the target's highest valid kyc level")
 	riskLimit := fs.Int("risk-scan-limit", def.RiskScanLimit, "the target's risk-scan limit (checked on the mock only)")
-	maxBody := fs.Int64("max-body", contract.DefaultMaxBody, "the target's body limit in bytes (the 413 check sends one byte more)")
-	maxBatch := fs.Int("max-batch", contract.DefaultMaxBatch, "the target's batch limit (the 413 check sends one customer more)")
+	maxBody := fs.Int64("max-body", def.MaxBody, "the target's body limit in bytes (the 413 check sends one byte more)")
+	maxBatch := fs.Int("max-batch", def.MaxBatch, "the target's batch limit (the 413 check sends one customer more)")
 	timeout := fs.Duration("timeout", 30*time.Second, "timeout of one request")
 	junit := fs.String("junit", "", "write a JUnit XML report to this file")
 	jsonOut := fs.String("json", "", "write a JSON report to this file")
@@ -104,7 +104,7 @@ func runContract(ctx context.Context, args []string, e env) error {
 	rc := rules.DefaultConfig()
 	rc.ReviewGroups = contractList(*reviewGroups)
 	rc.CustomFields = contractList(*customFields)
-	rc.KYCMin, rc.KYCMax, rc.RiskScanLimit, rc.MaxBatch = *kycMin, *kycMax, *riskLimit, *maxBatch
+	rc.KYCMin, rc.KYCMax, rc.RiskScanLimit, rc.MaxBatch, rc.MaxBody = *kycMin, *kycMax, *riskLimit, *maxBatch, *maxBody
 	if *relationTypes != "" {
 		rt, err := mockRelationTypes(*relationTypes)
 		if err != nil {
@@ -119,7 +119,7 @@ func runContract(ctx context.Context, args []string, e env) error {
 		Target: *target, User: *user, Password: *password, Token: *token, Basic: *basic,
 		SecondUser: *secondUser, SecondPassword: *secondPassword,
 		Seed: *seed, Cases: *cases, Rate: *rate, Parallel: *parallel, VerifyOnly: *verifyOnly,
-		Rules: &rc, MaxBody: *maxBody, MaxBatch: *maxBatch,
+		Rules: &rc,
 		HTTPClient: &http.Client{Timeout: *timeout},
 	}
 	if *progress {

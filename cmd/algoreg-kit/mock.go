@@ -120,15 +120,16 @@ func runMock(ctx context.Context, args []string, e env) error {
 		}
 		rc.RelationTypes = rts
 	}
-	if err := rc.Validate(); err != nil {
-		return fmt.Errorf("mock: %w", err)
-	}
 	body, err := mockParseSize(*maxBody)
 	if err != nil {
 		return fmt.Errorf("mock: --max-body: %w", err)
 	}
+	rc.MaxBody = body
+	if err := rc.Validate(); err != nil {
+		return fmt.Errorf("mock: %w", err)
+	}
 	cfg := mockserver.Config{
-		Rules: &rc, TokenTTL: *tokenTTL, MaxBody: body, RateLimit: *rateLimit,
+		Rules: &rc, TokenTTL: *tokenTTL, RateLimit: *rateLimit,
 		LockoutThreshold: *lockoutN, LockoutDuration: *lockoutFor,
 		Logger: logger, ValidateResponses: *validateResponses, KinValidation: *kinValidation,
 		WebhookURL: *webhook,
