@@ -119,7 +119,7 @@ func runContract(ctx context.Context, args []string, e env) error {
 		Target: *target, User: *user, Password: *password, Token: *token, Basic: *basic,
 		SecondUser: *secondUser, SecondPassword: *secondPassword,
 		Seed: *seed, Cases: *cases, Rate: *rate, Parallel: *parallel, VerifyOnly: *verifyOnly,
-		Rules: &rc,
+		Rules:      &rc,
 		HTTPClient: &http.Client{Timeout: *timeout},
 	}
 	if *progress {
