@@ -161,8 +161,17 @@ cmd_stop() {
   [ -n "$dir" ] || die "usage: postgres.sh stop DIR"
   [ -d "$dir" ] || return 0
   if [ -f "$dir/data/postmaster.pid" ] && bin=$(bindir); then
+    local pid i
+    pid=$(head -1 "$dir/data/postmaster.pid")
     as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w -s stop >/dev/null 2>&1 \
       || say "pg_ctl stop in $dir failed; removing the folder anyway"
+    # pg_ctl returns once the pid file is gone; wait for the postmaster itself to exit (a
+    # zombie has exited: its reaper is init, which may take its time).
+    for i in $(seq 1 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null && break
+      sleep 0.1
+    done
   fi
   rm -rf "$dir"
 }
