@@ -41,152 +41,126 @@ mock's inspection API are skipped, and --rate bounds the requests per second.
 See contract/README.md for exactly what a live run writes.
 
 Credentials come from flags or, to keep them out of CI logs, from the
-environment: ALGOREG_CONTRACT_USER, ALGOREG_CONTRACT_PASSWORD,
-ALGOREG_CONTRACT_TOKEN, ALGOREG_CONTRACT_SECOND_USER,
-ALGOREG_CONTRACT_SECOND_PASSWORD (and ALGOREG_CONTRACT_TARGET). They are never
-printed.
+environment: ALGOREG_USER, ALGOREG_PASSWORD, ALGOREG_TOKEN,
+ALGOREG_CONTRACT_SECOND_USER, ALGOREG_CONTRACT_SECOND_PASSWORD (and the target
+from ALGOREG_CONTRACT_TARGET). They are never printed. The rule flags
+(--kyc-min, --kyc-max, --review-groups, --custom-fields, --relation-types,
+--risk-scan-limit, --max-batch, --max-body) describe the target, with the
+syntax of algoreg-kit mock; without --target they configure the in-process
+mock.
 
 Examples:
   algoreg-kit contract
   algoreg-kit contract --list
   algoreg-kit contract --run 'negative/code/' --junit contract.xml
   algoreg-kit contract --target http://127.0.0.1:8080 --user demo --password demo --second-user other --second-password x
-  ALGOREG_CONTRACT_USER=api@acme.example ALGOREG_CONTRACT_PASSWORD=… \
+  ALGOREG_USER=api@acme.example ALGOREG_PASSWORD=… \
     algoreg-kit contract --target https://api.algoreg.com/ --verify-only --rate 5 --json report.json
   algoreg-kit contract --seed 42 --cases 7 --run '^generative/valid-batches$'   # replay a failing case
 `
 
-func runContract(ctx context.Context, args []string, e env) error {
-	fs := newFlagSet("contract", contractUsage, e)
-	target := fs.String("target", e.getenv("ALGOREG_CONTRACT_TARGET"), "base URL of the server to check (default: the mock, started in-process)")
-	user := fs.String("user", "", "programmatic user (or ALGOREG_CONTRACT_USER)")
-	password := fs.String("password", "", "its password (or ALGOREG_CONTRACT_PASSWORD)")
-	token := fs.String("token", "", "a bearer token instead of --user and --password (or ALGOREG_CONTRACT_TOKEN)")
-	basic := fs.Bool("basic", false, "send --user and --password as HTTP Basic instead of getting a token from /api/v1/token")
-	secondUser := fs.String("second-user", "", "a second business's user, for the tenant-isolation check (or ALGOREG_CONTRACT_SECOND_USER)")
-	secondPassword := fs.String("second-password", "", "its password (or ALGOREG_CONTRACT_SECOND_PASSWORD)")
-	runRe := fs.String("run", "", "run only the checks whose ID matches this regular expression")
-	skipRe := fs.String("skip", "", "leave out the checks whose ID matches this regular expression")
-	cases := fs.Int("cases", contract.DefaultCases, "cases of each generative check")
-	seed := fs.Int64("seed", 0, "seed of the generated data (0: random; the report prints it for replays)")
-	rate := fs.Float64("rate", 0, "most requests per second (0: no bound)")
-	parallel := fs.Int("parallel", contract.DefaultParallel, "checks run at once")
-	verifyOnly := fs.Bool("verify-only", false, "send only verify_input: true saves, so nothing is persisted")
-	reviewGroups := fs.String("review-groups", "", "the target's comma-separated review groups, if it has a list (enables the review_group_unknown check)")
-	customFields := fs.String("custom-fields", "", "the target's comma-separated custom fields, if it has a list (enables the custom_field_unknown check)")
-	def := rules.DefaultConfig()
-	relationTypes := fs.String("relation-types", "", "the target's relation-type table, as for algoreg-kit mock (1=director,2=shareholder, 1,2,3, or a file); default: the document's 1-10")
-	kycMin := fs.Int64("kyc-min", def.KYCMin, "the target's lowest valid kyc level")
-	kycMax := fs.Int64("kyc-max", def.KYCMax, "the target's highest valid kyc level")
-	riskLimit := fs.Int("risk-scan-limit", def.RiskScanLimit, "the target's risk-scan limit (checked on the mock only)")
-	maxBody := fs.Int64("max-body", def.MaxBody, "the target's body limit in bytes (the 413 check sends one byte more)")
-	maxBatch := fs.Int("max-batch", def.MaxBatch, "the target's batch limit (the 413 check sends one customer more)")
-	timeout := fs.Duration("timeout", 30*time.Second, "timeout of one request")
-	junit := fs.String("junit", "", "write a JUnit XML report to this file")
-	jsonOut := fs.String("json", "", "write a JSON report to this file")
-	list := fs.Bool("list", false, "list the checks (those --run and --skip pick) and exit")
-	progress := fs.Bool("progress", false, "print each check's line to stderr as it finishes")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
+// contractConfig is everything "algoreg-kit contract" was told.
+type contractConfig struct {
+	parsed
+	// Suite goes to contract.Run once runContract has set its rules, client
+	// and progress writer (and, without a target, the in-process mock).
+	Suite       contract.Config
+	Rules       *ruleFlags
+	Timeout     time.Duration
+	JUnit, JSON string // report files ("" for none)
+	List        bool
+	Progress    bool
+}
 
-	fromEnv := func(v *string, name string) {
-		if *v == "" {
-			*v = e.getenv(name)
+func parseContract(args []string, getenv func(string) string) (contractConfig, error) {
+	var cfg contractConfig
+	var runRe, skipRe string
+	s := &cfg.Suite
+	fs := newFlagSet("contract", contractUsage)
+	fs.StringVar(&s.Target, "target", "", "base URL of the server to check (default: the mock, started in-process)")
+	fs.StringVar(&s.User, "user", "", "programmatic user")
+	fs.StringVar(&s.Password, "password", "", "its password")
+	fs.StringVar(&s.Token, "token", "", "a bearer token instead of --user and --password")
+	fs.BoolVar(&s.Basic, "basic", false, "send --user and --password as HTTP Basic instead of getting a token from /api/v1/token")
+	fs.StringVar(&s.SecondUser, "second-user", "", "a second business's user, for the tenant-isolation check")
+	fs.StringVar(&s.SecondPassword, "second-password", "", "its password")
+	fs.StringVar(&runRe, "run", "", "run only the checks whose ID matches this regular expression")
+	fs.StringVar(&skipRe, "skip", "", "leave out the checks whose ID matches this regular expression")
+	fs.IntVar(&s.Cases, "cases", contract.DefaultCases, "cases of each generative check")
+	fs.Int64Var(&s.Seed, "seed", 0, "seed of the generated data (0: random; the report prints it for replays)")
+	fs.Float64Var(&s.Rate, "rate", 0, "most requests per second (0: no bound)")
+	fs.IntVar(&s.Parallel, "parallel", contract.DefaultParallel, "checks run at once")
+	fs.BoolVar(&s.VerifyOnly, "verify-only", false, "send only verify_input: true saves, so nothing is persisted")
+	cfg.Rules = fs.ruleFlags()
+	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "timeout of one request")
+	fs.StringVar(&cfg.JUnit, "junit", "", "write a JUnit XML report to this file")
+	fs.StringVar(&cfg.JSON, "json", "", "write a JSON report to this file")
+	fs.BoolVar(&cfg.List, "list", false, "list the checks (those --run and --skip pick) and exit")
+	fs.BoolVar(&cfg.Progress, "progress", false, "print each check's line to stderr as it finishes")
+	var err error
+	if cfg.notes, err = fs.parse(args, getenv); err != nil {
+		return cfg, err
+	}
+	for _, re := range []struct {
+		name, expr string
+		p          **regexp.Regexp
+	}{{"run", runRe, &s.Run}, {"skip", skipRe, &s.Skip}} {
+		if re.expr == "" {
+			continue
+		}
+		if *re.p, err = regexp.Compile(re.expr); err != nil {
+			return cfg, fs.usageErrorf("--%s %q is not a regular expression: %v", re.name, re.expr, err)
 		}
 	}
-	fromEnv(user, "ALGOREG_CONTRACT_USER")
-	fromEnv(password, "ALGOREG_CONTRACT_PASSWORD")
-	fromEnv(token, "ALGOREG_CONTRACT_TOKEN")
-	fromEnv(secondUser, "ALGOREG_CONTRACT_SECOND_USER")
-	fromEnv(secondPassword, "ALGOREG_CONTRACT_SECOND_PASSWORD")
-
-	rc := rules.DefaultConfig()
-	rc.ReviewGroups = contractList(*reviewGroups)
-	rc.CustomFields = contractList(*customFields)
-	rc.KYCMin, rc.KYCMax, rc.RiskScanLimit, rc.MaxBatch, rc.MaxBody = *kycMin, *kycMax, *riskLimit, *maxBatch, *maxBody
-	if *relationTypes != "" {
-		rt, err := mockRelationTypes(*relationTypes)
-		if err != nil {
-			return fmt.Errorf("contract: --relation-types: %w", err)
-		}
-		rc.RelationTypes = rt
+	if s.Cases <= 0 {
+		return cfg, fs.usageErrorf("--cases %d: give at least 1", s.Cases)
 	}
-	if err := rc.Validate(); err != nil {
+	if err := cfg.Rules.check(); err != nil {
+		return cfg, fs.usageErrorf("the target's rules: %v", err)
+	}
+	return cfg, nil
+}
+
+func runContract(ctx context.Context, cfg contractConfig, e env) error {
+	if cfg.List {
+		return listChecks(e.stdout, cfg.Suite.Run, cfg.Suite.Skip)
+	}
+	rc, err := cfg.Rules.resolve()
+	if err != nil {
 		return fmt.Errorf("contract: the target's rules: %w", err)
 	}
-	cfg := contract.Config{
-		Target: *target, User: *user, Password: *password, Token: *token, Basic: *basic,
-		SecondUser: *secondUser, SecondPassword: *secondPassword,
-		Seed: *seed, Cases: *cases, Rate: *rate, Parallel: *parallel, VerifyOnly: *verifyOnly,
-		Rules:      &rc,
-		HTTPClient: &http.Client{Timeout: *timeout},
+	suite := cfg.Suite
+	suite.Rules, suite.HTTPClient = &rc, &http.Client{Timeout: cfg.Timeout}
+	if cfg.Progress {
+		suite.Progress = e.stderr
 	}
-	if *progress {
-		cfg.Progress = e.stderr
-	}
-	var err error
-	if cfg.Run, err = compileFlag("run", *runRe); err != nil {
-		return err
-	}
-	if cfg.Skip, err = compileFlag("skip", *skipRe); err != nil {
-		return err
-	}
-	if *list {
-		return listChecks(e.stdout, cfg.Run, cfg.Skip)
-	}
-	if *cases <= 0 {
-		return fmt.Errorf("contract: --cases %d: give at least 1", *cases)
-	}
-
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if cfg.Target == "" {
-		shutdown, err := startInProcessMock(&cfg)
+	if suite.Target == "" {
+		shutdown, err := startInProcessMock(&suite)
 		if err != nil {
 			return fmt.Errorf("contract: start the in-process mock: %w", err)
 		}
 		defer shutdown()
-		fmt.Fprintf(e.stderr, "no --target: checking the mock, started in-process at %s\n", cfg.Target)
+		fmt.Fprintf(e.stderr, "no --target: checking the mock, started in-process at %s\n", suite.Target)
 	}
-	rep, err := contract.Run(ctx, cfg)
+	rep, err := contract.Run(ctx, suite)
 	if err != nil {
 		return fmt.Errorf("contract: %w", err)
 	}
 	if err := rep.WriteText(e.stdout); err != nil {
 		return err
 	}
-	if err := writeReport(*junit, rep.WriteJUnit); err != nil {
+	if err := writeReport(cfg.JUnit, rep.WriteJUnit); err != nil {
 		return err
 	}
-	if err := writeReport(*jsonOut, rep.WriteJSON); err != nil {
+	if err := writeReport(cfg.JSON, rep.WriteJSON); err != nil {
 		return err
 	}
 	if !rep.OK() {
-		return fmt.Errorf("contract: %d of %d checks failed: %s", rep.Count(contract.Fail), len(rep.Checks), strings.Join(rep.Failed(), ", "))
+		return fmt.Errorf("contract: %d of %s failed: %s", rep.Count(contract.Fail), count(len(rep.Checks), "check"), strings.Join(rep.Failed(), ", "))
 	}
 	return nil
-}
-
-func compileFlag(name, expr string) (*regexp.Regexp, error) {
-	if expr == "" {
-		return nil, nil
-	}
-	re, err := regexp.Compile(expr)
-	if err != nil {
-		return nil, fmt.Errorf("contract: --%s %q is not a regular expression: %w", name, expr, err)
-	}
-	return re, nil
-}
-
-func contractList(s string) []string {
-	var out []string
-	for _, item := range strings.Split(s, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			out = append(out, item)
-		}
-	}
-	return out
 }
 
 func writeReport(path string, write func(io.Writer) error) error {
@@ -235,12 +209,21 @@ func listChecks(w io.Writer, run, skip *regexp.Regexp) error {
 }
 
 // startInProcessMock starts the mock on a loopback port with two businesses
-// (random passwords) and lists of review groups and custom fields, and
-// points cfg at it. The returned function stops it.
+// (random passwords) and the rules of cfg.Rules, with lists of review groups
+// and custom fields (fixtures' defaults) where cfg.Rules has none, so that
+// every check can run; it points cfg at the mock. The returned function stops
+// it.
 func startInProcessMock(cfg *contract.Config) (func(), error) {
 	rc := rules.DefaultConfig()
-	rc.ReviewGroups = fixtures.DefaultReviewGroups
-	rc.CustomFields = fixtures.DefaultCustomFields
+	if cfg.Rules != nil {
+		rc = *cfg.Rules
+	}
+	if len(rc.ReviewGroups) == 0 {
+		rc.ReviewGroups = fixtures.DefaultReviewGroups
+	}
+	if len(rc.CustomFields) == 0 {
+		rc.CustomFields = fixtures.DefaultCustomFields
+	}
 	passA, passB := randomPassword(), randomPassword()
 	mock := mockserver.New(mockserver.Config{
 		Rules: &rc,

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -24,10 +23,8 @@ import (
 // stderr and error.
 func runContractCmd(tb testing.TB, env map[string]string, args ...string) (string, string, error) {
 	tb.Helper()
-	var stdout, stderr bytes.Buffer
-	getenv := func(k string) string { return env[k] }
-	err := run(context.Background(), append([]string{"algoreg-kit", "contract"}, args...), getenv, strings.NewReader(""), &stdout, &stderr)
-	return stdout.String(), stderr.String(), err
+	stdout, stderr, _, err := runCmd(tb, env, append([]string{"contract"}, args...)...)
+	return stdout, stderr, err
 }
 
 func TestContractInProcessMock(t *testing.T) {
@@ -83,7 +80,7 @@ func brokenMock(tb testing.TB) *httptest.Server {
 
 func TestContractFailsAgainstABrokenServer(t *testing.T) {
 	srv := brokenMock(t)
-	env := map[string]string{"ALGOREG_CONTRACT_USER": "demo", "ALGOREG_CONTRACT_PASSWORD": "pw-never-shown-42"}
+	env := map[string]string{"ALGOREG_USER": "demo", "ALGOREG_PASSWORD": "pw-never-shown-42"}
 	stdout, stderr, err := runContractCmd(t, env, "--target", srv.URL, "--run", "^behaviour/(mixed-batch-partial|all-valid-ok)$", "--progress")
 	if err == nil {
 		t.Fatalf("got no error against a broken server; stdout:\n%s", stdout)
@@ -104,18 +101,28 @@ func TestContractFailsAgainstABrokenServer(t *testing.T) {
 	}
 }
 
+// TestContractWithTokenFromEnv: the token and the target come from the
+// environment, under the old name of the previous release too, which says so.
 func TestContractWithTokenFromEnv(t *testing.T) {
 	ts := mockserver.NewTestServer(t, mockserver.WithConfig(mockserver.Config{Users: []mockserver.User{{Username: "api", Password: "s3cret-pw", Business: "acme"}}}))
 	tok := ts.Token(t, "api", "s3cret-pw")
-	stdout, stderr, err := runContractCmd(t, map[string]string{"ALGOREG_CONTRACT_TOKEN": tok, "ALGOREG_CONTRACT_TARGET": ts.URL}, "--run", "^(behaviour/create-lists-added|negative/auth/token-grant)$")
-	if err != nil {
-		t.Fatalf("got error %v; stdout:\n%s\nstderr:\n%s", err, stdout, stderr)
-	}
-	if !strings.Contains(stdout, "PASS  behaviour/create-lists-added") || !strings.Contains(stdout, "SKIP  negative/auth/token-grant: needs a user and password") {
-		t.Errorf("got stdout:\n%s", stdout)
-	}
-	if strings.Contains(stdout+stderr, tok) {
-		t.Errorf("the token was printed")
+	for _, name := range []string{"ALGOREG_TOKEN", "ALGOREG_CONTRACT_TOKEN"} {
+		t.Run(name, func(t *testing.T) {
+			stdout, stderr, err := runContractCmd(t, map[string]string{name: tok, "ALGOREG_CONTRACT_TARGET": ts.URL}, "--run", "^(behaviour/create-lists-added|negative/auth/token-grant)$")
+			if err != nil {
+				t.Fatalf("got error %v; stdout:\n%s\nstderr:\n%s", err, stdout, stderr)
+			}
+			if !strings.Contains(stdout, "PASS  behaviour/create-lists-added") || !strings.Contains(stdout, "SKIP  negative/auth/token-grant: needs a user and password") {
+				t.Errorf("got stdout:\n%s", stdout)
+			}
+			if strings.Contains(stdout+stderr, tok) {
+				t.Errorf("the token was printed")
+			}
+			deprecated := strings.Contains(stderr, "ALGOREG_CONTRACT_TOKEN is deprecated") && strings.Contains(stderr, "set ALGOREG_TOKEN instead")
+			if want := name != "ALGOREG_TOKEN"; deprecated != want {
+				t.Errorf("got the deprecation line %v, want %v; stderr:\n%s", deprecated, want, stderr)
+			}
+		})
 	}
 }
 
@@ -126,7 +133,7 @@ func TestContractTargetRules(t *testing.T) {
 	rc.KYCMin, rc.KYCMax = 1, 5
 	rc.RelationTypes = []rules.RelationType{{Value: 1, Name: "director"}, {Value: 2, Name: "shareholder"}, {Value: 42, Name: "auditor"}}
 	ts := mockserver.NewTestServer(t, mockserver.WithConfig(mockserver.Config{Rules: &rc}))
-	stdout, stderr, err := runContractCmd(t, map[string]string{"ALGOREG_CONTRACT_USER": "demo", "ALGOREG_CONTRACT_PASSWORD": "demo"},
+	stdout, stderr, err := runContractCmd(t, map[string]string{"ALGOREG_USER": "demo", "ALGOREG_PASSWORD": "demo"},
 		"--target", ts.URL, "--kyc-min", "1", "--kyc-max", "5", "--relation-types", "1=director,2=shareholder,42=auditor",
 		"--cases", "20", "--run", "^(negative/code/kyc_level_out_of_range|negative/code/relation_type_invalid|behaviour/relation|generative/)")
 	if err != nil {
@@ -182,7 +189,7 @@ func TestContractUsageErrors(t *testing.T) {
 				t.Fatal("got no error")
 			}
 			if tt.wantCode != 0 {
-				if code, ok := exitCode(err); !ok || code != tt.wantCode {
+				if code, _ := exitStatus(err); code != tt.wantCode {
 					t.Errorf("got %v, want exit status %d", err, tt.wantCode)
 				}
 				return
@@ -192,8 +199,8 @@ func TestContractUsageErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, stderr, err := runContractCmd(t, nil, "-h"); err != nil || !strings.Contains(stderr, "Examples:") {
-		t.Errorf("-h: got error %v, stderr %q", err, stderr)
+	if stdout, _, err := runContractCmd(t, nil, "-h"); err != nil || !strings.Contains(stdout, "Examples:") {
+		t.Errorf("-h: got error %v, stdout %q", err, stdout)
 	}
 }
 
@@ -202,3 +209,38 @@ var (
 	_ = io.EOF
 	_ = openapi.ProblemContentType
 )
+
+// TestContractInProcessMockTakesTheRuleFlags: without --target, the rule
+// flags configure the in-process mock as well as the suite: a kyc range of
+// 4-9 and a review-group list of the user's reach both.
+func TestContractInProcessMockTakesTheRuleFlags(t *testing.T) {
+	cfg, err := parseContract([]string{"--kyc-min", "4", "--kyc-max", "9", "--review-groups", "vip"}, getenvOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := cfg.Rules.resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	suite := cfg.Suite
+	suite.Rules = &rc
+	shutdown, err := startInProcessMock(&suite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shutdown()
+	if r := suite.Rules; r.KYCMin != 4 || r.KYCMax != 9 || strings.Join(r.ReviewGroups, ",") != "vip" || len(r.CustomFields) == 0 {
+		t.Errorf("the suite's rules: got %+v, want kyc 4-9, review groups vip, fixtures' custom fields", *r)
+	}
+	status, m := mockPost(t, suite.Target+"/api/v1/customers/save", suite.User, suite.Password,
+		`{"verify_input":true,"customers":[{"external_id":"a","account_type":"N","last_name":"A","kyc_level":9,"review_groups":"vip"},{"external_id":"b","account_type":"N","last_name":"B","kyc_level":2}]}`)
+	d, _ := json.Marshal(m["detail"])
+	if status != 200 || m["status"] != "partial" || strings.Count(string(d), "kyc_level_out_of_range") != 1 || strings.Contains(string(d), "review_group_unknown") {
+		t.Errorf("the mock's answer: %d %v; want record b alone out of the kyc range", status, m)
+	}
+	stdout, stderr, err := runContractCmd(t, nil, "--kyc-min", "4", "--kyc-max", "9", "--max-body", "1MiB", "--cases", "10",
+		"--run", "^(negative/code/kyc_level_out_of_range|generative/valid-batches|transport/oversized-body-413)$")
+	if err != nil || !strings.Contains(stdout, " 0 failed, 0 skipped") {
+		t.Fatalf("got error %v; stdout:\n%s\nstderr:\n%s", err, stdout, stderr)
+	}
+}

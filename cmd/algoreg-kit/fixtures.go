@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -32,7 +31,10 @@ The same --seed and flags give byte-identical output; record i does not depend
 on --count. --invalid gives that share of records exactly one known defect
 each, labelled in the --expectations file (JSON lines; never send it). The
 labels assume customers the business does not have yet: use a fresh business
-or a new --prefix for each load.
+or a new --prefix for each load. The rule flags (--kyc-min, --kyc-max,
+--review-groups, --custom-fields, --relation-types, --risk-scan-limit,
+--max-batch, --max-body) describe the server the data is meant for, with the
+syntax of algoreg-kit mock: valid records follow them, invalid ones break them.
 
 Examples:
   # 10 records to stdout, as one request body
@@ -59,188 +61,216 @@ Examples:
   algoreg-kit mock --preload customers.ndjson,relations.ndjson
 `
 
-func runFixtures(ctx context.Context, args []string, e env) error {
-	fs := newFlagSet("fixtures", fixturesUsage, e)
-	count := fs.Int("count", 10, "number of records (slots; an invalid record that needs a partner adds one)")
-	seed := fs.Int64("seed", fixtures.DefaultSeed, "seed of the dataset (not 0)")
-	format := fs.String("format", "request", "output format: request, ndjson, json or csv")
-	batchSize := fs.Int("batch-size", fixtures.DefaultBatchSize, "most customers per request body (request format, --post)")
-	out := fs.String("out", "", "output file, or for the request format a folder that gets batch-00001.json, batch-00002.json, …; stdout when empty (request bodies one per line)")
-	relationsOut := fs.String("relations-out", "", "with --format ndjson or csv: also write the relations to this file (NDJSON lines, or a CSV table); load it after the customers")
-	expectations := fs.String("expectations", "", "write the labels of invalid records to this file (JSON lines), also with --post")
-	firms := fs.Float64("firms", fixtures.DefaultFirms, "share of firms among customers, 0 to 1")
-	invalid := fs.Float64("invalid", 0, "share of records with exactly one labelled defect, 0 to 1")
-	codes := fs.String("codes", "", "comma-separated codes the defects are drawn from (default: every code the format and server allow)")
-	variations := fs.Float64("variations", fixtures.DefaultVariations, "share of customers with name variations, 0 to 1")
-	prefix := fs.String("prefix", "", "prefix of every external_id and relation_external_id")
-	reviewGroups := fs.String("review-groups", "", "the server's review-group list (comma-separated): valid records use only these, and review_group_unknown joins the defects")
-	customFields := fs.String("custom-fields", "", "the server's custom-field list (comma-separated): valid records use only these, and custom_field_unknown joins the defects")
-	kycMin := fs.Int64("kyc-min", rules.DefaultKYCMin, "the server's lowest kyc level")
-	kycMax := fs.Int64("kyc-max", rules.DefaultKYCMax, "the server's highest kyc level")
-	relationTypes := fs.String("relation-types", "", "the server's relation-type table, as for algoreg-kit mock (1=director,2=shareholder, 1,2,3, or a file); default: the document's 1-10")
-	verifyInput := fs.Bool("verify-input", false, "set verify_input: true in every request body")
-	disableRisk := fs.Bool("disable-risk-scan", false, "set disable_risk_scan: true in every request body")
-	post := fs.String("post", "", "post the dataset to this base URL (e.g. http://127.0.0.1:8080) instead of writing it")
-	// Credentials default to the environment after parsing, so that -h never
-	// prints them.
-	token := fs.String("token", "", "bearer token for --post (default $ALGOREG_TOKEN)")
-	user := fs.String("user", "", "user for --post: gets a token from URL/api/v1/token, or Basic with --basic (default $ALGOREG_USER)")
-	password := fs.String("password", "", "password for --user (default $ALGOREG_PASSWORD)")
-	basic := fs.Bool("basic", false, "with --user: send HTTP Basic credentials instead of getting a token")
-	verifyOnly := fs.Bool("verify-only", false, "with --post: send verify_input: true, so the server checks and stores nothing")
-	concurrency := fs.Int("concurrency", 4, "with --post: requests in flight")
-	retries := fs.Int("retries", 5, "with --post: retries of a request on 429, 5xx or a connection error, with backoff")
-	progress := fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	for _, c := range []struct {
-		v   *string
-		env string
-	}{{token, "ALGOREG_TOKEN"}, {user, "ALGOREG_USER"}, {password, "ALGOREG_PASSWORD"}} {
-		if *c.v == "" {
-			*c.v = e.getenv(c.env)
-		}
-	}
-	f, err := fixtures.ParseFormat(*format)
-	if err != nil {
-		return fmt.Errorf("fixtures: %w", err)
-	}
-	if *count < 0 {
-		return fmt.Errorf("fixtures: --count %d is negative", *count)
-	}
-	if *progress != "auto" && *progress != "always" && *progress != "never" {
-		return fmt.Errorf("fixtures: --progress %q: use auto, always or never", *progress)
-	}
-	if *batchSize < 1 {
-		return fmt.Errorf("fixtures: --batch-size %d must be at least 1", *batchSize)
-	}
-	server := rules.DefaultConfig()
-	server.KYCMin, server.KYCMax = *kycMin, *kycMax
-	server.ReviewGroups, server.CustomFields = splitList(*reviewGroups), splitList(*customFields)
-	if *relationTypes != "" {
-		rts, err := mockRelationTypes(*relationTypes)
-		if err != nil {
-			return fmt.Errorf("fixtures: --relation-types: %w", err)
-		}
-		server.RelationTypes = rts
-	}
-	opts := fixtures.Options{
-		Firms: orNone(*firms), Invalid: *invalid, Codes: splitList(*codes), Variations: orNone(*variations),
-		Server: server, Prefix: *prefix, Shape: f.Shape(), RelationsAside: *relationsOut != "",
-	}
-	if *relationsOut != "" && f != fixtures.FormatNDJSON && f != fixtures.FormatCSV {
-		return fmt.Errorf("fixtures: --relations-out is for --format ndjson or csv; the %s format carries its relations itself", f)
-	}
-	if *post != "" {
-		if *out != "" || *format != "request" || *relationsOut != "" {
-			return errors.New("fixtures: --post sends request bodies to the server; drop --out, --format and --relations-out")
-		}
-		opts.Shape = fixtures.ShapeRequest
-	}
-	g, err := fixtures.New(*seed, opts)
-	if err != nil {
-		return fmt.Errorf("fixtures: %w", err)
-	}
+// fixturesConfig is everything "algoreg-kit fixtures" was told.
+type fixturesConfig struct {
+	parsed
+	Count     int
+	Seed      int64
+	Format    fixtures.Format
+	BatchSize int
+	// Out, RelationsOut and Expectations are file names ("" for none; Out ""
+	// or "-" is stdout).
+	Out, RelationsOut, Expectations string
+	// Options go to fixtures.New once runFixtures has set Server from Rules.
+	Options fixtures.Options
+	Rules   *ruleFlags
+	// VerifyInput and DisableRiskScan set those fields in every request body.
+	VerifyInput, DisableRiskScan bool
+	// Post is the base URL to post to ("" writes files instead); Load holds
+	// the credentials and the load's settings.
+	Post     string
+	Load     fixtures.LoadConfig
+	Progress string // auto, always or never
+}
 
+func parseFixtures(args []string, getenv func(string) string) (fixturesConfig, error) {
+	var cfg fixturesConfig
+	fs := newFlagSet("fixtures", fixturesUsage)
+	cfg.declare(fs)
+	var err error
+	if cfg.notes, err = fs.parse(args, getenv); err != nil {
+		return cfg, err
+	}
+	cfg.Format, err = fixtures.ParseFormat(string(cfg.Format))
+	o, lc := &cfg.Options, &cfg.Load
+	o.Firms, o.Variations, lc.Retries = orNone(o.Firms), orNone(o.Variations), orNoRetries(lc.Retries)
+	o.Shape, o.RelationsAside = cfg.Format.Shape(), cfg.RelationsOut != ""
+	lc.BaseURL, lc.BatchSize, lc.VerifyOnly = cfg.Post, cfg.BatchSize, lc.VerifyOnly || cfg.VerifyInput
+	switch {
+	case err != nil:
+		return cfg, fs.usageErrorf("--format: %v", err)
+	case cfg.Count < 0:
+		return cfg, fs.usageErrorf("--count %d is negative", cfg.Count)
+	case cfg.BatchSize < 1:
+		return cfg, fs.usageErrorf("--batch-size %d must be at least 1", cfg.BatchSize)
+	case cfg.RelationsOut != "" && cfg.Format != fixtures.FormatNDJSON && cfg.Format != fixtures.FormatCSV:
+		return cfg, fs.usageErrorf("--relations-out is for --format ndjson or csv; the %s format carries its relations itself", cfg.Format)
+	case cfg.Post != "" && (cfg.Out != "" || cfg.Format != fixtures.FormatRequest || cfg.RelationsOut != ""):
+		return cfg, fs.usageErrorf("--post sends request bodies to the server; drop --out, --format and --relations-out")
+	case cfg.Post != "" && lc.Token == "" && (lc.User == "" || lc.Password == ""):
+		return cfg, fs.usageErrorf("--post needs credentials: give --user and --password (or set ALGOREG_USER and ALGOREG_PASSWORD), or --token (or ALGOREG_TOKEN)")
+	case cfg.Post == "" && cfg.Format == fixtures.FormatRequest && cfg.Out != "" && isFileName(cfg.Out):
+		return cfg, fs.usageErrorf("the request format writes a folder of batch files, and %s looks like a file; give a folder, or use --format json for one document", cfg.Out)
+	}
+	if err := cfg.Rules.check(); err != nil {
+		return cfg, fs.usageErr(err)
+	}
+	return cfg, nil
+}
+
+// declare declares the flags of "algoreg-kit fixtures" into cfg.
+func (cfg *fixturesConfig) declare(fs *flagSet) {
+	o, lc := &cfg.Options, &cfg.Load
+	fs.IntVar(&cfg.Count, "count", 10, "number of records (slots; an invalid record that needs a partner adds one)")
+	fs.Int64Var(&cfg.Seed, "seed", fixtures.DefaultSeed, "seed of the dataset (not 0)")
+	fs.StringVar((*string)(&cfg.Format), "format", string(fixtures.FormatRequest), "output format: request, ndjson, json or csv")
+	fs.IntVar(&cfg.BatchSize, "batch-size", fixtures.DefaultBatchSize, "most customers per request body (request format, --post)")
+	fs.StringVar(&cfg.Out, "out", "", "output file, or for the request format a folder that gets batch-00001.json, batch-00002.json, …; stdout when empty (request bodies one per line)")
+	fs.StringVar(&cfg.RelationsOut, "relations-out", "", "with --format ndjson or csv: also write the relations to this file (NDJSON lines, or a CSV table); load it after the customers")
+	fs.StringVar(&cfg.Expectations, "expectations", "", "write the labels of invalid records to this file (JSON lines), also with --post")
+	fs.Float64Var(&o.Firms, "firms", fixtures.DefaultFirms, "share of firms among customers, 0 to 1")
+	fs.Float64Var(&o.Invalid, "invalid", 0, "share of records with exactly one labelled defect, 0 to 1")
+	fs.Var((*listValue)(&o.Codes), "codes", "comma-separated `codes` the defects are drawn from (default: every code the format and server allow)")
+	fs.Float64Var(&o.Variations, "variations", fixtures.DefaultVariations, "share of customers with name variations, 0 to 1")
+	fs.StringVar(&o.Prefix, "prefix", "", "prefix of every external_id and relation_external_id")
+	cfg.Rules = fs.ruleFlags()
+	fs.BoolVar(&cfg.VerifyInput, "verify-input", false, "set verify_input: true in every request body")
+	fs.BoolVar(&cfg.DisableRiskScan, "disable-risk-scan", false, "set disable_risk_scan: true in every request body")
+	fs.StringVar(&cfg.Post, "post", "", "post the dataset to this base URL (e.g. http://127.0.0.1:8080) instead of writing it")
+	fs.StringVar(&lc.Token, "token", "", "bearer token for --post")
+	fs.StringVar(&lc.User, "user", "", "user for --post: gets a token from URL/api/v1/token, or Basic with --basic")
+	fs.StringVar(&lc.Password, "password", "", "password for --user")
+	fs.BoolVar(&lc.Basic, "basic", false, "with --user: send HTTP Basic credentials instead of getting a token")
+	fs.BoolVar(&lc.VerifyOnly, "verify-only", false, "with --post: send verify_input: true, so the server checks and stores nothing")
+	fs.IntVar(&lc.Concurrency, "concurrency", 4, "with --post: requests in flight")
+	fs.IntVar(&lc.Retries, "retries", 5, "with --post: retries of a request on 429, 5xx or a connection error, with backoff")
+	fs.choice(&cfg.Progress, "progress", "auto", []string{"auto", "always", "never"}, "`mode` of the progress bar on stderr: auto (when stderr is a terminal), always or never")
+}
+
+func runFixtures(ctx context.Context, cfg fixturesConfig, e env) error {
+	rc, err := cfg.Rules.resolve()
+	if err != nil {
+		return fmt.Errorf("fixtures: %w", err)
+	}
+	cfg.Options.Server = rc
+	g, err := fixtures.New(cfg.Seed, cfg.Options)
+	if err != nil {
+		return fmt.Errorf("fixtures: %w", err)
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	bar := newBar(e.stderr, *progress, *count)
+	bar := newBar(e.stderr, cfg.Progress, cfg.Count)
+	if cfg.Post != "" {
+		return postFixtures(ctx, cfg, g, bar, e.stderr)
+	}
+	return writeFixtures(ctx, cfg, g, bar, e)
+}
 
+// postFixtures posts the dataset and checks every answer against the labels.
+func postFixtures(ctx context.Context, cfg fixturesConfig, g *fixtures.Generator, bar *bar, stderr io.Writer) error {
 	start := time.Now()
-	if *post != "" {
-		var drs *bool
-		if *disableRisk {
-			drs = disableRisk
-		}
-		lc := fixtures.LoadConfig{
-			BaseURL: *post, Token: *token, User: *user, Password: *password, Basic: *basic,
-			BatchSize: *batchSize, Concurrency: *concurrency, VerifyOnly: *verifyOnly || *verifyInput,
-			DisableRiskScan: drs, Retries: orNoRetries(*retries), Progress: bar.set,
-		}
-		if *expectations != "" {
-			file, err := os.Create(*expectations)
-			if err != nil {
-				return fmt.Errorf("fixtures: %w", err)
-			}
-			defer file.Close()
-			bw := bufio.NewWriter(file)
-			defer bw.Flush()
-			lc.Expectations = bw
-		}
-		tally, err := fixtures.Load(ctx, g, *count, lc)
-		bar.finish()
-		printTally(e.stderr, tally, *seed, *count, time.Since(start))
-		if err != nil {
-			return fmt.Errorf("fixtures: post to %s: %w", *post, err)
-		}
-		if n := len(tally.Mismatches); n > 0 {
-			return fmt.Errorf("fixtures: %d answers differ from the labels (listed above)", n)
-		}
-		return nil
+	lc := cfg.Load
+	lc.Progress = bar.set
+	if cfg.DisableRiskScan {
+		lc.DisableRiskScan = &cfg.DisableRiskScan
 	}
+	if cfg.Expectations != "" {
+		file, err := os.Create(cfg.Expectations)
+		if err != nil {
+			return fmt.Errorf("fixtures: %w", err)
+		}
+		defer file.Close()
+		bw := bufio.NewWriter(file)
+		defer bw.Flush()
+		lc.Expectations = bw
+	}
+	tally, err := fixtures.Load(ctx, g, cfg.Count, lc)
+	bar.finish()
+	if err != nil {
+		if tally.Requests > 0 {
+			return fmt.Errorf("fixtures: post to %s: %w (after %s answered)", cfg.Post, err, count(tally.Requests, "request"))
+		}
+		return fmt.Errorf("fixtures: post to %s: %w", cfg.Post, err)
+	}
+	printTally(stderr, tally, cfg.Seed, cfg.Count, time.Since(start))
+	if n := len(tally.Mismatches); n > 0 {
+		return fmt.Errorf("fixtures: %s differ from the labels (listed above)", count(n, "answer"))
+	}
+	return nil
+}
 
-	o := fixtures.Output{Format: f, BatchSize: *batchSize, Progress: bar.set}
-	if *verifyInput {
-		o.VerifyInput = verifyInput
+// writeFixtures writes the dataset to stdout, a file or a folder.
+func writeFixtures(ctx context.Context, cfg fixturesConfig, g *fixtures.Generator, bar *bar, e env) error {
+	start := time.Now()
+	o := fixtures.Output{Format: cfg.Format, BatchSize: cfg.BatchSize, Progress: bar.set, W: e.stdout}
+	if cfg.VerifyInput {
+		o.VerifyInput = &cfg.VerifyInput
 	}
-	if *disableRisk {
-		o.DisableRiskScan = disableRisk
+	if cfg.DisableRiskScan {
+		o.DisableRiskScan = &cfg.DisableRiskScan
 	}
-	dest := "stdout"
-	var closers []io.Closer
-	switch {
-	case *out == "" || *out == "-":
-		o.W = e.stdout
-	case f == fixtures.FormatRequest:
-		if isFileName(*out) {
-			return fmt.Errorf("fixtures: the request format writes a folder of batch files, and %s looks like a file; give a folder, or use --format json for one document", *out)
-		}
-		o.Dir, dest = *out, strings.TrimRight(*out, string(filepath.Separator))+string(filepath.Separator)
-	default:
-		file, err := os.Create(*out)
+	dest, closers, err := openOutputs(cfg, &o)
+	var st fixtures.Stats
+	if err == nil {
+		st, err = fixtures.Write(ctx, g, cfg.Count, o)
 		if err != nil {
-			return fmt.Errorf("fixtures: %w", err)
+			err = fmt.Errorf("write %s: %w", dest, err)
 		}
-		closers = append(closers, file)
-		o.W, dest = file, *out
 	}
-	if *relationsOut != "" {
-		file, err := os.Create(*relationsOut)
-		if err != nil {
-			return fmt.Errorf("fixtures: %w", err)
-		}
-		closers = append(closers, file)
-		o.Relations = file
-		dest += " (relations to " + *relationsOut + ")"
-	}
-	if *expectations != "" {
-		if dir := filepath.Dir(*expectations); dir != "." {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return fmt.Errorf("fixtures: %w", err)
-			}
-		}
-		file, err := os.Create(*expectations)
-		if err != nil {
-			return fmt.Errorf("fixtures: %w", err)
-		}
-		closers = append(closers, file)
-		o.Expectations = file
-	}
-	st, err := fixtures.Write(ctx, g, *count, o)
 	for _, c := range closers {
 		if cerr := c.Close(); err == nil && cerr != nil {
-			err = cerr
+			err = fmt.Errorf("write %s: %w", dest, cerr)
 		}
 	}
 	bar.finish()
 	if err != nil {
-		return fmt.Errorf("fixtures: write %s: %w", dest, err)
+		return fmt.Errorf("fixtures: %w", err)
 	}
 	d := time.Since(start)
-	fmt.Fprintf(e.stderr, "fixtures: %d customers, %d relations, %d invalid (labelled) from %d records, %s to %s in %s (%.0f customers/s), seed %d\n",
-		st.Customers, st.Relations, st.Labelled, st.Slots, f, dest, d.Round(time.Millisecond), float64(st.Customers)/d.Seconds(), *seed)
+	fmt.Fprintf(e.stderr, "fixtures: %s, %s, %d invalid (labelled) from %s, %s to %s in %s (%.0f customers/s), seed %d\n",
+		count(st.Customers, "customer"), count(st.Relations, "relation"), st.Labelled, count(st.Slots, "record"),
+		cfg.Format, dest, took(d), perSecond(st.Customers, d), cfg.Seed)
 	return nil
+}
+
+// openOutputs points o at the files cfg names, and returns the description
+// of the destination and the files to close (also when it fails).
+func openOutputs(cfg fixturesConfig, o *fixtures.Output) (dest string, closers []io.Closer, err error) {
+	create := func(name string) (*os.File, error) {
+		f, err := os.Create(name)
+		if err == nil {
+			closers = append(closers, f)
+		}
+		return f, err
+	}
+	dest = "stdout"
+	switch {
+	case cfg.Out == "" || cfg.Out == "-":
+	case cfg.Format == fixtures.FormatRequest:
+		o.W, o.Dir, dest = nil, cfg.Out, strings.TrimRight(cfg.Out, string(filepath.Separator))+string(filepath.Separator)
+	default:
+		if o.W, err = create(cfg.Out); err != nil {
+			return dest, closers, err
+		}
+		dest = cfg.Out
+	}
+	if cfg.RelationsOut != "" {
+		if o.Relations, err = create(cfg.RelationsOut); err != nil {
+			return dest, closers, err
+		}
+		dest += " (relations to " + cfg.RelationsOut + ")"
+	}
+	if cfg.Expectations != "" {
+		if dir := filepath.Dir(cfg.Expectations); dir != "." {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return dest, closers, err
+			}
+		}
+		if o.Expectations, err = create(cfg.Expectations); err != nil {
+			return dest, closers, err
+		}
+	}
+	return dest, closers, nil
 }
 
 // isFileName reports whether path looks like a JSON file rather than a
@@ -251,16 +281,6 @@ func isFileName(path string) bool {
 		return true
 	}
 	return false
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, item := range strings.Split(s, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			out = append(out, item)
-		}
-	}
-	return out
 }
 
 // orNone maps a share of 0 to the generator's "none" (a negative share),
@@ -279,14 +299,15 @@ func orNoRetries(n int) int {
 	return n
 }
 
-func printTally(w io.Writer, t fixtures.Tally, seed int64, count int, d time.Duration) {
-	fmt.Fprintf(w, "fixtures: posted %d records (%d customers, %d relations) in %d requests (%d retries) in %s (%.0f customers/s), seed %d\n",
-		count, t.Customers, t.Relations, t.Requests, t.Retries, d.Round(time.Millisecond), float64(t.Customers)/d.Seconds(), seed)
+func printTally(w io.Writer, t fixtures.Tally, seed int64, records int, d time.Duration) {
+	fmt.Fprintf(w, "fixtures: posted %s (%s, %s) in %s (%s) in %s (%.0f customers/s), seed %d\n",
+		count(records, "record"), count(t.Customers, "customer"), count(t.Relations, "relation"),
+		count(t.Requests, "request"), count(t.Retries, "retry"), took(d), perSecond(t.Customers, d), seed)
 	fmt.Fprintf(w, "fixtures: added %d; errors %s; warnings %s\n", t.Added, byCode(t.Errors), byCode(t.Warnings))
 	if t.Skipped > 0 {
-		fmt.Fprintf(w, "fixtures: %d relations to customers of earlier batches not sent (a dry run stores no customer)\n", t.Skipped)
+		fmt.Fprintf(w, "fixtures: %s to customers of earlier batches not sent (a dry run stores no customer)\n", count(t.Skipped, "relation"))
 	}
-	fmt.Fprintf(w, "fixtures: %d labelled records, %d mismatches\n", t.Expected, len(t.Mismatches))
+	fmt.Fprintf(w, "fixtures: %s, %s\n", count(t.Expected, "labelled record"), count(len(t.Mismatches), "mismatch"))
 	if len(t.Mismatches) == 0 {
 		return
 	}

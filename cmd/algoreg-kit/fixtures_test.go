@@ -2,8 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -23,10 +21,8 @@ import (
 // stderr and error.
 func runFixturesCmd(tb testing.TB, env map[string]string, args ...string) (string, string, error) {
 	tb.Helper()
-	var stdout, stderr bytes.Buffer
-	getenv := func(k string) string { return env[k] }
-	err := run(context.Background(), append([]string{"algoreg-kit", "fixtures"}, args...), getenv, strings.NewReader(""), &stdout, &stderr)
-	return stdout.String(), stderr.String(), err
+	stdout, stderr, _, err := runCmd(tb, env, append([]string{"fixtures"}, args...)...)
+	return stdout, stderr, err
 }
 
 func TestFixturesNDJSONToStdout(t *testing.T) {
@@ -221,16 +217,16 @@ func TestFixturesFlagErrors(t *testing.T) {
 	}
 	if _, _, err := runFixturesCmd(t, nil, "--nope"); err == nil || errors.Is(err, flag.ErrHelp) {
 		t.Errorf("bad flag: got %v, want exit status 2", err)
-	} else if code, ok := exitCode(err); !ok || code != 2 {
+	} else if code, _ := exitStatus(err); code != 2 {
 		t.Errorf("bad flag: got %v, want exit status 2", err)
 	}
 	secrets := map[string]string{"ALGOREG_TOKEN": "tok-xyzzy", "ALGOREG_USER": "user-xyzzy", "ALGOREG_PASSWORD": "pw-xyzzy"}
-	_, stderr, err := runFixturesCmd(t, secrets, "-h")
-	if err != nil || !strings.Contains(stderr, "Examples:") {
-		t.Errorf("-h: got error %v and usage %q, want the usage with examples", err, stderr)
+	stdout, _, err := runFixturesCmd(t, secrets, "-h")
+	if err != nil || !strings.Contains(stdout, "Examples:") {
+		t.Errorf("-h: got error %v and usage %q, want the usage with examples", err, stdout)
 	}
-	if strings.Contains(stderr, "xyzzy") {
-		t.Errorf("-h prints credentials from the environment:\n%s", stderr)
+	if strings.Contains(stdout, "xyzzy") {
+		t.Errorf("-h prints credentials from the environment:\n%s", stdout)
 	}
 }
 

@@ -11,11 +11,10 @@ import (
 
 func main() {
 	ctx := context.Background()
-	if err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
-		if code, ok := exitCode(err); ok {
-			os.Exit(code)
-		}
+	err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	code, print := exitStatus(err)
+	if print {
 		fmt.Fprintf(os.Stderr, "algoreg-kit: %s\n", err)
-		os.Exit(1)
 	}
+	os.Exit(code)
 }

@@ -1,11 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,14 +12,11 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/algoreg-kit/algoreg-kit/internal/flushwriter"
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
-	"github.com/algoreg-kit/algoreg-kit/rules"
 )
 
 const mockUsage = `Usage: algoreg-kit mock [flags]
@@ -31,9 +27,7 @@ at it by swapping the base URL. State is in memory, per business. Inspection
 API under /__admin (same credentials), /healthz, /openapi.yaml.
 
 Without --users, any username and password are accepted and the username names
-the business (so "demo"/"demo" works out of the box). Every flag can also be
-set with the environment variable ALGOREG_MOCK_<FLAG> (upper case, '-' as '_',
-e.g. ALGOREG_MOCK_MAX_BATCH=500); a flag on the command line wins.
+the business (so "demo"/"demo" works out of the box).
 
 Examples:
   algoreg-kit mock
@@ -58,151 +52,185 @@ commas, are loaded in that order, e.g.
 // mockDefaultPreloadBusiness is the business a newcomer's "demo" user lands in.
 const mockDefaultPreloadBusiness = "demo"
 
-func runMock(ctx context.Context, args []string, e env) error {
-	fs := newFlagSet("mock", mockUsage, e)
-	def := rules.DefaultConfig()
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
-	usersFile := fs.String("users", "", "CSV file of fixed accounts (username,password,business); default: open mode")
-	tokenTTL := fs.Duration("token-ttl", mockserver.DefaultTokenTTL, "lifetime of access tokens")
-	maxBody := fs.String("max-body", "16MiB", "largest request body (bytes, or with a KiB/MiB/GiB/KB/MB/GB suffix)")
-	maxBatch := fs.Int("max-batch", def.MaxBatch, "most customers per save request (more: 413)")
-	riskLimit := fs.Int("risk-scan-limit", def.RiskScanLimit, "above this many customers saved by one request, disable_risk_scan is forced to true")
-	kycMin := fs.Int64("kyc-min", def.KYCMin, "lowest valid kyc_level and kyc_level_requested")
-	kycMax := fs.Int64("kyc-max", def.KYCMax, "highest valid kyc_level and kyc_level_requested")
-	reviewGroups := fs.String("review-groups", "", "comma-separated known review groups (others get review_group_unknown); default: any")
-	customFields := fs.String("custom-fields", "", "comma-separated known custom fields (others are dropped with custom_field_unknown); default: any")
-	relationTypes := fs.String("relation-types", "", "relation-type table: a list such as 1=director,2=shareholder (or 1,2,3), or a file with one value[,name] per line; default: the document's 1-10")
-	rateLimit := fs.Float64("rate-limit", 0, "save requests per second per business (0: unlimited); over it, 429 with Retry-After")
-	lockoutN := fs.Int("lockout-threshold", mockserver.DefaultLockoutThreshold, "wrong passwords in a row that lock an account of --users")
-	lockoutFor := fs.Duration("lockout-duration", mockserver.DefaultLockoutDuration, "how long a locked account stays locked")
-	validateResponses := fs.Bool("validate-responses", false, "check every response against the OpenAPI document and log mismatches (slower)")
-	kinValidation := fs.Bool("kin-validation", false, "validate save requests with kin-openapi's generic validator too (slow; for comparison)")
-	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	logFormat := fs.String("log-format", "text", "text or json")
-	preload := fs.String("preload", "", "file or folder of data to save before serving, or several separated by commas (see above)")
-	webhook := fs.String("webhook", "", "URL that receives the vendor's customers_updated webhook after every save that created or updated customers (not dry runs); default: off")
-	pprofAddr := fs.String("pprof-addr", "", "also serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060); default: off")
-	preloadBusiness := fs.String("preload-business", mockDefaultPreloadBusiness, "business that --preload saves into (with --users: the first account's business)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := mockFlagsFromEnv(fs, e.getenv); err != nil {
-		return err
-	}
+// mockConfig is everything "algoreg-kit mock" was told.
+type mockConfig struct {
+	parsed
+	Addr      string
+	UsersFile string // "": open mode
+	Rules     *ruleFlags
+	// Server holds the settings that go to mockserver.New as they are; runMock
+	// adds the rules, the users and the logger.
+	Server    mockserver.Config
+	LogLevel  slog.Level
+	LogFormat string // text or json
+	Preload   []string
+	// PreloadBusiness is where Preload goes; "" means "demo", or with --users
+	// the first account's business.
+	PreloadBusiness string
+	PprofAddr       string
+}
 
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("mock: --log-level %q: use debug, info, warn or error", *logLevel)
+func parseMock(args []string, getenv func(string) string) (mockConfig, error) {
+	var cfg mockConfig
+	var level string
+	s := &cfg.Server
+	fs := newFlagSet("mock", mockUsage)
+	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
+	fs.StringVar(&cfg.UsersFile, "users", "", "CSV file of fixed accounts (username,password,business); default: open mode")
+	fs.DurationVar(&s.TokenTTL, "token-ttl", mockserver.DefaultTokenTTL, "lifetime of access tokens")
+	cfg.Rules = fs.ruleFlags()
+	fs.Float64Var(&s.RateLimit, "rate-limit", 0, "save requests per second per business (0: unlimited); over it, 429 with Retry-After")
+	fs.IntVar(&s.LockoutThreshold, "lockout-threshold", mockserver.DefaultLockoutThreshold, "wrong passwords in a row that lock an account of --users")
+	fs.DurationVar(&s.LockoutDuration, "lockout-duration", mockserver.DefaultLockoutDuration, "how long a locked account stays locked")
+	fs.BoolVar(&s.ValidateResponses, "validate-responses", false, "check every response against the OpenAPI document and log mismatches (slower)")
+	fs.BoolVar(&s.KinValidation, "kin-validation", false, "validate save requests with kin-openapi's generic validator too (slow; for comparison)")
+	fs.choice(&level, "log-level", "info", []string{"debug", "info", "warn", "error"}, "`level` of the log: debug, info, warn or error")
+	fs.choice(&cfg.LogFormat, "log-format", "text", []string{"text", "json"}, "`format` of the log: text or json")
+	fs.Var((*listValue)(&cfg.Preload), "preload", "`file` or folder of data to save before serving, or several separated by commas (see above)")
+	fs.StringVar(&s.WebhookURL, "webhook", "", "URL that receives the vendor's customers_updated webhook after every save that created or updated customers (not dry runs); default: off")
+	fs.StringVar(&cfg.PprofAddr, "pprof-addr", "", "also serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060); default: off")
+	fs.StringVar(&cfg.PreloadBusiness, "preload-business", "", `business that --preload saves into (default "demo"; with --users: the first account's business)`)
+	var err error
+	if cfg.notes, err = fs.parse(args, getenv); err != nil {
+		return cfg, err
 	}
+	_ = cfg.LogLevel.UnmarshalText([]byte(level)) // a choice of the names it knows
+	if u, err := url.Parse(s.WebhookURL); s.WebhookURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		return cfg, fs.usageErrorf("--webhook %q: want an http:// or https:// URL", s.WebhookURL)
+	}
+	if s.TokenTTL <= 0 || s.LockoutThreshold <= 0 || s.LockoutDuration <= 0 || s.RateLimit < 0 {
+		return cfg, fs.usageErrorf("--token-ttl, --lockout-threshold and --lockout-duration must be positive, --rate-limit not negative")
+	}
+	if err := cfg.Rules.check(); err != nil {
+		return cfg, fs.usageErr(err)
+	}
+	return cfg, nil
+}
+
+func runMock(ctx context.Context, cfg mockConfig, e env) error {
 	// The log is flushed every 100 ms rather than written line by line: one
 	// write system call per request took a fifth of a small save's time.
 	logOut := flushwriter.New(e.stderr, 100*time.Millisecond)
 	defer logOut.Close()
-	var handler slog.Handler
-	switch *logFormat {
-	case "text":
-		handler = slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level})
-	case "json":
-		handler = slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level})
-	default:
-		return fmt.Errorf("mock: --log-format %q: use text or json", *logFormat)
-	}
-	logger := slog.New(handler)
-
-	rc := def
-	rc.MaxBatch, rc.RiskScanLimit, rc.KYCMin, rc.KYCMax = *maxBatch, *riskLimit, *kycMin, *kycMax
-	rc.ReviewGroups = mockSplitList(*reviewGroups)
-	rc.CustomFields = mockSplitList(*customFields)
-	if *relationTypes != "" {
-		rts, err := mockRelationTypes(*relationTypes)
-		if err != nil {
-			return fmt.Errorf("mock: --relation-types: %w", err)
-		}
-		rc.RelationTypes = rts
-	}
-	body, err := mockParseSize(*maxBody)
+	mock, err := cfg.newServer(logOut)
 	if err != nil {
-		return fmt.Errorf("mock: --max-body: %w", err)
-	}
-	rc.MaxBody = body
-	if err := rc.Validate(); err != nil {
 		return fmt.Errorf("mock: %w", err)
 	}
-	cfg := mockserver.Config{
-		Rules: &rc, TokenTTL: *tokenTTL, RateLimit: *rateLimit,
-		LockoutThreshold: *lockoutN, LockoutDuration: *lockoutFor,
-		Logger: logger, ValidateResponses: *validateResponses, KinValidation: *kinValidation,
-		WebhookURL: *webhook,
+	// Listen before preloading, so that a busy port fails at once, not after
+	// a long preload and its summary.
+	ln, err := listen(cfg.Addr, "--addr")
+	if err != nil {
+		return fmt.Errorf("mock: %w", err)
 	}
-	if *webhook != "" {
-		if u, err := url.Parse(*webhook); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("mock: --webhook %q: want an http:// or https:// URL", *webhook)
-		}
-	}
-	if *tokenTTL <= 0 || *lockoutN <= 0 || *lockoutFor <= 0 || *rateLimit < 0 {
-		return errors.New("mock: --token-ttl, --lockout-threshold and --lockout-duration must be positive, --rate-limit not negative")
-	}
-	exampleUser, examplePass := "demo", "demo"
-	if *usersFile != "" {
-		f, err := os.Open(*usersFile)
+	if len(cfg.Preload) > 0 {
+		st, err := mock.Preload(ctx, cfg.PreloadBusiness, cfg.Preload...)
 		if err != nil {
-			return fmt.Errorf("mock: --users: %w", err)
+			ln.Close()
+			return fmt.Errorf("mock: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "preloaded %s and %s from %s into business %q: %s added, %s rejected\n",
+			count(st.Customers, "customer"), count(st.Relations, "relation"), count(st.Files, "file"),
+			cfg.PreloadBusiness, count(st.Added, "customer"), count(st.Rejected, "record"))
+	}
+	srv := mock.HTTPServer()
+	cfg.printBanner(e.stdout, "http://"+ln.Addr().String())
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if cfg.PprofAddr != "" {
+		closePprof, err := servePprof(cfg.PprofAddr, e.stdout)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("mock: %w", err)
+		}
+		defer closePprof()
+	}
+	return serveUntilDone(ctx, srv, ln, cfg.Server.Logger)
+}
+
+// newServer reads the users file and the rules and builds the mock, logging
+// to w. It settles the preload business too.
+func (cfg *mockConfig) newServer(w io.Writer) (*mockserver.Server, error) {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var handler slog.Handler = slog.NewTextHandler(w, opts)
+	if cfg.LogFormat == "json" {
+		handler = slog.NewJSONHandler(w, opts)
+	}
+	cfg.Server.Logger = slog.New(handler)
+	rc, err := cfg.Rules.resolve()
+	if err != nil {
+		return nil, err
+	}
+	cfg.Server.Rules = &rc
+	if cfg.UsersFile != "" {
+		f, err := os.Open(cfg.UsersFile)
+		if err != nil {
+			return nil, fmt.Errorf("--users: %w", err)
 		}
 		users, err := mockserver.ParseUsers(f)
 		f.Close()
 		if err != nil {
-			return fmt.Errorf("mock: --users %s: %w", *usersFile, err)
+			return nil, fmt.Errorf("--users %s: %w", cfg.UsersFile, err)
 		}
-		cfg.Users = users
-		exampleUser, examplePass = users[0].Username, "<password>"
-		if !mockFlagSet(fs, e.getenv, "preload-business") {
-			*preloadBusiness = users[0].Business
+		cfg.Server.Users = users
+	}
+	if cfg.PreloadBusiness == "" {
+		cfg.PreloadBusiness = mockDefaultPreloadBusiness
+		if cfg.Server.Users != nil {
+			cfg.PreloadBusiness = cfg.Server.Users[0].Business
 		}
 	}
-	mock := mockserver.New(cfg)
+	return mockserver.New(cfg.Server), nil
+}
 
-	if *preload != "" {
-		st, err := mock.Preload(ctx, *preloadBusiness, strings.Split(*preload, ",")...)
-		if err != nil {
-			return fmt.Errorf("mock: %w", err)
-		}
-		fmt.Fprintf(e.stdout, "preloaded %d customers and %d relations from %d file(s) into business %q: %d customers added, %d records rejected\n",
-			st.Customers, st.Relations, st.Files, *preloadBusiness, st.Added, st.Rejected)
-	}
-
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("mock: listen on %s: %w", *addr, err)
-	}
-	srv := mock.HTTPServer()
-	url := "http://" + ln.Addr().String()
+// printBanner says where the mock serves, in which mode, and how to try it.
+func (cfg *mockConfig) printBanner(w io.Writer, url string) {
+	exampleUser, examplePass := "demo", "demo"
 	mode := "open mode: any username and password; the username names the business"
-	if cfg.Users != nil {
-		mode = fmt.Sprintf("%d account(s) from %s", len(cfg.Users), *usersFile)
+	if users := cfg.Server.Users; users != nil {
+		exampleUser, examplePass = users[0].Username, "<password>"
+		mode = fmt.Sprintf("%s from %s", count(len(users), "account"), cfg.UsersFile)
 	}
-	fmt.Fprintf(e.stdout, "algoreg-kit mock serving on %s (%s)\n", url, mode)
-	fmt.Fprintf(e.stdout, "try: TOKEN=$(curl -s -d grant_type=password -d username=%s -d password=%s %s/api/v1/token | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/') && curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{\"customers\":[{\"external_id\":\"c1\",\"account_type\":\"N\",\"last_name\":\"Doe\"}]}' %s/api/v1/customers/save\n",
+	fmt.Fprintf(w, "algoreg-kit mock serving on %s (%s)\n", url, mode)
+	fmt.Fprintf(w, "try: TOKEN=$(curl -s -d grant_type=password -d username=%s -d password=%s %s/api/v1/token | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/') && curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{\"customers\":[{\"external_id\":\"c1\",\"account_type\":\"N\",\"last_name\":\"Doe\"}]}' %s/api/v1/customers/save\n",
 		exampleUser, examplePass, url, url)
+}
 
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if *pprofAddr != "" {
-		pln, err := net.Listen("tcp", *pprofAddr)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("mock: --pprof-addr %s: %w", *pprofAddr, err)
-		}
-		pmux := http.NewServeMux()
-		pmux.HandleFunc("/debug/pprof/", pprof.Index)
-		pmux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-		pmux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		pmux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		pmux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-		psrv := &http.Server{Handler: pmux, ReadHeaderTimeout: 10 * time.Second}
-		go psrv.Serve(pln)
-		defer psrv.Close()
-		fmt.Fprintf(e.stdout, "profiles on http://%s/debug/pprof/ (go tool pprof http://%s/debug/pprof/profile?seconds=30)\n", pln.Addr(), pln.Addr())
+// listen listens on addr; an address in use gets a hint at flag, the flag
+// that chose it.
+func listen(addr, flag string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("listen on %s: the address is already in use (another mock?); pick another with %s, e.g. %s 127.0.0.1:0 for a free port", addr, flag, flag)
 	}
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// servePprof serves net/http/pprof on addr until the returned function is
+// called.
+func servePprof(addr string, stdout io.Writer) (func(), error) {
+	ln, err := listen(addr, "--pprof-addr")
+	if err != nil {
+		return nil, fmt.Errorf("--pprof-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	fmt.Fprintf(stdout, "profiles on http://%s/debug/pprof/ (go tool pprof http://%s/debug/pprof/profile?seconds=30)\n", ln.Addr(), ln.Addr())
+	return func() { srv.Close() }, nil
+}
+
+// serveUntilDone serves on ln until ctx ends, then shuts srv down, letting
+// requests in flight finish (10 s at most).
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, logger *slog.Logger) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -220,102 +248,4 @@ func runMock(ctx context.Context, args []string, e env) error {
 		return fmt.Errorf("mock: serve: %w", err)
 	}
 	return nil
-}
-
-// mockFlagsFromEnv sets every flag not given on the command line from
-// ALGOREG_MOCK_<FLAG>, when that variable is set.
-func mockFlagsFromEnv(fs *flag.FlagSet, getenv func(string) string) error {
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		if given[f.Name] || err != nil {
-			return
-		}
-		name := "ALGOREG_MOCK_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v := getenv(name); v != "" {
-			if serr := fs.Set(f.Name, v); serr != nil {
-				err = fmt.Errorf("mock: %s=%q: %w", name, v, serr)
-			}
-		}
-	})
-	return err
-}
-
-// mockFlagSet reports whether flag name was given on the command line or by
-// its environment variable.
-func mockFlagSet(fs *flag.FlagSet, getenv func(string) string, name string) bool {
-	given := false
-	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
-	return given || getenv("ALGOREG_MOCK_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))) != ""
-}
-
-func mockSplitList(s string) []string {
-	var out []string
-	for _, item := range strings.Split(s, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			out = append(out, item)
-		}
-	}
-	return out
-}
-
-// mockRelationTypes reads "1=director,2=shareholder" or "1,2,3", or, when s
-// names an existing file, one "value[,name]" per line ('#' starts a comment).
-func mockRelationTypes(s string) ([]rules.RelationType, error) {
-	var items []string
-	where := func(i int) string { return fmt.Sprintf("item %d", i+1) }
-	if f, err := os.Open(s); err == nil {
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			line, _, _ := strings.Cut(sc.Text(), "#")
-			items = append(items, line)
-		}
-		if err := sc.Err(); err != nil {
-			return nil, err
-		}
-		where = func(i int) string { return fmt.Sprintf("%s line %d", s, i+1) }
-	} else {
-		items = strings.Split(s, ",")
-		for i := range items {
-			items[i] = strings.Replace(items[i], "=", ",", 1)
-		}
-	}
-	var out []rules.RelationType
-	for i, item := range items {
-		if strings.TrimSpace(item) == "" {
-			continue
-		}
-		v, name, _ := strings.Cut(item, ",")
-		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %q is not an integer relation type", where(i), strings.TrimSpace(v))
-		}
-		out = append(out, rules.RelationType{Value: n, Name: strings.TrimSpace(name)})
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no relation type given")
-	}
-	return out, nil
-}
-
-// mockParseSize reads a byte count with an optional KiB/MiB/GiB/KB/MB/GB suffix.
-func mockParseSize(s string) (int64, error) {
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000}, {"B", 1}}
-	num, mult := strings.TrimSpace(s), int64(1)
-	for _, u := range units {
-		if strings.HasSuffix(num, u.suffix) {
-			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || n <= 0 || n > (1<<62)/mult {
-		return 0, fmt.Errorf("%q is not a positive size such as 16MiB or 1048576", s)
-	}
-	return n * mult, nil
 }

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/algoreg-kit/algoreg-kit/rules"
 )
 
 // mockBuffer is a bytes.Buffer safe for the mock's goroutine and the test.
@@ -83,8 +85,27 @@ func startMock(tb testing.TB, env map[string]string, args ...string) (url string
 
 func mockPost(tb testing.TB, url, user, pass, body string) (int, map[string]any) {
 	tb.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
+	status, b := mockDo(tb, http.MethodPost, url, user, pass, body)
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	return status, m
+}
+
+// mockGet returns the body of a GET of url with Basic credentials.
+func mockGet(tb testing.TB, url, user, pass string) []byte {
+	tb.Helper()
+	_, b := mockDo(tb, http.MethodGet, url, user, pass, "")
+	return b
+}
+
+// mockDo sends a request with Basic credentials (and a JSON body, if any)
+// and returns the status and the body of the answer.
+func mockDo(tb testing.TB, method, url, user, pass, body string) (int, []byte) {
+	tb.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.SetBasicAuth(user, pass)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -92,9 +113,7 @@ func mockPost(tb testing.TB, url, user, pass, body string) (int, map[string]any)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	var m map[string]any
-	json.Unmarshal(b, &m)
-	return resp.StatusCode, m
+	return resp.StatusCode, b
 }
 
 func TestMockServesAndStops(t *testing.T) {
@@ -130,7 +149,7 @@ func TestMockFlagsEnvUsersPreload(t *testing.T) {
 		"ALGOREG_MOCK_KYC_MAX":          "1", // the flag below wins
 	}
 	url, stdout, _ := startMock(t, env, "--preload", batches, "--kyc-max", "5", "--review-groups", "retail", "--relation-types", "1=director,42=auditor")
-	if !strings.Contains(stdout.String(), `preloaded 3 customers and 0 relations from 2 file(s) into business "acme": 1 customers added, 1 records rejected`) {
+	if !strings.Contains(stdout.String(), `preloaded 3 customers and 0 relations from 2 files into business "acme": 1 customer added, 1 record rejected`) {
 		t.Errorf("preload banner:\n%s", stdout.String())
 	}
 	if !strings.Contains(stdout.String(), "username=api@acme.example") {
@@ -151,15 +170,7 @@ func TestMockFlagsEnvUsersPreload(t *testing.T) {
 	if status, _ := mockPost(t, save, "api@acme.example", "s3cret", `{"customers":[{"external_id":"a"},{"external_id":"b"},{"external_id":"c"}]}`); status != 413 {
 		t.Errorf("ALGOREG_MOCK_MAX_BATCH=2 and 3 customers: got %d, want 413", status)
 	}
-	req, _ := http.NewRequest(http.MethodGet, url+"/__admin/customers/p1", nil)
-	req.SetBasicAuth("api@acme.example", "s3cret")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(b), `"phone":"+33612345678"`) {
+	if b := mockGet(t, url+"/__admin/customers/p1", "api@acme.example", "s3cret"); !strings.Contains(string(b), `"phone":"+33612345678"`) {
 		t.Errorf("preloaded p1 (both batches, in order): %s", b)
 	}
 }
@@ -173,7 +184,7 @@ func TestMockPreloadNDJSON(t *testing.T) {
 	b.WriteString("\n")
 	os.WriteFile(file, []byte(b.String()), 0o600)
 	url, stdout, _ := startMock(t, nil, "--preload", file)
-	if !strings.Contains(stdout.String(), `preloaded 1500 customers and 0 relations from 1 file(s) into business "demo": 1500 customers added, 0 records rejected`) {
+	if !strings.Contains(stdout.String(), `preloaded 1500 customers and 0 relations from 1 file into business "demo": 1500 customers added, 0 records rejected`) {
 		t.Errorf("banner:\n%s", stdout.String())
 	}
 	_ = url
@@ -199,19 +210,11 @@ func TestFixturesRelationsAsidePreload(t *testing.T) {
 		t.Errorf("%s has %d lines, the summary says %s relations", relations, n, m[2])
 	}
 	url, stdout, _ := startMock(t, nil, "--preload", customers+","+relations)
-	want := fmt.Sprintf(`preloaded %s customers and %s relations from 2 file(s) into business "demo": %s customers added, 0 records rejected`, m[1], m[2], m[1])
+	want := fmt.Sprintf(`preloaded %s customers and %s relations from 2 files into business "demo": %s customers added, 0 records rejected`, m[1], m[2], m[1])
 	if !strings.Contains(stdout.String(), want) {
 		t.Errorf("banner:\n%s\nwant %s", stdout.String(), want)
 	}
-	req, _ := http.NewRequest(http.MethodGet, url+"/__admin/relations?limit=1", nil)
-	req.SetBasicAuth("demo", "demo")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(b), `"total":`+m[2]) {
+	if b := mockGet(t, url+"/__admin/relations?limit=1", "demo", "demo"); !strings.Contains(string(b), `"total":`+m[2]) {
 		t.Errorf("stored relations: %s, want total %s", b, m[2])
 	}
 }
@@ -228,15 +231,15 @@ func TestMockBadFlags(t *testing.T) {
 		env     map[string]string
 		wantErr string
 	}{
-		{"unknown flag", []string{"--nope"}, nil, "exit status 2"},
-		{"bad size", []string{"--max-body", "lots"}, nil, `--max-body: "lots" is not a positive size`},
+		{"unknown flag", []string{"--nope"}, nil, "mock: flag provided but not defined: -nope; run 'algoreg-kit mock --help'"},
+		{"bad size", []string{"--max-body", "lots"}, nil, `invalid value "lots" for flag -max-body: "lots" is not a positive size`},
 		{"bad kyc range", []string{"--kyc-min", "4"}, nil, "kyc range: minimum 4 is above maximum 3"},
 		{"bad relation types", []string{"--relation-types", "x=director"}, nil, `"x" is not an integer relation type`},
 		{"webhook not an http URL", []string{"--webhook", "ftp://example.org/hook"}, nil, `--webhook "ftp://example.org/hook": want an http:// or https:// URL`},
 		{"bad env", nil, map[string]string{"ALGOREG_MOCK_MAX_BATCH": "many"}, `ALGOREG_MOCK_MAX_BATCH="many"`},
 		{"bad users file", []string{"--users", badUsers}, nil, "it must be the header username,password,business"},
 		{"missing users file", []string{"--users", filepath.Join(dir, "none.csv")}, nil, "no such file"},
-		{"bad log level", []string{"--log-level", "loud"}, nil, "--log-level"},
+		{"bad log level", []string{"--log-level", "loud"}, nil, `invalid value "loud" for flag -log-level: use debug, info, warn or error`},
 		{"bad preload line", []string{"--preload", badNDJSON}, nil, "line 2: malformed JSON"},
 		{"empty preload folder", []string{"--preload", dir + "/"}, nil, "has no batch-*.json files"},
 		{"address in use", []string{"--addr", "256.0.0.1:1"}, nil, "listen on 256.0.0.1:1"},
@@ -256,13 +259,13 @@ func TestMockBadFlags(t *testing.T) {
 			}
 		})
 	}
-	var stderr bytes.Buffer
-	err := run(context.Background(), []string{"algoreg-kit", "mock", "-h"}, func(string) string { return "" }, nil, io.Discard, &stderr)
+	var stdout bytes.Buffer
+	err := run(context.Background(), []string{"algoreg-kit", "mock", "-h"}, func(string) string { return "" }, nil, &stdout, io.Discard)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		t.Errorf("-h: got %v, want nil", err)
 	}
-	if !strings.Contains(stderr.String(), "Examples:") || !strings.Contains(stderr.String(), "--relation-types") {
-		t.Errorf("usage lacks examples or flags:\n%s", stderr.String())
+	if !strings.Contains(stdout.String(), "Examples:") || !strings.Contains(stdout.String(), "-relation-types") {
+		t.Errorf("usage lacks examples or flags:\n%s", stdout.String())
 	}
 }
 
@@ -272,13 +275,13 @@ func TestMockParseHelpers(t *testing.T) {
 		want int64
 	}{{"16MiB", 16 << 20}, {"1048576", 1 << 20}, {"10 KB", 10000}, {"2GiB", 2 << 30}, {"5B", 5}}
 	for _, tt := range sizes {
-		if got, err := mockParseSize(tt.in); err != nil || got != tt.want {
-			t.Errorf("mockParseSize(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
+		if got, err := parseSize(tt.in); err != nil || got != tt.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
 		}
 	}
 	for _, bad := range []string{"", "0", "-1MiB", "MiB", "1.5MiB", "99999999999GiB"} {
-		if _, err := mockParseSize(bad); err == nil {
-			t.Errorf("mockParseSize(%q): want an error", bad)
+		if _, err := parseSize(bad); err == nil {
+			t.Errorf("parseSize(%q): want an error", bad)
 		}
 	}
 	file := filepath.Join(t.TempDir(), "types.txt")
@@ -287,14 +290,24 @@ func TestMockParseHelpers(t *testing.T) {
 		in   string
 		want string
 	}{{"1,2,3", "[{1 } {2 } {3 }]"}, {"1=director, 42=auditor", "[{1 director} {42 auditor}]"}, {file, "[{1 director} {7 trustee}]"}} {
-		got, err := mockRelationTypes(tt.in)
+		got, err := relationTypesOf(tt.in)
 		if err != nil || strings.TrimSpace(sprint(got)) != tt.want {
-			t.Errorf("mockRelationTypes(%q) = %v, %v; want %s", tt.in, got, err, tt.want)
+			t.Errorf("--relation-types %q = %v, %v; want %s", tt.in, got, err, tt.want)
 		}
 	}
 }
 
 func sprint(v any) string { return fmt.Sprint(v) }
+
+// relationTypesOf reads s as --relation-types does.
+func relationTypesOf(s string) ([]rules.RelationType, error) {
+	r := &ruleFlags{Config: rules.DefaultConfig()}
+	if err := (*relationTypesValue)(r).Set(s); err != nil {
+		return nil, err
+	}
+	rc, err := r.resolve()
+	return rc.RelationTypes, err
+}
 
 func TestMockPreloadDefaultsToFirstUsersBusiness(t *testing.T) {
 	dir := t.TempDir()
@@ -303,7 +316,7 @@ func TestMockPreloadDefaultsToFirstUsersBusiness(t *testing.T) {
 	body := filepath.Join(dir, "body.json")
 	os.WriteFile(body, []byte(`{"customers":[{"external_id":"g1","account_type":"F","company_name":"Globex"}]}`), 0o600)
 	_, stdout, _ := startMock(t, nil, "--users", users, "--preload", body)
-	if !strings.Contains(stdout.String(), `into business "globex": 1 customers added`) {
+	if !strings.Contains(stdout.String(), `into business "globex": 1 customer added`) {
 		t.Errorf("banner:\n%s", stdout.String())
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -17,20 +16,48 @@ type env struct {
 	stderr io.Writer
 }
 
-// command is one subcommand: its name, a one-line summary, and its run function,
+// command is one subcommand: its name, a one-line summary, and its main,
 // which gets the arguments after the subcommand's name.
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, args []string, e env) error
+	main    func(ctx context.Context, args []string, e env) error
 }
 
 func commands() []command {
 	return []command{
-		{"mock", "run the stateful mock of the Save customers endpoint", runMock},
-		{"fixtures", "generate fake customer datasets, or load them into a server", runFixtures},
-		{"contract", "check that a server honours the Save customers contract", runContract},
-		{"spec", "print the OpenAPI document", runSpec},
+		{"mock", "run the stateful mock of the Save customers endpoint", parseThenRun(parseMock, runMock)},
+		{"fixtures", "generate fake customer datasets, or load them into a server", parseThenRun(parseFixtures, runFixtures)},
+		{"contract", "check that a server honours the Save customers contract", parseThenRun(parseContract, runContract)},
+		{"spec", "print the OpenAPI document", parseThenRun(parseSpec, runSpec)},
+		{"version", "print the version and VCS revision of this build", parseThenRun(parseVersion, runVersion)},
+	}
+}
+
+// parsed is embedded in every subcommand's config: what parsing has to say
+// besides the settings.
+type parsed struct {
+	// notes are the deprecation lines of old environment variables in use.
+	notes []string
+}
+
+func (p parsed) deprecations() []string { return p.notes }
+
+// parseThenRun makes a subcommand's main from its two halves: parse, a pure
+// function of the arguments and the environment, and run, which does the work.
+func parseThenRun[C interface{ deprecations() []string }](
+	parse func(args []string, getenv func(string) string) (C, error),
+	run func(ctx context.Context, cfg C, e env) error,
+) func(context.Context, []string, env) error {
+	return func(ctx context.Context, args []string, e env) error {
+		cfg, err := parse(args, e.getenv)
+		if err != nil {
+			return err
+		}
+		for _, n := range cfg.deprecations() {
+			fmt.Fprintln(e.stderr, n)
+		}
+		return run(ctx, cfg, e)
 	}
 }
 
@@ -41,77 +68,91 @@ Usage:
 
 Commands:
 %s
-Run "algoreg-kit <command> -h" for a command's flags and examples.
+Run "algoreg-kit help <command>" (or "algoreg-kit <command> --help") for a
+command's flags and examples, "algoreg-kit --version" for the version.
 `
 
-// run is the whole program; main only maps its error to an exit code.
-func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+func topHelp() string {
 	var list strings.Builder
 	for _, c := range commands() {
 		fmt.Fprintf(&list, "  %-9s %s\n", c.name, c.summary)
 	}
+	return fmt.Sprintf(usage, list.String())
+}
+
+// run is the whole program; main only prints its error and maps it to an
+// exit status (see exitStatus).
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
 	if len(args) < 2 {
-		fmt.Fprintf(stderr, usage, list.String())
-		return exitError{2}
+		fmt.Fprint(stderr, topHelp())
+		return silentExit{2}
 	}
-	name := args[1]
+	name, rest := args[1], args[2:]
 	switch name {
 	case "help", "-h", "-help", "--help":
-		fmt.Fprintf(stdout, usage, list.String())
-		return nil
+		if len(rest) == 0 {
+			fmt.Fprint(stdout, topHelp())
+			return nil
+		}
+		name, rest = rest[0], []string{"--help"}
+	case "-version", "--version":
+		name = "version"
 	}
 	for _, c := range commands() {
-		if c.name == name {
-			err := c.run(ctx, args[2:], e)
-			if errors.Is(err, flag.ErrHelp) {
-				return nil
-			}
-			return err
+		if c.name != name {
+			continue
 		}
-	}
-	return fmt.Errorf("unknown command %q; run \"algoreg-kit help\" for the list", name)
-}
-
-// exitError ends the program with a code and no message (the message, if any,
-// was already printed, as the flag package does for bad flags).
-type exitError struct{ code int }
-
-func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
-
-func exitCode(err error) (int, bool) {
-	var ee exitError
-	if errors.As(err, &ee) {
-		return ee.code, true
-	}
-	return 0, false
-}
-
-// newFlagSet returns a FlagSet for a subcommand that prints its usage (with
-// examples) to stderr and returns errors instead of exiting.
-func newFlagSet(name, usageText string, e env) *flag.FlagSet {
-	fs := flag.NewFlagSet("algoreg-kit "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprint(e.stderr, usageText)
-		fmt.Fprintln(e.stderr, "\nFlags:")
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parseFlags parses args; a bad flag has already been reported by the flag
-// package, so it becomes exit status 2 with no further message.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+		err := c.main(ctx, rest, e)
+		var help helpError
+		if errors.As(err, &help) {
+			_, err = fmt.Fprint(stdout, help.text)
 		}
-		return exitError{2}
+		return err
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		return exitError{2}
+	return usageError{err: fmt.Errorf("unknown command %q", name)}
+}
+
+// usageError is a mistake on the command line: main prints it on one line
+// with where to read the command's help, and exits with status 2.
+type usageError struct {
+	cmd string // "" for the command name itself
+	err error
+}
+
+func (e usageError) Error() string {
+	if e.cmd == "" {
+		return fmt.Sprintf("%v; run 'algoreg-kit help' for the list of commands", e.err)
 	}
-	return nil
+	return fmt.Sprintf("%s: %v; run 'algoreg-kit %s --help'", e.cmd, e.err, e.cmd)
+}
+
+func (e usageError) Unwrap() error { return e.err }
+
+// helpError carries a command's help, asked for with -h or --help; run
+// prints it on stdout and succeeds.
+type helpError struct{ text string }
+
+func (e helpError) Error() string { return "help requested" }
+
+// silentExit ends the program with a status and no message (what there was
+// to say is already printed).
+type silentExit struct{ code int }
+
+func (e silentExit) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// exitStatus maps run's error to the program's exit status, and says whether
+// main should print the error.
+func exitStatus(err error) (code int, print bool) {
+	var se silentExit
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0, false
+	case errors.As(err, &se):
+		return se.code, false
+	case errors.As(err, &ue):
+		return 2, true
+	}
+	return 1, true
 }

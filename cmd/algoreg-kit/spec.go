@@ -17,28 +17,33 @@ Examples:
   algoreg-kit spec --format json | jq '.paths | keys'
 `
 
-func runSpec(ctx context.Context, args []string, e env) error {
-	fs := newFlagSet("spec", specUsage, e)
-	format := fs.String("format", "yaml", "output format: yaml or json")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	switch *format {
-	case "yaml":
+type specConfig struct {
+	parsed
+	Format string // yaml or json
+}
+
+func parseSpec(args []string, getenv func(string) string) (specConfig, error) {
+	var cfg specConfig
+	fs := newFlagSet("spec", specUsage)
+	fs.choice(&cfg.Format, "format", "yaml", []string{"yaml", "json"}, "output `format`: yaml or json")
+	var err error
+	cfg.notes, err = fs.parse(args, getenv)
+	return cfg, err
+}
+
+func runSpec(ctx context.Context, cfg specConfig, e env) error {
+	if cfg.Format == "yaml" {
 		_, err := e.stdout.Write(openapi.Document())
 		return err
-	case "json":
-		doc, err := openapi.Load(ctx)
-		if err != nil {
-			return err
-		}
-		b, err := json.MarshalIndent(doc, "", "  ")
-		if err != nil {
-			return fmt.Errorf("encode document as JSON: %w", err)
-		}
-		_, err = fmt.Fprintf(e.stdout, "%s\n", b)
-		return err
-	default:
-		return fmt.Errorf("spec: unknown --format %q; use yaml or json", *format)
 	}
+	doc, err := openapi.Load(ctx)
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return fmt.Errorf("spec: encode the document as JSON: %w", err)
+	}
+	_, err = fmt.Fprintf(e.stdout, "%s\n", b)
+	return err
 }

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/algoreg-kit/algoreg-kit/rules"
+)
+
+// getenvOf fakes the environment.
+func getenvOf(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+// checkParseErr fails unless err is a usage error containing want, or nil
+// when want is "".
+func checkParseErr(t *testing.T, err error, want string) {
+	t.Helper()
+	if want == "" {
+		if err != nil {
+			t.Fatalf("got error %v, want none", err)
+		}
+		return
+	}
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("got error %v, want one containing %q", err, want)
+	}
+	if code, _ := exitStatus(err); code != 2 {
+		t.Errorf("got exit status %d for %v, want 2", code, err)
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("error is not one line: %q", err)
+	}
+}
+
+// parseTest is one case of a parse function's table: the arguments and the
+// environment, then a check of the config, or the error wanted.
+type parseTest[C any] struct {
+	name    string
+	args    []string
+	env     map[string]string
+	check   func(t *testing.T, got C)
+	wantErr string
+}
+
+func runParseTests[C any](t *testing.T, parse func([]string, func(string) string) (C, error), tests []parseTest[C]) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parse(tt.args, getenvOf(tt.env))
+			checkParseErr(t, err, tt.wantErr)
+			if tt.check != nil && err == nil {
+				tt.check(t, got)
+			}
+		})
+	}
+}
+
+func TestParseMock(t *testing.T) {
+	runParseTests(t, parseMock, []parseTest[mockConfig]{
+		{name: "defaults", check: func(t *testing.T, got mockConfig) {
+			if got.Addr != "127.0.0.1:8080" || got.LogFormat != "text" || got.LogLevel.String() != "INFO" || got.PreloadBusiness != "" {
+				t.Errorf("got %+v", got)
+			}
+			if !reflect.DeepEqual(got.Rules.Config, rules.DefaultConfig()) {
+				t.Errorf("got rules %+v, want the defaults", got.Rules.Config)
+			}
+			if got.Server.TokenTTL != time.Hour || got.Server.LockoutThreshold != 5 {
+				t.Errorf("got server settings %+v", got.Server)
+			}
+		}},
+		{name: "flags", args: []string{"--addr", ":0", "--max-body", "1MiB", "--log-level", "debug", "--preload", "a.json, b.ndjson", "--webhook", "http://h/x", "--rate-limit", "2.5"},
+			check: func(t *testing.T, got mockConfig) {
+				if got.Addr != ":0" || got.Rules.MaxBody != 1<<20 || got.LogLevel.String() != "DEBUG" || got.Server.WebhookURL != "http://h/x" || got.Server.RateLimit != 2.5 {
+					t.Errorf("got %+v", got)
+				}
+				if want := []string{"a.json", "b.ndjson"}; !reflect.DeepEqual(got.Preload, want) {
+					t.Errorf("got preload %q, want %q", got.Preload, want)
+				}
+			}},
+		{name: "env", env: map[string]string{"ALGOREG_MOCK_MAX_BATCH": "7", "ALGOREG_MOCK_KIN_VALIDATION": "true", "ALGOREG_MOCK_REVIEW_GROUPS": "retail;eu", "ALGOREG_MOCK_PRELOAD_BUSINESS": "acme"},
+			check: func(t *testing.T, got mockConfig) {
+				if got.Rules.MaxBatch != 7 || !got.Server.KinValidation || got.PreloadBusiness != "acme" || !reflect.DeepEqual(got.Rules.ReviewGroups, []string{"retail", "eu"}) {
+					t.Errorf("got %+v", got)
+				}
+			}},
+		{name: "a flag beats its variable", args: []string{"--kyc-max", "5"}, env: map[string]string{"ALGOREG_MOCK_KYC_MAX": "1", "ALGOREG_MOCK_KYC_MIN": "1"},
+			check: func(t *testing.T, got mockConfig) {
+				if got.Rules.KYCMin != 1 || got.Rules.KYCMax != 5 {
+					t.Errorf("got kyc %d-%d, want 1-5", got.Rules.KYCMin, got.Rules.KYCMax)
+				}
+			}},
+		{name: "relation types from a file are read later", args: []string{"--relation-types", "types.txt"},
+			check: func(t *testing.T, got mockConfig) {
+				if got.Rules.relationTypesFile != "types.txt" {
+					t.Errorf("got %+v", got.Rules)
+				}
+			}},
+		{name: "unknown flag", args: []string{"--nope"}, wantErr: "flag provided but not defined: -nope; run 'algoreg-kit mock --help'"},
+		{name: "stray argument", args: []string{"serve"}, wantErr: `unexpected argument "serve"`},
+		{name: "bad size", args: []string{"--max-body", "16 MB/s"}, wantErr: `"16 MB/s" is not a positive size`},
+		{name: "bad variable", env: map[string]string{"ALGOREG_MOCK_TOKEN_TTL": "soon"}, wantErr: `ALGOREG_MOCK_TOKEN_TTL="soon": invalid value for --token-ttl`},
+		{name: "bad choice", args: []string{"--log-format", "xml"}, wantErr: "use text or json"},
+		{name: "bad webhook", args: []string{"--webhook", "example.org"}, wantErr: "want an http:// or https:// URL"},
+		{name: "negative rate", args: []string{"--rate-limit", "-1"}, wantErr: "--rate-limit not negative"},
+		{name: "kyc range", args: []string{"--kyc-min", "4"}, wantErr: "kyc range: minimum 4 is above maximum 3"},
+		{name: "duplicate relation type", args: []string{"--relation-types", "1,1"}, wantErr: "value 1 is listed twice"},
+	})
+}
+
+func TestParseFixtures(t *testing.T) {
+	runParseTests(t, parseFixtures, []parseTest[fixturesConfig]{
+		{name: "defaults", check: func(t *testing.T, got fixturesConfig) {
+			if got.Count != 10 || got.Format != "request" || got.BatchSize != 1000 || got.Progress != "auto" || got.Load.Retries != 5 || got.Load.Concurrency != 4 {
+				t.Errorf("got %+v", got)
+			}
+		}},
+		{name: "zero shares and retries mean none", args: []string{"--firms", "0", "--variations", "0", "--retries", "0"},
+			check: func(t *testing.T, got fixturesConfig) {
+				if got.Options.Firms >= 0 || got.Options.Variations >= 0 || got.Load.Retries >= 0 {
+					t.Errorf("got %+v, want negative (none)", got)
+				}
+			}},
+		{name: "post with credentials from the environment", args: []string{"--post", "http://127.0.0.1:1", "--verify-input"}, env: map[string]string{"ALGOREG_USER": "u", "ALGOREG_PASSWORD": "p"},
+			check: func(t *testing.T, got fixturesConfig) {
+				if got.Load.User != "u" || got.Load.Password != "p" || got.Load.BaseURL != "http://127.0.0.1:1" || !got.Load.VerifyOnly {
+					t.Errorf("got %+v", got.Load)
+				}
+			}},
+		{name: "a flag beats its variable", args: []string{"--count", "3", "--token", "flag"}, env: map[string]string{"ALGOREG_FIXTURES_COUNT": "9", "ALGOREG_FIXTURES_SEED": "8", "ALGOREG_TOKEN": "env"},
+			check: func(t *testing.T, got fixturesConfig) {
+				if got.Count != 3 || got.Seed != 8 || got.Load.Token != "flag" {
+					t.Errorf("got count %d, seed %d, token %q", got.Count, got.Seed, got.Load.Token)
+				}
+			}},
+		{name: "the rule flags of the mock", args: []string{"--max-body", "2MiB", "--max-batch", "50", "--risk-scan-limit", "3", "--custom-fields", "a,b"},
+			check: func(t *testing.T, got fixturesConfig) {
+				if r := got.Rules; r.MaxBody != 2<<20 || r.MaxBatch != 50 || r.RiskScanLimit != 3 || len(r.CustomFields) != 2 {
+					t.Errorf("got %+v", r.Config)
+				}
+			}},
+		{name: "post without credentials", args: []string{"--post", "http://127.0.0.1:1"}, wantErr: "--post needs credentials: give --user and --password (or set ALGOREG_USER and ALGOREG_PASSWORD), or --token (or ALGOREG_TOKEN)"},
+		{name: "post with a user but no password", args: []string{"--post", "http://127.0.0.1:1", "--user", "u"}, wantErr: "--post needs credentials"},
+		{name: "post with a format", args: []string{"--post", "http://127.0.0.1:1", "--token", "t", "--format", "csv"}, wantErr: "drop --out, --format and --relations-out"},
+		{name: "unknown format", args: []string{"--format", "xml"}, wantErr: "unknown format"},
+		{name: "negative count", env: map[string]string{"ALGOREG_FIXTURES_COUNT": "-1"}, wantErr: "--count -1 is negative"},
+		{name: "request format to a file", args: []string{"--out", "x.json"}, wantErr: "give a folder"},
+		{name: "bad progress", args: []string{"--progress", "sometimes"}, wantErr: "use auto, always or never"},
+	})
+}
+
+func TestParseContract(t *testing.T) {
+	runParseTests(t, parseContract, []parseTest[contractConfig]{
+		{name: "defaults", check: func(t *testing.T, got contractConfig) {
+			if got.Suite.Target != "" || got.Suite.Cases != 100 || got.Timeout != 30*time.Second || got.Suite.Run != nil {
+				t.Errorf("got %+v", got)
+			}
+		}},
+		{name: "max-body takes a size, as for the mock", args: []string{"--max-body", "16MiB", "--run", "^negative/"},
+			check: func(t *testing.T, got contractConfig) {
+				if got.Rules.MaxBody != 16<<20 || got.Suite.Run.String() != "^negative/" {
+					t.Errorf("got max body %d, run %v", got.Rules.MaxBody, got.Suite.Run)
+				}
+			}},
+		{name: "the new variables", env: map[string]string{"ALGOREG_USER": "u", "ALGOREG_PASSWORD": "p", "ALGOREG_CONTRACT_TARGET": "http://t", "ALGOREG_CONTRACT_SECOND_USER": "u2", "ALGOREG_CONTRACT_VERIFY_ONLY": "1"},
+			check: func(t *testing.T, got contractConfig) {
+				s := got.Suite
+				if s.User != "u" || s.Password != "p" || s.Target != "http://t" || s.SecondUser != "u2" || !s.VerifyOnly {
+					t.Errorf("got %+v", s)
+				}
+			}},
+		{name: "the old variables still work", env: map[string]string{"ALGOREG_CONTRACT_USER": "old-u", "ALGOREG_CONTRACT_PASSWORD": "old-p"},
+			check: func(t *testing.T, got contractConfig) {
+				if got.Suite.User != "old-u" || got.Suite.Password != "old-p" {
+					t.Errorf("got %+v", got.Suite)
+				}
+				want := []string{
+					"algoreg-kit: ALGOREG_CONTRACT_PASSWORD is deprecated and will stop working in the next release; set ALGOREG_PASSWORD instead",
+					"algoreg-kit: ALGOREG_CONTRACT_USER is deprecated and will stop working in the next release; set ALGOREG_USER instead",
+				}
+				if !reflect.DeepEqual(got.notes, want) {
+					t.Errorf("got notes %q, want %q", got.notes, want)
+				}
+			}},
+		{name: "a new variable beats an old one, a flag both", args: []string{"--user", "flag"}, env: map[string]string{"ALGOREG_CONTRACT_USER": "old", "ALGOREG_TOKEN": "new", "ALGOREG_CONTRACT_TOKEN": "old"},
+			check: func(t *testing.T, got contractConfig) {
+				if got.Suite.User != "flag" || got.Suite.Token != "new" || len(got.notes) != 0 {
+					t.Errorf("got user %q, token %q, notes %q", got.Suite.User, got.Suite.Token, got.notes)
+				}
+			}},
+		{name: "bad regexp", args: []string{"--skip", "a("}, wantErr: `--skip "a(" is not a regular expression`},
+		{name: "zero cases", env: map[string]string{"ALGOREG_CONTRACT_CASES": "0"}, wantErr: "--cases 0: give at least 1"},
+		{name: "kyc range", args: []string{"--kyc-min", "3", "--kyc-max", "1"}, wantErr: "the target's rules: kyc range"},
+		{name: "bad size", args: []string{"--max-body", "lots"}, wantErr: `"lots" is not a positive size`},
+	})
+}
+
+func TestParseSpec(t *testing.T) {
+	format := func(want string) func(*testing.T, specConfig) {
+		return func(t *testing.T, got specConfig) {
+			if got.Format != want {
+				t.Errorf("got %q, want %q", got.Format, want)
+			}
+		}
+	}
+	runParseTests(t, parseSpec, []parseTest[specConfig]{
+		{name: "default", check: format("yaml")},
+		{name: "flag", args: []string{"--format", "json"}, check: format("json")},
+		{name: "env", env: map[string]string{"ALGOREG_SPEC_FORMAT": "json"}, check: format("json")},
+		{name: "flag beats env", args: []string{"--format", "yaml"}, env: map[string]string{"ALGOREG_SPEC_FORMAT": "json"}, check: format("yaml")},
+		{name: "bad format", args: []string{"--format", "toml"}, wantErr: "use yaml or json"},
+	})
+}
+
+// TestRuleFlagsAreShared: mock, fixtures and contract read the same rule
+// flags into the same settings.
+func TestRuleFlagsAreShared(t *testing.T) {
+	args := []string{"--kyc-min", "1", "--kyc-max", "5", "--review-groups", "retail, eu", "--custom-fields", "segment",
+		"--relation-types", "1=director,42=auditor", "--risk-scan-limit", "7", "--max-batch", "300", "--max-body", "64KiB"}
+	want := rules.Config{KYCMin: 1, KYCMax: 5, ReviewGroups: []string{"retail", "eu"}, CustomFields: []string{"segment"},
+		RelationTypes: []rules.RelationType{{Value: 1, Name: "director"}, {Value: 42, Name: "auditor"}}, RiskScanLimit: 7, MaxBatch: 300, MaxBody: 64 << 10}
+	parsers := map[string]func([]string) (*ruleFlags, error){
+		"mock":     func(a []string) (*ruleFlags, error) { c, err := parseMock(a, getenvOf(nil)); return c.Rules, err },
+		"fixtures": func(a []string) (*ruleFlags, error) { c, err := parseFixtures(a, getenvOf(nil)); return c.Rules, err },
+		"contract": func(a []string) (*ruleFlags, error) { c, err := parseContract(a, getenvOf(nil)); return c.Rules, err },
+	}
+	for name, parse := range parsers {
+		t.Run(name, func(t *testing.T) {
+			r, err := parse(args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := r.resolve()
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("got %+v, %v; want %+v", got, err, want)
+			}
+		})
+	}
+}
