@@ -13,6 +13,7 @@ import (
 	"github.com/algoreg-kit/algoreg-kit/contract"
 	"github.com/algoreg-kit/algoreg-kit/fixtures"
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
+	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
 	"github.com/algoreg-kit/algoreg-kit/rules"
 )
 
@@ -53,7 +54,7 @@ func mockRules() *rules.Config {
 func startMock(tb testing.TB, wrap func(http.Handler) http.Handler) contract.Config {
 	tb.Helper()
 	rc := mockRules()
-	var h http.Handler = mockserver.New(mockserver.Config{
+	var h http.Handler = mocktest.NewMock(tb, mockserver.Config{
 		Rules: rc,
 		Users: []mockserver.User{
 			{Username: userA, Password: passA, Business: "contract-a"},

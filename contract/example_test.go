@@ -12,7 +12,13 @@ import (
 
 // Run two checks against the mock in open mode (any user is accepted).
 func ExampleRun() {
-	srv := httptest.NewServer(mockserver.New(mockserver.Config{}))
+	mock, err := mockserver.New(mockserver.Config{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer mock.Close()
+	srv := httptest.NewServer(mock)
 	defer srv.Close()
 	rep, err := contract.Run(context.Background(), contract.Config{
 		Target: srv.URL, User: "demo", Password: "demo",

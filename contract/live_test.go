@@ -15,6 +15,7 @@ import (
 
 	"github.com/algoreg-kit/algoreg-kit/contract"
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
+	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
 )
 
 // hideInspection makes the mock look like the vendor: no /healthz, no
@@ -144,7 +145,7 @@ func TestVerifyOnlyWritesNothing(t *testing.T) {
 
 // TestRunErrors: a run that cannot start says what to fix, in one line.
 func TestRunErrors(t *testing.T) {
-	srv := httptest.NewServer(mockserver.New(mockserver.Config{Users: []mockserver.User{{Username: "u", Password: "right", Business: "b"}}}))
+	srv := httptest.NewServer(mocktest.NewMock(t, mockserver.Config{Users: []mockserver.User{{Username: "u", Password: "right", Business: "b"}}}))
 	defer srv.Close()
 	tests := []struct {
 		name string
@@ -175,7 +176,7 @@ func TestRunErrors(t *testing.T) {
 // TestOpenModeMockGetsASecondBusiness: against the mock in open mode, the
 // tenant-isolation check makes up its second business.
 func TestOpenModeMockGetsASecondBusiness(t *testing.T) {
-	srv := httptest.NewServer(mockserver.New(mockserver.Config{}))
+	srv := httptest.NewServer(mocktest.NewMock(t, mockserver.Config{}))
 	defer srv.Close()
 	rep, err := contract.Run(context.Background(), contract.Config{
 		Target: srv.URL, User: "demo", Password: "demo", Run: regexp.MustCompile(`^behaviour/tenant-isolation$`),
@@ -185,7 +186,7 @@ func TestOpenModeMockGetsASecondBusiness(t *testing.T) {
 	assert.Equal(t, contract.Pass, rep.Checks[0].Status, rep.Checks[0].Reason)
 
 	// A mock with a users file refuses made-up users: the check is skipped.
-	srv2 := httptest.NewServer(mockserver.New(mockserver.Config{Users: []mockserver.User{{Username: "u", Password: "p", Business: "b"}}}))
+	srv2 := httptest.NewServer(mocktest.NewMock(t, mockserver.Config{Users: []mockserver.User{{Username: "u", Password: "p", Business: "b"}}}))
 	defer srv2.Close()
 	rep, err = contract.Run(context.Background(), contract.Config{
 		Target: srv2.URL, User: "u", Password: "p", Run: regexp.MustCompile(`^behaviour/tenant-isolation$`),

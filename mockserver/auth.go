@@ -78,6 +78,27 @@ func ParseUsers(r io.Reader) ([]User, error) {
 	return users, nil
 }
 
+// checkUsers refuses the accounts that ParseUsers would refuse, and an empty
+// non-nil list, with which no one could log in.
+func checkUsers(users []User) error {
+	if users != nil && len(users) == 0 {
+		return errors.New("Config.Users is empty, so no one could log in; add accounts, or leave it nil for open mode")
+	}
+	seen := map[string]bool{}
+	for i, u := range users {
+		switch {
+		case u.Username == "" || u.Password == "":
+			return fmt.Errorf("Config.Users[%d] has an empty username or password; give both", i)
+		case u.Business == "":
+			return fmt.Errorf("Config.Users[%d] (%q) has no business; set Business (ParseUsers uses the username)", i, u.Username)
+		case seen[u.Username]:
+			return fmt.Errorf("Config.Users[%d]: username %q is listed twice; keep one", i, u.Username)
+		}
+		seen[u.Username] = true
+	}
+	return nil
+}
+
 // errLocked and errBadCredentials are the failures of authenticator.check.
 var (
 	errBadCredentials = errors.New("the username or password is wrong")
@@ -190,53 +211,79 @@ func (a *authenticator) token(tok string) (string, bool) {
 
 const wwwAuthenticate = `Bearer realm="algoreg", Basic realm="algoreg"`
 
-// businessFrom returns the business that requireAuth found.
-func businessFrom(ctx context.Context) string { return infoFrom(ctx).business }
+// tenant is the business an authenticated request acts for. requireAuth puts
+// it in the request's context; the handlers behind it take it from there.
+type tenant string
+
+type tenantKey struct{}
+
+// businessFrom returns the business requireAuth found for the request; ok is
+// false for a request that did not pass requireAuth.
+func businessFrom(ctx context.Context) (b tenant, ok bool) {
+	b, ok = ctx.Value(tenantKey{}).(tenant)
+	return b, ok
+}
 
 // requireAuth accepts "Authorization: Bearer <token>" or "Basic
 // base64(user:password)" and passes the request on with its business in the
 // context; anything else is answered 401.
 func (s *Server) requireAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := r.Header.Get("Authorization")
-		scheme, cred, _ := strings.Cut(h, " ")
-		cred = strings.TrimSpace(cred)
-		var business, detail string
-		switch {
-		case h == "":
-			detail = "No credentials: send Authorization: Bearer <access_token> (from POST /api/v1/token) or Basic base64(user:password)."
-		case strings.EqualFold(scheme, "Bearer"):
-			b, ok := s.auth.token(cred)
-			if ok {
-				business = b
-			} else {
-				detail = "The access token is unknown or expired; get a new one from POST /api/v1/token."
-			}
-		case strings.EqualFold(scheme, "Basic"):
-			user, pass, ok := r.BasicAuth()
-			if !ok {
-				detail = "The Basic credentials cannot be read; send base64(user:password)."
-				break
-			}
-			b, until, err := s.auth.check(user, pass)
-			switch {
-			case errors.Is(err, errLocked):
-				detail = fmt.Sprintf("The account is locked after repeated wrong passwords; retry after %s.", until.UTC().Format(time.RFC3339))
-			case err != nil:
-				detail = "The username or password is wrong."
-			default:
-				business = b
-			}
-		default:
-			detail = fmt.Sprintf("Authorization scheme %q is not supported; use Bearer or Basic.", scheme)
-		}
+		business, detail := s.authenticate(r)
 		if business == "" {
 			w.Header().Set("WWW-Authenticate", wwwAuthenticate)
 			writeProblem(w, r, http.StatusUnauthorized, "unauthorized", "Unauthorized", detail)
 			return
 		}
-		infoFrom(r.Context()).business = business // the request's info, set by logRequests
-		next.ServeHTTP(w, r)
+		noteTenant(r.Context(), business)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tenantKey{}, business)))
+	})
+}
+
+// authenticate returns the business of the request's credentials, or "" and
+// what the client should do.
+func (s *Server) authenticate(r *http.Request) (tenant, string) {
+	h := r.Header.Get("Authorization")
+	scheme, cred, _ := strings.Cut(h, " ")
+	cred = strings.TrimSpace(cred)
+	switch {
+	case h == "":
+		return "", "No credentials: send Authorization: Bearer <access_token> (from POST /api/v1/token) or Basic base64(user:password)."
+	case strings.EqualFold(scheme, "Bearer"):
+		if b, ok := s.auth.token(cred); ok {
+			return tenant(b), ""
+		}
+		return "", "The access token is unknown or expired; get a new one from POST /api/v1/token."
+	case strings.EqualFold(scheme, "Basic"):
+		user, pass, ok := r.BasicAuth()
+		if !ok {
+			return "", "The Basic credentials cannot be read; send base64(user:password)."
+		}
+		b, until, err := s.auth.check(user, pass)
+		switch {
+		case errors.Is(err, errLocked):
+			return "", fmt.Sprintf("The account is locked after repeated wrong passwords; retry after %s.", until.UTC().Format(time.RFC3339))
+		case err != nil:
+			return "", "The username or password is wrong."
+		}
+		return tenant(b), ""
+	}
+	return "", fmt.Sprintf("Authorization scheme %q is not supported; use Bearer or Basic.", scheme)
+}
+
+// authenticated serves h with the business requireAuth found. Reached without
+// one, it is a route registered without requireAuth, a bug: it answers 500
+// and logs it, rather than act for a business that is not the caller's.
+func (s *Server) authenticated(h func(w http.ResponseWriter, r *http.Request, business tenant)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		business, ok := businessFrom(r.Context())
+		if !ok {
+			s.log.Error("handler reached without an authenticated business; its route lacks requireAuth", "method", r.Method, "path", r.URL.Path)
+			writeProblem(w, r, http.StatusInternalServerError, "internal", "Internal server error",
+				"The mock failed on this request; this is a bug in algoreg-kit, please report it with the request.")
+			return
+		}
+		h(w, r, business)
 	})
 }
 
@@ -303,7 +350,7 @@ func handleToken(s *Server) http.Handler {
 			if err != nil {
 				panic(fmt.Sprintf("token: %v", err))
 			}
-			infoFrom(r.Context()).business = business
+			noteTenant(r.Context(), tenant(business))
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Set("Pragma", "no-cache")
 			writeJSON(w, http.StatusOK, map[string]any{
@@ -351,8 +398,8 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 	if s.limits == nil {
 		return next
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ok, wait := s.limits.allow(businessFrom(r.Context()), time.Now())
+	return s.authenticated(func(w http.ResponseWriter, r *http.Request, business tenant) {
+		ok, wait := s.limits.allow(string(business), time.Now())
 		if !ok {
 			secs := max(1, int(math.Ceil(wait.Seconds())))
 			w.Header().Set("Retry-After", strconv.Itoa(secs))

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
+	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/algoreg-kit/algoreg-kit/rules"
 )
@@ -21,7 +22,7 @@ type behaviourCase struct {
 	wantStatus openapi.Status
 	wantAdded  []string
 	wantDetail []string // summary lines, see summary
-	check      func(t *testing.T, ts *mockserver.TestServer, resp *openapi.SaveCustomersResponse)
+	check      func(t *testing.T, ts *mocktest.Server, resp *openapi.SaveCustomersResponse)
 }
 
 const (
@@ -37,7 +38,7 @@ var behaviourCases = []behaviourCase{
 		wantStatus: openapi.StatusOK,
 		wantAdded:  []string{"c1", "c2"},
 		wantDetail: []string{},
-		check: func(t *testing.T, ts *mockserver.TestServer, resp *openapi.SaveCustomersResponse) {
+		check: func(t *testing.T, ts *mocktest.Server, resp *openapi.SaveCustomersResponse) {
 			for _, a := range resp.Added {
 				if !uuidRE.MatchString(a.CustomerID) || len(a.CustomerID) != 36 {
 					t.Errorf("customer_id %q is not a version 4 UUID", a.CustomerID)
@@ -81,7 +82,7 @@ var behaviourCases = []behaviourCase{
 		wantStatus: openapi.StatusOK,
 		wantAdded:  []string{},
 		wantDetail: []string{},
-		check: func(t *testing.T, ts *mockserver.TestServer, _ *openapi.SaveCustomersResponse) {
+		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			c := mustGetCustomer(t, ts, "c1")
 			if c.Phone != "+33698765432" || c.FirstName != "Marie" || c.LastName != "Dupont" || c.KYCLevel == nil || *c.KYCLevel != 1 || c.AccountType != "N" {
 				t.Errorf("stored c1 after delta = %+v", c)
@@ -95,7 +96,7 @@ var behaviourCases = []behaviourCase{
 		wantStatus: openapi.StatusOK,
 		wantAdded:  []string{},
 		wantDetail: []string{},
-		check: func(t *testing.T, ts *mockserver.TestServer, _ *openapi.SaveCustomersResponse) {
+		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			if got := total(t, ts, ts.Client, "customers"); got != 1 {
 				t.Errorf("customers stored: got %d, want 1", got)
 			}
@@ -129,7 +130,7 @@ var behaviourCases = []behaviourCase{
 		wantStatus: openapi.StatusFailed,
 		wantAdded:  []string{},
 		wantDetail: []string{"c1 E[last_name_missing] W[]", "c1 E[external_id_duplicate] W[]"},
-		check: func(t *testing.T, ts *mockserver.TestServer, _ *openapi.SaveCustomersResponse) {
+		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			if _, ok := getCustomer(t, ts, ts.Client, "c1"); ok {
 				t.Error("c1 was stored")
 			}
@@ -165,7 +166,7 @@ var behaviourCases = []behaviourCase{
 		wantStatus: openapi.StatusFailed,
 		wantAdded:  []string{},
 		wantDetail: []string{"c1 E[account_type_invalid] W[]"},
-		check: func(t *testing.T, ts *mockserver.TestServer, _ *openapi.SaveCustomersResponse) {
+		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			if c := mustGetCustomer(t, ts, "c1"); c.AccountType != "N" {
 				t.Errorf("account_type: got %q, want N", c.AccountType)
 			}
@@ -199,7 +200,7 @@ var behaviourCases = []behaviourCase{
 		wantStatus: openapi.StatusOK,
 		wantAdded:  []string{"c1", "c2"},
 		wantDetail: []string{"c1 E[] W[field_not_applicable field_not_applicable]", "c2 E[] W[field_not_applicable field_not_applicable field_not_applicable field_not_applicable]"},
-		check: func(t *testing.T, ts *mockserver.TestServer, _ *openapi.SaveCustomersResponse) {
+		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			if c := mustGetCustomer(t, ts, "c1"); c.CompanyName != "X" || c.TradingName != "Y" {
 				t.Errorf("c1 = %+v", c)
 			}
@@ -237,7 +238,7 @@ var behaviourCases = []behaviourCase{
 		wantStatus: openapi.StatusOK,
 		wantAdded:  []string{"c1"},
 		wantDetail: []string{"c1 E[] W[country_code_lowercase country_code_lowercase country_code_lowercase]"},
-		check: func(t *testing.T, ts *mockserver.TestServer, _ *openapi.SaveCustomersResponse) {
+		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			c := mustGetCustomer(t, ts, "c1")
 			if !slices.Equal(c.NationalityCodes, []string{"FR", "DEU", "IT"}) || !slices.Equal(c.DomicileCodes, []string{"GB"}) {
 				t.Errorf("codes: got %v %v, want [FR DEU IT] [GB]", c.NationalityCodes, c.DomicileCodes)
@@ -275,7 +276,7 @@ var behaviourCases = []behaviourCase{
 		wantStatus: openapi.StatusOK,
 		wantAdded:  []string{"c1", "c2"},
 		wantDetail: []string{"c1 E[] W[phone_not_e164]"},
-		check: func(t *testing.T, ts *mockserver.TestServer, _ *openapi.SaveCustomersResponse) {
+		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			if c := mustGetCustomer(t, ts, "c1"); c.Phone != "06 12 34 56 78" {
 				t.Errorf("phone: got %q", c.Phone)
 			}
@@ -289,7 +290,7 @@ var behaviourCases = []behaviourCase{
 		wantStatus: openapi.StatusOK,
 		wantAdded:  []string{"c1", "c2"},
 		wantDetail: []string{"c1 E[] W[review_group_unknown]"},
-		check: func(t *testing.T, ts *mockserver.TestServer, _ *openapi.SaveCustomersResponse) {
+		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			if c := mustGetCustomer(t, ts, "c1"); !slices.Equal(c.ReviewGroups, []string{"retail", "vip", "eu"}) {
 				t.Errorf("review_groups: got %v", c.ReviewGroups)
 			}
@@ -301,7 +302,7 @@ var behaviourCases = []behaviourCase{
 		wantStatus: openapi.StatusOK,
 		wantAdded:  []string{"c1"},
 		wantDetail: []string{},
-		check: func(t *testing.T, ts *mockserver.TestServer, _ *openapi.SaveCustomersResponse) {
+		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			c := mustGetCustomer(t, ts, "c1")
 			if !slices.Equal(c.ReviewGroups, []string{"A", "B", "C"}) || !slices.Equal(c.Contacts, []string{"x@example.com", "y@example.com"}) {
 				t.Errorf("got %v %v", c.ReviewGroups, c.Contacts)
@@ -317,7 +318,7 @@ var behaviourCases = []behaviourCase{
 		wantStatus: openapi.StatusOK,
 		wantAdded:  []string{},
 		wantDetail: []string{"c1 E[] W[custom_field_unknown]"},
-		check: func(t *testing.T, ts *mockserver.TestServer, _ *openapi.SaveCustomersResponse) {
+		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			c := mustGetCustomer(t, ts, "c1")
 			if len(c.Fields) != 2 || c.Fields["segment"] != "premium" || c.Fields["score"] != float64(1) {
 				t.Errorf("fields: got %v, want segment=premium score=1 (merged key by key)", c.Fields)
@@ -332,7 +333,7 @@ var behaviourCases = []behaviourCase{
 		wantStatus: openapi.StatusOK,
 		wantAdded:  []string{},
 		wantDetail: []string{"c1 E[] W[variation_not_found]"},
-		check: func(t *testing.T, ts *mockserver.TestServer, _ *openapi.SaveCustomersResponse) {
+		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			c := mustGetCustomer(t, ts, "c1")
 			if len(c.Variations) != 1 || c.Variations[0]["last_name"] != "Durand" {
 				t.Errorf("variations: got %v, want only Durand", c.Variations)
@@ -354,7 +355,7 @@ var behaviourCases = []behaviourCase{
 		wantStatus: openapi.StatusPartial,
 		wantAdded:  []string{"c1"},
 		wantDetail: []string{"c1 E[] W[unknown_key unknown_key]", "r1 E[relation_type_invalid] W[unknown_key]"},
-		check: func(t *testing.T, ts *mockserver.TestServer, resp *openapi.SaveCustomersResponse) {
+		check: func(t *testing.T, ts *mocktest.Server, resp *openapi.SaveCustomersResponse) {
 			if c := mustGetCustomer(t, ts, "c1"); c.FirstName != "" || c.Phone != "" {
 				t.Errorf("unknown keys were stored: %+v", c)
 			}
@@ -370,7 +371,7 @@ var behaviourCases = []behaviourCase{
 		wantStatus: openapi.StatusOK,
 		wantAdded:  []string{"c1"},
 		wantDetail: []string{"c1 E[] W[unknown_key]"},
-		check: func(t *testing.T, ts *mockserver.TestServer, resp *openapi.SaveCustomersResponse) {
+		check: func(t *testing.T, ts *mocktest.Server, resp *openapi.SaveCustomersResponse) {
 			want := `customers[0]: variations[0]: key "last_nme" is not defined by the API and was ignored; did you mean "last_name"?`
 			if got := resp.Detail[0].Warnings[0].Detail; got != want {
 				t.Errorf("detail: got %q, want %q", got, want)
@@ -388,7 +389,7 @@ var behaviourCases = []behaviourCase{
 		wantStatus: openapi.StatusOK,
 		wantAdded:  []string{"p", "c"},
 		wantDetail: []string{},
-		check: func(t *testing.T, ts *mockserver.TestServer, _ *openapi.SaveCustomersResponse) {
+		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			c := mustGetCustomer(t, ts, "c")
 			if len(c.Relations) != 1 || c.Relations[0].Parent != "p" || c.Relations[0].RelationType != 1 || c.Relations[0].Fields["share"] != 0.5 {
 				t.Errorf("relations of c: got %+v", c.Relations)
@@ -405,7 +406,7 @@ var behaviourCases = []behaviourCase{
 		wantStatus: openapi.StatusOK,
 		wantAdded:  []string{},
 		wantDetail: []string{},
-		check: func(t *testing.T, ts *mockserver.TestServer, _ *openapi.SaveCustomersResponse) {
+		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			d := mustGetCustomer(t, ts, "d")
 			if len(d.Relations) != 1 || d.Relations[0].Parent != "p" || d.Relations[0].RelationType != 1 || !d.Relations[0].Disabled {
 				t.Errorf("relations of d: got %+v", d.Relations)
@@ -471,7 +472,7 @@ var behaviourCases = []behaviourCase{
 		wantStatus: openapi.StatusPartial,
 		wantAdded:  []string{},
 		wantDetail: []string{"bad E[company_name_missing] W[]"},
-		check: func(t *testing.T, ts *mockserver.TestServer, resp *openapi.SaveCustomersResponse) {
+		check: func(t *testing.T, ts *mocktest.Server, resp *openapi.SaveCustomersResponse) {
 			if !resp.VerifyInput {
 				t.Error("verify_input not echoed")
 			}
@@ -492,7 +493,7 @@ var behaviourCases = []behaviourCase{
 		wantStatus: openapi.StatusOK,
 		wantAdded:  []string{"c1"},
 		wantDetail: []string{},
-		check: func(t *testing.T, ts *mockserver.TestServer, _ *openapi.SaveCustomersResponse) {
+		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			if c := mustGetCustomer(t, ts, "c1"); !c.RiskScanDisabled {
 				t.Error("risk_scan_disabled: got false, want true")
 			}
@@ -510,7 +511,7 @@ var behaviourCases = []behaviourCase{
 		wantStatus: openapi.StatusOK,
 		wantAdded:  []string{"c"},
 		wantDetail: []string{},
-		check: func(t *testing.T, ts *mockserver.TestServer, _ *openapi.SaveCustomersResponse) {
+		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			for _, id := range []string{"a", "b", "c"} {
 				if c := mustGetCustomer(t, ts, id); !c.RiskScanDisabled {
 					t.Errorf("%s: risk_scan_disabled false; 3 customers are above the limit of 2", id)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
+	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 )
 
@@ -108,7 +109,7 @@ func BenchmarkSave(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			store := mockserver.NewMemStore()
-			mock := mockserver.New(mockserver.Config{KinValidation: bc.kin, Validator: sharedValidator(), Store: store})
+			mock := mocktest.NewMock(b, mockserver.Config{KinValidation: bc.kin, Validator: mocktest.Validator(b), Store: store})
 			body := benchBody(bc.n, "c")
 			if bc.update {
 				serveSave(b, mock, "bench", body)
@@ -162,7 +163,7 @@ func BenchmarkSave(b *testing.B) {
 func BenchmarkStoredCustomers1M(b *testing.B) {
 	const total, batch = 1_000_000, 1000
 	for i := 0; i < b.N; i++ {
-		mock := mockserver.New(mockserver.Config{})
+		mock := mocktest.NewMock(b, mockserver.Config{})
 		runtime.GC()
 		var before runtime.MemStats
 		runtime.ReadMemStats(&before)

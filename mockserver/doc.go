@@ -12,8 +12,9 @@
 // record with an error is not saved, one with only warnings is. See README.md
 // for every rule, code, flag and format.
 //
-// NewTestServer starts the mock on httptest for Go tests, in one line, with
-// every response checked against the OpenAPI document.
+// Package mocktest starts the mock on httptest for Go tests, in one line,
+// with every response checked against the OpenAPI document.
 //
-// A Server and a MemStore are safe for concurrent use.
+// A Server and a MemStore are safe for concurrent use. New refuses an invalid
+// Config; the caller should call Close when finished.
 package mockserver

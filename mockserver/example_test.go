@@ -9,7 +9,11 @@ import (
 )
 
 func ExampleServer_Save() {
-	mock := mockserver.New(mockserver.Config{})
+	mock, err := mockserver.New(mockserver.Config{})
+	if err != nil {
+		panic(err)
+	}
+	defer mock.Close()
 	str := func(s string) *string { return &s }
 	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{
 		{ExternalID: str("cust-1"), AccountType: str("N"), LastName: str("Dupont"), NationalityCode: str("fr")},

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
+	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
 	"github.com/algoreg-kit/algoreg-kit/rules"
 )
 
@@ -31,9 +32,9 @@ func FuzzSaveHandler(f *testing.F) {
 	cfg.ReviewGroups = []string{"retail"}
 	cfg.CustomFields = []string{"segment"}
 	cfg.MaxBody = 1 << 20
-	mock := mockserver.New(mockserver.Config{Rules: &cfg, Validator: sharedValidator()})
+	mock := mocktest.NewMock(f, mockserver.Config{Rules: &cfg, Validator: mocktest.Validator(f)})
 	var failure string
-	h := sharedValidator().ResponseChecker(func(r *http.Request, err error) { failure = err.Error() })(mock)
+	h := mocktest.Validator(f).ResponseChecker(func(r *http.Request, err error) { failure = err.Error() })(mock)
 	contentTypes := []string{"application/json", "application/json; charset=utf-8", "text/plain", "", "application/problem+json"}
 	f.Fuzz(func(t *testing.T, ct byte, body []byte) {
 		failure = ""
@@ -74,9 +75,9 @@ func FuzzTokenHandler(f *testing.F) {
 		f.Add(byte(1), []byte(s))
 	}
 	users := []mockserver.User{{Username: "alice", Password: "s3cret", Business: "acme"}}
-	mock := mockserver.New(mockserver.Config{Users: users, Validator: sharedValidator()})
+	mock := mocktest.NewMock(f, mockserver.Config{Users: users, Validator: mocktest.Validator(f)})
 	var failure string
-	h := sharedValidator().ResponseChecker(func(r *http.Request, err error) { failure = err.Error() })(mock)
+	h := mocktest.Validator(f).ResponseChecker(func(r *http.Request, err error) { failure = err.Error() })(mock)
 	contentTypes := []string{"application/json", "application/x-www-form-urlencoded", "text/plain", ""}
 	f.Fuzz(func(t *testing.T, ct byte, body []byte) {
 		failure = ""

@@ -6,18 +6,16 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/algoreg-kit/algoreg-kit/openapi"
-	"github.com/gorilla/mux"
 )
 
 // handleSaveCustomers is POST /api/v1/customers/save.
 func handleSaveCustomers(s *Server) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.authenticated(func(w http.ResponseWriter, r *http.Request, business tenant) {
 		if ct := r.Header.Get("Content-Type"); !isJSON(mediaType(ct)) {
 			writeProblem(w, r, http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
 				fmt.Sprintf("Content-Type %q is not JSON; send Content-Type: application/json.", ct))
@@ -69,7 +67,7 @@ func handleSaveCustomers(s *Server) http.Handler {
 		if s.cfg.KinValidation { // for comparison: the generic validator on a well-formed body
 			vr := r.Clone(r.Context())
 			vr.Body = io.NopCloser(bytes.NewReader(body))
-			if err := s.openapiValidator().ValidateRequest(vr); err != nil {
+			if err := s.validator.ValidateRequest(vr); err != nil {
 				var ve *openapi.ValidationError
 				if errors.As(err, &ve) {
 					schemaViolation(w, r, ve)
@@ -78,12 +76,12 @@ func handleSaveCustomers(s *Server) http.Handler {
 				panic(err) // the route exists: any other error is a bug
 			}
 		}
-		resp, stats, err := s.Save(r.Context(), businessFrom(r.Context()), req)
+		resp, stats, err := s.Save(r.Context(), string(business), req)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		infoFrom(r.Context()).save = &stats
+		noteSave(r.Context(), stats)
 		writeJSON(w, http.StatusOK, resp)
 	})
 }
@@ -311,13 +309,13 @@ func handleListCustomers(s *Server) http.Handler {
 		Offset    int              `json:"offset"`
 		Limit     int              `json:"limit"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.authenticated(func(w http.ResponseWriter, r *http.Request, business tenant) {
 		offset, limit, ok := pageParams(w, r)
 		if !ok {
 			return
 		}
 		page := customerPage{Customers: []storedCustomer{}, Offset: offset, Limit: limit}
-		err := s.store.View(r.Context(), businessFrom(r.Context()), func(tx Tx) error {
+		err := s.store.View(r.Context(), string(business), func(tx Tx) error {
 			cs, total := tx.Customers(offset, limit)
 			page.Total = total
 			ids := make([]string, len(cs))
@@ -346,13 +344,10 @@ func handleListCustomers(s *Server) http.Handler {
 
 // handleGetCustomer is GET /__admin/customers/{external_id}.
 func handleGetCustomer(s *Server) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		eid, err := url.PathUnescape(mux.Vars(r)["external_id"])
-		if err != nil {
-			eid = mux.Vars(r)["external_id"]
-		}
+	return s.authenticated(func(w http.ResponseWriter, r *http.Request, business tenant) {
+		eid := r.PathValue("external_id") // unescaped: a%2Fb is a/b
 		var view *storedCustomer
-		err = s.store.View(r.Context(), businessFrom(r.Context()), func(tx Tx) error {
+		err := s.store.View(r.Context(), string(business), func(tx Tx) error {
 			c, ok := tx.Customer(eid)
 			if !ok {
 				return ErrNotFound
@@ -381,13 +376,13 @@ func handleListRelations(s *Server) http.Handler {
 		Offset    int              `json:"offset"`
 		Limit     int              `json:"limit"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.authenticated(func(w http.ResponseWriter, r *http.Request, business tenant) {
 		offset, limit, ok := pageParams(w, r)
 		if !ok {
 			return
 		}
 		page := relationPage{Relations: []storedRelation{}, Offset: offset, Limit: limit}
-		err := s.store.View(r.Context(), businessFrom(r.Context()), func(tx Tx) error {
+		err := s.store.View(r.Context(), string(business), func(tx Tx) error {
 			rs, total := tx.Relations(offset, limit)
 			page.Total = total
 			for _, rel := range rs {
@@ -405,8 +400,8 @@ func handleListRelations(s *Server) http.Handler {
 
 // handleResetState is DELETE /__admin/state.
 func handleResetState(s *Server) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := s.store.Reset(r.Context(), businessFrom(r.Context())); err != nil {
+	return s.authenticated(func(w http.ResponseWriter, r *http.Request, business tenant) {
+		if err := s.store.Reset(r.Context(), string(business)); err != nil {
 			s.fail(w, r, err)
 			return
 		}

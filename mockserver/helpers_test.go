@@ -7,11 +7,11 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
+	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/algoreg-kit/algoreg-kit/rules"
 )
@@ -19,26 +19,14 @@ import (
 // testNow is the fixed clock of the tests: dates after 2026-11-23 are in the future.
 var testNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
-var (
-	validatorOnce sync.Once
-	validator     *openapi.Validator
-)
-
-// sharedValidator loads the document once for all tests.
-func sharedValidator() *openapi.Validator {
-	validatorOnce.Do(func() { validator = openapi.MustNewValidator() })
-	return validator
-}
-
-// newServer starts a mock with the fixed clock, the shared validator and every
-// response checked against the document.
-func newServer(tb testing.TB, cfg mockserver.Config, opts ...mockserver.TestOption) *mockserver.TestServer {
+// newServer starts a mock with the fixed clock and every response checked
+// against the document.
+func newServer(tb testing.TB, cfg mockserver.Config, opts ...mocktest.Option) *mocktest.Server {
 	tb.Helper()
 	if cfg.Now == nil {
 		cfg.Now = func() time.Time { return testNow }
 	}
-	cfg.Validator = sharedValidator()
-	return mockserver.NewTestServer(tb, append([]mockserver.TestOption{mockserver.WithConfig(cfg)}, opts...)...)
+	return mocktest.New(tb, append([]mocktest.Option{mocktest.WithConfig(cfg)}, opts...)...)
 }
 
 func rulesWith(modify func(*rules.Config)) *rules.Config {
@@ -79,12 +67,12 @@ func do(tb testing.TB, client *http.Client, method, url, contentType, body strin
 }
 
 // save posts body with ts.Client and decodes the 200 answer.
-func save(tb testing.TB, ts *mockserver.TestServer, body string) *openapi.SaveCustomersResponse {
+func save(tb testing.TB, ts *mocktest.Server, body string) *openapi.SaveCustomersResponse {
 	tb.Helper()
 	return saveAs(tb, ts, ts.Client, body)
 }
 
-func saveAs(tb testing.TB, ts *mockserver.TestServer, client *http.Client, body string) *openapi.SaveCustomersResponse {
+func saveAs(tb testing.TB, ts *mocktest.Server, client *http.Client, body string) *openapi.SaveCustomersResponse {
 	tb.Helper()
 	r := do(tb, client, http.MethodPost, ts.URL+"/api/v1/customers/save", "application/json", body)
 	if r.status != http.StatusOK {
@@ -183,7 +171,7 @@ type storedRelation struct {
 
 // getCustomer reads one stored customer through the inspection API; ok is
 // false on 404.
-func getCustomer(tb testing.TB, ts *mockserver.TestServer, client *http.Client, externalID string) (storedCustomer, bool) {
+func getCustomer(tb testing.TB, ts *mocktest.Server, client *http.Client, externalID string) (storedCustomer, bool) {
 	tb.Helper()
 	r := do(tb, client, http.MethodGet, ts.URL+"/__admin/customers/"+externalID, "", "")
 	var c storedCustomer
@@ -200,7 +188,7 @@ func getCustomer(tb testing.TB, ts *mockserver.TestServer, client *http.Client, 
 	return c, false
 }
 
-func mustGetCustomer(tb testing.TB, ts *mockserver.TestServer, externalID string) storedCustomer {
+func mustGetCustomer(tb testing.TB, ts *mocktest.Server, externalID string) storedCustomer {
 	tb.Helper()
 	c, ok := getCustomer(tb, ts, ts.Client, externalID)
 	if !ok {
@@ -210,7 +198,7 @@ func mustGetCustomer(tb testing.TB, ts *mockserver.TestServer, externalID string
 }
 
 // total returns how many customers (or relations) the client's business has.
-func total(tb testing.TB, ts *mockserver.TestServer, client *http.Client, what string) int {
+func total(tb testing.TB, ts *mocktest.Server, client *http.Client, what string) int {
 	tb.Helper()
 	r := do(tb, client, http.MethodGet, ts.URL+"/__admin/"+what+"?limit=1", "", "")
 	if r.status != http.StatusOK {

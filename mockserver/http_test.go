@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
+	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/algoreg-kit/algoreg-kit/rules"
 )
@@ -38,6 +40,8 @@ func problemOf(tb testing.TB, r response) openapi.Problem {
 func TestTransport(t *testing.T) {
 	ts := newServer(t, mockserver.Config{Rules: rulesWith(func(c *rules.Config) { c.MaxBatch, c.MaxBody = 3, 4096 })})
 	save := ts.URL + "/api/v1/customers/save"
+	admin := ts.URL + "/__admin/customers/"
+	saveAs(t, ts, ts.Client, `{"customers":[{"external_id":"a/b c",`+indiv+`},{"external_id":"..",`+indiv+`},{"external_id":"a%b",`+indiv+`}]}`)
 	big := `{"customers":[{"external_id":"` + strings.Repeat("x", 5000) + `"}]}`
 	tests := []struct {
 		name        string
@@ -94,22 +98,30 @@ func TestTransport(t *testing.T) {
 				}
 			}},
 		{"unknown path is 404", "GET", ts.URL + "/api/v1/nope", "", "", 404, "not-found", nil},
-		{"wrong method is 405 with Allow", "GET", save, "", "", 405, "method-not-allowed",
-			func(t *testing.T, r response, _ openapi.Problem) {
-				if got := r.header.Get("Allow"); got != "POST" {
-					t.Errorf("Allow: got %q, want POST", got)
-				}
-			}},
-		{"405 on inspection lists GET and HEAD", "POST", ts.URL + "/__admin/customers", "application/json", "{}", 405, "method-not-allowed",
-			func(t *testing.T, r response, _ openapi.Problem) {
-				if got := r.header.Get("Allow"); got != "GET, HEAD" {
-					t.Errorf("Allow: got %q, want GET, HEAD", got)
-				}
-			}},
+		{"wrong method is 405 with Allow", "GET", save, "", "", 405, "method-not-allowed", allowIs("POST")},
+		{"405 on inspection lists GET and HEAD", "POST", ts.URL + "/__admin/customers", "application/json", "{}", 405, "method-not-allowed", allowIs("GET, HEAD")},
 		{"bad page parameter is 400", "GET", ts.URL + "/__admin/customers?limit=0", "", "", 400, "bad-parameter", nil},
 		{"page limit over 1000 is 400", "GET", ts.URL + "/__admin/relations?limit=1001", "", "", 400, "bad-parameter", nil},
 		{"negative offset is 400", "GET", ts.URL + "/__admin/customers?offset=-1", "", "", 400, "bad-parameter", nil},
 		{"unknown customer is 404", "GET", ts.URL + "/__admin/customers/nobody", "", "", 404, "not-found", nil},
+		{"an escaped slash stays in the external_id", "GET", admin + "a%2Fb%20c", "", "", 200, "", storedAs("a/b c")},
+		{"escapes are case-insensitive", "GET", admin + "a%2fb%20c", "", "", 200, "", storedAs("a/b c")},
+		{"an escaped percent sign", "GET", admin + "a%25b", "", "", 200, "", storedAs("a%b")},
+		{"an escaped dot segment is an external_id", "GET", admin + "%2E%2E", "", "", 200, "", storedAs("..")},
+		{"escaped slashes do not climb", "GET", admin + "x%2F..%2F..", "", "", 404, "not-found", detailHas(`external_id "x/../.."`)},
+		{"405 on a customer lists GET and HEAD", "POST", admin + "x", "application/json", "{}", 405, "method-not-allowed", allowIs("GET, HEAD")},
+		{"405 on reset lists DELETE", "GET", ts.URL + "/__admin/state", "", "", 405, "method-not-allowed", allowIs("DELETE")},
+		{"OPTIONS is 405", "OPTIONS", ts.URL + "/api/v1/token", "", "", 405, "method-not-allowed", allowIs("POST")},
+		{"methods are case-sensitive", "get", ts.URL + "/healthz", "", "", 405, "method-not-allowed", allowIs("GET, HEAD")},
+		{"HEAD is served by GET", "HEAD", admin + "..", "", "", 404, "", nil}, // no body to read a problem from
+		{"HEAD of a stored customer", "HEAD", admin + "a%25b", "", "", 200, "", nil},
+		{"an empty external_id is 404", "GET", admin, "", "", 404, "not-found", detailHas("No such path.")},
+		{"two segments are 404", "GET", admin + "x/y", "", "", 404, "not-found", detailHas("No such path.")},
+		{"a trailing slash is 404", "POST", save + "/", "application/json", "{}", 404, "not-found", detailHas("No such path.")},
+		{"a dot-dot segment is 404, not a redirect", "GET", admin + "..", "", "", 404, "not-found", detailHas("does not redirect")},
+		{"a dot segment is 404, not a redirect", "GET", ts.URL + "/./healthz", "", "", 404, "not-found", detailHas("does not redirect")},
+		{"an empty segment is 404, not a redirect", "GET", ts.URL + "/__admin//customers", "", "", 404, "not-found", detailHas("does not redirect")},
+		{"an empty segment in the save path is 404", "POST", ts.URL + "/api/v1/customers//save", "application/json", "{}", 404, "not-found", detailHas("does not redirect")},
 		{"healthz", "GET", ts.URL + "/healthz", "", "", 200, "", func(t *testing.T, r response, _ openapi.Problem) {
 			if string(r.body) != `{"status":"ok"}` {
 				t.Errorf("body: got %s", r.body)
@@ -138,6 +150,31 @@ func TestTransport(t *testing.T) {
 				tt.check(t, r, p)
 			}
 		})
+	}
+}
+
+func storedAs(externalID string) func(*testing.T, response, openapi.Problem) {
+	return func(t *testing.T, r response, _ openapi.Problem) {
+		var c storedCustomer
+		if err := json.Unmarshal(r.body, &c); err != nil || c.ExternalID != externalID {
+			t.Errorf("got external_id %q (%v), want %q", c.ExternalID, err, externalID)
+		}
+	}
+}
+
+func detailHas(want string) func(*testing.T, response, openapi.Problem) {
+	return func(t *testing.T, r response, p openapi.Problem) {
+		if !strings.Contains(p.Detail, want) || r.header.Get("Location") != "" {
+			t.Errorf("detail: got %q and Location %q, want %q and no Location", p.Detail, r.header.Get("Location"), want)
+		}
+	}
+}
+
+func allowIs(want string) func(*testing.T, response, openapi.Problem) {
+	return func(t *testing.T, r response, p openapi.Problem) {
+		if got := r.header.Get("Allow"); got != want || !strings.HasSuffix(p.Detail, "; use "+strings.ReplaceAll(want, ", ", " or ")+".") {
+			t.Errorf("got Allow %q and detail %q, want Allow %q", got, p.Detail, want)
+		}
 	}
 }
 
@@ -498,7 +535,7 @@ func TestInspectionPaging(t *testing.T) {
 // 32 goroutines save overlapping batches of the same external_ids: each is
 // created exactly once and keeps one customer_id.
 func TestConcurrentOverlappingSaves(t *testing.T) {
-	ts := newServer(t, mockserver.Config{}, mockserver.WithoutResponseCheck())
+	ts := newServer(t, mockserver.Config{}, mocktest.WithoutResponseCheck())
 	const workers, ids, batch = 32, 200, 50
 	var mu sync.Mutex
 	idsOf := map[string]map[string]bool{} // external_id → customer_ids seen in added
@@ -555,7 +592,7 @@ func TestConcurrentOverlappingSaves(t *testing.T) {
 
 // The mock on a plain httptest server, as the contract suite wraps it.
 func TestNewIsAHandler(t *testing.T) {
-	var h http.Handler = mockserver.New(mockserver.Config{})
+	var h http.Handler = mocktest.NewMock(t, mockserver.Config{})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 	if rec.Code != 200 {
@@ -564,7 +601,7 @@ func TestNewIsAHandler(t *testing.T) {
 }
 
 func TestHTTPServerTimeouts(t *testing.T) {
-	srv := mockserver.New(mockserver.Config{}).HTTPServer()
+	srv := mocktest.NewMock(t, mockserver.Config{}).HTTPServer()
 	for name, d := range map[string]time.Duration{
 		"ReadHeaderTimeout": srv.ReadHeaderTimeout, "ReadTimeout": srv.ReadTimeout,
 		"WriteTimeout": srv.WriteTimeout, "IdleTimeout": srv.IdleTimeout,
@@ -612,7 +649,7 @@ func TestValidateResponsesLogsNothingForGoodAnswers(t *testing.T) {
 	var logs bytes.Buffer
 	var mu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelError}))
-	ts := newServer(t, mockserver.Config{ValidateResponses: true, Logger: logger}, mockserver.WithoutResponseCheck())
+	ts := newServer(t, mockserver.Config{ValidateResponses: true, Logger: logger}, mocktest.WithoutResponseCheck())
 	save(t, ts, `{"customers":[{"external_id":"a",`+indiv+`},{"external_id":"b"}]}`)
 	do(t, ts.Client, http.MethodGet, ts.URL+"/__admin/customers/a", "", "")
 	do(t, ts.Client, http.MethodGet, ts.URL+"/__admin/customers/zz", "", "")
@@ -624,60 +661,52 @@ func TestValidateResponsesLogsNothingForGoodAnswers(t *testing.T) {
 	}
 }
 
-// recordTB collects Errorf calls instead of failing the test.
-type recordTB struct {
-	testing.TB
-	mu   sync.Mutex
-	errs []string
-}
-
-func (r *recordTB) Errorf(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.errs = append(r.errs, fmt.Sprintf(format, args...))
-}
-
-// badStore stores customers with an account type the document does not allow.
-type badStore struct{ *mockserver.MemStore }
-
-func (s badStore) View(ctx context.Context, business string, fn func(mockserver.Tx) error) error {
-	return s.MemStore.View(ctx, business, func(tx mockserver.Tx) error { return fn(badTx{tx}) })
-}
-
-type badTx struct{ mockserver.Tx }
-
-func (tx badTx) Customer(id string) (mockserver.Customer, bool) {
-	c, ok := tx.Tx.Customer(id)
-	c.AccountType = "X"
-	return c, ok
-}
-
-// NewTestServer's response check catches an answer off the document.
-func TestNewTestServerCatchesOffSpecAnswers(t *testing.T) {
-	rec := &recordTB{TB: t}
-	ts := newServer(rec, mockserver.Config{Store: badStore{mockserver.NewMemStore()}})
-	save(t, ts, `{"customers":[{"external_id":"a",`+indiv+`}]}`)
-	if len(rec.errs) != 0 {
-		t.Fatalf("a good answer was reported: %v", rec.errs)
+func TestNewRefusesInvalidConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  mockserver.Config
+		want string // in the error
+	}{
+		{"rules that do not validate", mockserver.Config{Rules: rulesWith(func(c *rules.Config) { c.KYCMin, c.KYCMax = 5, 1 })}, "Config.Rules is invalid: kyc range: minimum 5 is above maximum 1; fix it"},
+		{"negative token TTL", mockserver.Config{TokenTTL: -time.Second}, "Config.TokenTTL is -1s; make it positive"},
+		{"negative lockout threshold", mockserver.Config{LockoutThreshold: -1}, "Config.LockoutThreshold is -1"},
+		{"negative lockout duration", mockserver.Config{LockoutDuration: -time.Minute}, "Config.LockoutDuration is -1m0s"},
+		{"negative rate limit", mockserver.Config{RateLimit: -1}, "Config.RateLimit is -1"},
+		{"infinite rate limit", mockserver.Config{RateLimit: math.Inf(1)}, "Config.RateLimit is +Inf"},
+		{"negative burst", mockserver.Config{RateLimit: 1, RateBurst: -2}, "Config.RateBurst is -2"},
+		{"webhook URL without a scheme", mockserver.Config{WebhookURL: "127.0.0.1:9000/hook"}, "Config.WebhookURL \"127.0.0.1:9000/hook\" is not an absolute http or https URL"},
+		{"webhook URL of another scheme", mockserver.Config{WebhookURL: "ftp://example.com/x"}, "is not an absolute http or https URL"},
+		{"empty users", mockserver.Config{Users: []mockserver.User{}}, "Config.Users is empty"},
+		{"user without password", mockserver.Config{Users: []mockserver.User{{Username: "u", Business: "b"}}}, "Config.Users[0] has an empty username or password"},
+		{"user without business", mockserver.Config{Users: []mockserver.User{{Username: "u", Password: "p"}}}, `Config.Users[0] ("u") has no business`},
+		{"user listed twice", mockserver.Config{Users: []mockserver.User{{Username: "u", Password: "p", Business: "b"}, {Username: "u", Password: "q", Business: "c"}}}, `Config.Users[1]: username "u" is listed twice`},
 	}
-	do(t, ts.Client, http.MethodGet, ts.URL+"/__admin/customers/a", "", "")
-	if len(rec.errs) != 1 || !strings.Contains(rec.errs[0], "/__admin/customers/a off the OpenAPI document") {
-		t.Errorf("off-spec answer: got reports %q, want one", rec.errs)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mock, err := mockserver.New(tt.cfg)
+			if err == nil {
+				mock.Close()
+				t.Fatalf("got no error, want one with %q", tt.want)
+			}
+			if mock != nil || !strings.Contains(err.Error(), tt.want) || strings.Count(err.Error(), "\n") > 0 {
+				t.Errorf("got %v and error %q, want no server and one line with %q", mock, err, tt.want)
+			}
+		})
 	}
 }
 
-func TestInvalidRulesFallBackToDefaults(t *testing.T) {
-	var logs bytes.Buffer
-	var mu sync.Mutex
-	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))
-	bad := rulesWith(func(c *rules.Config) { c.KYCMin, c.KYCMax = 5, 1 })
-	mock := mockserver.New(mockserver.Config{Rules: bad, Logger: logger})
-	if got := mock.Rules(); got.KYCMin != 0 || got.KYCMax != 3 {
-		t.Errorf("kyc range: got %d..%d, want the default 0..3", got.KYCMin, got.KYCMax)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if !strings.Contains(logs.String(), "invalid rules configuration") {
-		t.Errorf("log: %q", logs.String())
+// With KinValidation or ValidateResponses and no Validator, New loads the
+// document itself.
+func TestValidationWithoutAValidator(t *testing.T) {
+	for _, cfg := range []mockserver.Config{{KinValidation: true}, {ValidateResponses: true}} {
+		mock := mocktest.NewMock(t, cfg)
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/customers/save", strings.NewReader(`{"customers":[{"external_id":"a","kyc_level":"x"}]}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.SetBasicAuth("u", "p")
+		mock.ServeHTTP(rec, req)
+		if rec.Code != http.StatusUnprocessableEntity {
+			t.Errorf("%+v: got %d, want 422: %s", cfg, rec.Code, rec.Body.Bytes())
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
+	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
 )
 
 // NDJSON preload takes customer and relation lines, in batches that apply
@@ -42,7 +43,7 @@ func TestPreloadNDJSON(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "data.ndjson")
 			require.NoError(t, os.WriteFile(file, []byte(strings.Join(tt.lines, "\n")+"\n"), 0o600))
-			mock := mockserver.New(mockserver.Config{})
+			mock := mocktest.NewMock(t, mockserver.Config{})
 			st, err := mock.Preload(context.Background(), "b", file)
 			if tt.wantErr != "" {
 				require.Error(t, err)
@@ -76,7 +77,7 @@ func FuzzPreloadNDJSON(f *testing.F) {
 		if err := os.WriteFile(file, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		mock := mockserver.New(mockserver.Config{})
+		mock := mocktest.NewMock(t, mockserver.Config{})
 		st, err := mock.Preload(context.Background(), "b", file)
 		if err != nil {
 			if !strings.Contains(err.Error(), file) {

@@ -5,58 +5,93 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"sort"
+	"path"
 	"strings"
-
-	"github.com/gorilla/mux"
 )
 
-// routes lists every route of the mock.
-func (s *Server) routes() http.Handler {
-	r := mux.NewRouter()
-	r.UseEncodedPath()
-	r.Handle("/api/v1/customers/save", methods{
-		http.MethodPost: s.requireAuth(s.rateLimit(handleSaveCustomers(s))),
-	})
-	r.Handle("/api/v1/token", methods{http.MethodPost: handleToken(s)})
-	r.Handle("/__admin/customers", methods{http.MethodGet: s.requireAuth(handleListCustomers(s))})
-	r.Handle("/__admin/customers/{external_id}", methods{http.MethodGet: s.requireAuth(handleGetCustomer(s))})
-	r.Handle("/__admin/relations", methods{http.MethodGet: s.requireAuth(handleListRelations(s))})
-	r.Handle("/__admin/state", methods{http.MethodDelete: s.requireAuth(handleResetState(s))})
-	r.Handle("/healthz", methods{http.MethodGet: handleHealth()})
-	r.Handle("/openapi.yaml", methods{http.MethodGet: handleDocument()})
-	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, http.StatusNotFound, "not-found", "Not found",
-			"No such path. The API is POST /api/v1/customers/save and POST /api/v1/token; the mock's inspection API is under /__admin (see /openapi.yaml).")
-	})
-	return r
+// route is one pattern of the mock's http.ServeMux. A GET pattern also
+// serves HEAD.
+type route struct {
+	pattern string
+	public  bool // served without credentials; the others are behind requireAuth
+	handler http.Handler
 }
 
-// methods dispatches by method and answers 405 with Allow for the others.
-// HEAD is served by GET.
-type methods map[string]http.Handler
+// routeTable lists every route of the mock.
+func (s *Server) routeTable() []route {
+	return []route{
+		{"POST /api/v1/customers/save", false, s.rateLimit(handleSaveCustomers(s))},
+		{"POST /api/v1/token", true, handleToken(s)},
+		{"GET /__admin/customers", false, handleListCustomers(s)},
+		{"GET /__admin/customers/{external_id}", false, handleGetCustomer(s)},
+		{"GET /__admin/relations", false, handleListRelations(s)},
+		{"DELETE /__admin/state", false, handleResetState(s)},
+		{"GET /healthz", true, handleHealth()},
+		{"GET /openapi.yaml", true, handleDocument()},
+	}
+}
 
-func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h, ok := m[r.Method]; ok {
-		h.ServeHTTP(w, r)
-		return
+// routes serves the route table, with noRoute's answers for the rest.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range s.routeTable() {
+		h := rt.handler
+		if !rt.public {
+			h = s.requireAuth(h)
+		}
+		mux.Handle(rt.pattern, h)
 	}
-	if h, ok := m[http.MethodGet]; ok && r.Method == http.MethodHead {
-		h.ServeHTTP(w, r)
-		return
-	}
-	allow := make([]string, 0, len(m)+1)
-	for k := range m {
-		allow = append(allow, k)
-		if k == http.MethodGet {
-			allow = append(allow, http.MethodHead)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern == "" || !isClean(r.URL.EscapedPath()) {
+			noRoute(mux, w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// noRoute answers, as problem details, what ServeMux answers in text/plain
+// for a request no pattern matches: 405 with ServeMux's Allow when another
+// method would match, 404 otherwise. A path with "//", "." or ".." segments is
+// 404 too: ServeMux would redirect it to its cleaned form, and the mock serves
+// paths as they are sent (an external_id "." is escaped %2E).
+func noRoute(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) {
+	detail := "No such path. The API is POST /api/v1/customers/save and POST /api/v1/token; the mock's inspection API is under /__admin (see /openapi.yaml)."
+	if !isClean(r.URL.EscapedPath()) {
+		detail = "No such path: the path has an empty, \".\" or \"..\" segment, and the mock does not redirect; send it as /openapi.yaml lists it (escape an external_id \".\" or \"..\" as %2E or %2E%2E)."
+	} else if h, _ := mux.Handler(r); h != nil {
+		probe := headerProbe{header: http.Header{}}
+		if h.ServeHTTP(&probe, r); probe.status == http.StatusMethodNotAllowed {
+			allow := probe.header.Get("Allow")
+			w.Header().Set("Allow", allow)
+			writeProblem(w, r, http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed",
+				"Method "+r.Method+" is not allowed on "+r.URL.Path+"; use "+strings.ReplaceAll(allow, ", ", " or ")+".")
+			return
 		}
 	}
-	sort.Strings(allow)
-	w.Header().Set("Allow", strings.Join(allow, ", "))
-	writeProblem(w, r, http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed",
-		"Method "+r.Method+" is not allowed on "+r.URL.Path+"; use "+strings.Join(allow, " or ")+".")
+	writeProblem(w, r, http.StatusNotFound, "not-found", "Not found", detail)
 }
+
+// isClean reports whether p is what ServeMux would leave alone: no empty,
+// "." or ".." segment.
+func isClean(p string) bool {
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c == p
+}
+
+// headerProbe records the status and header that ServeMux's own 404 and 405
+// handlers write, and drops their text/plain body.
+type headerProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *headerProbe) Header() http.Header         { return p.header }
+func (p *headerProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *headerProbe) WriteHeader(status int)      { p.status = status }
 
 // mediaType returns the lower-case media type of a Content-Type header, or "".
 func mediaType(contentType string) string {

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/algoreg-kit/algoreg-kit/openapi"
@@ -23,8 +23,7 @@ const (
 // its documented default.
 type Config struct {
 	// Rules configures the per-record rules; nil means rules.DefaultConfig().
-	// New replaces a Rules that fails rules.Config.Validate by the defaults and
-	// logs it, so check it with Validate first (the mock command does).
+	// New refuses a Rules that fails rules.Config.Validate.
 	Rules *rules.Config
 	// Users restricts the API to fixed accounts. Nil means open mode: any
 	// non-empty username with any password is accepted, and the username names
@@ -68,34 +67,95 @@ type Config struct {
 
 // Server is the stateful mock: an http.Handler serving the vendor's paths
 // (POST /api/v1/customers/save, POST /api/v1/token), the inspection API under
-// /__admin, /healthz and /openapi.yaml. It is safe for concurrent use.
+// /__admin, /healthz and /openapi.yaml. It is safe for concurrent use. The
+// caller should call Close when finished, after the HTTP server that serves it
+// has shut down.
 type Server struct {
-	cfg     Config
-	rules   *rules.Compiled
-	store   Store
-	log     *slog.Logger
-	auth    *authenticator
-	limits  *limiter
-	handler http.Handler
-	now     func() time.Time
+	cfg       Config
+	rules     *rules.Compiled
+	store     Store
+	log       *slog.Logger
+	auth      *authenticator
+	limits    *limiter
+	handler   http.Handler
+	now       func() time.Time
+	validator *openapi.Validator // nil unless KinValidation or ValidateResponses
 
 	webhooks *webhookSender // nil without Config.WebhookURL
-
-	validatorOnce sync.Once
-	validator     *openapi.Validator
 }
 
-// New returns a Server for cfg. It never fails: a cfg.Rules that does not
-// validate is replaced by the defaults and the problem logged, so check it
-// with rules.Config.Validate beforehand where it comes from users.
-func New(cfg Config) *Server {
-	if cfg.TokenTTL <= 0 {
+// New returns a Server for cfg, or an error, one sentence saying what to
+// change, when cfg is invalid: a Rules that fails rules.Config.Validate, a
+// negative duration, limit or rate, a User without username, password or
+// business (or listed twice), a WebhookURL that is not an absolute http or
+// https URL, or a document that cannot be loaded for KinValidation or
+// ValidateResponses. Nothing in cfg can fail later, at request time.
+//
+// The caller should call Close when finished.
+func New(cfg Config) (*Server, error) {
+	cfg, err := withDefaults(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("mockserver: %w", err)
+	}
+	rc := rules.DefaultConfig()
+	if cfg.Rules != nil {
+		rc = *cfg.Rules
+	}
+	compiled, err := rc.Compile()
+	if err != nil {
+		return nil, fmt.Errorf("mockserver: Config.Rules is invalid: %w; fix it, or leave Rules nil for the defaults", err)
+	}
+	s := &Server{cfg: cfg, rules: compiled, store: cfg.Store, log: cfg.Logger, now: cfg.Now}
+	if cfg.KinValidation || cfg.ValidateResponses {
+		if s.validator, err = loadValidator(cfg.Validator); err != nil {
+			return nil, fmt.Errorf("mockserver: KinValidation and ValidateResponses need the OpenAPI document, which cannot be loaded (%w); pass Config.Validator or turn them off", err)
+		}
+	}
+	s.auth = newAuthenticator(cfg.Users, cfg.TokenTTL, cfg.LockoutThreshold, cfg.LockoutDuration, cfg.Now)
+	if cfg.RateLimit > 0 {
+		s.limits = newLimiter(cfg.RateLimit, cfg.RateBurst)
+	}
+	if cfg.WebhookURL != "" {
+		s.webhooks = newWebhookSender(cfg.WebhookURL, cfg.Logger)
+	}
+	var h http.Handler = s.routes()
+	if cfg.ValidateResponses {
+		h = s.validator.ResponseChecker(func(r *http.Request, err error) {
+			s.log.Error("response does not match the OpenAPI document", "method", r.Method, "path", r.URL.Path, "err", err)
+		})(h)
+	}
+	s.handler = s.logRequests(s.recoverPanics(h))
+	return s, nil
+}
+
+// withDefaults checks the fields of cfg that New does not hand on to another
+// package's check, and fills in the zero ones.
+func withDefaults(cfg Config) (Config, error) {
+	switch {
+	case cfg.TokenTTL < 0:
+		return cfg, fmt.Errorf("Config.TokenTTL is %s; make it positive, or 0 for %s", cfg.TokenTTL, DefaultTokenTTL)
+	case cfg.LockoutThreshold < 0:
+		return cfg, fmt.Errorf("Config.LockoutThreshold is %d; make it positive, or 0 for %d", cfg.LockoutThreshold, DefaultLockoutThreshold)
+	case cfg.LockoutDuration < 0:
+		return cfg, fmt.Errorf("Config.LockoutDuration is %s; make it positive, or 0 for %s", cfg.LockoutDuration, DefaultLockoutDuration)
+	case cfg.RateLimit < 0 || math.IsNaN(cfg.RateLimit) || math.IsInf(cfg.RateLimit, 0):
+		return cfg, fmt.Errorf("Config.RateLimit is %g; make it a positive number of requests per second, or 0 for no limit", cfg.RateLimit)
+	case cfg.RateBurst < 0:
+		return cfg, fmt.Errorf("Config.RateBurst is %d; make it positive, or 0 for the rate rounded up", cfg.RateBurst)
+	}
+	if err := checkWebhookURL(cfg.WebhookURL); err != nil {
+		return cfg, err
+	}
+	if err := checkUsers(cfg.Users); err != nil {
+		return cfg, err
+	}
+	if cfg.TokenTTL == 0 {
 		cfg.TokenTTL = DefaultTokenTTL
 	}
-	if cfg.LockoutThreshold <= 0 {
+	if cfg.LockoutThreshold == 0 {
 		cfg.LockoutThreshold = DefaultLockoutThreshold
 	}
-	if cfg.LockoutDuration <= 0 {
+	if cfg.LockoutDuration == 0 {
 		cfg.LockoutDuration = DefaultLockoutDuration
 	}
 	if cfg.Store == nil {
@@ -107,57 +167,40 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	rc := rules.DefaultConfig()
-	if cfg.Rules != nil {
-		rc = *cfg.Rules
+	return cfg, nil
+}
+
+// loadValidator returns v, or the embedded document's validator when v is nil.
+func loadValidator(v *openapi.Validator) (*openapi.Validator, error) {
+	if v != nil {
+		return v, nil
 	}
-	compiled, err := rc.Compile()
+	doc, err := openapi.Load(context.Background())
 	if err != nil {
-		cfg.Logger.Error("invalid rules configuration; using the defaults", "err", err)
-		compiled, _ = rules.DefaultConfig().Compile()
+		return nil, err
 	}
-	s := &Server{
-		cfg:       cfg,
-		rules:     compiled,
-		store:     cfg.Store,
-		log:       cfg.Logger,
-		now:       cfg.Now,
-		validator: cfg.Validator,
-	}
-	s.auth = newAuthenticator(cfg.Users, cfg.TokenTTL, cfg.LockoutThreshold, cfg.LockoutDuration, cfg.Now)
-	if cfg.RateLimit > 0 {
-		s.limits = newLimiter(cfg.RateLimit, cfg.RateBurst)
-	}
-	if cfg.WebhookURL != "" {
-		s.webhooks = newWebhookSender(cfg.WebhookURL, cfg.Logger)
-	}
-	var h http.Handler = s.routes()
-	if cfg.ValidateResponses {
-		h = s.openapiValidator().ResponseChecker(func(r *http.Request, err error) {
-			s.log.Error("response does not match the OpenAPI document", "method", r.Method, "path", r.URL.Path, "err", err)
-		})(h)
-	}
-	s.handler = s.logRequests(s.recoverPanics(h))
-	return s
+	return openapi.NewValidator(doc)
 }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Close stops what the server started (webhook deliveries in flight are
+// cancelled) and waits for it. The server still answers requests after Close,
+// but sends no more webhooks: close the HTTP server first. Close is idempotent
+// and always returns nil.
+func (s *Server) Close() error {
+	if s.webhooks != nil {
+		s.webhooks.close()
+	}
+	return nil
+}
 
 // Store returns the server's store.
 func (s *Server) Store() Store { return s.store }
 
 // Rules returns the server's compiled rule configuration.
 func (s *Server) Rules() *rules.Compiled { return s.rules }
-
-func (s *Server) openapiValidator() *openapi.Validator {
-	s.validatorOnce.Do(func() {
-		if s.validator == nil {
-			s.validator = openapi.MustNewValidator()
-		}
-	})
-	return s.validator
-}
 
 // HTTPServer returns an *http.Server for s with the mock's timeouts: 10 s to
 // read the headers, 2 min to read a body, 2 min to write a response, 2 min idle.
@@ -174,19 +217,28 @@ func (s *Server) HTTPServer() *http.Server {
 	}
 }
 
-// requestInfo collects what the request log line reports.
-type requestInfo struct {
-	business string
+// logNote collects what the request log line reports beyond the status: the
+// business requireAuth (or the token endpoint) found, and a save's counts. The
+// handlers never read it; they take the business from the context.
+type logNote struct {
+	business tenant
 	save     *SaveStats
 }
 
-type infoKey struct{}
+type logNoteKey struct{}
 
-func infoFrom(ctx context.Context) *requestInfo {
-	if ri, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
-		return ri
+// noteTenant records business for the request log.
+func noteTenant(ctx context.Context, business tenant) {
+	if n, ok := ctx.Value(logNoteKey{}).(*logNote); ok {
+		n.business = business
 	}
-	return &requestInfo{}
+}
+
+// noteSave records a save's counts for the request log.
+func noteSave(ctx context.Context, st SaveStats) {
+	if n, ok := ctx.Value(logNoteKey{}).(*logNote); ok {
+		n.save = &st
+	}
 }
 
 // statusWriter records the status and size of a response.
@@ -218,9 +270,9 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ri := &requestInfo{}
+		note := &logNote{}
 		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), infoKey{}, ri)))
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), logNoteKey{}, note)))
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
@@ -238,10 +290,10 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			slog.Int64("bytes", sw.bytes),
 			slog.Duration("duration", time.Since(start)),
 		}
-		if ri.business != "" {
-			attrs = append(attrs, slog.String("business", ri.business))
+		if note.business != "" {
+			attrs = append(attrs, slog.String("business", string(note.business)))
 		}
-		if st := ri.save; st != nil {
+		if st := note.save; st != nil {
 			attrs = append(attrs,
 				slog.Int("customers", st.Customers), slog.Int("relations", st.Relations),
 				slog.Int("added", st.Added), slog.Int("errors", st.Errors), slog.Int("warnings", st.Warnings))

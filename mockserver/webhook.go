@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -40,12 +42,20 @@ type WebhookCustomer struct {
 // webhookSender delivers events in the background: at most maxInFlight at a
 // time (further events are dropped and logged, so a slow receiver never slows
 // the API), each tried up to webhookAttempts times with a growing pause.
+// Deliveries run on ctx; close cancels it and waits for them.
 type webhookSender struct {
-	url      string
-	client   *http.Client
-	log      *slog.Logger
-	inFlight chan struct{}
-	backoff  time.Duration
+	url       string
+	client    *http.Client
+	transport *http.Transport // the client's own, so close can drop its connections
+	log       *slog.Logger
+	inFlight  chan struct{}
+	backoff   time.Duration
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex // guards closed and wg.Add against close
+	closed bool
+	wg     sync.WaitGroup // deliveries in flight
 }
 
 const (
@@ -53,14 +63,42 @@ const (
 	webhookMaxInFlight = 64
 )
 
-func newWebhookSender(url string, log *slog.Logger) *webhookSender {
-	return &webhookSender{
-		url:      url,
-		client:   &http.Client{Timeout: 5 * time.Second},
-		log:      log,
-		inFlight: make(chan struct{}, webhookMaxInFlight),
-		backoff:  200 * time.Millisecond,
+// checkWebhookURL refuses a Config.WebhookURL that is set but not an
+// absolute http or https URL.
+func checkWebhookURL(s string) error {
+	if s == "" {
+		return nil
 	}
+	if u, err := url.Parse(s); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("Config.WebhookURL %q is not an absolute http or https URL; give one like http://127.0.0.1:9000/hook", s)
+	}
+	return nil
+}
+
+func newWebhookSender(url string, log *slog.Logger) *webhookSender {
+	ctx, cancel := context.WithCancel(context.Background())
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	return &webhookSender{
+		url:       url,
+		client:    &http.Client{Timeout: 5 * time.Second, Transport: transport},
+		transport: transport,
+		log:       log,
+		inFlight:  make(chan struct{}, webhookMaxInFlight),
+		backoff:   200 * time.Millisecond,
+		ctx:       ctx,
+		cancel:    cancel,
+	}
+}
+
+// close cancels the deliveries in flight, waits for them and closes the
+// client's connections. Events sent afterwards are dropped.
+func (w *webhookSender) close() {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	w.cancel()
+	w.wg.Wait()
+	w.transport.CloseIdleConnections()
 }
 
 // send queues ev for delivery and returns at once.
@@ -70,28 +108,42 @@ func (w *webhookSender) send(ev WebhookEvent) {
 		w.log.Error("webhook: encode event", "err", err)
 		return
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		w.log.Warn("webhook: the server is closed; event dropped", "event_id", ev.EventID, "url", w.url)
+		return
+	}
 	select {
 	case w.inFlight <- struct{}{}:
 	default:
 		w.log.Warn("webhook: too many deliveries in flight; event dropped", "event_id", ev.EventID, "url", w.url)
 		return
 	}
+	w.wg.Add(1)
 	go func() {
+		defer w.wg.Done()
 		defer func() { <-w.inFlight }()
-		if err := w.deliver(body); err != nil {
+		if err := w.deliver(w.ctx, body); err != nil {
 			w.log.Warn("webhook: delivery failed", "event_id", ev.EventID, "url", w.url, "err", err)
 		}
 	}()
 }
 
 // deliver POSTs body, retrying on transport errors and 5xx/429 answers.
-func (w *webhookSender) deliver(body []byte) error {
+func (w *webhookSender) deliver(ctx context.Context, body []byte) error {
 	var err error
 	for attempt := 1; attempt <= webhookAttempts; attempt++ {
 		if attempt > 1 {
-			time.Sleep(w.backoff * time.Duration(attempt-1))
+			pause := time.NewTimer(w.backoff * time.Duration(attempt-1))
+			select {
+			case <-ctx.Done():
+				pause.Stop()
+				return fmt.Errorf("cancelled after %d attempts: %w", attempt-1, ctx.Err())
+			case <-pause.C:
+			}
 		}
-		err = w.post(body)
+		err = w.post(ctx, body)
 		if err == nil {
 			return nil
 		}
@@ -107,8 +159,8 @@ type finalError struct{ status int }
 
 func (e finalError) Error() string { return fmt.Sprintf("receiver answered %d", e.status) }
 
-func (w *webhookSender) post(body []byte) error {
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, w.url, bytes.NewReader(body))
+func (w *webhookSender) post(ctx context.Context, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(body))
 	if err != nil {
 		return finalError{0}
 	}

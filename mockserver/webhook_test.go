@@ -1,14 +1,19 @@
 package mockserver_test
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
+	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/google/uuid"
 )
 
@@ -96,5 +101,69 @@ func TestWebhookCustomersUpdated(t *testing.T) {
 	case ev := <-events:
 		t.Errorf("unexpected event %+v", ev)
 	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+// Close cancels the deliveries in flight and waits for them; after it, saves
+// start no goroutine and send nothing; a second Close is harmless.
+func TestCloseStopsWebhooks(t *testing.T) {
+	var calls atomic.Int32
+	release := make(chan struct{})
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		io.Copy(io.Discard, r.Body) // then the server notices when the mock hangs up
+		select {                    // no answer: the mock's Close must cancel the call
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer receiver.Close()
+	defer close(release) // before receiver.Close, should the test fail
+	before := runtime.NumGoroutine()
+	mock, err := mockserver.New(mockserver.Config{WebhookURL: receiver.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	saveOne := func(id string) {
+		resp, _, err := mock.Save(ctx, "acme", &openapi.SaveCustomersRequest{Customers: []openapi.Customer{
+			{ExternalID: &id, AccountType: ptr("N"), LastName: ptr("D")}}})
+		if err != nil || len(resp.Added) != 1 {
+			t.Fatalf("save %s: %v %+v", id, err, resp)
+		}
+	}
+	for _, id := range []string{"a", "b", "c"} {
+		saveOne(id)
+	}
+	waitFor(t, "three deliveries in flight", func() bool { return calls.Load() == 3 })
+	if err := mock.Close(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1<<20)
+	if stacks := string(buf[:runtime.Stack(buf, true)]); strings.Contains(stacks, "mockserver.(*webhookSender)") {
+		t.Errorf("a delivery outlived Close:\n%s", stacks)
+	}
+	waitFor(t, "the goroutines the mock started to end", func() bool { return runtime.NumGoroutine() <= before })
+	saveOne("d")
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("a save after Close left %d goroutines, want at most %d", n, before)
+	}
+	if err := mock.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if got := calls.Load(); got != 3 {
+		t.Errorf("receiver calls: got %d, want 3 (none after Close)", got)
+	}
+}
+
+func ptr(s string) *string { return &s }
+
+// waitFor polls cond until it holds, failing tb after 10 s.
+func waitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			tb.Fatalf("waited 10 s for %s", what)
+		}
 	}
 }

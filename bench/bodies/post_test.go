@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/algoreg-kit/algoreg-kit/mockserver"
+	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
 )
 
 // testPool is two bodies of two valid customers and a relation between them.
@@ -30,7 +30,7 @@ func testPool(tb testing.TB) [][]byte {
 }
 
 func TestPosterAgainstTheMock(t *testing.T) {
-	ts := mockserver.NewTestServer(t)
+	ts := mocktest.New(t)
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(ts.Username+":"+ts.Password))
 	tests := []struct {
 		name          string
@@ -104,7 +104,7 @@ func TestPosterLenientAndFailures(t *testing.T) {
 }
 
 func TestRunPostsAPool(t *testing.T) {
-	ts := mockserver.NewTestServer(t)
+	ts := mocktest.New(t)
 	pool := t.TempDir() + "/pool.txt"
 	writeFile(t, pool, string(bytes.Join(testPool(t), []byte("\n")))+"\n")
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(ts.Username+":"+ts.Password))

@@ -84,7 +84,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// own count of its record bytes too.
 	store := mockserver.NewMemStore()
 	publishStore(store)
-	mock := mockserver.New(mockserver.Config{Store: store, Logger: slog.New(slog.NewTextHandler(logOut, nil))})
+	mock, err := mockserver.New(mockserver.Config{Store: store, Logger: slog.New(slog.NewTextHandler(logOut, nil))})
+	if err != nil {
+		return err
+	}
+	defer mock.Close()
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -225,15 +225,19 @@ func startInProcessMock(cfg *contract.Config) (func(), error) {
 		rc.CustomFields = fixtures.DefaultCustomFields
 	}
 	passA, passB := randomPassword(), randomPassword()
-	mock := mockserver.New(mockserver.Config{
+	mock, err := mockserver.New(mockserver.Config{
 		Rules: &rc,
 		Users: []mockserver.User{
 			{Username: "contract-a@algoreg-kit.test", Password: passA, Business: "contract-a"},
 			{Username: "contract-b@algoreg-kit.test", Password: passB, Business: "contract-b"},
 		},
 	})
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		mock.Close()
 		return nil, err
 	}
 	srv := mock.HTTPServer()
@@ -244,7 +248,10 @@ func startInProcessMock(cfg *contract.Config) (func(), error) {
 	cfg.Rules = &rc
 	// The run is over when this is called: close at once rather than wait
 	// for the connections the client keeps alive.
-	return func() { srv.Close() }, nil
+	return func() {
+		srv.Close()
+		mock.Close()
+	}, nil
 }
 
 func randomPassword() string {

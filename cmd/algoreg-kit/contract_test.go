@@ -15,6 +15,7 @@ import (
 
 	"github.com/algoreg-kit/algoreg-kit/contract"
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
+	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/algoreg-kit/algoreg-kit/rules"
 )
@@ -59,7 +60,7 @@ func TestContractInProcessMock(t *testing.T) {
 // brokenMock answers every partial batch as ok.
 func brokenMock(tb testing.TB) *httptest.Server {
 	tb.Helper()
-	mock := mockserver.New(mockserver.Config{})
+	mock := mocktest.NewMock(tb, mockserver.Config{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := httptest.NewRecorder()
 		mock.ServeHTTP(rec, r)
@@ -104,7 +105,7 @@ func TestContractFailsAgainstABrokenServer(t *testing.T) {
 // TestContractWithTokenFromEnv: the token and the target come from the
 // environment, under the old name of the previous release too, which says so.
 func TestContractWithTokenFromEnv(t *testing.T) {
-	ts := mockserver.NewTestServer(t, mockserver.WithConfig(mockserver.Config{Users: []mockserver.User{{Username: "api", Password: "s3cret-pw", Business: "acme"}}}))
+	ts := mocktest.New(t, mocktest.WithConfig(mockserver.Config{Users: []mockserver.User{{Username: "api", Password: "s3cret-pw", Business: "acme"}}}))
 	tok := ts.Token(t, "api", "s3cret-pw")
 	for _, name := range []string{"ALGOREG_TOKEN", "ALGOREG_CONTRACT_TOKEN"} {
 		t.Run(name, func(t *testing.T) {
@@ -132,7 +133,7 @@ func TestContractTargetRules(t *testing.T) {
 	rc := rules.DefaultConfig()
 	rc.KYCMin, rc.KYCMax = 1, 5
 	rc.RelationTypes = []rules.RelationType{{Value: 1, Name: "director"}, {Value: 2, Name: "shareholder"}, {Value: 42, Name: "auditor"}}
-	ts := mockserver.NewTestServer(t, mockserver.WithConfig(mockserver.Config{Rules: &rc}))
+	ts := mocktest.New(t, mocktest.WithConfig(mockserver.Config{Rules: &rc}))
 	stdout, stderr, err := runContractCmd(t, map[string]string{"ALGOREG_USER": "demo", "ALGOREG_PASSWORD": "demo"},
 		"--target", ts.URL, "--kyc-min", "1", "--kyc-max", "5", "--relation-types", "1=director,2=shareholder,42=auditor",
 		"--cases", "20", "--run", "^(negative/code/kyc_level_out_of_range|negative/code/relation_type_invalid|behaviour/relation|generative/)")

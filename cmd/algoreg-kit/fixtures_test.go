@@ -13,6 +13,7 @@ import (
 
 	"github.com/algoreg-kit/algoreg-kit/fixtures"
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
+	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/algoreg-kit/algoreg-kit/rules"
 )
@@ -160,7 +161,7 @@ func TestFixturesPostToMock(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ts := mockserver.NewTestServer(t, mockserver.WithConfig(mockserver.Config{Rules: tt.cfg}))
+			ts := mocktest.New(t, mocktest.WithConfig(mockserver.Config{Rules: tt.cfg}))
 			_, stderr, err := runFixturesCmd(t, tt.env, append([]string{"--post", ts.URL}, tt.args...)...)
 			switch {
 			case tt.wantErr == "" && err != nil:

@@ -116,6 +116,7 @@ func runMock(ctx context.Context, cfg mockConfig, e env) error {
 	if err != nil {
 		return fmt.Errorf("mock: %w", err)
 	}
+	defer mock.Close() // after the HTTP server's shutdown, before the log's flush
 	// Listen before preloading, so that a busy port fails at once, not after
 	// a long preload and its summary.
 	ln, err := listen(cfg.Addr, "--addr")
@@ -180,7 +181,7 @@ func (cfg *mockConfig) newServer(w io.Writer) (*mockserver.Server, error) {
 			cfg.PreloadBusiness = cfg.Server.Users[0].Business
 		}
 	}
-	return mockserver.New(cfg.Server), nil
+	return mockserver.New(cfg.Server)
 }
 
 // printBanner says where the mock serves, in which mode, and how to try it.
