@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/algoreg-kit/algoreg-kit/openapi"
+	"github.com/algoreg-kit/algoreg-kit/rules"
 )
 
 // handleSaveCustomers is POST /api/v1/customers/save.
@@ -228,7 +229,7 @@ func timeString(nanos int64) string {
 	return time.Unix(0, nanos).UTC().Format(time.RFC3339Nano)
 }
 
-func fieldMap(fs []Field) map[string]any {
+func fieldMap(fs []rules.Field) map[string]any {
 	if len(fs) == 0 {
 		return nil
 	}
@@ -239,7 +240,7 @@ func fieldMap(fs []Field) map[string]any {
 	return m
 }
 
-func viewRelation(r Relation) storedRelation {
+func viewRelation(r rules.Relation) storedRelation {
 	return storedRelation{
 		RelationExternalID: r.RelationExternalID, Parent: r.ParentExternalID, Child: r.ChildExternalID,
 		RelationType: r.RelationType, Disabled: r.Disabled, Fields: fieldMap(r.Fields),
@@ -247,7 +248,7 @@ func viewRelation(r Relation) storedRelation {
 	}
 }
 
-func viewCustomer(c Customer, rels []Relation) storedCustomer {
+func viewCustomer(c rules.Customer, rels []rules.Relation) storedCustomer {
 	v := storedCustomer{
 		CustomerID: c.CustomerID.String(), ExternalID: c.ExternalID, AccountType: c.AccountType,
 		FirstName: c.FirstName, MiddleName: c.MiddleName, LastName: c.LastName,
@@ -322,7 +323,7 @@ func handleListCustomers(s *Server) http.Handler {
 			for i, c := range cs {
 				ids[i] = c.ExternalID
 			}
-			relsOf := map[string][]Relation{}
+			relsOf := map[string][]rules.Relation{}
 			for _, rel := range tx.RelationsOf(ids...) {
 				relsOf[rel.ParentExternalID] = append(relsOf[rel.ParentExternalID], rel)
 				if rel.ChildExternalID != rel.ParentExternalID {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"math"
 	"unsafe"
+
+	"github.com/algoreg-kit/algoreg-kit/rules"
 )
 
 // The MemStore keeps every customer as one compact byte record instead of a
@@ -40,7 +42,7 @@ const (
 )
 
 // appendCustomer appends the record of c to dst.
-func appendCustomer(dst []byte, c *Customer) ([]byte, error) {
+func appendCustomer(dst []byte, c *rules.Customer) ([]byte, error) {
 	dst = appendString(dst, c.ExternalID)
 	var flags byte
 	for _, f := range [...]struct {
@@ -98,7 +100,7 @@ func appendCustomer(dst []byte, c *Customer) ([]byte, error) {
 const relDisabled = 1
 
 // appendRelation appends the record of r to dst.
-func appendRelation(dst []byte, r *Relation) ([]byte, error) {
+func appendRelation(dst []byte, r *rules.Relation) ([]byte, error) {
 	dst = appendString(dst, r.RelationExternalID)
 	dst = appendString(dst, r.ParentExternalID)
 	dst = appendString(dst, r.ChildExternalID)
@@ -115,9 +117,9 @@ func appendRelation(dst []byte, r *Relation) ([]byte, error) {
 
 // decodeRelation returns the relation of rec; its strings share one private
 // copy of rec, as decodeCustomer's do.
-func decodeRelation(rec []byte) (Relation, error) {
+func decodeRelation(rec []byte) (rules.Relation, error) {
 	r := recordReader{buf: append([]byte(nil), rec...)}
-	var rel Relation
+	var rel rules.Relation
 	rel.RelationExternalID = r.str()
 	rel.ParentExternalID = r.str()
 	rel.ChildExternalID = r.str()
@@ -127,7 +129,7 @@ func decodeRelation(rec []byte) (Relation, error) {
 	rel.UpdatedAt = rel.CreatedAt + r.varint()
 	rel.Fields = r.fields()
 	if r.bad || r.pos != len(r.buf) {
-		return Relation{}, errCorruptRecord
+		return rules.Relation{}, errCorruptRecord
 	}
 	return rel, nil
 }
@@ -141,7 +143,7 @@ func relationEnds(rec []byte) (parent, child string) {
 	return parent, child
 }
 
-func appendFields(dst []byte, fields []Field) ([]byte, error) {
+func appendFields(dst []byte, fields []rules.Field) ([]byte, error) {
 	dst = appendListLen(dst, fields == nil, len(fields))
 	for _, f := range fields {
 		dst = appendString(dst, f.Key)
@@ -254,9 +256,9 @@ var errCorruptRecord = errors.New("mockserver: corrupt store record")
 // into one private copy of rec, made here and never written afterwards, so
 // that a decode costs one allocation for all its strings and the result stays
 // valid whatever later happens to rec.
-func decodeCustomer(rec []byte) (Customer, error) {
+func decodeCustomer(rec []byte) (rules.Customer, error) {
 	r := recordReader{buf: append([]byte(nil), rec...)}
-	var c Customer
+	var c rules.Customer
 	c.ExternalID = r.str()
 	flags := r.byte()
 	c.HasKYCLevel = flags&recHasKYC != 0
@@ -268,7 +270,7 @@ func decodeCustomer(rec []byte) (Customer, error) {
 	// length, so that they cost one allocation.
 	items := r.uvarint()
 	if items > uint64(len(r.buf)-r.pos) {
-		return Customer{}, errCorruptRecord
+		return rules.Customer{}, errCorruptRecord
 	}
 	arena := make([]string, items)
 	copy(c.CustomerID[:], r.bytes(16))
@@ -283,7 +285,7 @@ func decodeCustomer(rec []byte) (Customer, error) {
 	for _, dst := range [...]*[]string{&c.NationalityCodes, &c.DomicileCodes, &c.ReviewGroups, &c.Contacts, &c.AliasIDs} {
 		if n, ok := r.listLen(); ok {
 			if n > len(arena) {
-				return Customer{}, errCorruptRecord
+				return rules.Customer{}, errCorruptRecord
 			}
 			l := arena[:n:n]
 			arena = arena[n:]
@@ -295,7 +297,7 @@ func decodeCustomer(rec []byte) (Customer, error) {
 	}
 	c.Fields = r.fields()
 	if n, ok := r.listLen(); ok {
-		c.Variations = make([]Variation, n)
+		c.Variations = make([]rules.Variation, n)
 		for i := range c.Variations {
 			v := &c.Variations[i]
 			for _, dst := range [...]*string{&v.FirstName, &v.MiddleName, &v.LastName, &v.CompanyName, &v.TradingName} {
@@ -304,7 +306,7 @@ func decodeCustomer(rec []byte) (Customer, error) {
 		}
 	}
 	if r.bad || r.pos != len(r.buf) || len(arena) != 0 {
-		return Customer{}, errCorruptRecord
+		return rules.Customer{}, errCorruptRecord
 	}
 	return c, nil
 }
@@ -383,14 +385,14 @@ func (r *recordReader) listLen() (int, bool) {
 	return int(n - 1), true
 }
 
-func (r *recordReader) fields() []Field {
+func (r *recordReader) fields() []rules.Field {
 	n, ok := r.listLen()
 	if !ok {
 		return nil
 	}
-	fields := make([]Field, n)
+	fields := make([]rules.Field, n)
 	for i := range fields {
-		fields[i] = Field{Key: r.str(), Value: r.value(0)}
+		fields[i] = rules.Field{Key: r.str(), Value: r.value(0)}
 	}
 	return fields
 }

@@ -7,71 +7,12 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/google/uuid"
+	"github.com/algoreg-kit/algoreg-kit/rules"
 )
 
 // ErrNotFound is returned by the inspection reads when a record does not exist
 // in the business.
 var ErrNotFound = errors.New("not found")
-
-// Customer is a customer as the store holds it, after every delta was merged.
-// An empty string means "not stored". Its slices are never modified once
-// stored: a save builds new slices for the fields it changes, so a copy of a
-// Customer (what Tx.Customer returns) is safe to keep.
-type Customer struct {
-	CustomerID         uuid.UUID
-	ExternalID         string
-	AccountType        string // "F" or "N"
-	FirstName          string
-	MiddleName         string
-	LastName           string
-	CompanyName        string
-	TradingName        string
-	RegistrationNumber string
-	DateOfBirth        string
-	Phone              string
-	Comment            string
-	NationalityCodes   []string // upper case
-	DomicileCodes      []string // upper case
-	ReviewGroups       []string
-	Contacts           []string
-	AliasIDs           []string
-	Fields             []Field // ordered by key
-	Variations         []Variation
-	KYCLevel           int64
-	KYCLevelRequested  int64
-	CreatedAt          int64 // Unix nanoseconds
-	UpdatedAt          int64 // Unix nanoseconds
-	HasKYCLevel        bool
-	HasKYCRequested    bool
-	HasDisabled        bool
-	Disabled           bool
-	RiskScanDisabled   bool
-}
-
-// Field is one custom field.
-type Field struct {
-	Key   string
-	Value any
-}
-
-// Variation is a stored name variation. Two variations are the same when all
-// five names are equal.
-type Variation struct {
-	FirstName, MiddleName, LastName, CompanyName, TradingName string
-}
-
-// Relation is a relation as the store holds it.
-type Relation struct {
-	RelationExternalID string
-	ParentExternalID   string
-	ChildExternalID    string
-	RelationType       int64
-	Fields             []Field
-	Disabled           bool
-	CreatedAt          int64
-	UpdatedAt          int64
-}
 
 // Store holds the state of every business (tenant). Implementations must be
 // safe for concurrent use and keep businesses apart.
@@ -90,23 +31,23 @@ type Store interface {
 // Tx reads and writes one business's state inside Store.Update or Store.View.
 type Tx interface {
 	// Customer returns a copy of the stored customer.
-	Customer(externalID string) (Customer, bool)
+	Customer(externalID string) (rules.Customer, bool)
 	// PutCustomer creates or replaces the customer with c.ExternalID. The
 	// store keeps c: the caller must not change it afterwards.
-	PutCustomer(c *Customer)
+	PutCustomer(c *rules.Customer)
 	// Relation returns a copy of the stored relation.
-	Relation(relationExternalID string) (Relation, bool)
+	Relation(relationExternalID string) (rules.Relation, bool)
 	// PutRelation creates or replaces the relation with r.RelationExternalID.
-	PutRelation(r Relation)
+	PutRelation(r rules.Relation)
 	// Customers returns up to limit customers ordered by external_id, after
 	// skipping offset, and how many the business has.
-	Customers(offset, limit int) ([]Customer, int)
+	Customers(offset, limit int) ([]rules.Customer, int)
 	// Relations returns up to limit relations ordered by relation_external_id,
 	// after skipping offset, and how many the business has.
-	Relations(offset, limit int) ([]Relation, int)
+	Relations(offset, limit int) ([]rules.Relation, int)
 	// RelationsOf returns the relations in which any of externalIDs is parent
 	// or child, ordered by relation_external_id, in one pass over the relations.
-	RelationsOf(externalIDs ...string) []Relation
+	RelationsOf(externalIDs ...string) []rules.Relation
 }
 
 // MemStore is the in-memory Store, the default. Its zero value is not usable;
@@ -266,15 +207,15 @@ type memTx struct {
 	write bool
 }
 
-func (tx memTx) Customer(externalID string) (Customer, bool) {
+func (tx memTx) Customer(externalID string) (rules.Customer, bool) {
 	loc, ok := tx.t.customers.find(externalID)
 	if !ok {
-		return Customer{}, false
+		return rules.Customer{}, false
 	}
 	return mustDecode(decodeCustomer(tx.t.customers.recs.get(loc))), true
 }
 
-func (tx memTx) PutCustomer(c *Customer) {
+func (tx memTx) PutCustomer(c *rules.Customer) {
 	tx.mustWrite()
 	t := tx.t
 	t.scratch = mustEncode(appendCustomer(t.scratch[:0], c))
@@ -292,15 +233,15 @@ func (t *memTenant) trimScratch() {
 	}
 }
 
-func (tx memTx) Relation(id string) (Relation, bool) {
+func (tx memTx) Relation(id string) (rules.Relation, bool) {
 	loc, ok := tx.t.relations.find(id)
 	if !ok {
-		return Relation{}, false
+		return rules.Relation{}, false
 	}
 	return mustDecode(decodeRelation(tx.t.relations.recs.get(loc))), true
 }
 
-func (tx memTx) PutRelation(r Relation) {
+func (tx memTx) PutRelation(r rules.Relation) {
 	tx.mustWrite()
 	t := tx.t
 	t.scratch = mustEncode(appendRelation(t.scratch[:0], &r))
@@ -334,11 +275,11 @@ func (tx memTx) mustWrite() {
 	}
 }
 
-func (tx memTx) Customers(offset, limit int) ([]Customer, int) {
+func (tx memTx) Customers(offset, limit int) ([]rules.Customer, int) {
 	t := tx.t
 	keys := t.sortedKeys(&t.customers, &t.customerKeys, &t.customersNew)
 	lo, hi := page(len(keys), offset, limit)
-	out := make([]Customer, 0, hi-lo)
+	out := make([]rules.Customer, 0, hi-lo)
 	for _, k := range keys[lo:hi] {
 		c, _ := tx.Customer(k)
 		out = append(out, c)
@@ -346,11 +287,11 @@ func (tx memTx) Customers(offset, limit int) ([]Customer, int) {
 	return out, len(keys)
 }
 
-func (tx memTx) Relations(offset, limit int) ([]Relation, int) {
+func (tx memTx) Relations(offset, limit int) ([]rules.Relation, int) {
 	t := tx.t
 	keys := t.sortedKeys(&t.relations, &t.relationKeys, &t.relationsNew)
 	lo, hi := page(len(keys), offset, limit)
-	out := make([]Relation, 0, hi-lo)
+	out := make([]rules.Relation, 0, hi-lo)
 	for _, k := range keys[lo:hi] {
 		r, _ := tx.Relation(k)
 		out = append(out, r)
@@ -371,7 +312,7 @@ func (t *memTenant) sortedKeys(table *recordTable, keys *[]string, added *bool) 
 	return *keys
 }
 
-func (tx memTx) RelationsOf(externalIDs ...string) []Relation {
+func (tx memTx) RelationsOf(externalIDs ...string) []rules.Relation {
 	t := tx.t
 	if len(externalIDs) == 0 || t.relations.len() == 0 {
 		return nil
@@ -380,7 +321,7 @@ func (tx memTx) RelationsOf(externalIDs ...string) []Relation {
 	for _, id := range externalIDs {
 		want[id] = true
 	}
-	var out []Relation
+	var out []rules.Relation
 	t.relations.each(func(rec []byte) {
 		if parent, child := relationEnds(rec); want[parent] || want[child] {
 			out = append(out, mustDecode(decodeRelation(rec)))

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/algoreg-kit/algoreg-kit/rules"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -21,26 +22,26 @@ import (
 // field, nil and empty lists kept apart, and every value type a JSON decoder
 // puts in a custom field.
 func TestRecordRoundTrip(t *testing.T) {
-	full := Customer{
+	full := rules.Customer{
 		CustomerID: uuid.MustParse("3f1c2b9e-8a7d-4e6f-9b0a-1c2d3e4f5a6b"), ExternalID: "cust-1", AccountType: "N",
 		FirstName: "Zoë", MiddleName: "Ann", LastName: "D'Arcy", CompanyName: "c", TradingName: "t",
 		RegistrationNumber: "B123", DateOfBirth: "1980-02-29", Phone: "+33612345678", Comment: strings.Repeat("é", 300),
 		NationalityCodes: []string{"FR", "DE"}, DomicileCodes: []string{"FR"}, ReviewGroups: []string{"retail"},
 		Contacts: []string{"a@example.org", ""}, AliasIDs: []string{"x"},
-		Fields: []Field{
-			{"a", nil}, {"b", true}, {"c", false}, {"d", 42.0}, {"e", -7.0}, {"f", 0.1}, {"g", math.Copysign(0, -1)},
-			{"h", 1e300}, {"i", float64(1 << 53)}, {"j", "text"}, {"k", json.Number("1e400")},
-			{"l", []any{1.0, "x", []any{}, map[string]any{}}}, {"m", map[string]any{"n": map[string]any{"o": []any{nil}}}},
+		Fields: []rules.Field{
+			{Key: "a", Value: nil}, {Key: "b", Value: true}, {Key: "c", Value: false}, {Key: "d", Value: 42.0}, {Key: "e", Value: -7.0}, {Key: "f", Value: 0.1}, {Key: "g", Value: math.Copysign(0, -1)},
+			{Key: "h", Value: 1e300}, {Key: "i", Value: float64(1 << 53)}, {Key: "j", Value: "text"}, {Key: "k", Value: json.Number("1e400")},
+			{Key: "l", Value: []any{1.0, "x", []any{}, map[string]any{}}}, {Key: "m", Value: map[string]any{"n": map[string]any{"o": []any{nil}}}},
 		},
-		Variations: []Variation{{FirstName: "Zoe"}, {LastName: "Darcy", TradingName: "T"}},
+		Variations: []rules.Variation{{FirstName: "Zoe"}, {LastName: "Darcy", TradingName: "T"}},
 		KYCLevel:   -3, KYCLevelRequested: math.MaxInt64, CreatedAt: 1_700_000_000_000_000_000, UpdatedAt: 1_800_000_000_000_000_001,
 		HasKYCLevel: true, HasDisabled: true, RiskScanDisabled: true,
 	}
-	cases := map[string]Customer{
+	cases := map[string]rules.Customer{
 		"zero":        {},
 		"id only":     {ExternalID: "a"},
 		"full":        full,
-		"empty lists": {ExternalID: "e", NationalityCodes: []string{}, Contacts: []string{}, Fields: []Field{}, Variations: []Variation{}},
+		"empty lists": {ExternalID: "e", NationalityCodes: []string{}, Contacts: []string{}, Fields: []rules.Field{}, Variations: []rules.Variation{}},
 		"flags":       {ExternalID: "f", HasKYCRequested: true, Disabled: true, UpdatedAt: -5},
 	}
 	for name, c := range cases {
@@ -65,11 +66,11 @@ func TestRecordRoundTrip(t *testing.T) {
 }
 
 func TestRelationRecordRoundTrip(t *testing.T) {
-	for name, r := range map[string]Relation{
+	for name, r := range map[string]rules.Relation{
 		"zero": {},
 		"full": {RelationExternalID: "r1", ParentExternalID: "p", ChildExternalID: "ç", RelationType: 4, Disabled: true,
-			Fields: []Field{{"share", 0.25}, {"since", "2020"}}, CreatedAt: 10, UpdatedAt: 5},
-		"empty fields": {RelationExternalID: "r2", Fields: []Field{}},
+			Fields: []rules.Field{{Key: "share", Value: 0.25}, {Key: "since", Value: "2020"}}, CreatedAt: 10, UpdatedAt: 5},
+		"empty fields": {RelationExternalID: "r2", Fields: []rules.Field{}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			rec, err := appendRelation(nil, &r)
@@ -95,11 +96,11 @@ func TestRecordStoresGoValuesAsTheirJSON(t *testing.T) {
 		A int    `json:"a"`
 		B string `json:"b,omitempty"`
 	}
-	in := []Field{
-		{"int64", int64(1) << 60}, {"int", -7}, {"uint8", uint8(200)}, {"float32", float32(0.1)},
-		{"struct", pair{A: 1}}, {"ints", []int{1, 2}}, {"map", map[string]int{"x": 3}}, {"ptr", &pair{B: "y"}},
+	in := []rules.Field{
+		{Key: "int64", Value: int64(1) << 60}, {Key: "int", Value: -7}, {Key: "uint8", Value: uint8(200)}, {Key: "float32", Value: float32(0.1)},
+		{Key: "struct", Value: pair{A: 1}}, {Key: "ints", Value: []int{1, 2}}, {Key: "map", Value: map[string]int{"x": 3}}, {Key: "ptr", Value: &pair{B: "y"}},
 	}
-	rec, err := appendCustomer(nil, &Customer{ExternalID: "a", Fields: in})
+	rec, err := appendCustomer(nil, &rules.Customer{ExternalID: "a", Fields: in})
 	require.NoError(t, err)
 	got, err := decodeCustomer(rec)
 	require.NoError(t, err)
@@ -109,7 +110,7 @@ func TestRecordStoresGoValuesAsTheirJSON(t *testing.T) {
 		assert.Equal(t, string(want), string(have), "field %s", f.Key)
 	}
 	for _, bad := range []any{make(chan int), func() {}, complex(1, 2)} {
-		_, err := appendCustomer(nil, &Customer{ExternalID: "a", Fields: []Field{{"f", bad}}})
+		_, err := appendCustomer(nil, &rules.Customer{ExternalID: "a", Fields: []rules.Field{{Key: "f", Value: bad}}})
 		assert.Error(t, err, "%T", bad)
 	}
 }
@@ -118,8 +119,8 @@ func TestRecordStoresGoValuesAsTheirJSON(t *testing.T) {
 // or a wrong customer: every truncation and every single-byte change of a
 // real record is tried.
 func TestDecodeCorruptRecord(t *testing.T) {
-	rec, err := appendCustomer(nil, &Customer{ExternalID: "x", FirstName: "A", Contacts: []string{"c"},
-		Fields: []Field{{"k", []any{map[string]any{"z": 1.5}}}}, Variations: []Variation{{LastName: "V"}}})
+	rec, err := appendCustomer(nil, &rules.Customer{ExternalID: "x", FirstName: "A", Contacts: []string{"c"},
+		Fields: []rules.Field{{Key: "k", Value: []any{map[string]any{"z": 1.5}}}}, Variations: []rules.Variation{{LastName: "V"}}})
 	require.NoError(t, err)
 	for n := range len(rec) {
 		_, err := decodeCustomer(rec[:n])
@@ -137,7 +138,7 @@ func TestDecodeCorruptRecord(t *testing.T) {
 }
 
 func FuzzDecodeCustomerRecord(f *testing.F) {
-	rec, _ := appendCustomer(nil, &Customer{ExternalID: "x", Fields: []Field{{"k", []any{map[string]any{"z": 1.5}}}}})
+	rec, _ := appendCustomer(nil, &rules.Customer{ExternalID: "x", Fields: []rules.Field{{Key: "k", Value: []any{map[string]any{"z": 1.5}}}}})
 	f.Add(rec)
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, rec []byte) {
@@ -232,12 +233,12 @@ func TestMemStoreHashCollisions(t *testing.T) {
 		collide := func(string) uint64 { return 7 } // every id collides
 		tx.(memTx).t.customers.hash, tx.(memTx).t.relations.hash = collide, collide
 		for i := range 50 {
-			tx.PutCustomer(&Customer{ExternalID: fmt.Sprint("c", i), FirstName: "v1"})
-			tx.PutRelation(Relation{RelationExternalID: fmt.Sprint("r", i), ParentExternalID: fmt.Sprint("c", i), ChildExternalID: "c0", RelationType: int64(i)})
+			tx.PutCustomer(&rules.Customer{ExternalID: fmt.Sprint("c", i), FirstName: "v1"})
+			tx.PutRelation(rules.Relation{RelationExternalID: fmt.Sprint("r", i), ParentExternalID: fmt.Sprint("c", i), ChildExternalID: "c0", RelationType: int64(i)})
 		}
 		for i := range 50 {
 			if i%2 == 0 {
-				tx.PutCustomer(&Customer{ExternalID: fmt.Sprint("c", i), FirstName: strings.Repeat("v2", 100)})
+				tx.PutCustomer(&rules.Customer{ExternalID: fmt.Sprint("c", i), FirstName: strings.Repeat("v2", 100)})
 			}
 		}
 		return nil
@@ -287,7 +288,7 @@ func TestMemStoreResetUnderLoad(t *testing.T) {
 			for i := range 300 {
 				id := fmt.Sprint("g", g, "-", i)
 				assert.NoError(t, s.Update(ctx, "b", func(tx Tx) error {
-					tx.PutCustomer(&Customer{ExternalID: id, LastName: strings.Repeat("x", i)})
+					tx.PutCustomer(&rules.Customer{ExternalID: id, LastName: strings.Repeat("x", i)})
 					return nil
 				}))
 				assert.NoError(t, s.View(ctx, "b", func(tx Tx) error {
@@ -335,7 +336,7 @@ func TestMemStoreFootprintDuringSaves(t *testing.T) {
 	run(func(i int) { s.Footprint() })
 	run(func(i int) {
 		_ = s.Update(ctx, "busy", func(tx Tx) error {
-			tx.PutCustomer(&Customer{ExternalID: fmt.Sprint("c", i%100)})
+			tx.PutCustomer(&rules.Customer{ExternalID: fmt.Sprint("c", i%100)})
 			return nil
 		})
 	})

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/algoreg-kit/algoreg-kit/rules"
 	"github.com/google/uuid"
 )
 
@@ -181,19 +182,11 @@ func (w *webhookSender) post(ctx context.Context, body []byte) error {
 }
 
 // customersUpdated builds the event of one save: the customers it created or
-// updated, in request order.
-func (s *Server) customersUpdated(business string, run *saveRun) (WebhookEvent, bool) {
+// updated (saved, as rules.Outcome.Customers lists them), in request order.
+func (s *Server) customersUpdated(business string, saved []*rules.Customer) (WebhookEvent, bool) {
 	var list []WebhookCustomer
-	for i := range run.req.Customers {
-		c := &run.req.Customers[i]
-		if c.ExternalID == nil {
-			continue
-		}
-		e, ok := run.seen[*c.ExternalID]
-		if !ok || e.first != i || e.saved == nil {
-			continue
-		}
-		list = append(list, WebhookCustomer{CustomerID: e.saved.CustomerID.String(), ExternalID: *c.ExternalID})
+	for _, c := range saved {
+		list = append(list, WebhookCustomer{CustomerID: c.CustomerID.String(), ExternalID: c.ExternalID})
 	}
 	if len(list) == 0 {
 		return WebhookEvent{}, false

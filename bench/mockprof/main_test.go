@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
+	"github.com/algoreg-kit/algoreg-kit/rules"
 )
 
 func TestDebugHandler(t *testing.T) {
@@ -16,7 +17,7 @@ func TestDebugHandler(t *testing.T) {
 	publishStore(store)
 	err := store.Update(context.Background(), "b", func(tx mockserver.Tx) error {
 		for _, id := range []string{"a", "b", "c"} {
-			tx.PutCustomer(&mockserver.Customer{ExternalID: id, LastName: "Doe"})
+			tx.PutCustomer(&rules.Customer{ExternalID: id, LastName: "Doe"})
 		}
 		return nil
 	})

@@ -11,6 +11,7 @@ import (
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
 	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
+	"github.com/algoreg-kit/algoreg-kit/rules"
 )
 
 // In a test function (the example has no t of its own, so it is compiled but
@@ -47,7 +48,7 @@ func (s badStore) View(ctx context.Context, business string, fn func(mockserver.
 
 type badTx struct{ mockserver.Tx }
 
-func (tx badTx) Customer(id string) (mockserver.Customer, bool) {
+func (tx badTx) Customer(id string) (rules.Customer, bool) {
 	c, ok := tx.Tx.Customer(id)
 	c.AccountType = "X"
 	return c, ok

@@ -1,0 +1,208 @@
+package rules
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/algoreg-kit/algoreg-kit/openapi"
+)
+
+// Env is what a save depends on besides the request and the stored state:
+// the server's clock.
+type Env struct {
+	// Today is the server's date (UTC): a date of birth after it is in the
+	// future.
+	Today Date
+	// NowNanos is the time of the save in Unix nanoseconds: CreatedAt of new
+	// records, UpdatedAt of every merged one.
+	NowNanos int64
+}
+
+// State is what Evaluate reads of a business's stored records. Both methods
+// return a copy that Evaluate may keep and merge into. A store's transaction
+// implements it; EmptyState is a business with nothing stored.
+type State interface {
+	// Customer returns the stored customer with externalID.
+	Customer(externalID string) (Customer, bool)
+	// Relation returns the stored relation with relationExternalID.
+	Relation(relationExternalID string) (Relation, bool)
+}
+
+// EmptyState is a State with no stored record: what a request meets in a new
+// business.
+var EmptyState State = emptyState{}
+
+type emptyState struct{}
+
+func (emptyState) Customer(string) (Customer, bool) { return Customer{}, false }
+func (emptyState) Relation(string) (Relation, bool) { return Relation{}, false }
+
+// Outcome is what a save request does, as Evaluate decides it: what to store,
+// and the answer's detail and status. It holds no customer_id: the caller
+// gives one to each customer of New, and stores Customers and Relations unless
+// the request is a dry run (verify_input: true), which Evaluate does not look
+// at (a dry run answers exactly as the real save would).
+type Outcome struct {
+	// Customers are the merged records of the customers to store, in request
+	// order, each external_id at most once.
+	Customers []*Customer
+	// New are those of Customers that the state did not hold, in request
+	// order: the customers the answer lists in added.
+	New []*Customer
+	// Relations are the merged relations to store, in request order.
+	Relations []Relation
+	// Detail has one entry per record with an error or a warning: customers
+	// first, then relations, in request order. Nil when there is none.
+	Detail []openapi.RecordDetail
+	// Status is the answer's status.
+	Status openapi.Status
+	// RiskScanDisabled is whether the saved customers were saved without
+	// the risk scan (it is set on each of Customers too); RiskScanForced
+	// whether that is because more customers were saved than
+	// Config.RiskScanLimit allows, whatever the request asked.
+	RiskScanDisabled, RiskScanForced bool
+	// Errors and Warnings count the records with an error, with a warning.
+	Errors, Warnings int
+}
+
+// Evaluate applies the rules to one save request against the stored state, as
+// the Save customers endpoint does: customers one by one in request order,
+// each merged into its stored record (or into the record an earlier customer
+// of the request left) and checked as it will be stored, then relations,
+// which may name customers that the request saves. It changes neither state
+// nor req (the merged records share req's strings, slices and custom-field
+// values). It is safe for concurrent use with a State that is.
+func Evaluate(cfg *Compiled, env Env, state State, req *openapi.SaveCustomersRequest) Outcome {
+	n := len(req.Customers)
+	e := evaluation{cfg: cfg, env: env, state: state, seen: make(map[string]seenCustomer, n)}
+	e.out.Customers = make([]*Customer, 0, n)
+	e.out.New = make([]*Customer, 0, n)
+	var m msgs
+	for i := range req.Customers {
+		in := &req.Customers[i]
+		m = msgs{kind: "customers", index: i}
+		c, isNew := e.customer(i, in, &m)
+		if !e.report(deref(in.ExternalID), &m) {
+			continue
+		}
+		e.out.Customers = append(e.out.Customers, c)
+		if isNew {
+			e.out.New = append(e.out.New, c)
+		}
+	}
+	e.out.RiskScanForced = len(e.out.Customers) > cfg.RiskScanLimit
+	e.out.RiskScanDisabled = e.out.RiskScanForced || (req.DisableRiskScan != nil && *req.DisableRiskScan)
+	for _, c := range e.out.Customers {
+		c.RiskScanDisabled = e.out.RiskScanDisabled
+	}
+
+	e.out.Relations = make([]Relation, 0, len(req.Relations))
+	firstAt := make(map[string]int, len(req.Relations))
+	for i := range req.Relations {
+		in := &req.Relations[i]
+		m = msgs{kind: "relations", index: i}
+		rel := e.relation(i, in, firstAt, &m)
+		if e.report(deref(in.RelationExternalID), &m) {
+			e.out.Relations = append(e.out.Relations, rel)
+		}
+	}
+
+	saved := len(e.out.Customers) + len(e.out.Relations)
+	switch {
+	case e.out.Errors == 0:
+		e.out.Status = openapi.StatusOK
+	case saved > 0:
+		e.out.Status = openapi.StatusPartial
+	default:
+		e.out.Status = openapi.StatusFailed
+	}
+	return e.out
+}
+
+// evaluation is the state of one Evaluate call.
+type evaluation struct {
+	cfg   *Compiled
+	env   Env
+	state State
+	out   Outcome
+	seen  map[string]seenCustomer // external_ids of this request's customers
+}
+
+// seenCustomer is what a request did with an external_id.
+type seenCustomer struct {
+	first int       // index of the first occurrence
+	saved *Customer // the merged record, when it is saved; nil when rejected
+}
+
+// exists reports whether eid is a customer once this request's customers
+// are applied.
+func (e *evaluation) exists(eid string) bool {
+	if e.seen[eid].saved != nil {
+		return true
+	}
+	_, ok := e.state.Customer(eid)
+	return ok
+}
+
+// rejected reports whether this request rejected every occurrence of eid.
+func (e *evaluation) rejected(eid string) bool {
+	s, ok := e.seen[eid]
+	return ok && s.saved == nil
+}
+
+// report adds the detail entry of one record, if it has messages, and
+// reports whether the record is saved (it has no error).
+func (e *evaluation) report(externalID string, m *msgs) bool {
+	if len(m.errors) > 0 {
+		e.out.Errors++
+	}
+	if len(m.warnings) > 0 {
+		e.out.Warnings++
+	}
+	if len(m.errors) == 0 && len(m.warnings) == 0 {
+		return true
+	}
+	errs, warns := m.errors, m.warnings
+	if errs == nil {
+		errs = []openapi.Message{}
+	}
+	if warns == nil {
+		warns = []openapi.Message{}
+	}
+	e.out.Detail = append(e.out.Detail, openapi.RecordDetail{ExternalID: externalID, Errors: errs, Warnings: warns})
+	return len(m.errors) == 0
+}
+
+// msgs gathers the messages of one record.
+type msgs struct {
+	kind     string // "customers" or "relations"
+	index    int
+	errors   []openapi.Message
+	warnings []openapi.Message
+}
+
+// text prefixes a message with its record, e.g. "customers[3]: ".
+func (m *msgs) text(format string, args []any) string {
+	return m.kind + "[" + strconv.Itoa(m.index) + "]: " + fmt.Sprintf(format, args...)
+}
+
+func (m *msgs) err(code, format string, args ...any) {
+	m.errors = append(m.errors, openapi.Message{Code: code, Detail: m.text(format, args)})
+}
+
+func (m *msgs) warn(code, format string, args ...any) {
+	m.warnings = append(m.warnings, openapi.Message{Code: code, Detail: m.text(format, args)})
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func setString(dst *string, v *string) {
+	if v != nil {
+		*dst = *v
+	}
+}
