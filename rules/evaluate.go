@@ -75,8 +75,8 @@ type Outcome struct {
 func Evaluate(cfg *Compiled, env Env, state State, req *openapi.SaveCustomersRequest) Outcome {
 	n := len(req.Customers)
 	e := evaluation{cfg: cfg, env: env, state: state, seen: make(map[string]seenCustomer, n)}
-	e.out.Customers = make([]*Customer, 0, n)
-	e.out.New = make([]*Customer, 0, n)
+	both := make([]*Customer, 0, 2*n) // one allocation for Customers and New
+	e.out.Customers, e.out.New = both[:0:n], both[n:n:2*n]
 	var m msgs
 	for i := range req.Customers {
 		in := &req.Customers[i]
