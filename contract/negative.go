@@ -38,11 +38,8 @@ func codeChecks() []Check {
 }
 
 func checkCode(t *checkT, code rules.Code) {
-	if code.NeedsConfig {
-		rc := t.r.serverRules()
-		if (code.Code == rules.ReviewGroupUnknown && len(rc.ReviewGroups) == 0) || (code.Code == rules.CustomFieldUnknown && len(rc.CustomFields) == 0) {
-			t.Skipf("%s needs the server's list of %s; the suite does not know it (give the server's rules)", code.Code, code.Rule)
-		}
+	if t.unknowable(code.Code) {
+		t.Skipf("%s needs the server's list of %s; the suite does not know it (give the server's rules)", code.Code, code.Rule)
 	}
 	g := t.gen(0)
 	for i := 0; i < unitsPerCode; i++ {
