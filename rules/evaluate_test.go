@@ -205,8 +205,8 @@ func TestEvaluateDetailAndStatus(t *testing.T) {
 			wantStatus: openapi.StatusFailed,
 		},
 		{
-			name: "a duplicate is merged onto the first copy",
-			req: openapi.SaveCustomersRequest{Customers: []openapi.Customer{person("a"), {ExternalID: s("a"), CompanyName: s("X")}}},
+			name:       "a duplicate is merged onto the first copy",
+			req:        openapi.SaveCustomersRequest{Customers: []openapi.Customer{person("a"), {ExternalID: s("a"), CompanyName: s("X")}}},
 			wantDetail: []string{"a E[external_id_duplicate] W[field_not_applicable]"}, wantStatus: openapi.StatusPartial, wantSaved: []string{"a"},
 		},
 		{
