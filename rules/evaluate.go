@@ -53,7 +53,9 @@ type Outcome struct {
 	Relations []Relation
 	// Detail has one entry per record with an error or a warning: customers
 	// first, then relations, in request order. Nil when there is none.
-	Detail []openapi.RecordDetail
+	// Detail[:CustomerDetails] are the customers' entries.
+	Detail          []openapi.RecordDetail
+	CustomerDetails int
 	// Status is the answer's status.
 	Status openapi.Status
 	// RiskScanDisabled is whether the saved customers were saved without
@@ -90,6 +92,7 @@ func Evaluate(cfg *Compiled, env Env, state State, req *openapi.SaveCustomersReq
 			e.out.New = append(e.out.New, c)
 		}
 	}
+	e.out.CustomerDetails = len(e.out.Detail)
 	e.out.RiskScanForced = len(e.out.Customers) > cfg.RiskScanLimit
 	e.out.RiskScanDisabled = e.out.RiskScanForced || (req.DisableRiskScan != nil && *req.DisableRiskScan)
 	for _, c := range e.out.Customers {

@@ -238,6 +238,13 @@ func TestEvaluateDetailAndStatus(t *testing.T) {
 			if !slices.Equal(saved, tt.wantSaved) {
 				t.Errorf("saved: got %v, want %v", saved, tt.wantSaved)
 			}
+			for k, d := range out.Detail {
+				msgs := append(append([]openapi.Message{}, d.Errors...), d.Warnings...)
+				if kind := "customers["; k >= out.CustomerDetails && !strings.HasPrefix(msgs[0].Detail, "relations[") ||
+					k < out.CustomerDetails && !strings.HasPrefix(msgs[0].Detail, kind) {
+					t.Errorf("entry %d (CustomerDetails %d) is %q", k, out.CustomerDetails, msgs[0].Detail)
+				}
+			}
 			if errs := strings.Count(strings.Join(summary(out), "\n"), "E[]"); out.Errors != len(out.Detail)-errs {
 				t.Errorf("Errors = %d, want %d", out.Errors, len(out.Detail)-errs)
 			}
