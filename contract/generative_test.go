@@ -2,7 +2,6 @@ package contract
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -16,14 +15,7 @@ import (
 // of a valid firm, individual and relation is either off the request schema,
 // or predicted with the codes the rules give the mutated record.
 func TestPredict(t *testing.T) {
-	doc, err := openapi.Load(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := openapi.NewValidator(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := openapi.MustNewValidator()
 	cfg, err := rules.DefaultConfig().Compile()
 	if err != nil {
 		t.Fatal(err)

@@ -62,16 +62,17 @@ func relation(id, parent, child string) openapi.Relation {
 func summary(out rules.Outcome) []string {
 	var lines []string
 	for _, d := range out.Detail {
-		var e, w []string
-		for _, m := range d.Errors {
-			e = append(e, m.Code)
-		}
-		for _, m := range d.Warnings {
-			w = append(w, m.Code)
-		}
-		lines = append(lines, fmt.Sprintf("%s E%v W%v", d.ExternalID, e, w))
+		lines = append(lines, fmt.Sprintf("%s E%v W%v", d.ExternalID, codesOf(d.Errors), codesOf(d.Warnings)))
 	}
 	return lines
+}
+
+func codesOf(ms []openapi.Message) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Code)
+	}
+	return out
 }
 
 // provocations provoke each code of the catalogue through rules alone.
