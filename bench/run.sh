@@ -147,35 +147,29 @@ descendants() {
   for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do descendants "$c"; done
 }
 
-# peak_rss_kib PID: VmHWM summed over the process tree.
-peak_rss_kib() {
-  local total=0 p v
-  for p in $(descendants "$1"); do
-    v=$(awk '/^VmHWM:/ {print $2}' /proc/"$p"/status 2>/dev/null || true)
+# sum_tree PID CMD [ARG...]: CMD ARG... P run for every process P of the tree
+# (descendants PID), its numbers summed; a process gone meanwhile counts 0.
+sum_tree() {
+  local pid=$1 total=0 p v
+  shift
+  for p in $(descendants "$pid"); do
+    v=$("$@" "$p" 2>/dev/null || true)
     total=$((total + ${v:-0}))
   done
   echo "$total"
 }
 
-# rss_kib PID: VmRSS summed over the process tree.
-rss_kib() {
-  local total=0 p v
-  for p in $(descendants "$1"); do
-    v=$(awk '/^VmRSS:/ {print $2}' /proc/"$p"/status 2>/dev/null || true)
-    total=$((total + ${v:-0}))
-  done
-  echo "$total"
-}
+# status_kib FIELD PID: the kB figure of FIELD (VmHWM, VmRSS) in /proc/PID/status.
+status_kib() { awk -v key="$1:" '$1 == key {print $2}' /proc/"$2"/status; }
 
-# cpu_ticks PID: user+system clock ticks of the process tree.
-cpu_ticks() {
-  local total=0 p v
-  for p in $(descendants "$1"); do
-    v=$(sed 's/^.*) //' /proc/"$p"/stat 2>/dev/null | awk '{print $12 + $13}' || true)
-    total=$((total + ${v:-0}))
-  done
-  echo "$total"
-}
+# stat_ticks PID: user+system clock ticks of the process, from /proc/PID/stat.
+stat_ticks() { sed 's/^.*) //' /proc/"$1"/stat | awk '{print $12 + $13}'; }
+
+# peak_rss_kib, rss_kib, cpu_ticks PID: VmHWM, VmRSS, and user+system clock
+# ticks summed over the process tree.
+peak_rss_kib() { sum_tree "$1" status_kib VmHWM; }
+rss_kib() { sum_tree "$1" status_kib VmRSS; }
+cpu_ticks() { sum_tree "$1" stat_ticks; }
 CLK_TCK=$(getconf CLK_TCK)
 
 # stop_pid PID: SIGTERM, then SIGKILL after 10 s.

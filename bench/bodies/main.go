@@ -8,24 +8,16 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/algoreg-kit/algoreg-kit/bench/internal/benchutil"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args, os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintf(os.Stderr, "bodies: %s\n", err)
-		os.Exit(1)
-	}
+	benchutil.Main("bodies", run)
 }
 
 // inputs collects repeated -in flags.
@@ -52,6 +44,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
+	ctx, stop := benchutil.SignalContext(ctx)
+	defer stop()
 	switch {
 	case *poolFile != "" && *target != "":
 		f, err := os.Open(*poolFile)

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 
@@ -62,7 +63,7 @@ func TestGenerate(t *testing.T) {
 
 func TestRunRejectsSeedZero(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if err := run([]string{"gofakeitloop", "-seed", "0"}, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "-seed 0") {
+	if err := run(context.Background(), []string{"gofakeitloop", "-seed", "0"}, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "-seed 0") {
 		t.Errorf("got %v, want a seed 0 error", err)
 	}
 }

@@ -1,24 +1,20 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
+
+	"github.com/algoreg-kit/algoreg-kit/bench/internal/benchutil"
 )
 
 func main() {
-	if err := run(os.Args, os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintf(os.Stderr, "gofakeitloop: %s\n", err)
-		os.Exit(1)
-	}
+	benchutil.Main("gofakeitloop", run)
 }
 
-func run(args []string, stdout, stderr io.Writer) error {
+func run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	count := fs.Int("count", 1000, "customers to write")

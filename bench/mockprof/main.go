@@ -2,46 +2,31 @@ package main
 
 import (
 	"context"
-	"errors"
 	"expvar"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/http/pprof"
-	"os"
-	"os/signal"
+	_ "net/http/pprof" // registers /debug/pprof/ on http.DefaultServeMux
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"github.com/algoreg-kit/algoreg-kit/bench/internal/benchutil"
 	"github.com/algoreg-kit/algoreg-kit/internal/flushwriter"
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
 )
 
 func main() {
-	if err := run(context.Background(), os.Args, os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintf(os.Stderr, "mockprof: %s\n", err)
-		os.Exit(1)
-	}
+	benchutil.Main("mockprof", run)
 }
 
-// debugHandler serves the profiling and expvar endpoints (and nothing else).
+// debugHandler serves the profiling and expvar endpoints (and nothing else):
+// importing net/http/pprof and expvar registers them on http.DefaultServeMux,
+// and nothing in this program registers anything else there.
 func debugHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	mux.Handle("/debug/vars", expvar.Handler())
-	return mux
+	return http.DefaultServeMux
 }
 
 // publishStore publishes "store": {"customers": n, "record_bytes": b} in
@@ -69,9 +54,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	// Like the mock command: log lines are buffered and flushed every 100 ms.
 	var logOut io.Writer = io.Discard
 	if !*quiet {
@@ -90,28 +72,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer mock.Close()
 
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := benchutil.Listen(*addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *addr, err)
+		return err
 	}
-	dln, err := net.Listen("tcp", *debugAddr)
+	dln, err := benchutil.Listen(*debugAddr)
 	if err != nil {
 		ln.Close()
-		return fmt.Errorf("listen on %s: %w", *debugAddr, err)
+		return err
 	}
-	srv := &http.Server{Handler: mock, ReadHeaderTimeout: 10 * time.Second}
-	dsrv := &http.Server{Handler: debugHandler(), ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(ln) }()
-	go func() { errc <- dsrv.Serve(dln) }()
 	fmt.Fprintf(stdout, "mock on http://%s, profiles on http://%s/debug/pprof/\n", ln.Addr(), dln.Addr())
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	dsrv.Shutdown(sctx)
-	return srv.Shutdown(sctx)
+	return benchutil.Serve(ctx, benchutil.Site{Listener: ln, Handler: mock}, benchutil.Site{Listener: dln, Handler: debugHandler()})
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
@@ -14,7 +15,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 func TestReportGolden(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "RESULTS.md")
 	var stdout, stderr bytes.Buffer
-	if err := run([]string{"report", "-dir", "testdata/run", "-command", "bench/run.sh --duration 10", "-out", out}, &stdout, &stderr); err != nil {
+	if err := run(context.Background(), []string{"report", "-dir", "testdata/run", "-command", "bench/run.sh --duration 10", "-out", out}, &stdout, &stderr); err != nil {
 		t.Fatalf("run: %v (stderr %s)", err, stderr.String())
 	}
 	written, err := os.ReadFile(out)
@@ -132,7 +133,7 @@ func TestNum(t *testing.T) {
 
 func TestRunNeedsDir(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if err := run([]string{"report"}, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "no -dir") {
+	if err := run(context.Background(), []string{"report"}, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "no -dir") {
 		t.Errorf("got %v, want a no -dir error", err)
 	}
 }

@@ -1,0 +1,72 @@
+package benchutil_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/algoreg-kit/algoreg-kit/bench/internal/benchutil"
+)
+
+// Serve answers on every site until its context ends, then returns nil.
+func TestServeUntilCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var sites []benchutil.Site
+	for _, body := range []string{"main", "side"} {
+		ln, err := benchutil.Listen("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sites = append(sites, benchutil.Site{Listener: ln, Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			io.WriteString(w, body)
+		})})
+	}
+	done := make(chan error, 1)
+	go func() { done <- benchutil.Serve(ctx, sites...) }()
+	for i, want := range []string{"main", "side"} {
+		resp, err := http.Get("http://" + sites[i].Listener.Addr().String() + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(got) != want {
+			t.Errorf("site %d: got %q, want %q", i, got, want)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("got %v, want nil after the context ended", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return after the context ended")
+	}
+	if _, err := http.Get("http://" + sites[0].Listener.Addr().String() + "/"); err == nil {
+		t.Error("the site still answers after Serve returned")
+	}
+}
+
+// A listener that fails ends Serve with "serve: …".
+func TestServeError(t *testing.T) {
+	ln, err := benchutil.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.Close()
+	err = benchutil.Serve(context.Background(), benchutil.Site{Listener: ln, Handler: http.NotFoundHandler()})
+	if err == nil || !strings.HasPrefix(err.Error(), "serve: ") {
+		t.Fatalf("got %v, want a serve: error", err)
+	}
+}
+
+func TestListenNamesTheAddress(t *testing.T) {
+	_, err := benchutil.Listen("127.0.0.1:notaport")
+	if err == nil || !strings.Contains(err.Error(), "listen on 127.0.0.1:notaport") {
+		t.Fatalf("got %v, want an error naming the address", err)
+	}
+}
