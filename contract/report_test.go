@@ -5,10 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
-	"flag"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,22 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/algoreg-kit/algoreg-kit/contract"
+	"github.com/algoreg-kit/algoreg-kit/internal/golden"
 	"github.com/algoreg-kit/algoreg-kit/rules"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(tb testing.TB, name string, got []byte) {
-	tb.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(tb, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(tb, err, "run go test ./contract -run %s -update to create it", tb.Name())
-	assert.Equal(tb, string(want), string(got), "golden file %s; refresh with -update if the change is meant", path)
-}
 
 // sampleReport is a fixed report with one check of each status.
 func sampleReport() contract.Report {
@@ -58,13 +42,13 @@ func sampleReport() contract.Report {
 func TestReportText(t *testing.T) {
 	var b bytes.Buffer
 	require.NoError(t, sampleReport().WriteText(&b))
-	golden(t, "report.golden.txt", b.Bytes())
+	golden.Check(t, "report.golden.txt", b.Bytes())
 }
 
 func TestReportJUnitGolden(t *testing.T) {
 	var b bytes.Buffer
 	require.NoError(t, sampleReport().WriteJUnit(&b))
-	golden(t, "report.golden.xml", b.Bytes())
+	golden.Check(t, "report.golden.xml", b.Bytes())
 }
 
 func TestReportJSONRoundTrip(t *testing.T) {

@@ -3,14 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+	"github.com/algoreg-kit/algoreg-kit/internal/golden"
+)
 
 func TestReportGolden(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "RESULTS.md")
@@ -25,19 +24,7 @@ func TestReportGolden(t *testing.T) {
 	if !bytes.Equal(written, stdout.Bytes()) {
 		t.Errorf("the file and stdout differ")
 	}
-	golden := filepath.Join("testdata", "report.golden.md")
-	if *update {
-		if err := os.WriteFile(golden, written, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./bench/report -update to create it)", err)
-	}
-	if got := string(written); got != string(want) {
-		t.Errorf("report differs from %s (run with -update if the change is intended):\n%s", golden, got)
-	}
+	golden.Check(t, "report.golden.md", written)
 }
 
 func TestTargets(t *testing.T) {
