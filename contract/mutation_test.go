@@ -3,7 +3,6 @@ package contract_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -58,7 +57,7 @@ func mutants() []mutant {
 			}
 			resp.Detail = kept
 		})},
-		{"turns a bad date into a 500", "negative/code/date_of_birth_invalid", badDate500},
+		{"turns a bad date into a 500", "negative/code/date_of_birth_invalid", fails500(badDate)},
 		{"breaks the response schema", "schema/save-response-valid", rawSave(func(body []byte) []byte {
 			return bytes.Replace(body, []byte(`{"added":`), []byte(`{"saved":true,"added":`), 1)
 		})},
@@ -79,7 +78,7 @@ func mutants() []mutant {
 		{"ignores delta semantics", "behaviour/delta-update-keeps-fields", ignoresDelta()},
 		{"answers without auth", "negative/auth/no-credentials-401", answersWithoutAuth},
 		// More, cheap ones.
-		{"answers malformed JSON with a 500", "transport/malformed-json-400", malformed500},
+		{"answers malformed JSON with a 500", "transport/malformed-json-400", fails500(malformed)},
 		{"ignores the content type", "transport/wrong-content-type-415", func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				r.Header.Set("Content-Type", "application/json")
@@ -187,31 +186,61 @@ func TestMutants(t *testing.T) {
 	}
 }
 
-// onSave rewrites the save requests (reqFn, may be nil) and the bodies of
-// their 200 answers (respFn, may be nil).
-func onSave(reqFn func(r *http.Request, body []byte) []byte, respFn func(req []byte, resp *openapi.SaveCustomersResponse)) func(http.Handler) http.Handler {
+// The mock's paths the mutants look at.
+const (
+	savePath  = "/api/v1/customers/save"
+	tokenPath = "/api/v1/token"
+)
+
+// saveOnly applies wrap to the save requests; every other request reaches
+// next unchanged.
+func saveOnly(wrap func(http.Handler) http.Handler) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
+		saves := wrap(next)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path != "/api/v1/customers/save" {
+			if r.URL.Path != savePath {
 				next.ServeHTTP(w, r)
 				return
 			}
+			saves.ServeHTTP(w, r)
+		})
+	}
+}
+
+// rewrite serves each request through next with its body rewritten by reqFn
+// (may be nil), and answers with next's answer, its body rewritten by respFn
+// (may be nil), which also gets the request and the body next was given.
+func rewrite(reqFn func(r *http.Request, body []byte) []byte, respFn func(r *http.Request, req []byte, status int, resp []byte) []byte) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			body, _ := io.ReadAll(r.Body)
 			if reqFn != nil {
 				body = reqFn(r, body)
 			}
 			rec := forward(next, r, body)
 			out := rec.Body.Bytes()
-			if rec.Code == http.StatusOK && respFn != nil {
-				var resp openapi.SaveCustomersResponse
-				if json.Unmarshal(out, &resp) == nil {
-					respFn(body, &resp)
-					out = encodeSave(&resp)
-				}
+			if respFn != nil {
+				out = respFn(r, body, rec.Code, out)
 			}
 			reply(w, rec, out)
 		})
 	}
+}
+
+// onSave rewrites the save requests (reqFn, may be nil) and the decoded
+// bodies of their 200 answers (respFn, may be nil).
+func onSave(reqFn func(r *http.Request, body []byte) []byte, respFn func(req []byte, resp *openapi.SaveCustomersResponse)) func(http.Handler) http.Handler {
+	if respFn == nil {
+		return saveOnly(rewrite(reqFn, nil))
+	}
+	return saveOnly(rewrite(reqFn, func(_ *http.Request, req []byte, status int, out []byte) []byte {
+		var resp openapi.SaveCustomersResponse
+		if status != http.StatusOK || json.Unmarshal(out, &resp) != nil {
+			return out
+		}
+		respFn(req, &resp)
+		return encodeSave(&resp)
+	}))
 }
 
 // forward serves r with body through next and records the answer.
@@ -255,32 +284,19 @@ func encodeSave(resp *openapi.SaveCustomersResponse) []byte {
 
 // rawSave rewrites the raw body of 200 save answers.
 func rawSave(fn func([]byte) []byte) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path != "/api/v1/customers/save" {
-				next.ServeHTTP(w, r)
-				return
-			}
-			body, _ := io.ReadAll(r.Body)
-			rec := forward(next, r, body)
-			out := rec.Body.Bytes()
-			if rec.Code == http.StatusOK {
-				out = fn(out)
-			}
-			reply(w, rec, out)
-		})
-	}
+	return saveOnly(rewrite(nil, func(_ *http.Request, _ []byte, status int, out []byte) []byte {
+		if status != http.StatusOK {
+			return out
+		}
+		return fn(out)
+	}))
 }
 
-// rawAny rewrites the raw body of every save answer.
+// rawAny rewrites the raw body of every answer.
 func rawAny(fn func(status int, body []byte) []byte) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			body, _ := io.ReadAll(r.Body)
-			rec := forward(next, r, body)
-			reply(w, rec, fn(rec.Code, rec.Body.Bytes()))
-		})
-	}
+	return rewrite(nil, func(_ *http.Request, _ []byte, status int, out []byte) []byte {
+		return fn(status, out)
+	})
 }
 
 func decodeGeneric(body []byte) map[string]any {
@@ -321,38 +337,39 @@ func persistsInVerifyMode(next http.Handler) http.Handler {
 	})(next)
 }
 
-func badDate500(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/api/v1/customers/save" {
+// fails500 answers a save with a 500 problem when broken says so of its
+// body, as a server that crashes on it would; other saves reach next.
+func fails500(broken func(body []byte) bool) func(http.Handler) http.Handler {
+	return saveOnly(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			body, _ := io.ReadAll(r.Body)
 			r.Body = io.NopCloser(bytes.NewReader(body))
-			cs, _ := decodeGeneric(body)["customers"].([]any)
-			for _, c := range cs {
-				m, _ := c.(map[string]any)
-				if d, ok := m["date_of_birth"].(string); ok {
-					if _, valid := rules.ParseDate(d); !valid {
-						problem(w, http.StatusInternalServerError)
-						return
-					}
-				}
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func malformed500(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/api/v1/customers/save" {
-			body, _ := io.ReadAll(r.Body)
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			if !json.Valid(body) && len(body) < 1<<20 {
+			if broken(body) {
 				problem(w, http.StatusInternalServerError)
 				return
 			}
-		}
-		next.ServeHTTP(w, r)
+			next.ServeHTTP(w, r)
+		})
 	})
+}
+
+// badDate crashes on an invalid date_of_birth.
+func badDate(body []byte) bool {
+	cs, _ := decodeGeneric(body)["customers"].([]any)
+	for _, c := range cs {
+		m, _ := c.(map[string]any)
+		if d, ok := m["date_of_birth"].(string); ok {
+			if _, valid := rules.ParseDate(d); !valid {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// malformed crashes on a body that is not JSON (and not oversized).
+func malformed(body []byte) bool {
+	return !json.Valid(body) && len(body) < 1<<20
 }
 
 func problem(w http.ResponseWriter, status int) {
@@ -366,22 +383,24 @@ func problem(w http.ResponseWriter, status int) {
 func sharesState(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
-		case r.URL.Path == "/api/v1/token":
+		case r.URL.Path == tokenPath:
 			body, _ := io.ReadAll(r.Body)
 			body = bytes.ReplaceAll(body, []byte(userB), []byte(userA))
 			body = bytes.ReplaceAll(body, []byte(url.QueryEscape(userB)), []byte(url.QueryEscape(userA)))
 			body = bytes.ReplaceAll(body, []byte(passB), []byte(passA))
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			r.ContentLength = int64(len(body))
-		case r.Header.Get("Authorization") == basicHeader(userB, passB):
-			r.Header.Set("Authorization", basicHeader(userA, passA))
+		case isBasic(r, userB, passB):
+			r.SetBasicAuth(userA, passA)
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-func basicHeader(u, p string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(u+":"+p))
+// isBasic says whether r carries the Basic credentials user and password.
+func isBasic(r *http.Request, user, password string) bool {
+	u, p, ok := r.BasicAuth()
+	return ok && u == user && p == password
 }
 
 // reAddsUpdated lists in added every customer of a save it has seen before.
@@ -455,50 +474,45 @@ func ignoresDelta() func(http.Handler) http.Handler {
 	lastKeys := map[string]map[string]bool{}
 	keep := map[string]bool{"customer_id": true, "external_id": true, "account_type": true, "risk_scan_disabled": true,
 		"created_at": true, "updated_at": true, "variations": true, "relations": true}
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			body, _ := io.ReadAll(r.Body)
-			rec := forward(next, r, body)
-			out := rec.Body.Bytes()
-			switch {
-			case r.URL.Path == "/api/v1/customers/save" && rec.Code == http.StatusOK:
-				cs, _ := decodeGeneric(body)["customers"].([]any)
-				mu.Lock()
-				for _, c := range cs {
-					cm, _ := c.(map[string]any)
-					if id, ok := cm["external_id"].(string); ok {
-						keys := map[string]bool{}
-						for k := range cm {
-							keys[k] = true
-						}
-						lastKeys[id] = keys
+	return rewrite(nil, func(r *http.Request, body []byte, status int, out []byte) []byte {
+		switch {
+		case r.URL.Path == savePath && status == http.StatusOK:
+			cs, _ := decodeGeneric(body)["customers"].([]any)
+			mu.Lock()
+			for _, c := range cs {
+				cm, _ := c.(map[string]any)
+				if id, ok := cm["external_id"].(string); ok {
+					keys := map[string]bool{}
+					for k := range cm {
+						keys[k] = true
 					}
-				}
-				mu.Unlock()
-			case strings.HasPrefix(r.URL.Path, "/__admin/customers/") && rec.Code == http.StatusOK:
-				sc := decodeGeneric(out)
-				mu.Lock()
-				keys := lastKeys[fmt.Sprint(sc["external_id"])]
-				mu.Unlock()
-				if keys != nil {
-					for k := range sc {
-						if !keep[k] && !keys[k] {
-							delete(sc, k)
-						}
-					}
-					out, _ = json.Marshal(sc)
+					lastKeys[id] = keys
 				}
 			}
-			reply(w, rec, out)
-		})
-	}
+			mu.Unlock()
+		case strings.HasPrefix(r.URL.Path, "/__admin/customers/") && status == http.StatusOK:
+			sc := decodeGeneric(out)
+			mu.Lock()
+			keys := lastKeys[fmt.Sprint(sc["external_id"])]
+			mu.Unlock()
+			if keys != nil {
+				for k := range sc {
+					if !keep[k] && !keys[k] {
+						delete(sc, k)
+					}
+				}
+				out, _ = json.Marshal(sc)
+			}
+		}
+		return out
+	})
 }
 
 // answersWithoutAuth serves requests without valid credentials as user A.
 func answersWithoutAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/api/v1/token" && r.Header.Get("Authorization") == "" {
-			r.Header.Set("Authorization", basicHeader(userA, passA))
+		if r.URL.Path != tokenPath && r.Header.Get("Authorization") == "" {
+			r.SetBasicAuth(userA, passA)
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -513,12 +527,8 @@ func answersWithoutAuth(next http.Handler) http.Handler {
 func racyCreate() func(http.Handler) http.Handler {
 	var mu sync.Mutex
 	arrived := map[string]chan struct{}{} // closed when a second save of the id arrives
-	return func(next http.Handler) http.Handler {
+	return saveOnly(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path != "/api/v1/customers/save" {
-				next.ServeHTTP(w, r)
-				return
-			}
 			body, _ := io.ReadAll(r.Body)
 			ids := requestIDs(body)
 			racing := false
@@ -554,7 +564,7 @@ func racyCreate() func(http.Handler) http.Handler {
 			}
 			reply(w, rec, out)
 		})
-	}
+	})
 }
 
 // insertOnlyRelations drops from each save the relations whose id it has
