@@ -161,18 +161,24 @@ func checkDeltaKeepsFields(t *checkT) {
 func checkNullMeansAbsent(t *checkT) {
 	c := t.createOne(0)
 	body := fmt.Sprintf(`{"customers":[{"external_id":%q,"last_name":null,"first_name":null,"phone":null,"comment":"null test"}]}`, idOf(c))
-	x := t.Do(request{method: http.MethodPost, path: savePath, body: []byte(body)})
-	resp := t.decodeSave(x)
+	resp, x := t.saveBody([]byte(body), nil)
 	if resp.Status != openapi.StatusOK || len(resp.Detail) != 0 {
 		t.Errorf(x, "status ok and no detail: null means absent, so the stored last_name is kept; got %q, detail %v", resp.Status, detailSummary(resp))
 	}
-	after, x := t.stored(idOf(c), nil)
-	if after == nil {
-		t.Fatalf(x, "the customer to be stored")
-	}
+	after, x := t.mustStored(idOf(c))
 	if after.LastName != *c.LastName || after.Comment != "null test" {
 		t.Errorf(x, "last_name %q kept (null means absent) and comment updated, got last_name %q, comment %q", *c.LastName, after.LastName, after.Comment)
 	}
+}
+
+// mustStored reads the primary business's customer id and ends the check
+// when it is not stored.
+func (t *checkT) mustStored(id string) (*storedCustomer, *exchange) {
+	sc, x := t.stored(id, nil)
+	if sc == nil {
+		t.Fatalf(x, "the customer to be stored")
+	}
+	return sc, x
 }
 
 // errorUnits returns labelled units of error codes that need no other
@@ -447,10 +453,7 @@ func checkRiskScanForced(t *checkT) {
 	}
 	resp, x := t.Save(req)
 	t.expectAllSaved(req, resp, x, false)
-	sc, x := t.stored(idOf(req.Customers[limit]), nil)
-	if sc == nil {
-		t.Fatalf(x, "the customer to be stored")
-	}
+	sc, x := t.mustStored(idOf(req.Customers[limit]))
 	if !sc.RiskScanDisabled {
 		t.Errorf(x, "risk_scan_disabled true: %d customers is more than the risk-scan limit %d, so disable_risk_scan is forced", len(req.Customers), limit)
 	}
@@ -506,10 +509,7 @@ func checkVariations(t *checkT) {
 	if resp.Status != openapi.StatusOK || len(resp.Detail) != 0 {
 		t.Errorf(x, "status ok and no detail for removing a stored variation and adding one, got %q, %s", resp.Status, detailSummary(resp))
 	}
-	after, x := t.stored(idOf(c), nil)
-	if after == nil {
-		t.Fatalf(x, "the customer to be stored")
-	}
+	after, x := t.mustStored(idOf(c))
 	if has(after, "Ada", "Alias") || !has(after, "Bea", "Other") {
 		t.Errorf(x, "Ada Alias removed and Bea Other added (absent _op means add)")
 	}
@@ -583,15 +583,11 @@ func checkStringListSplit(t *checkT) {
 	}
 	c := t.createOne(0)
 	raw := fmt.Sprintf(`{"customers":[{"external_id":%q,"review_groups":" %s ;%s,, ","contacts":"a@example.com; b@example.com"}]}`, idOf(c), groups[0], groups[1])
-	x := t.Do(request{method: http.MethodPost, path: savePath, body: []byte(raw)})
-	resp := t.decodeSave(x)
+	resp, x := t.saveBody([]byte(raw), nil)
 	if resp.Status != openapi.StatusOK || len(resp.Detail) != 0 {
 		t.Errorf(x, "status ok and no detail for review groups and contacts given as strings, got %q, %s", resp.Status, detailSummary(resp))
 	}
-	sc, x := t.stored(idOf(c), nil)
-	if sc == nil {
-		t.Fatalf(x, "the customer to be stored")
-	}
+	sc, x := t.mustStored(idOf(c))
 	if want := []string{groups[0], groups[1]}; fmt.Sprint(sc.ReviewGroups) != fmt.Sprint(want) {
 		t.Errorf(x, "review_groups %q stored from %q, got %q", want, " "+groups[0]+" ;"+groups[1]+",, ", sc.ReviewGroups)
 	}

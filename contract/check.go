@@ -86,6 +86,18 @@ func (t *checkT) Errorf(x *exchange, format string, args ...any) {
 	t.fails = append(t.fails, f)
 }
 
+// ErrorfEach records one failure per line, "expected; line", for at most 20
+// lines, then one that says how many more there were ("… and N more what").
+func (t *checkT) ErrorfEach(lines []string, expected, what string) {
+	for i, l := range lines {
+		if i == 20 {
+			t.Errorf(nil, "… and %d more %s", len(lines)-i, what)
+			return
+		}
+		t.Errorf(nil, "%s; %s", expected, l)
+	}
+}
+
 // Fatalf records a failure and ends the check.
 func (t *checkT) Fatalf(x *exchange, format string, args ...any) {
 	t.Errorf(x, format, args...)
@@ -162,9 +174,15 @@ func (t *checkT) Save(body *openapi.SaveCustomersRequest) (*openapi.SaveCustomer
 }
 
 func (t *checkT) save(body *openapi.SaveCustomersRequest, o saveOpts) (*openapi.SaveCustomersResponse, *exchange) {
-	x := t.Do(request{method: http.MethodPost, path: savePath, body: t.marshal(body, o.verify), creds: o.creds})
-	resp := t.decodeSave(x)
-	return resp, x
+	return t.saveBody(t.marshal(body, o.verify), o.creds)
+}
+
+// saveBody sends body, a save request as JSON, with creds (nil: the primary
+// business's), and ends the check unless the answer is a 200 whose body
+// matches the document.
+func (t *checkT) saveBody(body []byte, creds *credentials) (*openapi.SaveCustomersResponse, *exchange) {
+	x := t.Do(request{method: http.MethodPost, path: savePath, body: body, creds: creds})
+	return t.decodeSave(x), x
 }
 
 // decodeSave requires a 200 with a Save customers response.

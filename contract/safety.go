@@ -36,16 +36,7 @@ func checkVerifyStoresNothing(t *checkT) {
 
 func checkNever5xx(t *checkT) {
 	tl := t.r.client.tally
-	tl.mu.Lock()
-	errs := append([]string(nil), tl.serverErrors...)
-	tl.mu.Unlock()
-	for i, e := range errs {
-		if i == 20 {
-			t.Errorf(nil, "… and %d more 5xx answers", len(errs)-i)
-			break
-		}
-		t.Errorf(nil, "never a 5xx; %s", e)
-	}
+	t.ErrorfEach(tl.lines(&tl.serverErrors), "never a 5xx", "5xx answers")
 }
 
 func checkRunPrefix(t *checkT) {
@@ -56,14 +47,18 @@ func checkRunPrefix(t *checkT) {
 		t.Errorf(x, "the suite to refuse, without sending it, a save whose external_id lacks the run prefix")
 	}
 	tl := t.r.client.tally
-	tl.mu.Lock()
-	refused := append([]string(nil), tl.refused...)
-	tl.mu.Unlock()
-	for _, r := range refused {
+	for _, r := range tl.lines(&tl.refused) {
 		if !strings.HasPrefix(r, t.id+":") {
 			t.Errorf(nil, "no check to try sending an id without the run prefix; %s", r)
 		}
 	}
+}
+
+// lines returns a copy of list, one of t's lists of lines.
+func (t *tally) lines(list *[]string) []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]string(nil), *list...)
 }
 
 // cleanupResult is what the clean-up did.

@@ -89,17 +89,11 @@ func checkDocumentExamples(t *checkT) {
 
 func checkEveryResponseValid(t *checkT) {
 	tl := t.r.client.tally
+	errs := tl.lines(&tl.schemaErrors)
+	t.ErrorfEach(errs, "every response to match the document", "off-document responses")
 	tl.mu.Lock()
-	errs := append([]string(nil), tl.schemaErrors...)
 	n := tl.requests
 	tl.mu.Unlock()
-	for i, e := range errs {
-		if i == 20 {
-			t.Errorf(nil, "… and %d more off-document responses", len(errs)-i)
-			break
-		}
-		t.Errorf(nil, "every response to match the document; %s", e)
-	}
 	if len(errs) == 0 && n == 0 {
 		t.Skipf("no response to check: no other check ran")
 	}
