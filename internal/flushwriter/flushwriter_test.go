@@ -65,13 +65,11 @@ func TestConcurrentLinesStayWhole(t *testing.T) {
 	w := flushwriter.New(dst, time.Millisecond)
 	var wg sync.WaitGroup
 	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range 2000 {
 				fmt.Fprintf(w, "g%d %s\n", g, strings.Repeat("x", i%300))
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	require.NoError(t, w.Close())
