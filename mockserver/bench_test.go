@@ -39,27 +39,24 @@ func benchCustomerJSON(b *bytes.Buffer, prefix string, i int) {
 		benchGroups[i%5], benchGroups[(i+1)%5], i, i, i%100, benchFirst[i%10], benchLast[(i/10)%10], i%7)
 }
 
-func benchBody(n int, prefix string) []byte {
-	var b bytes.Buffer
-	b.WriteString(`{"customers":[`)
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		benchCustomerJSON(&b, prefix, i)
-	}
-	b.WriteString(`]}`)
-	return b.Bytes()
-}
+func benchBody(n int, prefix string) []byte { return benchRequest(prefix, 0, n, benchCustomerJSON) }
 
 func benchUpdateBody(n int, prefix string) []byte {
+	return benchRequest(prefix, 0, n, func(b *bytes.Buffer, prefix string, i int) {
+		fmt.Fprintf(b, `{"external_id":"%s%d","phone":"+336%08d","kyc_level_requested":3,"comment":"updated"}`, prefix, i, (i*7)%100000000)
+	})
+}
+
+// benchRequest is a request body with the customers from to to (excluded),
+// each written by customer.
+func benchRequest(prefix string, from, to int, customer func(b *bytes.Buffer, prefix string, i int)) []byte {
 	var b bytes.Buffer
 	b.WriteString(`{"customers":[`)
-	for i := 0; i < n; i++ {
-		if i > 0 {
+	for i := from; i < to; i++ {
+		if i > from {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, `{"external_id":"%s%d","phone":"+336%08d","kyc_level_requested":3,"comment":"updated"}`, prefix, i, (i*7)%100000000)
+		customer(&b, prefix, i)
 	}
 	b.WriteString(`]}`)
 	return b.Bytes()
@@ -169,16 +166,7 @@ func BenchmarkStoredCustomers1M(b *testing.B) {
 		runtime.ReadMemStats(&before)
 		ctx := context.Background()
 		for start := 0; start < total; start += batch {
-			var buf bytes.Buffer
-			buf.WriteString(`{"customers":[`)
-			for j := start; j < start+batch; j++ {
-				if j > start {
-					buf.WriteByte(',')
-				}
-				benchCustomerJSON(&buf, "c", j)
-			}
-			buf.WriteString(`]}`)
-			req, err := openapi.DecodeSaveCustomers(buf.Bytes())
+			req, err := openapi.DecodeSaveCustomers(benchRequest("c", start, start+batch, benchCustomerJSON))
 			if err != nil {
 				b.Fatal(err)
 			}
