@@ -10,30 +10,12 @@ import (
 	"github.com/algoreg-kit/algoreg-kit/rules"
 )
 
-func behaviourChecks() []Check {
-	return []Check{
-		{ID: "behaviour/create-lists-added", Description: "new customers are listed in added, in request order, each with a customer_id unique across the batch", run: checkCreateListsAdded},
-		{ID: "behaviour/resave-not-added", Description: "saving the same body twice creates once: the second answer adds nothing", NeedsPersistence: true, run: checkResaveNotAdded},
-		{ID: "behaviour/delta-update-accepted", Description: "a delta update (external_id and one field) of a stored customer is accepted and not added", NeedsPersistence: true, run: checkDeltaAccepted},
-		{ID: "behaviour/delta-update-keeps-fields", Description: "a delta update replaces the fields it gives and keeps every other stored field", NeedsPersistence: true, NeedsInspection: true, run: checkDeltaKeepsFields},
-		{ID: "behaviour/null-means-absent", Description: "a JSON null in an update keeps the stored value", NeedsPersistence: true, NeedsInspection: true, run: checkNullMeansAbsent},
-		{ID: "behaviour/mixed-batch-partial", Description: "a mixed batch saves the valid records, reports each invalid one under its own external_id with its code, and answers partial", run: checkMixedBatch},
-		{ID: "behaviour/detail-in-request-order", Description: "detail has one entry per record with errors or warnings, in request order, customers first", run: checkDetailOrder},
-		{ID: "behaviour/all-valid-ok", Description: "a batch of valid customers and relations answers ok with an empty detail", run: checkAllValid},
-		{ID: "behaviour/all-invalid-failed", Description: "a batch of invalid records answers failed and adds nothing", run: checkAllInvalid},
-		{ID: "behaviour/relations-same-request", Description: "a relation may name customers created by the same request", run: checkRelationsSameRequest},
-		{ID: "behaviour/relation-stored", Description: "a saved relation is stored between its two customers", NeedsPersistence: true, NeedsInspection: true, run: checkRelationStored},
-		{ID: "behaviour/relation-upsert", Description: "a relation saved again is updated in place by relation_external_id, not stored twice", NeedsPersistence: true, NeedsInspection: true, run: checkRelationUpsert},
-		{ID: "behaviour/relation-unknown-customer-rejected", Description: "a relation to an unknown customer is rejected under its relation_external_id with relation_customer_unknown", run: checkRelationUnknown},
-		{ID: "behaviour/verify-input-persists-nothing", Description: "verify_input: true adds nothing and stores nothing: a later real save lists the customer in added", NeedsPersistence: true, run: checkVerifyPersistsNothing},
-		{ID: "behaviour/verify-input-same-answer", Description: "verify_input: true answers the same detail and status as the real save, with added empty", NeedsPersistence: true, run: checkVerifySameAnswer},
-		{ID: "behaviour/verify-input-echoed", Description: "the response echoes verify_input (false when absent)", run: checkVerifyEchoed},
-		{ID: "behaviour/tenant-isolation", Description: "the same external_id under two businesses is two customers", NeedsPersistence: true, NeedsSecondBusiness: true, run: checkTenantIsolation},
-		{ID: "behaviour/concurrent-create-once", Description: "parallel saves of one new external_id create it exactly once", NeedsPersistence: true, run: checkConcurrentCreate},
-		{ID: "behaviour/string-list-split", Description: "review_groups and contacts given as one string are split on ';' and ',', trimmed, empty items dropped, and stored as arrays", NeedsPersistence: true, NeedsInspection: true, run: checkStringListSplit},
-		{ID: "behaviour/variations-add-remove", Description: "variations are added to the stored set, and remove takes an equal one out of it", NeedsPersistence: true, NeedsInspection: true, run: checkVariations},
-		{ID: "behaviour/risk-scan-forced", Description: "a save of more customers than the risk-scan limit runs without the risk scan", NeedsPersistence: true, NeedsInspection: true, run: checkRiskScanForced},
-	}
+// saveValid saves req, a batch of valid records, with verify_input: verify,
+// and checks the answer with expectAllSaved.
+func (t *checkT) saveValid(req *openapi.SaveCustomersRequest, verify bool) (*openapi.SaveCustomersResponse, *exchange) {
+	resp, x := t.save(req, saveOpts{verify: verify})
+	t.expectAllSaved(req, resp, x, verify)
+	return resp, x
 }
 
 // expectAllSaved checks the answer to a batch of valid records: status ok,
@@ -83,14 +65,12 @@ func checkCreateListsAdded(t *checkT) {
 	for i := 0; i < 6; i++ {
 		req.Customers = append(req.Customers, g.Customer(i))
 	}
-	resp, x := t.Save(req)
-	t.expectAllSaved(req, resp, x, false)
+	t.saveValid(req, false)
 }
 
 func checkResaveNotAdded(t *checkT) {
 	req := batch(t.gen(0), 4)
-	resp, x := t.Save(req)
-	t.expectAllSaved(req, resp, x, false)
+	resp, x := t.saveValid(req, false)
 	resp, x = t.Save(req)
 	if len(resp.Added) != 0 {
 		t.Errorf(x, "added empty when saving the same customers again (they are updates), got %d entries, first %q", len(resp.Added), resp.Added[0].ExternalID)
@@ -114,8 +94,7 @@ func firstIndividual(g *fixtures.Generator) openapi.Customer {
 func (t *checkT) createOne(k int64) openapi.Customer {
 	c := firstIndividual(t.gen(k))
 	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{c}}
-	resp, x := t.Save(req)
-	t.expectAllSaved(req, resp, x, false)
+	resp, _ := t.saveValid(req, false)
 	if len(resp.Added) != 1 {
 		panic(stop{})
 	}
@@ -227,8 +206,7 @@ func checkMixedBatch(t *checkT) {
 
 func checkAllValid(t *checkT) {
 	req := batch(t.gen(0), 12)
-	resp, x := t.Save(req)
-	t.expectAllSaved(req, resp, x, false)
+	t.saveValid(req, false)
 }
 
 func checkAllInvalid(t *checkT) {
@@ -283,8 +261,7 @@ func checkRelationsSameRequest(t *checkT) {
 func checkRelationStored(t *checkT) {
 	firm, person, rel := t.pairWithRelation(0)
 	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{firm, person}, Relations: []openapi.Relation{rel}}
-	resp, x := t.Save(req)
-	t.expectAllSaved(req, resp, x, false)
+	t.saveValid(req, false)
 	sc, x := t.stored(idOf(person), nil)
 	if sc == nil {
 		t.Fatalf(x, "the child customer to be stored")
@@ -451,15 +428,13 @@ func checkRiskScanForced(t *checkT) {
 	for i := 0; i <= limit; i++ {
 		req.Customers = append(req.Customers, g.Customer(i))
 	}
-	resp, x := t.Save(req)
-	t.expectAllSaved(req, resp, x, false)
+	t.saveValid(req, false)
 	sc, x := t.mustStored(idOf(req.Customers[limit]))
 	if !sc.RiskScanDisabled {
 		t.Errorf(x, "risk_scan_disabled true: %d customers is more than the risk-scan limit %d, so disable_risk_scan is forced", len(req.Customers), limit)
 	}
 	small := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{g.Customer(limit + 1)}, DisableRiskScan: ptr(false)}
-	resp, x = t.Save(small)
-	t.expectAllSaved(small, resp, x, false)
+	t.saveValid(small, false)
 	if sc, x = t.stored(idOf(small.Customers[0]), nil); sc == nil || sc.RiskScanDisabled {
 		t.Errorf(x, "risk_scan_disabled false for a one-customer save with disable_risk_scan: false")
 	}
@@ -487,8 +462,7 @@ func checkVariations(t *checkT) {
 	c := firstIndividual(t.gen(0))
 	c.Variations = append(c.Variations, openapi.Variation{Op: ptr("add"), FirstName: ptr("Ada"), LastName: ptr("Alias")})
 	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{c}}
-	resp, x := t.Save(req)
-	t.expectAllSaved(req, resp, x, false)
+	resp, x := t.saveValid(req, false)
 	has := func(sc *storedCustomer, first, last string) bool {
 		for _, v := range sc.Variations {
 			if v.FirstName == first && v.LastName == last {
@@ -548,8 +522,7 @@ func checkDetailOrder(t *checkT) {
 func checkRelationUpsert(t *checkT) {
 	firm, person, rel := t.pairWithRelation(0)
 	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{firm, person}, Relations: []openapi.Relation{rel}}
-	resp, x := t.Save(req)
-	t.expectAllSaved(req, resp, x, false)
+	resp, x := t.saveValid(req, false)
 	types := t.r.serverRules().RelationTypeValues()
 	update := openapi.Relation{RelationExternalID: rel.RelationExternalID, RelationType: ptr(types[len(types)-1]), Disabled: ptr(true)}
 	resp, x = t.Save(&openapi.SaveCustomersRequest{Relations: []openapi.Relation{update}})

@@ -1,20 +1,52 @@
 package contract
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Checks returns the catalogue of checks, in the order a report lists them:
 // by category, then as declared. IDs are stable; the negative/code/… checks
-// follow rules.Catalogue, one per code.
+// follow rules.Catalogue, one per code. A check's function lives in the file
+// of its category (behaviour.go, schema.go, …).
 func Checks() []Check {
-	var all []Check
-	all = append(all, schemaChecks()...)
-	all = append(all, behaviourChecks()...)
-	all = append(all, codeChecks()...)
-	all = append(all, authChecks()...)
-	all = append(all, finalChecks()...)
-	all = append(all, transportChecks()...)
-	all = append(all, generativeChecks()...)
-	all = append(all, safetyChecks()...)
+	all := slices.Concat([]Check{
+		{ID: "schema/save-response-valid", Description: "a save answers 200 application/json with a body that matches SaveCustomersResponse", run: checkSaveResponseValid},
+		{ID: "schema/document-examples-accepted", Description: "the document's own request examples are accepted (ids given the run prefix)", run: checkDocumentExamples},
+		{ID: "schema/every-response-valid", Description: "every response of the run has a status documented for its operation, and its content type and body match the document", final: true, run: checkEveryResponseValid},
+		{ID: "behaviour/create-lists-added", Description: "new customers are listed in added, in request order, each with a customer_id unique across the batch", run: checkCreateListsAdded},
+		{ID: "behaviour/resave-not-added", Description: "saving the same body twice creates once: the second answer adds nothing", NeedsPersistence: true, run: checkResaveNotAdded},
+		{ID: "behaviour/delta-update-accepted", Description: "a delta update (external_id and one field) of a stored customer is accepted and not added", NeedsPersistence: true, run: checkDeltaAccepted},
+		{ID: "behaviour/delta-update-keeps-fields", Description: "a delta update replaces the fields it gives and keeps every other stored field", NeedsPersistence: true, NeedsInspection: true, run: checkDeltaKeepsFields},
+		{ID: "behaviour/null-means-absent", Description: "a JSON null in an update keeps the stored value", NeedsPersistence: true, NeedsInspection: true, run: checkNullMeansAbsent},
+		{ID: "behaviour/mixed-batch-partial", Description: "a mixed batch saves the valid records, reports each invalid one under its own external_id with its code, and answers partial", run: checkMixedBatch},
+		{ID: "behaviour/detail-in-request-order", Description: "detail has one entry per record with errors or warnings, in request order, customers first", run: checkDetailOrder},
+		{ID: "behaviour/all-valid-ok", Description: "a batch of valid customers and relations answers ok with an empty detail", run: checkAllValid},
+		{ID: "behaviour/all-invalid-failed", Description: "a batch of invalid records answers failed and adds nothing", run: checkAllInvalid},
+		{ID: "behaviour/relations-same-request", Description: "a relation may name customers created by the same request", run: checkRelationsSameRequest},
+		{ID: "behaviour/relation-stored", Description: "a saved relation is stored between its two customers", NeedsPersistence: true, NeedsInspection: true, run: checkRelationStored},
+		{ID: "behaviour/relation-upsert", Description: "a relation saved again is updated in place by relation_external_id, not stored twice", NeedsPersistence: true, NeedsInspection: true, run: checkRelationUpsert},
+		{ID: "behaviour/relation-unknown-customer-rejected", Description: "a relation to an unknown customer is rejected under its relation_external_id with relation_customer_unknown", run: checkRelationUnknown},
+		{ID: "behaviour/verify-input-persists-nothing", Description: "verify_input: true adds nothing and stores nothing: a later real save lists the customer in added", NeedsPersistence: true, run: checkVerifyPersistsNothing},
+		{ID: "behaviour/verify-input-same-answer", Description: "verify_input: true answers the same detail and status as the real save, with added empty", NeedsPersistence: true, run: checkVerifySameAnswer},
+		{ID: "behaviour/verify-input-echoed", Description: "the response echoes verify_input (false when absent)", run: checkVerifyEchoed},
+		{ID: "behaviour/tenant-isolation", Description: "the same external_id under two businesses is two customers", NeedsPersistence: true, NeedsSecondBusiness: true, run: checkTenantIsolation},
+		{ID: "behaviour/concurrent-create-once", Description: "parallel saves of one new external_id create it exactly once", NeedsPersistence: true, run: checkConcurrentCreate},
+		{ID: "behaviour/string-list-split", Description: "review_groups and contacts given as one string are split on ';' and ',', trimmed, empty items dropped, and stored as arrays", NeedsPersistence: true, NeedsInspection: true, run: checkStringListSplit},
+		{ID: "behaviour/variations-add-remove", Description: "variations are added to the stored set, and remove takes an equal one out of it", NeedsPersistence: true, NeedsInspection: true, run: checkVariations},
+		{ID: "behaviour/risk-scan-forced", Description: "a save of more customers than the risk-scan limit runs without the risk scan", NeedsPersistence: true, NeedsInspection: true, run: checkRiskScanForced},
+	}, codeChecks(), authChecks(), []Check{
+		{ID: "negative/never-5xx", Description: "no request of the run was answered with a 5xx", final: true, run: checkNever5xx},
+		{ID: "transport/wrong-content-type-415", Description: "a save whose Content-Type is not JSON is answered 415", run: checkWrongContentType},
+		{ID: "transport/malformed-json-400", Description: "a save whose body is not well-formed JSON is answered 400 with the byte offset", run: checkMalformedJSON},
+		{ID: "transport/schema-invalid-422", Description: "a save whose body breaks the schema is answered 422 listing every violation with its JSON pointer", run: checkSchemaInvalid},
+		{ID: "transport/oversized-body-413", Description: "a save body larger than the server's limit is answered 413", run: checkOversizedBody},
+		{ID: "transport/oversized-batch-413", Description: "a save of more customers than the server's batch limit is answered 413", run: checkOversizedBatch},
+	}, generativeChecks(), []Check{
+		{ID: "safety/verify-only-stores-nothing", Description: "customers sent with verify_input: true are not stored (what --verify-only relies on)", NeedsInspection: true, run: checkVerifyStoresNothing},
+		{ID: "safety/run-prefix-on-every-id", Description: "the suite sends no external_id or relation_external_id without the run prefix", final: true, run: checkRunPrefix},
+		{ID: "safety/cleanup-disables-created", Description: "at the end every customer and relation the run may have created is disabled", final: true, run: checkCleanup},
+	})
 	for i := range all {
 		cat, _, _ := strings.Cut(all[i].ID, "/")
 		all[i].Category = Category(cat)

@@ -9,24 +9,9 @@ import (
 	"github.com/algoreg-kit/algoreg-kit/rules"
 )
 
-func safetyChecks() []Check {
-	return []Check{
-		{ID: "safety/verify-only-stores-nothing", Description: "customers sent with verify_input: true are not stored (what --verify-only relies on)", NeedsInspection: true, run: checkVerifyStoresNothing},
-		{ID: "safety/run-prefix-on-every-id", Description: "the suite sends no external_id or relation_external_id without the run prefix", final: true, run: checkRunPrefix},
-		{ID: "safety/cleanup-disables-created", Description: "at the end every customer and relation the run may have created is disabled", final: true, run: checkCleanup},
-	}
-}
-
-func finalChecks() []Check {
-	return []Check{
-		{ID: "negative/never-5xx", Description: "no request of the run was answered with a 5xx", final: true, run: checkNever5xx},
-	}
-}
-
 func checkVerifyStoresNothing(t *checkT) {
 	req := batch(t.gen(0), 3)
-	resp, x := t.save(req, saveOpts{verify: true})
-	t.expectAllSaved(req, resp, x, true)
+	t.saveValid(req, true)
 	for _, c := range req.Customers {
 		if sc, x := t.stored(idOf(c), nil); sc != nil {
 			t.Errorf(x, "%q, sent with verify_input: true, not stored", idOf(c))

@@ -9,14 +9,6 @@ import (
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 )
 
-func schemaChecks() []Check {
-	return []Check{
-		{ID: "schema/save-response-valid", Description: "a save answers 200 application/json with a body that matches SaveCustomersResponse", run: checkSaveResponseValid},
-		{ID: "schema/document-examples-accepted", Description: "the document's own request examples are accepted (ids given the run prefix)", run: checkDocumentExamples},
-		{ID: "schema/every-response-valid", Description: "every response of the run has a status documented for its operation, and its content type and body match the document", final: true, run: checkEveryResponseValid},
-	}
-}
-
 func checkSaveResponseValid(t *checkT) {
 	req := batch(t.gen(0), 3)
 	resp, x := t.Save(req)

@@ -10,16 +10,6 @@ import (
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 )
 
-func transportChecks() []Check {
-	return []Check{
-		{ID: "transport/wrong-content-type-415", Description: "a save whose Content-Type is not JSON is answered 415", run: checkWrongContentType},
-		{ID: "transport/malformed-json-400", Description: "a save whose body is not well-formed JSON is answered 400 with the byte offset", run: checkMalformedJSON},
-		{ID: "transport/schema-invalid-422", Description: "a save whose body breaks the schema is answered 422 listing every violation with its JSON pointer", run: checkSchemaInvalid},
-		{ID: "transport/oversized-body-413", Description: "a save body larger than the server's limit is answered 413", run: checkOversizedBody},
-		{ID: "transport/oversized-batch-413", Description: "a save of more customers than the server's batch limit is answered 413", run: checkOversizedBatch},
-	}
-}
-
 func checkWrongContentType(t *checkT) {
 	x := t.Do(request{method: http.MethodPost, path: savePath, body: t.probeBody(), contentType: "text/plain"})
 	if x.Status != http.StatusUnsupportedMediaType {
