@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-	"unsafe"
 )
 
 // SyntaxError is returned by DecodeSaveCustomers when a body is not well-formed
@@ -71,12 +70,12 @@ const MaxDepth = 10000
 //
 // The result shares no memory with body: the caller may reuse body's buffer
 // as soon as DecodeSaveCustomers returns. To allocate per request rather than
-// per field, the strings of one result are carved from a few shared chunks of
-// at most 8 KiB (never more than the body's size), and its pointer fields,
-// string lists, variations and the strings and numbers that fields and Extra
-// hold point into a few shared slabs: a value kept alive keeps its chunk or
-// slab alive. A caller that keeps a few values of a large body for a long time
-// should copy them (strings.Clone, a new pointer).
+// per field, the strings of one result are substrings of a few copies of the
+// body of at most 8 KiB each, and its pointer fields, string lists and
+// variations point into a few shared slabs: a value kept alive keeps its copy
+// or slab alive. A caller that keeps a few values of a large body for a long
+// time should copy them (strings.Clone, a new pointer). Equal strings and
+// small whole numbers in fields and Extra may share one boxed value.
 // It is safe for concurrent use.
 func DecodeSaveCustomers(body []byte) (*SaveCustomersRequest, error) {
 	return DecodeSaveCustomersLimits(body, Limits{})
@@ -199,19 +198,22 @@ type decoder struct {
 	viols   []Violation
 	dropped int // violations marked dropped (empty Message) by repeated keys
 
-	// Slabs that the pointer fields of the model, and the strings and numbers
-	// boxed in fields and Extra (see anyString), point into: one allocation
-	// per slab instead of one per value. A slab is never grown, only replaced,
-	// and an element is never written again once handed out.
+	// Slabs that the pointer fields of the model point into: one allocation
+	// per slab instead of one per value. A slab is never grown, only
+	// replaced, and an element is never written again once handed out.
 	strs  []string
 	bools []bool
 	ints  []int64
-	nums  []float64
 
-	// chunk is the arena that string values are carved from (see intern);
-	// its first used bytes are taken.
-	chunk []byte
-	used  int
+	// src is a copy of buf[srcAt:srcAt+len(src)] that string values are cut
+	// from (see intern).
+	src   string
+	srcAt int
+	// keyAt is the offset in buf of the key more returned last, or -1 when
+	// that key had escapes (and is thus not the body's bytes).
+	keyAt int
+	// boxes holds strings of fields and Extra already boxed (see boxString).
+	boxes [32]any
 	// items and vars are slabs that string lists and variations are carved
 	// from: an array's elements are appended, then sliced off with a capped
 	// capacity, so a caller's append never writes into a neighbour.
@@ -219,33 +221,32 @@ type decoder struct {
 	vars  []Variation
 }
 
-// chunkSize is the largest arena chunk. A chunk is never larger than what is
-// left of the body, so a small request keeps a small chunk alive.
+// chunkSize is the most body bytes one copy holds (see intern). A copy never
+// extends past the body, so a small request keeps a small copy alive.
 const chunkSize = 8 << 10
 
-// intern returns b as a string carved from the arena: the bytes are copied
-// into the current chunk, past the bytes already carved, and the string
-// points there. Bytes are never written again once carved, so the string stays
-// immutable. Only the offset used changes per string, not the chunk's slice
-// header: storing a pointer would cost a write barrier while the collector
-// runs. Strings of one request thus share a few allocations instead of one
-// each; a string kept alive keeps its chunk (at most chunkSize bytes) alive.
-func (d *decoder) intern(b []byte, start int) string {
-	n := len(b)
-	if n == 0 {
+// intern returns buf[start:end] as a string that shares no memory with buf.
+// Rather than allocating each string, intern copies the body once, in pieces:
+// a piece is a string holding up to chunkSize bytes of the body from the first
+// string that did not fit in the piece before, and every string that lies
+// inside a piece is a substring of it (a substring shares its parent's
+// immutable bytes). The pieces hold the keys and punctuation between the
+// strings too, but one copy of the whole body costs less than one copy per
+// string. A string longer than chunkSize/8 that starts a piece gets a copy of
+// its own. A string kept alive keeps its piece (at most chunkSize bytes) alive.
+func (d *decoder) intern(start, end int) string {
+	if start == end {
 		return ""
 	}
-	if n > chunkSize/8 {
-		return string(b)
+	if d.srcAt <= start && end <= d.srcAt+len(d.src) {
+		return d.src[start-d.srcAt : end-d.srcAt]
 	}
-	if len(d.chunk)-d.used < n {
-		// What is left of the body from here bounds the content still to come.
-		d.chunk = make([]byte, max(n, min(chunkSize, len(d.buf)-start)))
-		d.used = 0
+	if end-start > chunkSize/8 {
+		return string(d.buf[start:end])
 	}
-	off := d.used
-	d.used += copy(d.chunk[off:], b)
-	return unsafe.String(&d.chunk[off], n)
+	d.srcAt = start
+	d.src = string(d.buf[start:min(start+chunkSize, len(d.buf))])
+	return d.src[:end-start]
 }
 
 // pathToken is one step of a JSON pointer: a key, or an index when key is "".
@@ -285,52 +286,36 @@ func (d *decoder) newInt(i int64) *int64 {
 	return &d.ints[len(d.ints)-1]
 }
 
-func (d *decoder) newFloat(f float64) *float64 {
-	if len(d.nums) == cap(d.nums) {
-		d.nums = make([]float64, 0, d.slabCap(128, 2, 256))
-	}
-	d.nums = append(d.nums, f)
-	return &d.nums[len(d.nums)-1]
-}
+// Values inside fields and Extra are held by an any, and converting a string
+// or a float64 to an any allocates a copy of it, one allocation per value.
+// Custom fields repeat their values from customer to customer (a segment, a
+// status, a date, a small score or count), so those are boxed once and the
+// same any is handed out again: boxString keeps the strings boxed last, and
+// smallWholes the whole numbers 0 to 1023 (as the runtime keeps the integers
+// 0 to 255 boxed). An any's value is immutable, so sharing it is safe.
 
-// Values inside fields and Extra are held by an any. Converting a string or a
-// float64 to any allocates a copy of the value, one allocation per value;
-// anyString and anyFloat instead put the value in a slab (strs, nums) and
-// build the any by hand, pointing at the slab's element. That is exactly what
-// the runtime builds (an any is its dynamic type and a pointer to a copy of
-// the value that is never written again), with the copy in a slab: a slab's
-// element is written once, before it is boxed, and slabs are replaced, never
-// grown, so the element is never moved or written again.
-
-// eface is the layout of an any: the dynamic type, then a pointer to the value.
-type eface struct {
-	typ, data unsafe.Pointer
-}
-
-// typeOf returns the dynamic type word of v.
-func typeOf(v any) unsafe.Pointer { return (*eface)(unsafe.Pointer(&v)).typ }
-
-var (
-	stringType  = typeOf("")
-	float64Type = typeOf(0.0)
-)
-
-func box(typ, data unsafe.Pointer) any {
-	return *(*any)(unsafe.Pointer(&eface{typ, data}))
-}
-
-// anyString returns any(s) without allocating.
-func (d *decoder) anyString(s string) any {
+// boxString returns any(s), the same any as for the last equal string boxed
+// with the same hash when there is one.
+func (d *decoder) boxString(s string) any {
 	if s == "" {
-		return "" // the runtime boxes "" without allocating
+		return "" // boxing "" does not allocate
 	}
-	return box(stringType, unsafe.Pointer(d.newString(s)))
+	h := (uint(len(s))*131 + uint(s[0])*31 + uint(s[len(s)-1])) % uint(len(d.boxes))
+	if b, ok := d.boxes[h].(string); ok && b == s {
+		return d.boxes[h]
+	}
+	v := any(s)
+	d.boxes[h] = v
+	return v
 }
 
-// anyFloat returns any(f) without allocating.
-func (d *decoder) anyFloat(f float64) any {
-	return box(float64Type, unsafe.Pointer(d.newFloat(f)))
-}
+// smallWholes holds any(float64(i)) for every i.
+var smallWholes = func() (t [1024]any) {
+	for i := range t {
+		t[i] = float64(i)
+	}
+	return t
+}()
 
 // pointer returns the JSON pointer of the current path plus name (if not "").
 func (d *decoder) pointer(name string) string {
@@ -474,8 +459,10 @@ func (d *decoder) more(first bool) ([]byte, bool) {
 		return nil, false
 	}
 	key := d.buf[start+1 : d.pos-1]
+	d.keyAt = start + 1
 	if !simple {
 		key = []byte(unquoteSlow(d.buf[start:d.pos]))
+		d.keyAt = -1
 	}
 	d.ws()
 	if d.peek() != ':' {
@@ -637,7 +624,7 @@ func unquoteSlow(lit []byte) string {
 func (d *decoder) str() string {
 	start := d.pos
 	if d.scanString() {
-		return d.intern(d.buf[start+1:d.pos-1], start)
+		return d.intern(start+1, d.pos-1)
 	}
 	if d.err != nil {
 		return ""
@@ -773,7 +760,7 @@ func (d *decoder) anyValue() any {
 		}
 		return out
 	case '"':
-		return d.anyString(d.str())
+		return d.boxString(d.str())
 	case 't':
 		d.literal("true")
 		return true
@@ -809,12 +796,22 @@ func (d *decoder) anyObject() map[string]any {
 		if !ok {
 			return out
 		}
+		k := d.keyString(key)
 		v := d.anyValue()
 		if d.err != nil {
 			return nil
 		}
-		out[d.intern(key, d.pos)] = v
+		out[k] = v
 	}
+}
+
+// keyString returns key, just returned by more, as a string that shares no
+// memory with the body.
+func (d *decoder) keyString(key []byte) string {
+	if d.keyAt < 0 {
+		return string(key) // unescaped, not the body's bytes
+	}
+	return d.intern(d.keyAt, d.keyAt+len(key))
 }
 
 // anyNumber converts a checked number literal as encoding/json does into any
@@ -822,7 +819,10 @@ func (d *decoder) anyObject() map[string]any {
 func (d *decoder) anyNumber(lit []byte, isInt bool) any {
 	if isInt && len(lit) <= 16 {
 		if n, ok := smallInt(lit); ok && n > -1<<53 && n < 1<<53 {
-			return d.anyFloat(float64(n))
+			if 0 <= n && n < int64(len(smallWholes)) {
+				return smallWholes[n]
+			}
+			return float64(n)
 		}
 	}
 	s := string(lit)
@@ -830,7 +830,7 @@ func (d *decoder) anyNumber(lit []byte, isInt bool) any {
 	if err != nil {
 		return json.Number(s)
 	}
-	return d.anyFloat(f)
+	return f
 }
 
 // smallInt parses an integer literal of at most 18 digits.

@@ -2,16 +2,16 @@ package openapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
-	"unsafe"
 )
 
 // TestDecodeSaveCustomersAllocs holds the decoder to a few allocations per
-// customer: the strings, pointers, lists, variations and boxed values of fields
-// come from shared chunks and slabs, so what is left per customer is mostly
-// its fields map.
+// customer: the strings, pointers, lists and variations come from shared
+// copies and slabs, and the repeated values of fields are boxed once, so what
+// is left per customer is mostly its fields map.
 func TestDecodeSaveCustomersAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are not meaningful under the race detector")
@@ -56,14 +56,14 @@ func TestGrowCustomersBounded(t *testing.T) {
 	body := []byte(prefix + `{},{}],"x":"` + strings.Repeat("x", 1<<20) + `"}`)
 	d := decoder{buf: body, pos: len(prefix) + len(`{},`)}
 	out := d.growCustomers(make([]Customer, 1), len(prefix))
-	if size := cap(out) * int(unsafe.Sizeof(Customer{})); size > 5*len(body) {
+	if size := cap(out) * int(reflect.TypeFor[Customer]().Size()); size > 5*len(body) {
 		t.Errorf("reserved %d bytes of customers for a body of %d bytes", size, len(body))
 	}
 }
 
 // TestDecodeSaveCustomersBoxedValues: the strings and numbers of fields and
-// Extra, boxed in an any without an allocation each (see anyString), behave as
-// any other any: equality, type switches, reflection and encoding.
+// Extra, some of them boxed once and shared (see boxString), behave as any
+// other any: equality, type switches, reflection and encoding.
 func TestDecodeSaveCustomersBoxedValues(t *testing.T) {
 	body := []byte(`{"customers":[{"fields":{"s":"text","n":1.5,"i":42,"e":"","big":1e400},"extra":["x",7]}]}`)
 	req, err := DecodeSaveCustomers(body)
@@ -100,5 +100,52 @@ func TestDecodeSaveCustomersBoxedValues(t *testing.T) {
 	b, err := json.Marshal(c.Fields)
 	if err != nil || string(b) != `{"big":1e400,"e":"","i":42,"n":1.5,"s":"text"}` {
 		t.Errorf("got %s, %v", b, err)
+	}
+}
+
+// TestDecodeSaveCustomersSharedValues: strings cut from the copies of the
+// body, across the copies' boundaries and longer than a copy's share, and the
+// values of fields boxed once (equal strings, strings of equal hash, whole
+// numbers at the table's ends) decode as encoding/json decodes them.
+func TestDecodeSaveCustomersSharedValues(t *testing.T) {
+	fields := map[string]any{}
+	for i := range 400 {
+		// Same length, first and last byte: the same boxString hash.
+		fields[fmt.Sprintf("k%03d", i)] = fmt.Sprintf("a%03db", i%7)
+	}
+	for _, n := range []float64{0, 1, 1023, 1024, -1, 1e3, 4.5, 1 << 53} {
+		fields[fmt.Sprintf("n%v", n)] = n
+	}
+	var customers []map[string]any
+	for i := range 300 {
+		customers = append(customers, map[string]any{
+			"comment": strings.Repeat("c", i*7%1500),
+			"phone":   fmt.Sprintf("+%d", i),
+			"fields":  fields,
+		})
+	}
+	body, err := json.Marshal(map[string]any{"customers": customers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := DecodeSaveCustomers(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want struct {
+		Customers []struct {
+			Comment string
+			Phone   string
+			Fields  map[string]any
+		}
+	}
+	if err := json.Unmarshal(body, &want); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range req.Customers {
+		w := want.Customers[i]
+		if *c.Comment != w.Comment || *c.Phone != w.Phone || !reflect.DeepEqual(c.Fields, w.Fields) {
+			t.Fatalf("customer %d: got %q %q %v, want %q %q %v", i, *c.Comment, *c.Phone, c.Fields, w.Comment, w.Phone, w.Fields)
+		}
 	}
 }
