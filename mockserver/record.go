@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"unsafe"
 
 	"github.com/algoreg-kit/algoreg-kit/rules"
 )
@@ -118,7 +117,7 @@ func appendRelation(dst []byte, r *rules.Relation) ([]byte, error) {
 // decodeRelation returns the relation of rec; its strings share one private
 // copy of rec, as decodeCustomer's do.
 func decodeRelation(rec []byte) (rules.Relation, error) {
-	r := recordReader{buf: append([]byte(nil), rec...)}
+	r := recordReader{buf: rec, text: string(rec)}
 	var rel rules.Relation
 	rel.RelationExternalID = r.str()
 	rel.ParentExternalID = r.str()
@@ -135,11 +134,13 @@ func decodeRelation(rec []byte) (rules.Relation, error) {
 }
 
 // relationEnds returns the parent and child external_id of a relation record
-// without copying them: compare them, do not keep them.
-func relationEnds(rec []byte) (parent, child string) {
+// without copying them: they alias rec, compare them (string(parent) == id
+// does not allocate), do not keep them.
+func relationEnds(rec []byte) (parent, child []byte) {
 	r := recordReader{buf: rec}
-	r.str()
-	parent, child = r.str(), r.str()
+	r.bytes(r.uvarint())
+	parent = r.bytes(r.uvarint())
+	child = r.bytes(r.uvarint())
 	return parent, child
 }
 
@@ -241,23 +242,24 @@ func appendValue(dst []byte, v any) ([]byte, error) {
 }
 
 // recordID returns the external_id of a record without copying it. The
-// result aliases rec: compare it, do not keep it.
-func recordID(rec []byte) string {
+// result aliases rec: compare it (string(recordID(rec)) == id does not
+// allocate), do not keep it.
+func recordID(rec []byte) []byte {
 	n, w := binary.Uvarint(rec)
 	if w <= 0 || uint64(len(rec)-w) < n {
-		return ""
+		return nil
 	}
-	return unsafe.String(unsafe.SliceData(rec[w:]), int(n))
+	return rec[w : w+int(n)]
 }
 
 var errCorruptRecord = errors.New("mockserver: corrupt store record")
 
-// decodeCustomer returns the customer of rec. The strings of the result point
-// into one private copy of rec, made here and never written afterwards, so
-// that a decode costs one allocation for all its strings and the result stays
-// valid whatever later happens to rec.
+// decodeCustomer returns the customer of rec. The strings of the result are
+// substrings of one copy of rec as a string, made here, so that a decode costs
+// one allocation for all its strings and the result stays valid whatever
+// later happens to rec.
 func decodeCustomer(rec []byte) (rules.Customer, error) {
-	r := recordReader{buf: append([]byte(nil), rec...)}
+	r := recordReader{buf: rec, text: string(rec)}
 	var c rules.Customer
 	c.ExternalID = r.str()
 	flags := r.byte()
@@ -312,11 +314,13 @@ func decodeCustomer(rec []byte) (rules.Customer, error) {
 }
 
 // recordReader reads a record; bad is set by the first malformed read, after
-// which every read returns a zero value.
+// which every read returns a zero value. text, when set, is string(buf): str
+// returns substrings of it, which share its bytes and not buf's.
 type recordReader struct {
-	buf []byte
-	pos int
-	bad bool
+	buf  []byte
+	text string
+	pos  int
+	bad  bool
 }
 
 func (r *recordReader) uvarint() uint64 {
@@ -362,12 +366,10 @@ func (r *recordReader) bytes(n uint64) []byte {
 	return b
 }
 
+// str reads a string; r.text must be set.
 func (r *recordReader) str() string {
-	b := r.bytes(r.uvarint())
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(&b[0], len(b))
+	n := len(r.bytes(r.uvarint()))
+	return r.text[r.pos-n : r.pos]
 }
 
 // listLen reads a list's length; ok is false for a nil list. A length that

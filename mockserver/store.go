@@ -323,7 +323,7 @@ func (tx memTx) RelationsOf(externalIDs ...string) []rules.Relation {
 	}
 	var out []rules.Relation
 	t.relations.each(func(rec []byte) {
-		if parent, child := relationEnds(rec); want[parent] || want[child] {
+		if parent, child := relationEnds(rec); want[string(parent)] || want[string(child)] {
 			out = append(out, mustDecode(decodeRelation(rec)))
 		}
 	})

@@ -48,7 +48,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			rec, err := appendCustomer(nil, &c)
 			require.NoError(t, err)
-			assert.Equal(t, c.ExternalID, recordID(rec))
+			assert.Equal(t, c.ExternalID, string(recordID(rec)))
 			got, err := decodeCustomer(rec)
 			require.NoError(t, err)
 			assert.Equal(t, c, got)
@@ -75,9 +75,9 @@ func TestRelationRecordRoundTrip(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			rec, err := appendRelation(nil, &r)
 			require.NoError(t, err)
-			assert.Equal(t, r.RelationExternalID, recordID(rec))
+			assert.Equal(t, r.RelationExternalID, string(recordID(rec)))
 			parent, child := relationEnds(rec)
-			assert.Equal(t, [2]string{r.ParentExternalID, r.ChildExternalID}, [2]string{parent, child})
+			assert.Equal(t, [2]string{r.ParentExternalID, r.ChildExternalID}, [2]string{string(parent), string(child)})
 			got, err := decodeRelation(rec)
 			require.NoError(t, err)
 			assert.Equal(t, r, got)

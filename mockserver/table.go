@@ -30,7 +30,7 @@ func (t *recordTable) find(id string) (uint64, bool) {
 	if !ok {
 		return 0, false // byID only has ids whose hash byHash has too
 	}
-	if recordID(t.recs.get(loc)) == id {
+	if string(recordID(t.recs.get(loc))) == id {
 		return loc, true
 	}
 	loc, ok = t.byID[id]
@@ -45,7 +45,7 @@ func (t *recordTable) put(id string, rec []byte) bool {
 		t.byHash[h] = t.recs.put(0, false, rec)
 		return true
 	}
-	if recordID(t.recs.get(loc)) == id {
+	if string(recordID(t.recs.get(loc))) == id {
 		t.byHash[h] = t.recs.put(loc, true, rec)
 		return false
 	}
@@ -68,7 +68,7 @@ func (t *recordTable) each(fn func(rec []byte)) {
 // ids returns every id of the table, in no order.
 func (t *recordTable) ids() []string {
 	ids := make([]string, 0, t.len())
-	t.each(func(rec []byte) { ids = append(ids, strings.Clone(recordID(rec))) })
+	t.each(func(rec []byte) { ids = append(ids, string(recordID(rec))) })
 	return ids
 }
 
