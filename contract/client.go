@@ -3,7 +3,6 @@ package contract
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +17,8 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"golang.org/x/time/rate"
 
+	"github.com/algoreg-kit/algoreg-kit/algoreg"
+	"github.com/algoreg-kit/algoreg-kit/internal/retry"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 )
 
@@ -160,17 +160,39 @@ func shorten(b []byte) string {
 // are safe for concurrent use.
 type credentials struct {
 	user, password string
-	basic          bool
-	fixed          string // a token given by the caller; never renewed
-
-	mu      sync.Mutex // guards token and expires
-	token   string
-	expires time.Time
+	auth           algoreg.Authorizer
 }
 
-// tokenMode reports whether the credentials get their token from the
-// token endpoint (and so can renew it).
-func (c *credentials) tokenMode() bool { return c.fixed == "" && !c.basic }
+// newCredentials returns the credentials of user and password, sent as HTTP
+// Basic when basic is true, else as a token of the password grant that the
+// client fetches (recorded like any exchange) and package algoreg renews;
+// or those of the given token fixed, when not "".
+func (c *client) newCredentials(user, password string, basic bool, fixed string) *credentials {
+	creds := &credentials{user: user, password: password}
+	switch {
+	case fixed != "":
+		creds.auth = algoreg.BearerToken(fixed)
+	case basic:
+		creds.auth = algoreg.BasicAuth(user, password)
+	default:
+		creds.auth = algoreg.NewTokenSource(func(ctx context.Context) (*openapi.TokenResponse, error) {
+			checkID, _ := ctx.Value(checkIDKey{}).(string)
+			tok, x := c.fetchToken(ctx, user, password, checkID)
+			switch {
+			case x.Err != nil:
+				return nil, x.Err
+			case tok == nil:
+				return nil, fmt.Errorf("get a token from %s: the target answered %s; check the user and password", tokenPath, describe(x))
+			}
+			return tok, nil
+		}, func() time.Time { return c.now() })
+	}
+	return creds
+}
+
+// checkIDKey carries the ID of the check whose request needs a token, so
+// that the token's exchange is recorded under it.
+type checkIDKey struct{}
 
 // authMode says how a request authenticates.
 type authMode int
@@ -235,67 +257,50 @@ func (t *tally) note(list *[]string, line string) {
 
 // do sends r and returns the exchange; it never returns nil. A 401 answered
 // to a token the client got from the token endpoint is retried once with a
-// new token.
+// new token, and a 429 as retry429 says.
 func (c *client) do(ctx context.Context, r request, checkID string) *exchange {
 	if r.creds == nil {
 		r.creds = c.primary
 	}
-	x := &exchange{Method: r.method, Path: r.path, ReqBody: r.body}
 	if r.path == savePath {
 		if err := c.guard(r); err != nil {
-			x.Err = err
 			c.tally.note(&c.tally.refused, fmt.Sprintf("%s: %s", checkID, err))
-			return x
+			return &exchange{Method: r.method, Path: r.path, ReqBody: r.body, Err: err}
 		}
 	}
-	x = c.send(ctx, r, checkID)
-	if x.Status == http.StatusUnauthorized && r.auth == authDefault && r.creds.tokenMode() {
-		r.creds.invalidate(x.ReqHeader.Get("Authorization"))
-		x = c.send(ctx, r, checkID)
-	}
-	return retry429(ctx, x, func() *exchange { return c.send(ctx, r, checkID) })
+	renewed := false
+	return retry429(ctx, func() *exchange {
+		x := c.send(ctx, r, checkID)
+		if x.Status == http.StatusUnauthorized && r.auth == authDefault && !renewed && r.creds.auth.Refused(x.ReqHeader.Get("Authorization")) {
+			renewed = true
+			x = c.send(ctx, r, checkID)
+		}
+		return x
+	})
 }
 
 // maxRetries429 bounds the retries of a request answered 429.
 const maxRetries429 = 3
 
-// retry429 calls resend while the answer is 429, after its Retry-After, at
-// most maxRetries429 times, and returns the last exchange.
-func retry429(ctx context.Context, x *exchange, resend func() *exchange) *exchange {
-	for try := 0; x.Err == nil && x.Status == http.StatusTooManyRequests && try < maxRetries429; try++ {
-		if !sleepCtx(ctx, retryAfter(x.Header.Get("Retry-After"))) {
-			break
+// retry429Policy is the client's policy of package retry: a 429 is retried
+// at most maxRetries429 times, after its Retry-After or else a backoff from
+// 1 s, and never past a minute (a longer Retry-After ends the retries).
+var retry429Policy = retry.Policy{Attempts: 1 + maxRetries429, MaxElapsed: time.Minute, Initial: time.Second, Max: 4 * time.Second}
+
+var errTooManyRequests = errors.New("429 Too Many Requests")
+
+// retry429 calls send, and again while the answer is 429, and returns the
+// last exchange.
+func retry429(ctx context.Context, send func() *exchange) *exchange {
+	var x *exchange
+	_ = retry429Policy.Do(ctx, func() error {
+		x = send()
+		if x.Err == nil && x.Status == http.StatusTooManyRequests {
+			return retry.AfterHeader(errTooManyRequests, x.Header, time.Now())
 		}
-		x = resend()
-	}
+		return nil
+	}, nil)
 	return x
-}
-
-// retryAfter reads a Retry-After in seconds, between 100 ms and 30 s.
-func retryAfter(h string) time.Duration {
-	secs, err := strconv.Atoi(strings.TrimSpace(h))
-	d := time.Duration(secs) * time.Second
-	switch {
-	case err != nil:
-		return time.Second
-	case d < 100*time.Millisecond:
-		return 100 * time.Millisecond
-	case d > 30*time.Second:
-		return 30 * time.Second
-	}
-	return d
-}
-
-// sleepCtx sleeps for d, or less when ctx ends; it reports whether it slept.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // send sends r once.
@@ -383,43 +388,10 @@ func pathOnly(p string) string {
 }
 
 // authorization returns the Authorization header of creds, getting or
-// renewing the token when needed.
+// renewing the token when needed (package algoreg's TokenSource decides
+// when), under checkID.
 func (c *client) authorization(ctx context.Context, creds *credentials, checkID string) (string, error) {
-	switch {
-	case creds.fixed != "":
-		return "Bearer " + creds.fixed, nil
-	case creds.basic:
-		return "Basic " + base64.StdEncoding.EncodeToString([]byte(creds.user+":"+creds.password)), nil
-	}
-	creds.mu.Lock()
-	defer creds.mu.Unlock()
-	if creds.token != "" && c.now().Before(creds.expires) {
-		return "Bearer " + creds.token, nil
-	}
-	tok, x := c.fetchToken(ctx, creds.user, creds.password, checkID)
-	if x.Err != nil {
-		return "", x.Err
-	}
-	if tok == nil {
-		return "", fmt.Errorf("get a token from %s: the target answered %s; check the user and password", tokenPath, describe(x))
-	}
-	creds.token = tok.AccessToken
-	// Renew a minute early (or at half-life for short tokens), so that a
-	// request never leaves with a token about to expire.
-	life := time.Duration(tok.ExpiresIn) * time.Second
-	margin := min(time.Minute, life/2)
-	creds.expires = c.now().Add(life - margin)
-	return "Bearer " + creds.token, nil
-}
-
-// invalidate forgets the token if it is still the one in header, so that the
-// next request gets a new one.
-func (creds *credentials) invalidate(header string) {
-	creds.mu.Lock()
-	defer creds.mu.Unlock()
-	if "Bearer "+creds.token == header {
-		creds.token = ""
-	}
+	return creds.auth.Authorization(context.WithValue(ctx, checkIDKey{}, checkID))
 }
 
 // fetchToken asks the token endpoint for a token with the password grant. It
@@ -433,7 +405,7 @@ func (c *client) fetchToken(ctx context.Context, user, password, checkID string)
 		c.roundTrip(ctx, x, checkID)
 		return x
 	}
-	x := retry429(ctx, send(), send)
+	x := retry429(ctx, send)
 	if x.Err != nil || x.Status != http.StatusOK {
 		return nil, x
 	}

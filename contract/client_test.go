@@ -82,14 +82,23 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// credSpec says which credentials a test client has.
+type credSpec struct {
+	user, password string
+	basic          bool
+	fixed          string
+}
+
 // newTestClient returns a client of srv for creds, with a clock the test
 // moves.
-func newTestClient(tb testing.TB, srv *httptest.Server, creds *credentials, now *time.Time) *client {
+func newTestClient(tb testing.TB, srv *httptest.Server, creds credSpec, now *time.Time) *client {
 	tb.Helper()
-	return &client{
+	c := &client{
 		base: srv.URL, hc: srv.Client(), v: openapi.MustNewValidator(), prefix: "ctTEST-",
-		primary: creds, now: func() time.Time { return *now }, tally: newTally(),
+		now: func() time.Time { return *now }, tally: newTally(),
 	}
+	c.primary = c.newCredentials(creds.user, creds.password, creds.basic, creds.fixed)
+	return c
 }
 
 func saveReq() request {
@@ -99,7 +108,7 @@ func saveReq() request {
 func TestClientAuth(t *testing.T) {
 	tests := []struct {
 		name       string
-		creds      *credentials
+		creds      credSpec
 		reject     int32 // 401s the server answers first
 		advance    time.Duration
 		wantStatus int
@@ -107,12 +116,12 @@ func TestClientAuth(t *testing.T) {
 		wantSaves  int32
 		wantAuth   string // prefix of the last Authorization sent
 	}{
-		{"token got once and reused", &credentials{user: "u", password: "p"}, 0, 0, 200, 1, 2, "Bearer tok-1"},
-		{"token renewed before it expires", &credentials{user: "u", password: "p"}, 0, 59*time.Minute + time.Second, 200, 2, 2, "Bearer tok-2"},
-		{"token renewed once on a 401", &credentials{user: "u", password: "p"}, 1, 0, 200, 2, 3, "Bearer tok-2"},
-		{"a second 401 in a row is answered, not retried again", &credentials{user: "u", password: "p"}, 2, 0, 401, 2, 3, "Bearer tok-2"},
-		{"Basic sends the credentials", &credentials{user: "u", password: "p", basic: true}, 0, 0, 200, 0, 2, "Basic "},
-		{"a given token is never renewed", &credentials{fixed: "given"}, 0, 0, 401, 0, 2, "Bearer given"},
+		{"token got once and reused", credSpec{user: "u", password: "p"}, 0, 0, 200, 1, 2, "Bearer tok-1"},
+		{"token renewed before it expires", credSpec{user: "u", password: "p"}, 0, 59*time.Minute + time.Second, 200, 2, 2, "Bearer tok-2"},
+		{"token renewed once on a 401", credSpec{user: "u", password: "p"}, 1, 0, 200, 2, 3, "Bearer tok-2"},
+		{"a second 401 in a row is answered, not retried again", credSpec{user: "u", password: "p"}, 2, 0, 401, 2, 3, "Bearer tok-2"},
+		{"Basic sends the credentials", credSpec{user: "u", password: "p", basic: true}, 0, 0, 200, 0, 2, "Basic "},
+		{"a given token is never renewed", credSpec{fixed: "given"}, 0, 0, 401, 0, 2, "Bearer given"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,7 +148,7 @@ func TestClientWrongPasswordSaysWhatToFix(t *testing.T) {
 	srv := httptest.NewServer(&fakeServer{})
 	defer srv.Close()
 	now := time.Now()
-	c := newTestClient(t, srv, &credentials{user: "u", password: "secret-wrong"}, &now)
+	c := newTestClient(t, srv, credSpec{user: "u", password: "secret-wrong"}, &now)
 	_, err := c.authorization(context.Background(), c.primary, "setup")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "invalid_grant")
@@ -171,7 +180,7 @@ func TestClientGuard(t *testing.T) {
 			srv := httptest.NewServer(f)
 			defer srv.Close()
 			now := time.Now()
-			c := newTestClient(t, srv, &credentials{user: "u", password: "p", basic: true}, &now)
+			c := newTestClient(t, srv, credSpec{user: "u", password: "p", basic: true}, &now)
 			c.verifyOnly = tt.verifyOnly
 			x := c.do(context.Background(), request{method: http.MethodPost, path: savePath, body: []byte(tt.body)}, "test")
 			if tt.wantErr != "" {
@@ -217,7 +226,7 @@ func TestClientRetries429(t *testing.T) {
 			}))
 			defer srv.Close()
 			now := time.Now()
-			c := newTestClient(t, srv, &credentials{user: "u", password: "p", basic: true}, &now)
+			c := newTestClient(t, srv, credSpec{user: "u", password: "p", basic: true}, &now)
 			x := c.do(context.Background(), saveReq(), "test")
 			require.NoError(t, x.Err)
 			assert.Equal(t, tt.want, x.Status)
@@ -237,7 +246,7 @@ func TestClientRate(t *testing.T) {
 	srv := httptest.NewServer(&fakeServer{})
 	defer srv.Close()
 	now := time.Now()
-	c := newTestClient(t, srv, &credentials{user: "u", password: "p", basic: true}, &now)
+	c := newTestClient(t, srv, credSpec{user: "u", password: "p", basic: true}, &now)
 	const perSecond, n = 50, 11
 	c.lim = rate.NewLimiter(perSecond, 1)
 	start := time.Now()

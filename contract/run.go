@@ -46,87 +46,21 @@ type runner struct {
 // 30-second bound).
 func Run(ctx context.Context, cfg Config) (Report, error) {
 	start := time.Now()
-	cfg, err := cfg.withDefaults()
+	r, err := newRunner(ctx, cfg)
 	if err != nil {
 		return Report{}, err
 	}
-	v := cfg.Validator
-	if v == nil {
-		doc, err := openapi.Load(ctx)
-		if err != nil {
-			return Report{}, err
-		}
-		if v, err = openapi.NewValidator(doc); err != nil {
-			return Report{}, err
-		}
-	}
-	r := &runner{cfg: cfg, seed: cfg.Seed, prefix: newRunPrefix()}
-	if r.seed == 0 {
-		r.seed = randomSeed()
-	}
-	primary := &credentials{user: cfg.User, password: cfg.Password, basic: cfg.Basic, fixed: cfg.Token}
-	if cfg.SecondUser != "" {
-		r.second = &credentials{user: cfg.SecondUser, password: cfg.SecondPassword, basic: cfg.Basic || cfg.Token != ""}
-	}
-	r.client = &client{
-		base: cfg.Target, hc: cfg.HTTPClient, v: v, verifyOnly: cfg.VerifyOnly,
-		prefix: r.prefix, primary: primary, now: time.Now, tally: newTally(),
-	}
-	if cfg.Rate > 0 {
-		r.client.lim = rate.NewLimiter(rate.Limit(cfg.Rate), 1)
-	}
 	rep := Report{
-		Target: cfg.Target, Seed: r.seed, Cases: cfg.Cases, RunPrefix: r.prefix,
-		VerifyOnly: cfg.VerifyOnly, Started: start.UTC(),
+		Target: r.cfg.Target, Seed: r.seed, Cases: r.cfg.Cases, RunPrefix: r.prefix,
+		VerifyOnly: r.cfg.VerifyOnly, Started: start.UTC(),
 	}
-
-	// A run with credentials the target refuses would only report the same
-	// failure for every check: fail once, with what to fix.
-	if _, err := r.client.authorization(ctx, primary, "setup"); err != nil {
+	if err := r.setup(ctx); err != nil {
 		return rep, err
 	}
-	x := r.client.do(ctx, request{method: http.MethodPost, path: savePath, body: []byte(`{"verify_input":true,"customers":[]}`)}, "setup")
-	switch {
-	case x.Err != nil:
-		return rep, fmt.Errorf("reach %s: %w", cfg.Target, x.Err)
-	case x.Status == http.StatusUnauthorized || x.Status == http.StatusForbidden:
-		return rep, fmt.Errorf("the target answered %s to an empty dry-run save with the given credentials; check the user and password, or the token", describe(x))
-	}
-	r.mock = r.probeMock(ctx)
 	rep.Mock = r.mock
-	if r.mock && r.second == nil {
-		r.second = r.openModeSecond(ctx)
-	}
 
-	var picked, final []Check
-	for _, c := range Checks() {
-		if (cfg.Run != nil && !cfg.Run.MatchString(c.ID)) || (cfg.Skip != nil && cfg.Skip.MatchString(c.ID)) {
-			continue
-		}
-		if c.final {
-			final = append(final, c)
-		} else {
-			picked = append(picked, c)
-		}
-	}
-	results := make([]Result, len(picked))
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < cfg.Parallel; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				results[i] = r.runCheck(ctx, picked[i])
-			}
-		}()
-	}
-	for i := range picked {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
-
+	picked, final := r.pick()
+	results := r.runAll(ctx, picked)
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	r.disableCreated(cctx)
 	for _, c := range final {
@@ -142,6 +76,100 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	rep.Checks = results
 	rep.Duration = time.Since(start)
 	return rep, nil
+}
+
+// newRunner checks cfg and returns the runner of one run, with its client
+// and credentials.
+func newRunner(ctx context.Context, cfg Config) (*runner, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	v := cfg.Validator
+	if v == nil {
+		doc, err := openapi.Load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if v, err = openapi.NewValidator(doc); err != nil {
+			return nil, err
+		}
+	}
+	r := &runner{cfg: cfg, seed: cfg.Seed, prefix: newRunPrefix()}
+	if r.seed == 0 {
+		r.seed = randomSeed()
+	}
+	r.client = &client{
+		base: cfg.Target, hc: cfg.HTTPClient, v: v, verifyOnly: cfg.VerifyOnly,
+		prefix: r.prefix, now: time.Now, tally: newTally(),
+	}
+	r.client.primary = r.client.newCredentials(cfg.User, cfg.Password, cfg.Basic, cfg.Token)
+	if cfg.SecondUser != "" {
+		r.second = r.client.newCredentials(cfg.SecondUser, cfg.SecondPassword, cfg.Basic || cfg.Token != "", "")
+	}
+	if cfg.Rate > 0 {
+		r.client.lim = rate.NewLimiter(rate.Limit(cfg.Rate), 1)
+	}
+	return r, nil
+}
+
+// setup checks the credentials with an empty dry-run save (a run with
+// credentials the target refuses would only report the same failure for
+// every check: it fails once, with what to fix) and finds out whether the
+// target is the mock.
+func (r *runner) setup(ctx context.Context) error {
+	if _, err := r.client.authorization(ctx, r.client.primary, "setup"); err != nil {
+		return err
+	}
+	x := r.client.do(ctx, request{method: http.MethodPost, path: savePath, body: []byte(`{"verify_input":true,"customers":[]}`)}, "setup")
+	switch {
+	case x.Err != nil:
+		return fmt.Errorf("reach %s: %w", r.cfg.Target, x.Err)
+	case x.Status == http.StatusUnauthorized || x.Status == http.StatusForbidden:
+		return fmt.Errorf("the target answered %s to an empty dry-run save with the given credentials; check the user and password, or the token", describe(x))
+	}
+	r.mock = r.probeMock(ctx)
+	if r.mock && r.second == nil {
+		r.second = r.openModeSecond(ctx)
+	}
+	return nil
+}
+
+// pick returns the checks that cfg.Run and cfg.Skip select, the final ones
+// (run after the clean-up) apart.
+func (r *runner) pick() (picked, final []Check) {
+	for _, c := range Checks() {
+		if (r.cfg.Run != nil && !r.cfg.Run.MatchString(c.ID)) || (r.cfg.Skip != nil && r.cfg.Skip.MatchString(c.ID)) {
+			continue
+		}
+		if c.final {
+			final = append(final, c)
+		} else {
+			picked = append(picked, c)
+		}
+	}
+	return picked, final
+}
+
+// runAll runs checks cfg.Parallel at a time and returns their results in
+// order.
+func (r *runner) runAll(ctx context.Context, checks []Check) []Result {
+	results := make([]Result, len(checks))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range r.cfg.Parallel {
+		wg.Go(func() {
+			for i := range jobs {
+				results[i] = r.runCheck(ctx, checks[i])
+			}
+		})
+	}
+	for i := range checks {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	return results
 }
 
 // runCheck runs one check and returns its result.
@@ -252,7 +280,7 @@ func (r *runner) openModeSecond(ctx context.Context) *credentials {
 	if tok == nil {
 		return nil
 	}
-	return &credentials{user: user, password: "open-mode", basic: r.cfg.Basic || r.cfg.Token != ""}
+	return r.client.newCredentials(user, "open-mode", r.cfg.Basic || r.cfg.Token != "", "")
 }
 
 func newRunPrefix() string {
