@@ -13,6 +13,8 @@ import (
 
 	"github.com/algoreg-kit/algoreg-kit/rules"
 	"github.com/google/uuid"
+
+	"github.com/algoreg-kit/algoreg-kit/internal/retry"
 )
 
 // The vendor emits a customers_updated webhook after saves. With
@@ -131,28 +133,18 @@ func (w *webhookSender) send(ev WebhookEvent) {
 	}()
 }
 
-// deliver POSTs body, retrying on transport errors and 5xx/429 answers.
+// deliver POSTs body, retrying on transport errors and 5xx/429 answers with
+// the toolkit's one retry policy (internal/retry): up to webhookAttempts
+// attempts, a backoff from w.backoff with jitter. It stops when ctx ends.
 func (w *webhookSender) deliver(ctx context.Context, body []byte) error {
-	var err error
-	for attempt := 1; attempt <= webhookAttempts; attempt++ {
-		if attempt > 1 {
-			pause := time.NewTimer(w.backoff * time.Duration(attempt-1))
-			select {
-			case <-ctx.Done():
-				pause.Stop()
-				return fmt.Errorf("cancelled after %d attempts: %w", attempt-1, ctx.Err())
-			case <-pause.C:
-			}
+	p := retry.Policy{Attempts: webhookAttempts, Initial: w.backoff, Max: 4 * w.backoff}
+	return p.Do(ctx, func() error {
+		err := w.post(ctx, body)
+		if _, final := err.(finalError); err != nil && !final {
+			return retry.Again(err)
 		}
-		err = w.post(ctx, body)
-		if err == nil {
-			return nil
-		}
-		if _, final := err.(finalError); final {
-			return err
-		}
-	}
-	return fmt.Errorf("after %d attempts: %w", webhookAttempts, err)
+		return err
+	}, nil)
 }
 
 // finalError is an answer that retrying will not change (a 4xx but 429).
