@@ -11,8 +11,45 @@ import (
 	"time"
 
 	"github.com/algoreg-kit/algoreg-kit/algoreg"
+	"github.com/algoreg-kit/algoreg-kit/internal/fakeapi"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 )
+
+// waits records the waits a client reports through WithOnRetry.
+type waits struct {
+	mu   sync.Mutex
+	list []time.Duration
+}
+
+func (w *waits) record(_ error, d time.Duration) {
+	w.mu.Lock()
+	w.list = append(w.list, d)
+	w.mu.Unlock()
+}
+
+func (w *waits) get() []time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]time.Duration(nil), w.list...)
+}
+
+// mustNew is algoreg.New that fails the test.
+func mustNew(tb testing.TB, base string, opts ...algoreg.Option) *algoreg.Client {
+	tb.Helper()
+	c, err := algoreg.New(base, opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// opts are the options of a test client: more, after retry settings that
+// keep tests quick.
+func opts(more ...algoreg.Option) []algoreg.Option {
+	return append([]algoreg.Option{algoreg.WithBackoff(time.Millisecond, 4*time.Millisecond), algoreg.WithRetries(4, 10*time.Second)}, more...)
+}
+
+var empty = &openapi.SaveCustomersRequest{}
 
 // TestAuth makes two saves, moving the fake clock and scripting 401s before
 // the second, and counts what reached the server.
@@ -41,17 +78,17 @@ func TestAuth(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, srv := newFake(t)
-			f.expiresIn = tt.expiresIn
-			clk := newClock()
-			c := mustNew(t, srv.URL, opts(tt.auth, algoreg.WithClock(clk.now))...)
+			f, srv := fakeapi.New(t)
+			f.ExpiresIn = tt.expiresIn
+			clk := fakeapi.NewClock()
+			c := mustNew(t, srv.URL, opts(tt.auth, algoreg.WithClock(clk.Now))...)
 			_, err := c.Save(context.Background(), empty)
 			if tt.auth != nil && !strings.HasPrefix(tt.name, "a given token") && err != nil {
 				t.Fatalf("first save: %v", err)
 			}
-			clk.add(tt.advance)
+			clk.Add(tt.advance)
 			for range tt.reject {
-				f.script(&f.saves, problem(http.StatusUnauthorized, "The access token is unknown or expired."))
+				f.ScriptSave(fakeapi.Problem(http.StatusUnauthorized, "The access token is unknown or expired."))
 			}
 			_, err = c.Save(context.Background(), empty)
 			switch {
@@ -60,11 +97,12 @@ func TestAuth(t *testing.T) {
 			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
 				t.Errorf("second save: got %v, want an error containing %q", err, tt.wantErr)
 			}
-			tokens, saves := f.counts()
+			tokens, saves := f.Counts()
 			if tokens != tt.wantTokens || saves != tt.wantSaves {
 				t.Errorf("got %d token and %d save requests, want %d and %d", tokens, saves, tt.wantTokens, tt.wantSaves)
 			}
-			if got := f.auths[len(f.auths)-1]; got != tt.wantAuth {
+			if auths := f.Auths(); auths[len(auths)-1] != tt.wantAuth {
+				got := auths[len(auths)-1]
 				t.Errorf("last Authorization: got %q, want %q", got, tt.wantAuth)
 			}
 		})
@@ -73,7 +111,7 @@ func TestAuth(t *testing.T) {
 
 // Concurrent saves wait for one token request.
 func TestConcurrentSavesShareOneToken(t *testing.T) {
-	f, srv := newFake(t)
+	f, srv := fakeapi.New(t)
 	c := mustNew(t, srv.URL, opts(algoreg.WithPasswordGrant("u", "p"))...)
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
@@ -90,7 +128,7 @@ func TestConcurrentSavesShareOneToken(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if tokens, saves := f.counts(); tokens != 1 || saves != 8 {
+	if tokens, saves := f.Counts(); tokens != 1 || saves != 8 {
 		t.Errorf("got %d token and %d save requests, want 1 and 8", tokens, saves)
 	}
 }
@@ -100,33 +138,33 @@ func TestTokenErrors(t *testing.T) {
 		name       string
 		path       string // of the base URL
 		password   string
-		reply      *reply // answered to every token request
+		reply      *fakeapi.Reply // answered to every token request
 		wantErr    []string
 		wantTokens int // over two saves
 	}{
 		{"wrong password: check the user and password, and never again", "", "wrong", nil,
 			[]string{"get a token: POST ", "/api/v1/token answered 400 Bad Request: invalid_grant (The username or password is wrong.); check the user and password"}, 1},
-		{"401: check the user and password", "", "p", &reply{status: http.StatusUnauthorized},
+		{"401: check the user and password", "", "p", &fakeapi.Reply{Status: http.StatusUnauthorized},
 			[]string{"answered 401 Unauthorized; check the user and password"}, 1},
-		{"404 without a path: try Basic", "", "p", &reply{status: http.StatusNotFound},
+		{"404 without a path: try Basic", "", "p", &fakeapi.Reply{Status: http.StatusNotFound},
 			[]string{"answered 404 Not Found; the target has no token endpoint; try Basic auth"}, 1},
-		{"404 with /api/v1: drop it", "/api/v1", "p", &reply{status: http.StatusNotFound},
+		{"404 with /api/v1: drop it", "/api/v1", "p", &fakeapi.Reply{Status: http.StatusNotFound},
 			[]string{"/api/v1/api/v1/token answered 404", "the base URL must not include /api/v1 (the client adds /api/v1/customers/save itself): try http://"}, 1},
-		{"401 with /api/v1: drop it", "/api/v1/", "p", &reply{status: http.StatusUnauthorized},
+		{"401 with /api/v1: drop it", "/api/v1/", "p", &fakeapi.Reply{Status: http.StatusUnauthorized},
 			[]string{"the base URL must not include /api/v1"}, 1},
-		{"404 with another path: drop it", "/algoreg", "p", &reply{status: http.StatusNotFound},
+		{"404 with another path: drop it", "/algoreg", "p", &fakeapi.Reply{Status: http.StatusNotFound},
 			[]string{"/algoreg/api/v1/token answered 404", "the base URL must not include /api/v1, nor a path where the API is not mounted: try http://127.0.0.1:"}, 1},
-		{"200 without a token", "", "p", &reply{status: http.StatusOK, body: `{"token_type":"Bearer"}`},
+		{"200 without a token", "", "p", &fakeapi.Reply{Status: http.StatusOK, Body: `{"token_type":"Bearer"}`},
 			[]string{"answered 200 without an access_token"}, 2},
-		{"503 every time: gave up, tried again on the next save", "", "p", &reply{status: http.StatusServiceUnavailable},
+		{"503 every time: gave up, tried again on the next save", "", "p", &fakeapi.Reply{Status: http.StatusServiceUnavailable},
 			[]string{"get a token: gave up after 4 attempts: POST", "answered 503 Service Unavailable"}, 8},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, srv := newFake(t)
+			f, srv := fakeapi.New(t)
 			if tt.reply != nil {
 				for range 10 {
-					f.script(&f.tokens, *tt.reply)
+					f.ScriptToken(*tt.reply)
 				}
 			}
 			c := mustNew(t, srv.URL+tt.path, opts(algoreg.WithPasswordGrant("u", tt.password))...)
@@ -144,7 +182,7 @@ func TestTokenErrors(t *testing.T) {
 					t.Errorf("the error shows the password: %v", err)
 				}
 			}
-			if tokens, saves := f.counts(); tokens != tt.wantTokens || saves != 0 {
+			if tokens, saves := f.Counts(); tokens != tt.wantTokens || saves != 0 {
 				t.Errorf("got %d token and %d save requests, want %d and 0", tokens, saves, tt.wantTokens)
 			}
 		})
@@ -155,31 +193,31 @@ func TestSaveErrors(t *testing.T) {
 	tests := []struct {
 		name      string
 		path      string
-		reply     reply
+		reply     fakeapi.Reply
 		wantCode  int
 		wantErr   []string
 		wantSaves int
 	}{
-		{"400: the problem, not retried", "", problem(http.StatusBadRequest, "The body is not valid JSON."), 400,
+		{"400: the problem, not retried", "", fakeapi.Problem(http.StatusBadRequest, "The body is not valid JSON."), 400,
 			[]string{"POST http://127.0.0.1:", "/api/v1/customers/save answered 400 Bad Request: The body is not valid JSON."}, 1},
-		{"413: send fewer", "", problem(http.StatusRequestEntityTooLarge, "10001 customers; the limit is 10000."), 413,
+		{"413: send fewer", "", fakeapi.Problem(http.StatusRequestEntityTooLarge, "10001 customers; the limit is 10000."), 413,
 			[]string{"10001 customers; the limit is 10000.; send fewer customers per request"}, 1},
-		{"404 without a path: check the base URL", "", reply{status: http.StatusNotFound}, 404,
+		{"404 without a path: check the base URL", "", fakeapi.Reply{Status: http.StatusNotFound}, 404,
 			[]string{"the target has no Save customers endpoint at /api/v1/customers/save; check the base URL"}, 1},
-		{"404 with /api/v1: drop it", "/api/v1", reply{status: http.StatusNotFound}, 404,
+		{"404 with /api/v1: drop it", "/api/v1", fakeapi.Reply{Status: http.StatusNotFound}, 404,
 			[]string{"/api/v1/api/v1/customers/save answered 404 Not Found; the base URL must not include /api/v1"}, 1},
-		{"a body that is no problem is shown", "", reply{status: http.StatusForbidden, body: "  forbidden by policy\n"}, 403,
+		{"a body that is no problem is shown", "", fakeapi.Reply{Status: http.StatusForbidden, Body: "  forbidden by policy\n"}, 403,
 			[]string{"answered 403 Forbidden: forbidden by policy"}, 1},
-		{"500: retried, then gave up", "", reply{status: http.StatusInternalServerError, body: "oops"}, 500,
+		{"500: retried, then gave up", "", fakeapi.Reply{Status: http.StatusInternalServerError, Body: "oops"}, 500,
 			[]string{"gave up after 4 attempts: POST", "answered 500 Internal Server Error: oops"}, 4},
-		{"200 that is not a Save customers response", "", reply{status: http.StatusOK, body: `{"ok":true}`}, 0,
+		{"200 that is not a Save customers response", "", fakeapi.Reply{Status: http.StatusOK, Body: `{"ok":true}`}, 0,
 			[]string{"/api/v1/customers/save: the answer is not a Save customers response: added, detail or status is missing"}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, srv := newFake(t)
+			f, srv := fakeapi.New(t)
 			for range 10 {
-				f.script(&f.saves, tt.reply)
+				f.ScriptSave(tt.reply)
 			}
 			c := mustNew(t, srv.URL+tt.path, opts(algoreg.WithBasicAuth("u", "p"))...)
 			_, err := c.Save(context.Background(), empty)
@@ -200,7 +238,7 @@ func TestSaveErrors(t *testing.T) {
 			case tt.wantCode != 0 && (e.StatusCode != tt.wantCode || e.Method != http.MethodPost || e.URL != srv.URL+tt.path+algoreg.SavePath):
 				t.Errorf("got %s %s %d, want POST %s %d", e.Method, e.URL, e.StatusCode, srv.URL+tt.path+algoreg.SavePath, tt.wantCode)
 			}
-			if _, saves := f.counts(); saves != tt.wantSaves {
+			if _, saves := f.Counts(); saves != tt.wantSaves {
 				t.Errorf("got %d save requests, want %d", saves, tt.wantSaves)
 			}
 		})
@@ -209,9 +247,9 @@ func TestSaveErrors(t *testing.T) {
 
 // The problem-details body is decoded whole into the Error.
 func TestErrorHasTheProblem(t *testing.T) {
-	f, srv := newFake(t)
-	f.script(&f.saves, reply{status: http.StatusUnprocessableEntity, header: map[string]string{"Content-Type": openapi.ProblemContentType},
-		body: `{"type":"urn:algoreg-kit:problem:schema","title":"Invalid body","status":422,"detail":"2 violations","violations":[{"pointer":"/customers/0/kyc_level","message":"not an integer"},{"pointer":"/customers/1/fields","message":"not an object"}]}`})
+	f, srv := fakeapi.New(t)
+	f.ScriptSave(fakeapi.Reply{Status: http.StatusUnprocessableEntity, Header: map[string]string{"Content-Type": openapi.ProblemContentType},
+		Body: `{"type":"urn:algoreg-kit:problem:schema","title":"Invalid body","status":422,"detail":"2 violations","violations":[{"pointer":"/customers/0/kyc_level","message":"not an integer"},{"pointer":"/customers/1/fields","message":"not an object"}]}`})
 	c := mustNew(t, srv.URL, opts(algoreg.WithBasicAuth("u", "p"))...)
 	_, err := c.Save(context.Background(), empty)
 	var e *algoreg.Error
@@ -227,42 +265,42 @@ func TestErrorHasTheProblem(t *testing.T) {
 // up. The waits are the ones the client reports; those of Retry-After are
 // real seconds, so those cases run in parallel.
 func TestRetries(t *testing.T) {
-	clk := newClock() // never moved: Retry-After dates are read against it
-	date := func(d time.Duration) string { return clk.now().Add(d).Format(http.TimeFormat) }
+	clk := fakeapi.NewClock() // never moved: Retry-After dates are read against it
+	date := func(d time.Duration) string { return clk.Now().Add(d).Format(http.TimeFormat) }
 	tests := []struct {
 		name      string
-		replies   []reply
+		replies   []fakeapi.Reply
 		retries   algoreg.Option
 		wantWaits []time.Duration // exact waits; nil: checked against the backoff bound
 		wantErr   string
 		wantSaves int
 	}{
-		{"503 with Retry-After in seconds", []reply{{status: 503, header: map[string]string{"Retry-After": "1"}}}, nil,
+		{"503 with Retry-After in seconds", []fakeapi.Reply{{Status: 503, Header: map[string]string{"Retry-After": "1"}}}, nil,
 			[]time.Duration{time.Second}, "", 2},
-		{"429 with Retry-After as an HTTP date", []reply{{status: 429, header: map[string]string{"Retry-After": date(time.Second)}}}, nil,
+		{"429 with Retry-After as an HTTP date", []fakeapi.Reply{{Status: 429, Header: map[string]string{"Retry-After": date(time.Second)}}}, nil,
 			[]time.Duration{time.Second}, "", 2},
-		{"429 with a past date: at once", []reply{{status: 429, header: map[string]string{"Retry-After": date(-time.Hour)}}}, nil,
+		{"429 with a past date: at once", []fakeapi.Reply{{Status: 429, Header: map[string]string{"Retry-After": date(-time.Hour)}}}, nil,
 			[]time.Duration{0}, "", 2},
-		{"503 with Retry-After: 0", []reply{{status: 503, header: map[string]string{"Retry-After": "0"}}}, nil,
+		{"503 with Retry-After: 0", []fakeapi.Reply{{Status: 503, Header: map[string]string{"Retry-After": "0"}}}, nil,
 			[]time.Duration{0}, "", 2},
-		{"503 with a Retry-After that cannot be read: backoff", []reply{{status: 503, header: map[string]string{"Retry-After": "soon"}}}, nil,
+		{"503 with a Retry-After that cannot be read: backoff", []fakeapi.Reply{{Status: 503, Header: map[string]string{"Retry-After": "soon"}}}, nil,
 			nil, "", 2},
-		{"502, 504 and a cut connection: backoff", []reply{{status: 502}, {status: 504}, {cut: true}}, nil,
+		{"502, 504 and a cut connection: backoff", []fakeapi.Reply{{Status: 502}, {Status: 504}, {Cut: true}}, nil,
 			nil, "", 4},
-		{"attempts bounded", []reply{{status: 503}, {status: 503}, {status: 503}}, algoreg.WithRetries(3, 0),
+		{"attempts bounded", []fakeapi.Reply{{Status: 503}, {Status: 503}, {Status: 503}}, algoreg.WithRetries(3, 0),
 			nil, "gave up after 3 attempts: POST", 3},
-		{"a Retry-After past the time bound is not waited for", []reply{{status: 429, header: map[string]string{"Retry-After": "3600"}}}, nil,
+		{"a Retry-After past the time bound is not waited for", []fakeapi.Reply{{Status: 429, Header: map[string]string{"Retry-After": "3600"}}}, nil,
 			[]time.Duration{}, "gave up after 1 attempt (the next one would be in 1h0m0s, past the bound of 10s): POST", 1},
-		{"a 409 is not retried", []reply{problem(409, "conflict")}, nil,
+		{"a 409 is not retried", []fakeapi.Reply{fakeapi.Problem(409, "conflict")}, nil,
 			[]time.Duration{}, "answered 409 Conflict: conflict", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f, srv := newFake(t)
-			f.script(&f.saves, tt.replies...)
+			f, srv := fakeapi.New(t)
+			f.ScriptSave(tt.replies...)
 			var w waits
-			o := opts(algoreg.WithBasicAuth("u", "p"), algoreg.WithClock(clk.now), algoreg.WithOnRetry(w.record))
+			o := opts(algoreg.WithBasicAuth("u", "p"), algoreg.WithClock(clk.Now), algoreg.WithOnRetry(w.record))
 			if tt.retries != nil {
 				o = append(o, tt.retries)
 			}
@@ -298,7 +336,7 @@ func TestRetries(t *testing.T) {
 					t.Errorf("got wait %s, want at most the backoff's 4ms", d)
 				}
 			}
-			if _, saves := f.counts(); saves != tt.wantSaves {
+			if _, saves := f.Counts(); saves != tt.wantSaves {
 				t.Errorf("got %d save requests, want %d", saves, tt.wantSaves)
 			}
 		})
@@ -308,9 +346,9 @@ func TestRetries(t *testing.T) {
 // The backoff doubles from its first value to its cap, with jitter: each
 // wait is between half and all of the backoff, never above the cap.
 func TestBackoffCapped(t *testing.T) {
-	f, srv := newFake(t)
+	f, srv := fakeapi.New(t)
 	for range 20 {
-		f.script(&f.saves, reply{status: http.StatusServiceUnavailable})
+		f.ScriptSave(fakeapi.Reply{Status: http.StatusServiceUnavailable})
 	}
 	var w waits
 	c := mustNew(t, srv.URL, algoreg.WithBasicAuth("u", "p"), algoreg.WithBackoff(time.Millisecond, 6*time.Millisecond),
@@ -336,32 +374,32 @@ func TestBackoffCapped(t *testing.T) {
 func TestContextEndsTheWaits(t *testing.T) {
 	tests := []struct {
 		name  string
-		setup func(f *fake) []algoreg.Option
+		setup func(f *fakeapi.Server) []algoreg.Option
 	}{
-		{"during a Retry-After", func(f *fake) []algoreg.Option {
-			f.script(&f.saves, reply{status: 503, header: map[string]string{"Retry-After": "60"}})
+		{"during a Retry-After", func(f *fakeapi.Server) []algoreg.Option {
+			f.ScriptSave(fakeapi.Reply{Status: 503, Header: map[string]string{"Retry-After": "60"}})
 			return []algoreg.Option{algoreg.WithBasicAuth("u", "p"), algoreg.WithRetries(5, 0)}
 		}},
-		{"during the backoff", func(f *fake) []algoreg.Option {
-			f.script(&f.saves, reply{status: 503})
+		{"during the backoff", func(f *fakeapi.Server) []algoreg.Option {
+			f.ScriptSave(fakeapi.Reply{Status: 503})
 			return []algoreg.Option{algoreg.WithBasicAuth("u", "p"), algoreg.WithBackoff(time.Minute, time.Minute), algoreg.WithRetries(5, 0)}
 		}},
-		{"while another save fetches the token", func(f *fake) []algoreg.Option {
-			f.block = make(chan struct{})
+		{"while another save fetches the token", func(f *fakeapi.Server) []algoreg.Option {
+			f.Block = make(chan struct{})
 			return []algoreg.Option{algoreg.WithPasswordGrant("u", "p")}
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, srv := newFake(t)
+			f, srv := fakeapi.New(t)
 			c := mustNew(t, srv.URL, tt.setup(f)...)
-			if f.block != nil {
+			if f.Block != nil {
 				done := make(chan struct{})
 				go func() { defer close(done); c.Save(context.Background(), empty) }()
-				for tokens, _ := f.counts(); tokens == 0; tokens, _ = f.counts() {
+				for tokens, _ := f.Counts(); tokens == 0; tokens, _ = f.Counts() {
 					time.Sleep(time.Millisecond)
 				}
-				defer func() { close(f.block); <-done }()
+				defer func() { close(f.Block); <-done }()
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 			defer cancel()
@@ -378,7 +416,7 @@ func TestContextEndsTheWaits(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	_, srv := newFake(t)
+	_, srv := fakeapi.New(t)
 	const perSecond, n = 50, 11
 	c := mustNew(t, srv.URL, algoreg.WithBasicAuth("u", "p"), algoreg.WithRateLimit(perSecond, 1))
 	start := time.Now()
@@ -410,7 +448,7 @@ func TestRateLimit(t *testing.T) {
 // Save sends the typed model as encoding/json writes it, and decodes the
 // answer.
 func TestSaveSendsTheModel(t *testing.T) {
-	f, srv := newFake(t)
+	f, srv := fakeapi.New(t)
 	c := mustNew(t, srv.URL+"/", algoreg.WithBasicAuth("u", "p"))
 	id, typ, kyc, verify := "c-1", "N", int64(2), true
 	req := &openapi.SaveCustomersRequest{VerifyInput: &verify, Customers: []openapi.Customer{{
@@ -421,15 +459,15 @@ func TestSaveSendsTheModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, _ := json.Marshal(req)
-	if got := string(f.bodies[0]); got != string(want) {
+	if got := string(f.Bodies()[0]); got != string(want) {
 		t.Errorf("sent %s, want %s", got, want)
 	}
 	if len(resp.Added) != 1 || resp.Added[0].ExternalID != "c-1" || resp.Status != openapi.StatusOK {
 		t.Errorf("got %+v", resp)
 	}
 	body := []byte(`{"customers":[{"external_id":"raw"}]}`)
-	if _, err := c.SaveJSON(context.Background(), body); err != nil || string(f.bodies[1]) != string(body) {
-		t.Errorf("SaveJSON: got %v and body %s, want %s", err, f.bodies[1], body)
+	if _, err := c.SaveJSON(context.Background(), body); err != nil || string(f.Bodies()[1]) != string(body) {
+		t.Errorf("SaveJSON: got %v and body %s, want %s", err, f.Bodies()[1], body)
 	}
 }
 

@@ -2,16 +2,11 @@ package contract
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,68 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
 
+	"github.com/algoreg-kit/algoreg-kit/internal/fakeapi"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 )
-
-// fakeServer is a tiny token server and save endpoint: tokens "tok-N", a
-// save answers 200 to the current token (or Basic u:p) and 401 otherwise.
-type fakeServer struct {
-	mu       sync.Mutex
-	issued   int
-	valid    map[string]bool
-	tokens   atomic.Int32
-	saves    atomic.Int32
-	reject   atomic.Int32 // the next reject saves answer 401 whatever the token
-	lastAuth atomic.Value
-}
-
-func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
-	case tokenPath:
-		f.tokens.Add(1)
-		var tr openapi.TokenRequest
-		_ = json.NewDecoder(r.Body).Decode(&tr)
-		if tr.Username != "u" || tr.Password != "p" {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusBadRequest)
-			io.WriteString(w, `{"error":"invalid_grant","error_description":"The username or password is wrong."}`)
-			return
-		}
-		f.mu.Lock()
-		f.issued++
-		tok := fmt.Sprintf("tok-%d", f.issued)
-		if f.valid == nil {
-			f.valid = map[string]bool{}
-		}
-		f.valid[tok] = true
-		f.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		fmt.Fprintf(w, `{"access_token":%q,"token_type":"Bearer","expires_in":3600}`, tok)
-	case savePath:
-		f.saves.Add(1)
-		auth := r.Header.Get("Authorization")
-		f.lastAuth.Store(auth)
-		f.mu.Lock()
-		ok := f.valid[strings.TrimPrefix(auth, "Bearer ")] || auth == "Basic "+base64.StdEncoding.EncodeToString([]byte("u:p"))
-		f.mu.Unlock()
-		if f.reject.Load() > 0 {
-			f.reject.Add(-1)
-			ok = false
-		}
-		if !ok {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="algoreg"`)
-			w.Header().Set("Content-Type", openapi.ProblemContentType)
-			w.WriteHeader(http.StatusUnauthorized)
-			io.WriteString(w, `{"type":"urn:x","title":"Unauthorized","status":401,"detail":"no"}`)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"added":[],"detail":[],"status":"ok","verify_input":true}`)
-	default:
-		http.NotFound(w, r)
-	}
-}
 
 // credSpec says which credentials a test client has.
 type credSpec struct {
@@ -109,11 +45,11 @@ func TestClientAuth(t *testing.T) {
 	tests := []struct {
 		name       string
 		creds      credSpec
-		reject     int32 // 401s the server answers first
+		reject     int // 401s the server answers first
 		advance    time.Duration
 		wantStatus int
-		wantTokens int32 // token requests over the two saves
-		wantSaves  int32
+		wantTokens int // token requests over the two saves
+		wantSaves  int
 		wantAuth   string // prefix of the last Authorization sent
 	}{
 		{"token got once and reused", credSpec{user: "u", password: "p"}, 0, 0, 200, 1, 2, "Bearer tok-1"},
@@ -125,28 +61,29 @@ func TestClientAuth(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &fakeServer{}
-			srv := httptest.NewServer(f)
-			defer srv.Close()
+			f, srv := fakeapi.New(t)
 			now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 			c := newTestClient(t, srv, tt.creds, &now)
 			x := c.do(context.Background(), saveReq(), "test")
 			require.NoError(t, x.Err)
 			now = now.Add(tt.advance)
-			f.reject.Store(tt.reject)
+			for range tt.reject {
+				f.ScriptSave(fakeapi.Problem(http.StatusUnauthorized, "no"))
+			}
 			x = c.do(context.Background(), saveReq(), "test")
 			require.NoError(t, x.Err)
 			assert.Equal(t, tt.wantStatus, x.Status)
-			assert.Equal(t, tt.wantTokens, f.tokens.Load(), "token requests")
-			assert.Equal(t, tt.wantSaves, f.saves.Load(), "save requests")
-			assert.True(t, strings.HasPrefix(f.lastAuth.Load().(string), tt.wantAuth), "got %q, want prefix %q", f.lastAuth.Load(), tt.wantAuth)
+			tokens, saves := f.Counts()
+			assert.Equal(t, tt.wantTokens, tokens, "token requests")
+			assert.Equal(t, tt.wantSaves, saves, "save requests")
+			auths := f.Auths()
+			assert.True(t, strings.HasPrefix(auths[len(auths)-1], tt.wantAuth), "got %q, want prefix %q", auths[len(auths)-1], tt.wantAuth)
 		})
 	}
 }
 
 func TestClientWrongPasswordSaysWhatToFix(t *testing.T) {
-	srv := httptest.NewServer(&fakeServer{})
-	defer srv.Close()
+	_, srv := fakeapi.New(t)
 	now := time.Now()
 	c := newTestClient(t, srv, credSpec{user: "u", password: "secret-wrong"}, &now)
 	_, err := c.authorization(context.Background(), c.primary, "setup")
@@ -176,9 +113,7 @@ func TestClientGuard(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &fakeServer{}
-			srv := httptest.NewServer(f)
-			defer srv.Close()
+			f, srv := fakeapi.New(t)
 			now := time.Now()
 			c := newTestClient(t, srv, credSpec{user: "u", password: "p", basic: true}, &now)
 			c.verifyOnly = tt.verifyOnly
@@ -186,12 +121,14 @@ func TestClientGuard(t *testing.T) {
 			if tt.wantErr != "" {
 				require.Error(t, x.Err)
 				assert.Contains(t, x.Err.Error(), tt.wantErr)
-				assert.Zero(t, f.saves.Load(), "a refused body is never sent")
+				_, saves := f.Counts()
+				assert.Zero(t, saves, "a refused body is never sent")
 				assert.Len(t, c.tally.refused, 1)
 				return
 			}
 			require.NoError(t, x.Err)
-			assert.Equal(t, int32(1), f.saves.Load())
+			_, saves := f.Counts()
+			assert.Equal(t, 1, saves)
 			var got []string
 			if s := c.tally.sent[c.primary]; s != nil {
 				got = append(append(got, s.customers...), s.relations...)
@@ -204,8 +141,8 @@ func TestClientGuard(t *testing.T) {
 func TestClientRetries429(t *testing.T) {
 	tests := []struct {
 		name      string
-		limited   int32 // 429s before a 200
-		wantCalls int32
+		limited   int // 429s before a 200
+		wantCalls int
 		want      int
 	}{
 		{"one 429 is retried", 1, 2, http.StatusOK},
@@ -213,38 +150,33 @@ func TestClientRetries429(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var calls atomic.Int32
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if calls.Add(1) <= tt.limited {
-					w.Header().Set("Retry-After", "0")
-					w.Header().Set("Content-Type", openapi.ProblemContentType)
-					w.WriteHeader(http.StatusTooManyRequests)
-					io.WriteString(w, `{"type":"urn:x","title":"slow down","status":429,"detail":"x"}`)
-					return
-				}
-				(&fakeServer{}).ServeHTTP(w, r)
-			}))
-			defer srv.Close()
+			f, srv := fakeapi.New(t)
+			limited := fakeapi.Problem(http.StatusTooManyRequests, "slow down")
+			limited.Header["Retry-After"] = "0"
+			for range tt.limited {
+				f.ScriptSave(limited)
+				f.ScriptToken(limited)
+			}
 			now := time.Now()
 			c := newTestClient(t, srv, credSpec{user: "u", password: "p", basic: true}, &now)
 			x := c.do(context.Background(), saveReq(), "test")
 			require.NoError(t, x.Err)
 			assert.Equal(t, tt.want, x.Status)
-			assert.Equal(t, tt.wantCalls, calls.Load())
+			_, saves := f.Counts()
+			assert.Equal(t, tt.wantCalls, saves)
 
 			// The token endpoint too.
-			calls.Store(0)
 			tok, x := c.fetchToken(context.Background(), "u", "p", "test")
 			assert.Equal(t, tt.want, x.Status)
 			assert.Equal(t, tt.want == http.StatusOK, tok != nil)
-			assert.Equal(t, tt.wantCalls, calls.Load())
+			tokens, _ := f.Counts()
+			assert.Equal(t, tt.wantCalls, tokens)
 		})
 	}
 }
 
 func TestClientRate(t *testing.T) {
-	srv := httptest.NewServer(&fakeServer{})
-	defer srv.Close()
+	_, srv := fakeapi.New(t)
 	now := time.Now()
 	c := newTestClient(t, srv, credSpec{user: "u", password: "p", basic: true}, &now)
 	const perSecond, n = 50, 11
