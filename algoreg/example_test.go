@@ -16,7 +16,12 @@ func ptr[T any](v T) *T { return &v }
 // A client of the in-process mock saves two customers, one of which breaks a
 // rule: that one is in the answer's detail, not an error.
 func Example() {
-	srv := httptest.NewServer(mockserver.New(mockserver.Config{}))
+	mock, err := mockserver.New(mockserver.Config{})
+	if err != nil {
+		panic(err)
+	}
+	defer mock.Close()
+	srv := httptest.NewServer(mock)
 	defer srv.Close()
 
 	c, err := algoreg.New(srv.URL, algoreg.WithPasswordGrant("api-user@acme.example", "secret"))
@@ -44,7 +49,12 @@ func Example() {
 // A base URL that already ends in /api/v1 gets a 404, and the error says
 // what to fix.
 func Example_baseURLWithAPIPath() {
-	srv := httptest.NewServer(mockserver.New(mockserver.Config{}))
+	mock, err := mockserver.New(mockserver.Config{})
+	if err != nil {
+		panic(err)
+	}
+	defer mock.Close()
+	srv := httptest.NewServer(mock)
 	defer srv.Close()
 
 	c, err := algoreg.New(srv.URL+"/api/v1", algoreg.WithPasswordGrant("api-user@acme.example", "secret"))
