@@ -1035,6 +1035,22 @@ func (d *decoder) stringListField(dst *StringList, name string) {
 	}
 }
 
+// arrayStart starts the array of objects at d.pos and returns true, or reads
+// a null (absent: *dst is set to nil) or records a violation, and returns
+// false.
+func arrayStart[T any](d *decoder, dst *[]T, name string) bool {
+	switch d.peek() {
+	case '[':
+		return d.push()
+	case 'n':
+		d.literal("null")
+		*dst = nil
+	default:
+		d.violation(name, msgArray)
+	}
+	return false
+}
+
 // objects reads the elements of an array of objects (customers, relations,
 // variations; after '['), calling item for each object element; a null
 // element or one of another type is a violation.
@@ -1092,59 +1108,29 @@ func (s *seen) close(n int) {
 	}
 }
 
+// top reads the body's top-level value, which must be an object. The
+// readers of objects (saveCustomersRequest, customer, variation, relation) and
+// their key dispatch are generated from the document in decode_gen.go.
 func (d *decoder) top(req *SaveCustomersRequest) {
 	switch d.peek() {
 	case '{':
+		d.saveCustomersRequest(req)
 	case 'n':
 		if d.literal("null") {
 			d.addViolation(Violation{Pointer: "", Message: msgNotNullable})
 		}
-		return
 	default:
 		d.violation("", msgObject)
-		return
-	}
-	if !d.push() {
-		return
-	}
-	var s seen
-	for first := true; d.err == nil; first = false {
-		s.close(len(d.viols))
-		key, ok := d.more(first)
-		if !ok {
-			return
-		}
-		switch string(key) {
-		case "customers":
-			d.repeat(&s, 0)
-			d.customers(req)
-		case "relations":
-			d.repeat(&s, 1)
-			d.relations(req)
-		case "disable_risk_scan":
-			d.repeat(&s, 2)
-			d.boolField(&req.DisableRiskScan, "disable_risk_scan")
-		case "verify_input":
-			d.repeat(&s, 3)
-			d.boolField(&req.VerifyInput, "verify_input")
-		default:
-			d.skip()
-		}
 	}
 }
 
-func (d *decoder) customers(req *SaveCustomersRequest) {
-	switch d.peek() {
-	case '[':
-	case 'n':
-		d.literal("null")
-		req.Customers = nil
-		return
-	default:
-		d.violation("customers", msgArray)
-		return
-	}
-	if !d.push() {
+// customerList, relationList and variationList read the arrays of objects of
+// the request (name is the key, for violations), each allocating its own way:
+// customers in place from an estimate of their number, relations by growth,
+// variations from a shared slab. The generated readers call <schema>List for
+// a property that is an array of <schema>.
+func (d *decoder) customerList(dst *[]Customer, name string) {
+	if !arrayStart(d, dst, name) {
 		return
 	}
 	// The customers are decoded in place, into a slice whose capacity is
@@ -1153,7 +1139,7 @@ func (d *decoder) customers(req *SaveCustomersRequest) {
 	// every pointer while the garbage collector runs.
 	first := d.pos
 	var out []Customer
-	d.objects("customers", func(i int) {
+	d.objects(name, func(i int) {
 		if d.lim.MaxCustomers > 0 && i >= d.lim.MaxCustomers {
 			panic(abort{&LimitError{What: "customers", Limit: d.lim.MaxCustomers}})
 		}
@@ -1171,7 +1157,7 @@ func (d *decoder) customers(req *SaveCustomersRequest) {
 	if out == nil || cap(out)-len(out) > len(out)/8 {
 		out = append(make([]Customer, 0, len(out)), out...)
 	}
-	req.Customers = out
+	*dst = out
 }
 
 // grow1 returns s with one more element, a zero one. It is used on slices
@@ -1215,128 +1201,18 @@ func (d *decoder) growCustomers(out []Customer, first int) []Customer {
 // realistic customer takes hundreds.
 const minCustomerBytes = 64
 
-func (d *decoder) relations(req *SaveCustomersRequest) {
-	switch d.peek() {
-	case '[':
-	case 'n':
-		d.literal("null")
-		req.Relations = nil
-		return
-	default:
-		d.violation("relations", msgArray)
-		return
-	}
-	if !d.push() {
+func (d *decoder) relationList(dst *[]Relation, name string) {
+	if !arrayStart(d, dst, name) {
 		return
 	}
 	out := []Relation{}
-	d.objects("relations", func(i int) {
+	d.objects(name, func(i int) {
 		out = grow1(out)
 		d.path = append(d.path, pathToken{idx: i})
 		d.relation(&out[len(out)-1])
 		d.path = d.path[:len(d.path)-1]
 	})
-	req.Relations = out
-}
-
-// requestKeys, customerKeys, variationKeys and relationKeys are the property
-// names the decoder knows, in the order of the bits of seen; a test holds them
-// equal to the document's, and probes each with values of every JSON type.
-var requestKeys = []string{"customers", "relations", "disable_risk_scan", "verify_input"}
-
-var customerKeys = []string{
-	"account_type", "alias_ids", "comment", "company_name", "contacts", "date_of_birth",
-	"disabled", "domicile_code", "domicile_codes", "external_id", "fields", "first_name",
-	"kyc_level", "kyc_level_requested", "last_name", "middle_name", "nationality_code",
-	"nationality_codes", "phone", "registration_number", "review_groups", "trading_name",
-	"variations",
-}
-
-func (d *decoder) customer(c *Customer) {
-	if !d.push() {
-		return
-	}
-	var s seen
-	for first := true; d.err == nil; first = false {
-		s.close(len(d.viols))
-		key, ok := d.more(first)
-		if !ok {
-			return
-		}
-		switch string(key) {
-		case "account_type":
-			d.repeat(&s, 0)
-			d.stringField(&c.AccountType, "account_type")
-		case "alias_ids":
-			d.repeat(&s, 1)
-			d.stringsField(&c.AliasIDs, "alias_ids")
-		case "comment":
-			d.repeat(&s, 2)
-			d.stringField(&c.Comment, "comment")
-		case "company_name":
-			d.repeat(&s, 3)
-			d.stringField(&c.CompanyName, "company_name")
-		case "contacts":
-			d.repeat(&s, 4)
-			d.stringListField(&c.Contacts, "contacts")
-		case "date_of_birth":
-			d.repeat(&s, 5)
-			d.stringField(&c.DateOfBirth, "date_of_birth")
-		case "disabled":
-			d.repeat(&s, 6)
-			d.boolField(&c.Disabled, "disabled")
-		case "domicile_code":
-			d.repeat(&s, 7)
-			d.stringField(&c.DomicileCode, "domicile_code")
-		case "domicile_codes":
-			d.repeat(&s, 8)
-			d.stringsField(&c.DomicileCodes, "domicile_codes")
-		case "external_id":
-			d.repeat(&s, 9)
-			d.stringField(&c.ExternalID, "external_id")
-		case "fields":
-			d.repeat(&s, 10)
-			d.objectField(&c.Fields, "fields")
-		case "first_name":
-			d.repeat(&s, 11)
-			d.stringField(&c.FirstName, "first_name")
-		case "kyc_level":
-			d.repeat(&s, 12)
-			d.intField(&c.KYCLevel, "kyc_level")
-		case "kyc_level_requested":
-			d.repeat(&s, 13)
-			d.intField(&c.KYCLevelRequested, "kyc_level_requested")
-		case "last_name":
-			d.repeat(&s, 14)
-			d.stringField(&c.LastName, "last_name")
-		case "middle_name":
-			d.repeat(&s, 15)
-			d.stringField(&c.MiddleName, "middle_name")
-		case "nationality_code":
-			d.repeat(&s, 16)
-			d.stringField(&c.NationalityCode, "nationality_code")
-		case "nationality_codes":
-			d.repeat(&s, 17)
-			d.stringsField(&c.NationalityCodes, "nationality_codes")
-		case "phone":
-			d.repeat(&s, 18)
-			d.stringField(&c.Phone, "phone")
-		case "registration_number":
-			d.repeat(&s, 19)
-			d.stringField(&c.RegistrationNumber, "registration_number")
-		case "review_groups":
-			d.repeat(&s, 20)
-			d.stringListField(&c.ReviewGroups, "review_groups")
-		case "trading_name":
-			d.repeat(&s, 21)
-			d.stringField(&c.TradingName, "trading_name")
-		case "variations":
-			d.repeat(&s, 22)
-			d.variations(c)
-		default:
-			d.extra(&c.Extra, key)
-		}
-	}
+	*dst = out
 }
 
 // extra reads the value of an undefined key into *m (Customer.Extra,
@@ -1350,108 +1226,19 @@ func (d *decoder) extra(m *map[string]any, key []byte) {
 	(*m)[k] = v
 }
 
-func (d *decoder) variations(c *Customer) {
-	switch d.peek() {
-	case '[':
-	case 'n':
-		d.literal("null")
-		c.Variations = nil
-		return
-	default:
-		d.violation("variations", msgArray)
-		return
-	}
-	if !d.push() {
+func (d *decoder) variationList(dst *[]Variation, name string) {
+	if !arrayStart(d, dst, name) {
 		return
 	}
 	if cap(d.vars)-len(d.vars) < 4 {
 		d.vars = make([]Variation, 0, d.slabCap(256, 4, 256))
 	}
 	start := len(d.vars)
-	d.objects("variations", func(i int) {
+	d.objects(name, func(i int) {
 		d.vars = grow1(d.vars)
 		d.path = append(d.path, pathToken{idx: i})
 		d.variation(&d.vars[len(d.vars)-1])
 		d.path = d.path[:len(d.path)-1]
 	})
-	c.Variations = d.vars[start:len(d.vars):len(d.vars)]
-}
-
-var variationKeys = []string{"_op", "company_name", "first_name", "last_name", "middle_name", "trading_name"}
-
-func (d *decoder) variation(v *Variation) {
-	if !d.push() {
-		return
-	}
-	var s seen
-	for first := true; d.err == nil; first = false {
-		s.close(len(d.viols))
-		key, ok := d.more(first)
-		if !ok {
-			return
-		}
-		switch string(key) {
-		case "_op":
-			d.repeat(&s, 0)
-			d.stringField(&v.Op, "_op")
-		case "company_name":
-			d.repeat(&s, 1)
-			d.stringField(&v.CompanyName, "company_name")
-		case "first_name":
-			d.repeat(&s, 2)
-			d.stringField(&v.FirstName, "first_name")
-		case "last_name":
-			d.repeat(&s, 3)
-			d.stringField(&v.LastName, "last_name")
-		case "middle_name":
-			d.repeat(&s, 4)
-			d.stringField(&v.MiddleName, "middle_name")
-		case "trading_name":
-			d.repeat(&s, 5)
-			d.stringField(&v.TradingName, "trading_name")
-		default:
-			d.extra(&v.Extra, key)
-		}
-	}
-}
-
-var relationKeys = []string{
-	"child_customer_external_id", "disabled", "fields", "parent_customer_external_id",
-	"relation_external_id", "relation_type",
-}
-
-func (d *decoder) relation(r *Relation) {
-	if !d.push() {
-		return
-	}
-	var s seen
-	for first := true; d.err == nil; first = false {
-		s.close(len(d.viols))
-		key, ok := d.more(first)
-		if !ok {
-			return
-		}
-		switch string(key) {
-		case "child_customer_external_id":
-			d.repeat(&s, 0)
-			d.stringField(&r.ChildCustomerExternalID, "child_customer_external_id")
-		case "disabled":
-			d.repeat(&s, 1)
-			d.boolField(&r.Disabled, "disabled")
-		case "fields":
-			d.repeat(&s, 2)
-			d.objectField(&r.Fields, "fields")
-		case "parent_customer_external_id":
-			d.repeat(&s, 3)
-			d.stringField(&r.ParentCustomerExternalID, "parent_customer_external_id")
-		case "relation_external_id":
-			d.repeat(&s, 4)
-			d.stringField(&r.RelationExternalID, "relation_external_id")
-		case "relation_type":
-			d.repeat(&s, 5)
-			d.intField(&r.RelationType, "relation_type")
-		default:
-			d.extra(&r.Extra, key)
-		}
-	}
+	*dst = d.vars[start:len(d.vars):len(d.vars)]
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math"
 	"math/big"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,22 +58,8 @@ func decodeReference(body []byte) (*SaveCustomersRequest, error) {
 	if err := requestSchema.VisitJSON(generic, openapi3.MultiErrors(), openapi3.VisitAsRequest()); err != nil {
 		return nil, newValidationError("request", err)
 	}
-	top := generic.(map[string]any)
 	req := &SaveCustomersRequest{}
-	if v, ok := top["customers"].([]any); ok {
-		req.Customers = make([]Customer, len(v))
-		for i, c := range v {
-			req.Customers[i] = refCustomer(c.(map[string]any))
-		}
-	}
-	if v, ok := top["relations"].([]any); ok {
-		req.Relations = make([]Relation, len(v))
-		for i, r := range v {
-			req.Relations[i] = refRelation(r.(map[string]any))
-		}
-	}
-	req.DisableRiskScan = refBool(top["disable_risk_scan"])
-	req.VerifyInput = refBool(top["verify_input"])
+	refWalk(generic, reflect.ValueOf(req).Elem())
 	return req, nil
 }
 
@@ -82,120 +69,64 @@ func unmarshalUseNumber(body []byte, v *any) error {
 	return d.Decode(v)
 }
 
-func refCustomer(m map[string]any) Customer {
-	var c Customer
-	for k, v := range m {
-		switch k {
-		case "account_type":
-			c.AccountType = refString(v)
-		case "alias_ids":
-			c.AliasIDs = refStrings(v)
-		case "comment":
-			c.Comment = refString(v)
-		case "company_name":
-			c.CompanyName = refString(v)
-		case "contacts":
-			c.Contacts = refStringList(v)
-		case "date_of_birth":
-			c.DateOfBirth = refString(v)
-		case "disabled":
-			c.Disabled = refBool(v)
-		case "domicile_code":
-			c.DomicileCode = refString(v)
-		case "domicile_codes":
-			c.DomicileCodes = refStrings(v)
-		case "external_id":
-			c.ExternalID = refString(v)
-		case "fields":
-			c.Fields = refObject(v)
-		case "first_name":
-			c.FirstName = refString(v)
-		case "kyc_level":
-			c.KYCLevel = refInt(v)
-		case "kyc_level_requested":
-			c.KYCLevelRequested = refInt(v)
-		case "last_name":
-			c.LastName = refString(v)
-		case "middle_name":
-			c.MiddleName = refString(v)
-		case "nationality_code":
-			c.NationalityCode = refString(v)
-		case "nationality_codes":
-			c.NationalityCodes = refStrings(v)
-		case "phone":
-			c.Phone = refString(v)
-		case "registration_number":
-			c.RegistrationNumber = refString(v)
-		case "review_groups":
-			c.ReviewGroups = refStringList(v)
-		case "trading_name":
-			c.TradingName = refString(v)
-		case "variations":
-			if vs, ok := v.([]any); ok {
-				c.Variations = make([]Variation, len(vs))
-				for i, x := range vs {
-					c.Variations[i] = refVariation(x.(map[string]any))
-				}
+// refWalk stores the validated generic value v into dst, following the json
+// tags of the model: a key no field has goes to the Extra map when the struct
+// has one (a record), and is dropped otherwise (the top level). It knows the
+// model's Go types, not the document's properties, so a property added to the
+// document (and generated into the model) needs no change here.
+func refWalk(v any, dst reflect.Value) {
+	switch dst.Type() {
+	case reflect.TypeFor[*string]():
+		dst.Set(reflect.ValueOf(refString(v)))
+	case reflect.TypeFor[*bool]():
+		dst.Set(reflect.ValueOf(refBool(v)))
+	case reflect.TypeFor[*int64]():
+		dst.Set(reflect.ValueOf(refInt(v)))
+	case reflect.TypeFor[[]string]():
+		dst.Set(reflect.ValueOf(refStrings(v)))
+	case reflect.TypeFor[StringList]():
+		dst.Set(reflect.ValueOf(refStringList(v)))
+	case reflect.TypeFor[map[string]any]():
+		dst.Set(reflect.ValueOf(refObject(v)))
+	default:
+		switch dst.Kind() {
+		case reflect.Slice: // of records
+			a, ok := v.([]any)
+			if !ok {
+				return
 			}
+			dst.Set(reflect.MakeSlice(dst.Type(), len(a), len(a)))
+			for i, x := range a {
+				refWalk(x, dst.Index(i))
+			}
+		case reflect.Struct:
+			refRecord(v.(map[string]any), dst)
 		default:
-			refExtra(&c.Extra, k, v)
+			panic("refWalk: no reference for " + dst.Type().String())
 		}
 	}
-	return c
 }
 
-// refExtra stores an undefined key's value, making the map on first use.
-func refExtra(m *map[string]any, k string, v any) {
-	if *m == nil {
-		*m = map[string]any{}
-	}
-	(*m)[k] = refAny(v)
-}
-
-func refVariation(m map[string]any) Variation {
-	var v Variation
-	for k, x := range m {
-		switch k {
-		case "_op":
-			v.Op = refString(x)
-		case "company_name":
-			v.CompanyName = refString(x)
-		case "first_name":
-			v.FirstName = refString(x)
-		case "last_name":
-			v.LastName = refString(x)
-		case "middle_name":
-			v.MiddleName = refString(x)
-		case "trading_name":
-			v.TradingName = refString(x)
-		default:
-			refExtra(&v.Extra, k, x)
+// refRecord stores the keys of m into the fields of the struct dst.
+func refRecord(m map[string]any, dst reflect.Value) {
+	fields := map[string]int{}
+	for i := range dst.NumField() {
+		if name, _, _ := strings.Cut(dst.Type().Field(i).Tag.Get("json"), ","); name != "-" {
+			fields[name] = i
 		}
 	}
-	return v
-}
-
-func refRelation(m map[string]any) Relation {
-	var r Relation
+	extra := dst.FieldByName("Extra")
 	for k, v := range m {
-		switch k {
-		case "child_customer_external_id":
-			r.ChildCustomerExternalID = refString(v)
-		case "disabled":
-			r.Disabled = refBool(v)
-		case "fields":
-			r.Fields = refObject(v)
-		case "parent_customer_external_id":
-			r.ParentCustomerExternalID = refString(v)
-		case "relation_external_id":
-			r.RelationExternalID = refString(v)
-		case "relation_type":
-			r.RelationType = refInt(v)
-		default:
-			refExtra(&r.Extra, k, v)
+		if i, ok := fields[k]; ok {
+			refWalk(v, dst.Field(i))
+		} else if extra.IsValid() {
+			if extra.IsNil() {
+				extra.Set(reflect.ValueOf(map[string]any{}))
+			}
+			x := refAny(v) // an any: a null is kept, as nil
+			extra.SetMapIndex(reflect.ValueOf(k), reflect.ValueOf(&x).Elem())
 		}
 	}
-	return r
 }
 
 func refString(v any) *string {

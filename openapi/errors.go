@@ -10,18 +10,12 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 )
 
-// Violation is one place where a body does not match the document.
-type Violation struct {
-	// Pointer is an RFC 6901 JSON pointer into the body ("" for the whole body,
-	// or a header or parameter name prefixed with its location, e.g. "header:Content-Type").
-	Pointer string `json:"pointer"`
-	// Message says what is wrong there.
-	Message string `json:"message"`
-}
-
 // ValidationError is returned by the Validator when a request or a response does
 // not match the document. It lists every violation found, in body order, and
-// wraps kin-openapi's error (reachable with errors.As).
+// wraps kin-openapi's error (reachable with errors.As). A Violation's Pointer
+// is an RFC 6901 JSON pointer into the body ("" for the whole body), or a
+// header or parameter name prefixed with its location, e.g.
+// "header:Content-Type".
 type ValidationError struct {
 	Kind       string // "request" or "response"
 	Violations []Violation

@@ -162,7 +162,7 @@ func stdDecode(body []byte, got *SaveCustomersRequest) (std, stripped *SaveCusto
 }
 
 // allKeys are the property names of the request schemas.
-var allKeys = slices.Concat(requestKeys, customerKeys, variationKeys, relationKeys)
+var allKeys = slices.Concat(SaveCustomersRequestKeys, CustomerKeys, VariationKeys, RelationKeys)
 
 // bodyKeys returns every key of every object of body (well-formed JSON), and
 // whether an object has a key twice.

@@ -5,78 +5,17 @@ import (
 	"strings"
 )
 
-// The request model. Every optional field is a pointer (or a nil slice or map) so
-// that "absent" and "given" differ: a save is a delta, and only the fields present
-// in the request replace stored values. A JSON null decodes as absent.
+//go:generate go run ./internal/gen
 
-// SaveCustomersRequest is the body of POST /api/v1/customers/save.
-type SaveCustomersRequest struct {
-	Customers       []Customer `json:"customers,omitempty"`
-	DisableRiskScan *bool      `json:"disable_risk_scan,omitempty"`
-	Relations       []Relation `json:"relations,omitempty"`
-	VerifyInput     *bool      `json:"verify_input,omitempty"`
-}
-
-// Customer is one customer of a save request: an individual (account type N) or
-// a firm (account type F).
-type Customer struct {
-	AccountType        *string        `json:"account_type,omitempty"`
-	AliasIDs           []string       `json:"alias_ids,omitempty"`
-	Comment            *string        `json:"comment,omitempty"`
-	CompanyName        *string        `json:"company_name,omitempty"`
-	Contacts           StringList     `json:"contacts,omitempty"`
-	DateOfBirth        *string        `json:"date_of_birth,omitempty"`
-	Disabled           *bool          `json:"disabled,omitempty"`
-	DomicileCode       *string        `json:"domicile_code,omitempty"`
-	DomicileCodes      []string       `json:"domicile_codes,omitempty"`
-	ExternalID         *string        `json:"external_id,omitempty"`
-	Fields             map[string]any `json:"fields,omitempty"`
-	FirstName          *string        `json:"first_name,omitempty"`
-	KYCLevel           *int64         `json:"kyc_level,omitempty"`
-	KYCLevelRequested  *int64         `json:"kyc_level_requested,omitempty"`
-	LastName           *string        `json:"last_name,omitempty"`
-	MiddleName         *string        `json:"middle_name,omitempty"`
-	NationalityCode    *string        `json:"nationality_code,omitempty"`
-	NationalityCodes   []string       `json:"nationality_codes,omitempty"`
-	Phone              *string        `json:"phone,omitempty"`
-	RegistrationNumber *string        `json:"registration_number,omitempty"`
-	ReviewGroups       StringList     `json:"review_groups,omitempty"`
-	TradingName        *string        `json:"trading_name,omitempty"`
-	Variations         []Variation    `json:"variations,omitempty"`
-
-	// Extra holds the keys of the record that the document does not define
-	// (typos such as "fist_name"). Decoding fills it; MarshalJSON writes it out
-	// after the defined keys, so fixtures can send such keys on purpose.
-	Extra map[string]any `json:"-"`
-}
-
-// Variation is a name variation of a customer. Op is "add" (the default when
-// absent) or "remove".
-type Variation struct {
-	Op          *string `json:"_op,omitempty"`
-	CompanyName *string `json:"company_name,omitempty"`
-	FirstName   *string `json:"first_name,omitempty"`
-	LastName    *string `json:"last_name,omitempty"`
-	MiddleName  *string `json:"middle_name,omitempty"`
-	TradingName *string `json:"trading_name,omitempty"`
-
-	// Extra holds keys the document does not define; see Customer.Extra.
-	Extra map[string]any `json:"-"`
-}
-
-// Relation links two customers of the same business: the child is <relation
-// type> of the parent.
-type Relation struct {
-	ChildCustomerExternalID  *string        `json:"child_customer_external_id,omitempty"`
-	Disabled                 *bool          `json:"disabled,omitempty"`
-	Fields                   map[string]any `json:"fields,omitempty"`
-	ParentCustomerExternalID *string        `json:"parent_customer_external_id,omitempty"`
-	RelationExternalID       *string        `json:"relation_external_id,omitempty"`
-	RelationType             *int64         `json:"relation_type,omitempty"`
-
-	// Extra holds keys the document does not define; see Customer.Extra.
-	Extra map[string]any `json:"-"`
-}
+// The model: one Go type per schema of openapi.yaml. The structs are generated
+// from the document (model_gen.go, by go generate); this file holds what is
+// written by hand: StringList (a oneOf), the JSON methods, Status.
+//
+// In the request model every optional field is a pointer (or a nil slice or
+// map) so that "absent" and "given" differ: a save is a delta, and only the
+// fields present in the request replace stored values. A JSON null decodes as
+// absent. The request structs list their fields in property-name order, which
+// is also the order encoding/json writes them in.
 
 // StringList is the seed's "string or array of strings" type (review_groups,
 // contacts). It decodes either form: a string is split on ';' and ',', items are
@@ -126,28 +65,10 @@ func (l *StringList) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// customerFields and relationFields let MarshalJSON reuse the default encoding.
-type (
-	customerFields  Customer
-	relationFields  Relation
-	variationFields Variation
-)
-
-// MarshalJSON writes the defined keys, then the keys of c.Extra.
-func (c Customer) MarshalJSON() ([]byte, error) {
-	return marshalWithExtra(customerFields(c), c.Extra)
-}
-
-// MarshalJSON writes the defined keys, then the keys of r.Extra.
-func (r Relation) MarshalJSON() ([]byte, error) {
-	return marshalWithExtra(relationFields(r), r.Extra)
-}
-
-// MarshalJSON writes the defined keys, then the keys of v.Extra.
-func (v Variation) MarshalJSON() ([]byte, error) {
-	return marshalWithExtra(variationFields(v), v.Extra)
-}
-
+// marshalWithExtra encodes v (a record type without its MarshalJSON method, so
+// with encoding/json's default encoding), then the keys of extra. The
+// generated MarshalJSON methods of the records (Customer, Variation,
+// Relation) call it.
 func marshalWithExtra(v any, extra map[string]any) ([]byte, error) {
 	b, err := json.Marshal(v)
 	if err != nil || len(extra) == 0 {
@@ -176,72 +97,11 @@ const (
 	StatusFailed  Status = "failed"  // records were sent and none was saved
 )
 
-// SaveCustomersResponse is the 200 body of POST /api/v1/customers/save. Added
-// and Detail are always encoded as arrays, never null: use NewSaveCustomersResponse
-// or set them to empty slices.
-type SaveCustomersResponse struct {
-	Added       []AddedCustomer `json:"added"`
-	Detail      []RecordDetail  `json:"detail"`
-	Status      Status          `json:"status"`
-	VerifyInput bool            `json:"verify_input"`
-}
-
-// NewSaveCustomersResponse returns a response with empty (non-nil) lists.
+// NewSaveCustomersResponse returns a response with empty (non-nil) lists: the
+// document requires added and detail, so they must encode as arrays, never
+// null.
 func NewSaveCustomersResponse(verifyInput bool) *SaveCustomersResponse {
 	return &SaveCustomersResponse{Added: []AddedCustomer{}, Detail: []RecordDetail{}, Status: StatusOK, VerifyInput: verifyInput}
-}
-
-// AddedCustomer is a customer created by a save.
-type AddedCustomer struct {
-	CustomerID string `json:"customer_id"`
-	ExternalID string `json:"external_id"`
-}
-
-// RecordDetail lists the errors and warnings of one record. ExternalID is the
-// customer's external_id or the relation's relation_external_id. Errors and
-// Warnings are always encoded as arrays.
-type RecordDetail struct {
-	ExternalID string    `json:"external_id"`
-	Errors     []Message `json:"errors"`
-	Warnings   []Message `json:"warnings"`
-}
-
-// Message is one error or warning: a machine code and a sentence.
-type Message struct {
-	Code   string `json:"error"`
-	Detail string `json:"detail"`
-}
-
-// TokenRequest is the body of POST /api/v1/token (OAuth2 password grant).
-type TokenRequest struct {
-	GrantType string `json:"grant_type"`
-	Username  string `json:"username"`
-	Password  string `json:"password"`
-}
-
-// TokenResponse is the 200 body of POST /api/v1/token.
-type TokenResponse struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int64  `json:"expires_in"`
-}
-
-// OAuthError is an OAuth2 error body (RFC 6749 section 5.2).
-type OAuthError struct {
-	Error            string `json:"error"`
-	ErrorDescription string `json:"error_description,omitempty"`
-}
-
-// Problem is an RFC 9457 problem-details body, the shape of every error the API
-// answers outside the token endpoint.
-type Problem struct {
-	Type       string      `json:"type"`
-	Title      string      `json:"title"`
-	Status     int         `json:"status"`
-	Detail     string      `json:"detail"`
-	Instance   string      `json:"instance,omitempty"`
-	Offset     *int64      `json:"offset,omitempty"`
-	Violations []Violation `json:"violations,omitempty"`
 }
 
 // ProblemContentType is the media type of Problem bodies.
