@@ -1,9 +1,11 @@
 package mockserver_test
 
 import (
+	"net/http"
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
@@ -335,7 +337,7 @@ var behaviourCases = []behaviourCase{
 		wantDetail: []string{"c1 E[] W[variation_not_found]"},
 		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			c := mustGetCustomer(t, ts, "c1")
-			if len(c.Variations) != 1 || c.Variations[0]["last_name"] != "Durand" {
+			if len(c.Variations) != 1 || c.Variations[0].LastName != "Durand" {
 				t.Errorf("variations: got %v, want only Durand", c.Variations)
 			}
 		},
@@ -377,8 +379,12 @@ var behaviourCases = []behaviourCase{
 				t.Errorf("detail: got %q, want %q", got, want)
 			}
 			c := mustGetCustomer(t, ts, "c1")
-			if len(c.Variations) != 1 || c.Variations[0]["first_name"] != "Marie" || c.Variations[0]["last_name"] != nil || len(c.Variations[0]) != 1 {
+			if len(c.Variations) != 1 || c.Variations[0] != (openapi.StoredVariation{FirstName: "Marie"}) {
 				t.Errorf("variations: got %+v, want one with first_name Marie and no last_name", c.Variations)
+			}
+			// No other key, not even an empty one.
+			if r := do(t, ts.Client, http.MethodGet, ts.URL+"/__admin/customers/c1", "", ""); !strings.Contains(string(r.body), `"variations":[{"first_name":"Marie"}]`) {
+				t.Errorf("variations: got %s, want exactly [{\"first_name\":\"Marie\"}]", r.body)
 			}
 		},
 	},
@@ -391,7 +397,7 @@ var behaviourCases = []behaviourCase{
 		wantDetail: []string{},
 		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			c := mustGetCustomer(t, ts, "c")
-			if len(c.Relations) != 1 || c.Relations[0].Parent != "p" || c.Relations[0].RelationType != 1 || c.Relations[0].Fields["share"] != 0.5 {
+			if len(c.Relations) != 1 || c.Relations[0].ParentCustomerExternalID != "p" || c.Relations[0].RelationType != 1 || c.Relations[0].Fields["share"] != 0.5 {
 				t.Errorf("relations of c: got %+v", c.Relations)
 			}
 			if got := total(t, ts, ts.Client, "relations"); got != 1 {
@@ -408,7 +414,7 @@ var behaviourCases = []behaviourCase{
 		wantDetail: []string{},
 		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			d := mustGetCustomer(t, ts, "d")
-			if len(d.Relations) != 1 || d.Relations[0].Parent != "p" || d.Relations[0].RelationType != 1 || !d.Relations[0].Disabled {
+			if len(d.Relations) != 1 || d.Relations[0].ParentCustomerExternalID != "p" || d.Relations[0].RelationType != 1 || !d.Relations[0].Disabled {
 				t.Errorf("relations of d: got %+v", d.Relations)
 			}
 			if c := mustGetCustomer(t, ts, "c"); len(c.Relations) != 0 {

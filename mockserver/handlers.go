@@ -162,7 +162,7 @@ func schemaViolation(w http.ResponseWriter, r *http.Request, ve *openapi.Validat
 // handleHealth is GET /healthz.
 func handleHealth() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		writeJSON(w, http.StatusOK, openapi.Health{Status: "ok"})
 	})
 }
 
@@ -177,56 +177,10 @@ func handleDocument() http.Handler {
 
 // The inspection API.
 
-type storedVariation struct {
-	FirstName   string `json:"first_name,omitempty"`
-	MiddleName  string `json:"middle_name,omitempty"`
-	LastName    string `json:"last_name,omitempty"`
-	CompanyName string `json:"company_name,omitempty"`
-	TradingName string `json:"trading_name,omitempty"`
-}
-
-type storedRelation struct {
-	RelationExternalID string         `json:"relation_external_id"`
-	Parent             string         `json:"parent_customer_external_id"`
-	Child              string         `json:"child_customer_external_id"`
-	RelationType       int64          `json:"relation_type"`
-	Disabled           bool           `json:"disabled"`
-	Fields             map[string]any `json:"fields,omitempty"`
-	CreatedAt          string         `json:"created_at"`
-	UpdatedAt          string         `json:"updated_at"`
-}
-
-type storedCustomer struct {
-	CustomerID         string            `json:"customer_id"`
-	ExternalID         string            `json:"external_id"`
-	AccountType        string            `json:"account_type"`
-	FirstName          string            `json:"first_name,omitempty"`
-	MiddleName         string            `json:"middle_name,omitempty"`
-	LastName           string            `json:"last_name,omitempty"`
-	CompanyName        string            `json:"company_name,omitempty"`
-	TradingName        string            `json:"trading_name,omitempty"`
-	RegistrationNumber string            `json:"registration_number,omitempty"`
-	DateOfBirth        string            `json:"date_of_birth,omitempty"`
-	NationalityCodes   []string          `json:"nationality_codes,omitempty"`
-	DomicileCodes      []string          `json:"domicile_codes,omitempty"`
-	Phone              string            `json:"phone,omitempty"`
-	KYCLevel           *int64            `json:"kyc_level,omitempty"`
-	KYCLevelRequested  *int64            `json:"kyc_level_requested,omitempty"`
-	ReviewGroups       []string          `json:"review_groups,omitempty"`
-	Contacts           []string          `json:"contacts,omitempty"`
-	AliasIDs           []string          `json:"alias_ids,omitempty"`
-	Comment            string            `json:"comment,omitempty"`
-	Disabled           *bool             `json:"disabled,omitempty"`
-	Fields             map[string]any    `json:"fields,omitempty"`
-	Variations         []storedVariation `json:"variations"`
-	RiskScanDisabled   bool              `json:"risk_scan_disabled"`
-	CreatedAt          string            `json:"created_at"`
-	UpdatedAt          string            `json:"updated_at"`
-	Relations          []storedRelation  `json:"relations"`
-}
-
-func timeString(nanos int64) string {
-	return time.Unix(0, nanos).UTC().Format(time.RFC3339Nano)
+// timeOf is a stored time (Unix nanoseconds) in UTC, which encoding/json
+// writes in RFC 3339 with the nanoseconds that are not zero.
+func timeOf(nanos int64) time.Time {
+	return time.Unix(0, nanos).UTC()
 }
 
 func fieldMap(fs []rules.Field) map[string]any {
@@ -240,25 +194,27 @@ func fieldMap(fs []rules.Field) map[string]any {
 	return m
 }
 
-func viewRelation(r rules.Relation) storedRelation {
-	return storedRelation{
-		RelationExternalID: r.RelationExternalID, Parent: r.ParentExternalID, Child: r.ChildExternalID,
-		RelationType: r.RelationType, Disabled: r.Disabled, Fields: fieldMap(r.Fields),
-		CreatedAt: timeString(r.CreatedAt), UpdatedAt: timeString(r.UpdatedAt),
+// viewRelation and viewCustomer turn what the store holds into the
+// document's StoredRelation and StoredCustomer.
+func viewRelation(r rules.Relation) openapi.StoredRelation {
+	return openapi.StoredRelation{
+		RelationExternalID: r.RelationExternalID, ParentCustomerExternalID: r.ParentExternalID,
+		ChildCustomerExternalID: r.ChildExternalID, RelationType: r.RelationType, Disabled: r.Disabled,
+		Fields: fieldMap(r.Fields), CreatedAt: timeOf(r.CreatedAt), UpdatedAt: timeOf(r.UpdatedAt),
 	}
 }
 
-func viewCustomer(c rules.Customer, rels []rules.Relation) storedCustomer {
-	v := storedCustomer{
+func viewCustomer(c rules.Customer, rels []rules.Relation) openapi.StoredCustomer {
+	v := openapi.StoredCustomer{
 		CustomerID: c.CustomerID.String(), ExternalID: c.ExternalID, AccountType: c.AccountType,
 		FirstName: c.FirstName, MiddleName: c.MiddleName, LastName: c.LastName,
 		CompanyName: c.CompanyName, TradingName: c.TradingName, RegistrationNumber: c.RegistrationNumber,
 		DateOfBirth: c.DateOfBirth, NationalityCodes: c.NationalityCodes, DomicileCodes: c.DomicileCodes,
 		Phone: c.Phone, ReviewGroups: c.ReviewGroups, Contacts: c.Contacts, AliasIDs: c.AliasIDs,
 		Comment: c.Comment, Fields: fieldMap(c.Fields), RiskScanDisabled: c.RiskScanDisabled,
-		CreatedAt: timeString(c.CreatedAt), UpdatedAt: timeString(c.UpdatedAt),
-		Variations: make([]storedVariation, 0, len(c.Variations)),
-		Relations:  make([]storedRelation, 0, len(rels)),
+		CreatedAt: timeOf(c.CreatedAt), UpdatedAt: timeOf(c.UpdatedAt),
+		Variations: make([]openapi.StoredVariation, 0, len(c.Variations)),
+		Relations:  make([]openapi.StoredRelation, 0, len(rels)),
 	}
 	if c.HasKYCLevel {
 		v.KYCLevel = &c.KYCLevel
@@ -270,7 +226,7 @@ func viewCustomer(c rules.Customer, rels []rules.Relation) storedCustomer {
 		v.Disabled = &c.Disabled
 	}
 	for _, x := range c.Variations {
-		v.Variations = append(v.Variations, storedVariation(x))
+		v.Variations = append(v.Variations, openapi.StoredVariation(x))
 	}
 	for _, r := range rels {
 		v.Relations = append(v.Relations, viewRelation(r))
@@ -304,21 +260,15 @@ func pageParams(w http.ResponseWriter, r *http.Request) (offset, limit int, ok b
 
 // handleListCustomers is GET /__admin/customers.
 func handleListCustomers(s *Server) http.Handler {
-	type customerPage struct {
-		Customers []storedCustomer `json:"customers"`
-		Total     int              `json:"total"`
-		Offset    int              `json:"offset"`
-		Limit     int              `json:"limit"`
-	}
 	return s.authenticated(func(w http.ResponseWriter, r *http.Request, business tenant) {
 		offset, limit, ok := pageParams(w, r)
 		if !ok {
 			return
 		}
-		page := customerPage{Customers: []storedCustomer{}, Offset: offset, Limit: limit}
+		page := openapi.CustomerPage{Customers: []openapi.StoredCustomer{}, Offset: int64(offset), Limit: int64(limit)}
 		err := s.store.View(r.Context(), string(business), func(tx Tx) error {
 			cs, total := tx.Customers(offset, limit)
-			page.Total = total
+			page.Total = int64(total)
 			ids := make([]string, len(cs))
 			for i, c := range cs {
 				ids[i] = c.ExternalID
@@ -347,7 +297,7 @@ func handleListCustomers(s *Server) http.Handler {
 func handleGetCustomer(s *Server) http.Handler {
 	return s.authenticated(func(w http.ResponseWriter, r *http.Request, business tenant) {
 		eid := r.PathValue("external_id") // unescaped: a%2Fb is a/b
-		var view *storedCustomer
+		var view *openapi.StoredCustomer
 		err := s.store.View(r.Context(), string(business), func(tx Tx) error {
 			c, ok := tx.Customer(eid)
 			if !ok {
@@ -371,21 +321,15 @@ func handleGetCustomer(s *Server) http.Handler {
 
 // handleListRelations is GET /__admin/relations.
 func handleListRelations(s *Server) http.Handler {
-	type relationPage struct {
-		Relations []storedRelation `json:"relations"`
-		Total     int              `json:"total"`
-		Offset    int              `json:"offset"`
-		Limit     int              `json:"limit"`
-	}
 	return s.authenticated(func(w http.ResponseWriter, r *http.Request, business tenant) {
 		offset, limit, ok := pageParams(w, r)
 		if !ok {
 			return
 		}
-		page := relationPage{Relations: []storedRelation{}, Offset: offset, Limit: limit}
+		page := openapi.RelationPage{Relations: []openapi.StoredRelation{}, Offset: int64(offset), Limit: int64(limit)}
 		err := s.store.View(r.Context(), string(business), func(tx Tx) error {
 			rs, total := tx.Relations(offset, limit)
-			page.Total = total
+			page.Total = int64(total)
 			for _, rel := range rs {
 				page.Relations = append(page.Relations, viewRelation(rel))
 			}

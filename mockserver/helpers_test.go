@@ -130,51 +130,12 @@ func addedIDs(resp *openapi.SaveCustomersResponse) []string {
 	return out
 }
 
-// storedCustomer mirrors the document's StoredCustomer for the tests.
-type storedCustomer struct {
-	CustomerID         string           `json:"customer_id"`
-	ExternalID         string           `json:"external_id"`
-	AccountType        string           `json:"account_type"`
-	FirstName          string           `json:"first_name"`
-	MiddleName         string           `json:"middle_name"`
-	LastName           string           `json:"last_name"`
-	CompanyName        string           `json:"company_name"`
-	TradingName        string           `json:"trading_name"`
-	RegistrationNumber string           `json:"registration_number"`
-	DateOfBirth        string           `json:"date_of_birth"`
-	NationalityCodes   []string         `json:"nationality_codes"`
-	DomicileCodes      []string         `json:"domicile_codes"`
-	Phone              string           `json:"phone"`
-	KYCLevel           *int64           `json:"kyc_level"`
-	KYCLevelRequested  *int64           `json:"kyc_level_requested"`
-	ReviewGroups       []string         `json:"review_groups"`
-	Contacts           []string         `json:"contacts"`
-	AliasIDs           []string         `json:"alias_ids"`
-	Comment            string           `json:"comment"`
-	Disabled           *bool            `json:"disabled"`
-	Fields             map[string]any   `json:"fields"`
-	Variations         []map[string]any `json:"variations"`
-	RiskScanDisabled   bool             `json:"risk_scan_disabled"`
-	CreatedAt          time.Time        `json:"created_at"`
-	UpdatedAt          time.Time        `json:"updated_at"`
-	Relations          []storedRelation `json:"relations"`
-}
-
-type storedRelation struct {
-	RelationExternalID string         `json:"relation_external_id"`
-	Parent             string         `json:"parent_customer_external_id"`
-	Child              string         `json:"child_customer_external_id"`
-	RelationType       int64          `json:"relation_type"`
-	Disabled           bool           `json:"disabled"`
-	Fields             map[string]any `json:"fields"`
-}
-
 // getCustomer reads one stored customer through the inspection API; ok is
 // false on 404.
-func getCustomer(tb testing.TB, ts *mocktest.Server, client *http.Client, externalID string) (storedCustomer, bool) {
+func getCustomer(tb testing.TB, ts *mocktest.Server, client *http.Client, externalID string) (openapi.StoredCustomer, bool) {
 	tb.Helper()
 	r := do(tb, client, http.MethodGet, ts.URL+"/__admin/customers/"+externalID, "", "")
-	var c storedCustomer
+	var c openapi.StoredCustomer
 	switch r.status {
 	case http.StatusOK:
 		if err := json.Unmarshal(r.body, &c); err != nil {
@@ -188,7 +149,7 @@ func getCustomer(tb testing.TB, ts *mocktest.Server, client *http.Client, extern
 	return c, false
 }
 
-func mustGetCustomer(tb testing.TB, ts *mocktest.Server, externalID string) storedCustomer {
+func mustGetCustomer(tb testing.TB, ts *mocktest.Server, externalID string) openapi.StoredCustomer {
 	tb.Helper()
 	c, ok := getCustomer(tb, ts, ts.Client, externalID)
 	if !ok {

@@ -155,7 +155,7 @@ func TestTransport(t *testing.T) {
 
 func storedAs(externalID string) func(*testing.T, response, openapi.Problem) {
 	return func(t *testing.T, r response, _ openapi.Problem) {
-		var c storedCustomer
+		var c openapi.StoredCustomer
 		if err := json.Unmarshal(r.body, &c); err != nil || c.ExternalID != externalID {
 			t.Errorf("got external_id %q (%v), want %q", c.ExternalID, err, externalID)
 		}
@@ -499,10 +499,7 @@ func TestInspectionPaging(t *testing.T) {
 	b.WriteString(`],"relations":[{"relation_external_id":"r2","parent_customer_external_id":"c00","child_customer_external_id":"c01","relation_type":1},{"relation_external_id":"r1","parent_customer_external_id":"c02","child_customer_external_id":"c01","relation_type":2}]}`)
 	save(t, ts, b.String())
 	r := do(t, ts.Client, http.MethodGet, ts.URL+"/__admin/customers?offset=10&limit=5", "", "")
-	var page struct {
-		Customers            []storedCustomer
-		Total, Offset, Limit int
-	}
+	var page openapi.CustomerPage
 	if err := json.Unmarshal(r.body, &page); err != nil {
 		t.Fatal(err)
 	}
