@@ -152,7 +152,7 @@ func checkNullMeansAbsent(t *checkT) {
 
 // mustStored reads the primary business's customer id and ends the check
 // when it is not stored.
-func (t *checkT) mustStored(id string) (*storedCustomer, *exchange) {
+func (t *checkT) mustStored(id string) (*openapi.StoredCustomer, *exchange) {
 	sc, x := t.stored(id, nil)
 	if sc == nil {
 		t.Fatalf(x, "the customer to be stored")
@@ -463,7 +463,7 @@ func checkVariations(t *checkT) {
 	c.Variations = append(c.Variations, openapi.Variation{Op: ptr("add"), FirstName: ptr("Ada"), LastName: ptr("Alias")})
 	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{c}}
 	resp, x := t.saveValid(req, false)
-	has := func(sc *storedCustomer, first, last string) bool {
+	has := func(sc *openapi.StoredCustomer, first, last string) bool {
 		for _, v := range sc.Variations {
 			if v.FirstName == first && v.LastName == last {
 				return true

@@ -68,44 +68,15 @@ func idOf(c openapi.Customer) string {
 	return *c.ExternalID
 }
 
-// storedCustomer is what the checks read of the mock's StoredCustomer.
-type storedCustomer struct {
-	CustomerID       string   `json:"customer_id"`
-	ExternalID       string   `json:"external_id"`
-	AccountType      string   `json:"account_type"`
-	FirstName        string   `json:"first_name"`
-	LastName         string   `json:"last_name"`
-	CompanyName      string   `json:"company_name"`
-	Phone            string   `json:"phone"`
-	Comment          string   `json:"comment"`
-	DomicileCodes    []string `json:"domicile_codes"`
-	ReviewGroups     []string `json:"review_groups"`
-	Contacts         []string `json:"contacts"`
-	Disabled         bool     `json:"disabled"`
-	RiskScanDisabled bool     `json:"risk_scan_disabled"`
-	Variations       []struct {
-		FirstName   string `json:"first_name"`
-		LastName    string `json:"last_name"`
-		CompanyName string `json:"company_name"`
-	} `json:"variations"`
-	Relations []struct {
-		RelationExternalID       string `json:"relation_external_id"`
-		ParentCustomerExternalID string `json:"parent_customer_external_id"`
-		ChildCustomerExternalID  string `json:"child_customer_external_id"`
-		RelationType             int64  `json:"relation_type"`
-		Disabled                 bool   `json:"disabled"`
-	} `json:"relations"`
-}
-
 // stored reads a customer through the mock's inspection API; it returns nil
 // when the business has no such customer.
-func (t *checkT) stored(id string, creds *credentials) (*storedCustomer, *exchange) {
+func (t *checkT) stored(id string, creds *credentials) (*openapi.StoredCustomer, *exchange) {
 	x := t.Do(request{method: http.MethodGet, path: adminCustomer + "/" + url.PathEscape(id), creds: creds})
 	switch x.Status {
 	case http.StatusNotFound:
 		return nil, x
 	case http.StatusOK:
-		var sc storedCustomer
+		var sc openapi.StoredCustomer
 		if err := jsonUnmarshal(x.Body, &sc); err != nil {
 			t.Fatalf(x, "a StoredCustomer body: %v", err)
 		}

@@ -55,14 +55,12 @@ var mutationValues = []any{
 	map[string]any{}, map[string]any{"a": 1}, []any{}, []any{"x", 2}, []any{nil}, []any{"FR", "XX"},
 }
 
-// customerKeys are the keys of a customer a mutation may set.
-var customerKeys = []string{
-	"account_type", "alias_ids", "comment", "company_name", "contacts", "date_of_birth", "disabled",
-	"domicile_code", "domicile_codes", "fields", "first_name", "kyc_level", "kyc_level_requested",
-	"last_name", "middle_name", "nationality_code", "nationality_codes", "phone", "registration_number",
-	"review_groups", "trading_name", "variations", "variations/0/_op", "variations/0/first_name",
-	"variations/0/company_name", "external_id", "fist_name",
-}
+// customerKeys are the keys of a customer a mutation may set: the document's
+// (external_id moved to the end), three keys of a variation and an unknown key.
+var customerKeys = slices.Concat(
+	slices.DeleteFunc(slices.Clone(openapi.CustomerKeys), func(k string) bool { return k == "external_id" }),
+	[]string{"variations/0/_op", "variations/0/first_name", "variations/0/company_name", "external_id", "fist_name"},
+)
 
 var relationKeys = []string{
 	"relation_type", "parent_customer_external_id", "child_customer_external_id", "disabled", "fields", "relation_external_id",

@@ -169,7 +169,7 @@ func checkCleanup(t *checkT) {
 			continue
 		}
 		checked++
-		if !sc.Disabled {
+		if sc.Disabled == nil || !*sc.Disabled {
 			t.Errorf(x, "%q disabled after the clean-up", id)
 		}
 	}
