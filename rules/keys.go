@@ -2,16 +2,6 @@ package rules
 
 import "strings"
 
-// CustomerKeys, RelationKeys and VariationKeys are the keys the document
-// defines for a customer, a relation and a name variation of a save request, in alphabetical order (a test
-// keeps them equal to the document's schemas). Any other key is unknown_key.
-var (
-	CustomerKeys = []string{"account_type", "alias_ids", "comment", "company_name", "contacts", "date_of_birth", "disabled", "domicile_code", "domicile_codes", "external_id", "fields", "first_name", "kyc_level", "kyc_level_requested", "last_name", "middle_name", "nationality_code", "nationality_codes", "phone", "registration_number", "review_groups", "trading_name", "variations"}
-	RelationKeys = []string{"child_customer_external_id", "disabled", "fields", "parent_customer_external_id", "relation_external_id", "relation_type"}
-	// VariationKeys are the keys of an item of a customer's variations.
-	VariationKeys = []string{"_op", "company_name", "first_name", "last_name", "middle_name", "trading_name"}
-)
-
 // NotApplicable lists, for an account type, the name fields that do not fit it
 // (stored with the warning field_not_applicable): a firm's names on an
 // individual, a person's names and date of birth on a firm.
@@ -21,7 +11,9 @@ var NotApplicable = map[string][]string{
 }
 
 // SuggestKey returns the key of known closest to an unknown key: equal but for
-// case, or within two edits; "" when none is that close.
+// case, or within two edits; "" when none is that close. The keys a record may
+// have are openapi.CustomerKeys, openapi.RelationKeys and
+// openapi.VariationKeys, generated from the document.
 func SuggestKey(key string, known []string) string {
 	best, bestD := "", 3
 	lk := strings.ToLower(key)
