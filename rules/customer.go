@@ -38,7 +38,7 @@ func (e *evaluation) customer(i int, in *openapi.Customer, m *msgs) (*Customer, 
 	if len(in.Variations) > 0 {
 		c.Variations = variations(m, c.Variations, in.Variations)
 	}
-	unknownKeys(m, "", in.Extra, CustomerKeys)
+	unknownKeys(m, "", in.Extra, openapi.CustomerKeys)
 	settleNotApplicable(m)
 
 	if eid != "" && !dup {

@@ -91,7 +91,7 @@ func variations(m *msgs, stored []Variation, ops []openapi.Variation) []Variatio
 	for j := range ops {
 		in := &ops[j]
 		if len(in.Extra) > 0 {
-			unknownKeys(m, fmt.Sprintf("variations[%d]: ", j), in.Extra, VariationKeys)
+			unknownKeys(m, fmt.Sprintf("variations[%d]: ", j), in.Extra, openapi.VariationKeys)
 		}
 		op := "add"
 		if in.Op != nil {

@@ -43,7 +43,7 @@ func (e *evaluation) relation(i int, in *openapi.Relation, firstAt map[string]in
 	if in.Fields != nil {
 		rel.Fields = e.mergeFields(m, "fields", rel.Fields, in.Fields)
 	}
-	unknownKeys(m, "", in.Extra, RelationKeys)
+	unknownKeys(m, "", in.Extra, openapi.RelationKeys)
 	return rel
 }
 
