@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -66,12 +67,14 @@ func TestNewPropertyReachesEveryTable(t *testing.T) {
 			"// Where the person was born.\n\tPlaceOfBirth *string `json:\"place_of_birth,omitempty\"`",
 			`"place_of_birth",`, // in CustomerKeys
 		},
-		"decode_gen.go": {"case \"place_of_birth\":\n\t\t\td.repeat(&keys, 19)\n\t\t\td.stringField(&c.PlaceOfBirth, \"place_of_birth\")"},
+		// The key's index depends on how many properties Customer has.
+		"decode_gen.go": {"case \"place_of_birth\":\n\t\t\td.repeat(&keys, <n>)\n\t\t\td.stringField(&c.PlaceOfBirth, \"place_of_birth\")"},
 		filepath.Join("..", "fixtures", "encode_gen.go"): {"if c.PlaceOfBirth != nil {\n\t\tb = appendString(appendKey(b, &first, \"place_of_birth\"), *c.PlaceOfBirth)"},
 	}
 	for _, f := range files {
 		for _, w := range want[f.path] {
-			if !bytes.Contains(f.src, []byte(w)) {
+			re := regexp.MustCompile(strings.ReplaceAll(regexp.QuoteMeta(w), "<n>", `[0-9]+`))
+			if !re.Match(f.src) {
 				t.Errorf("%s lacks\n%s", f.path, w)
 			}
 		}
