@@ -95,15 +95,15 @@ func appendCustomer(dst []byte, c *rules.Customer) ([]byte, error) {
 
 // customerStrings are the string fields of c that a record holds, in record
 // order (external_id, written first, apart).
-func customerStrings(c *rules.Customer) [10]*string {
-	return [...]*string{&c.AccountType, &c.FirstName, &c.MiddleName, &c.LastName, &c.CompanyName,
+func customerStrings(c *rules.Customer) []*string {
+	return []*string{&c.AccountType, &c.FirstName, &c.MiddleName, &c.LastName, &c.CompanyName,
 		&c.TradingName, &c.RegistrationNumber, &c.DateOfBirth, &c.Phone, &c.Comment}
 }
 
 // customerLists are the string-list fields of c that a record holds, in
 // record order.
-func customerLists(c *rules.Customer) [5]*[]string {
-	return [...]*[]string{&c.NationalityCodes, &c.DomicileCodes, &c.ReviewGroups, &c.Contacts, &c.AliasIDs}
+func customerLists(c *rules.Customer) []*[]string {
+	return []*[]string{&c.NationalityCodes, &c.DomicileCodes, &c.ReviewGroups, &c.Contacts, &c.AliasIDs}
 }
 
 // A relation record:
