@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -95,12 +94,8 @@ func parseMock(args []string, getenv func(string) string) (mockConfig, error) {
 		return cfg, err
 	}
 	_ = cfg.LogLevel.UnmarshalText([]byte(level)) // a choice of the names it knows
-	if u, err := url.Parse(s.WebhookURL); s.WebhookURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
-		return cfg, fs.usageErrorf("--webhook %q: want an http:// or https:// URL", s.WebhookURL)
-	}
-	if s.TokenTTL <= 0 || s.LockoutThreshold <= 0 || s.LockoutDuration <= 0 || s.RateLimit < 0 {
-		return cfg, fs.usageErrorf("--token-ttl, --lockout-threshold and --lockout-duration must be positive, --rate-limit not negative")
-	}
+	// The server's own settings (--webhook, --token-ttl, --lockout-*,
+	// --rate-limit) are checked by mockserver.New, once, in runMock.
 	if err := cfg.Rules.check(); err != nil {
 		return cfg, fs.usageErr(err)
 	}

@@ -235,7 +235,11 @@ func TestMockBadFlags(t *testing.T) {
 		{"bad size", []string{"--max-body", "lots"}, nil, `invalid value "lots" for flag -max-body: "lots" is not a positive size`},
 		{"bad kyc range", []string{"--kyc-min", "4"}, nil, "kyc range: minimum 4 is above maximum 3"},
 		{"bad relation types", []string{"--relation-types", "x=director"}, nil, `"x" is not an integer relation type`},
-		{"webhook not an http URL", []string{"--webhook", "ftp://example.org/hook"}, nil, `--webhook "ftp://example.org/hook": want an http:// or https:// URL`},
+		// mockserver.New's own sentences, as they are: the command has no copy.
+		{"webhook not an http URL", []string{"--webhook", "ftp://example.org/hook"}, nil, `mock: mockserver: Config.WebhookURL "ftp://example.org/hook" is not an absolute http or https URL`},
+		{"negative rate", []string{"--rate-limit", "-1"}, nil, "mock: mockserver: Config.RateLimit is -1; make it a positive number"},
+		{"negative token ttl", []string{"--token-ttl", "-1m"}, nil, "mock: mockserver: Config.TokenTTL is -1m0s; make it positive"},
+		{"negative lockout from the environment", nil, map[string]string{"ALGOREG_MOCK_LOCKOUT_DURATION": "-1s"}, "mock: mockserver: Config.LockoutDuration is -1s"},
 		{"bad env", nil, map[string]string{"ALGOREG_MOCK_MAX_BATCH": "many"}, `ALGOREG_MOCK_MAX_BATCH="many"`},
 		{"bad users file", []string{"--users", badUsers}, nil, "it must be the header username,password,business"},
 		{"missing users file", []string{"--users", filepath.Join(dir, "none.csv")}, nil, "no such file"},
@@ -253,6 +257,12 @@ func TestMockBadFlags(t *testing.T) {
 			err := run(ctx, append([]string{"algoreg-kit", "mock"}, tt.args...), getenv, strings.NewReader(""), &stdout, &stderr)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("error: got %v, want one containing %q", err, tt.wantErr)
+			}
+			if err != nil && !strings.HasPrefix(err.Error(), "mock: ") {
+				t.Errorf("error %q does not start with \"mock: \"", err)
+			}
+			if stdout.Len() > 0 {
+				t.Errorf("printed before the error:\n%s", stdout.String())
 			}
 			if err != nil && strings.Contains(err.Error(), "\n") {
 				t.Errorf("error is not one line: %q", err)

@@ -103,8 +103,12 @@ func TestParseMock(t *testing.T) {
 		{name: "bad size", args: []string{"--max-body", "16 MB/s"}, wantErr: `"16 MB/s" is not a positive size`},
 		{name: "bad variable", env: map[string]string{"ALGOREG_MOCK_TOKEN_TTL": "soon"}, wantErr: `ALGOREG_MOCK_TOKEN_TTL="soon": invalid value for --token-ttl`},
 		{name: "bad choice", args: []string{"--log-format", "xml"}, wantErr: "use text or json"},
-		{name: "bad webhook", args: []string{"--webhook", "example.org"}, wantErr: "want an http:// or https:// URL"},
-		{name: "negative rate", args: []string{"--rate-limit", "-1"}, wantErr: "--rate-limit not negative"},
+		{name: "server settings are mockserver.New's to check", args: []string{"--webhook", "example.org", "--rate-limit", "-1", "--token-ttl", "-1s"},
+			check: func(t *testing.T, got mockConfig) {
+				if got.Server.WebhookURL != "example.org" || got.Server.RateLimit != -1 || got.Server.TokenTTL != -time.Second {
+					t.Errorf("got %+v, want the values as given", got.Server)
+				}
+			}},
 		{name: "kyc range", args: []string{"--kyc-min", "4"}, wantErr: "kyc range: minimum 4 is above maximum 3"},
 		{name: "duplicate relation type", args: []string{"--relation-types", "1,1"}, wantErr: "value 1 is listed twice"},
 	})
