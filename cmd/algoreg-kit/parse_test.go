@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -241,5 +244,71 @@ func TestRuleFlagsAreShared(t *testing.T) {
 				t.Errorf("got %+v, %v; want %+v", got, err, want)
 			}
 		})
+	}
+}
+
+// anyParse is a subcommand's parse function with its config as any.
+func anyParse[C any](parse func([]string, func(string) string) (C, error)) func([]string, func(string) string) (any, error) {
+	return func(args []string, getenv func(string) string) (any, error) { return parse(args, getenv) }
+}
+
+// TestEveryFlagReadsItsVariable: for every flag of every subcommand, as its
+// help lists them, ALGOREG_<SUBCOMMAND>_<FLAG> (ALGOREG_<FLAG> for the
+// credentials) parses to the same config, or the same error, as the flag.
+func TestEveryFlagReadsItsVariable(t *testing.T) {
+	parsers := map[string]func([]string, func(string) string) (any, error){
+		"mock": anyParse(parseMock), "fixtures": anyParse(parseFixtures), "contract": anyParse(parseContract),
+		"spec": anyParse(parseSpec), "version": anyParse(parseVersion),
+	}
+	// Values the flag's type alone does not give.
+	values := map[string]string{
+		"mock log-level": "debug", "mock log-format": "json", "spec format": "json",
+		"fixtures format": "csv", "fixtures progress": "never", "fixtures codes": "phone_not_e164",
+		"mock kyc-min": "1", "fixtures kyc-min": "1", "contract kyc-min": "1",
+	}
+	byType := map[string]string{"": "true", "int": "7", "float": "0.5", "duration": "7s", "size": "1KiB", "list": "a,b", "table": "1,2"}
+	flagLine := regexp.MustCompile(`(?m)^  -([a-z0-9-]+)(?: (\S+))?$`)
+	for _, c := range commands() {
+		parse, ok := parsers[c.name]
+		if !ok {
+			t.Errorf("no parse function for %s in this test", c.name)
+			continue
+		}
+		_, err := parse([]string{"--help"}, getenvOf(nil))
+		var help helpError
+		if !errors.As(err, &help) {
+			t.Fatalf("%s --help: got %v, want the help", c.name, err)
+		}
+		def, err := parse(nil, getenvOf(nil))
+		if err != nil {
+			t.Fatalf("%s without flags: %v", c.name, err)
+		}
+		for _, m := range flagLine.FindAllStringSubmatch(help.text, -1) {
+			name, typ := m[1], m[2]
+			t.Run(c.name+"/"+name, func(t *testing.T) {
+				v, ok := values[c.name+" "+name]
+				if !ok {
+					if v, ok = byType[typ]; !ok {
+						v = "x" // a string
+					}
+				}
+				env := "ALGOREG_" + strings.ToUpper(c.name) + "_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+				if name == "user" || name == "password" || name == "token" {
+					env = "ALGOREG_" + strings.ToUpper(name)
+				}
+				fromFlag, flagErr := parse([]string{"--" + name + "=" + v}, getenvOf(nil))
+				fromEnv, envErr := parse(nil, getenvOf(map[string]string{env: v}))
+				switch {
+				case flagErr != nil || envErr != nil:
+					if fmt.Sprint(flagErr) != fmt.Sprint(envErr) {
+						t.Errorf("--%s=%s: %v; %s=%s: %v", name, v, flagErr, env, v, envErr)
+					}
+				case !reflect.DeepEqual(fromFlag, fromEnv):
+					t.Errorf("%s=%s does not set --%s:\nflag: %+v\nenv:  %+v", env, v, name, fromFlag, fromEnv)
+				case reflect.DeepEqual(fromFlag, def):
+					t.Errorf("--%s=%s gives the default config: pick another value in this test", name, v)
+				}
+			})
+		}
 	}
 }
