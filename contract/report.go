@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/algoreg-kit/algoreg-kit/internal/words"
 )
 
 // Status is the outcome of one check.
@@ -88,14 +90,14 @@ func (r Report) WriteText(w io.Writer) error {
 	if r.Mock {
 		what = "the algoreg-kit mock"
 	}
-	fmt.Fprintf(&b, "\n%d checks: %d passed, %d failed, %d skipped in %s against %s (%s)\n",
-		len(r.Checks), r.Count(Pass), r.Count(Fail), r.Count(Skip), r.Duration.Round(time.Millisecond), r.Target, what)
+	fmt.Fprintf(&b, "\n%s: %d passed, %d failed, %d skipped in %s against %s (%s)\n",
+		words.Count(len(r.Checks), "check"), r.Count(Pass), r.Count(Fail), r.Count(Skip), words.Took(r.Duration), r.Target, what)
 	mode := ""
 	if r.VerifyOnly {
 		mode = ", verify-only"
 	}
-	fmt.Fprintf(&b, "seed %d (replay with --seed %d), %d cases, run prefix %s%s: %d requests, %d customers created, %d disabled at the end\n",
-		r.Seed, r.Seed, r.Cases, r.RunPrefix, mode, r.Requests, r.Created, r.Disabled)
+	fmt.Fprintf(&b, "seed %d (replay with --seed %d), %s, run prefix %s%s: %s, %s created, %d disabled at the end\n",
+		r.Seed, r.Seed, words.Count(r.Cases, "case"), r.RunPrefix, mode, words.Count(r.Requests, "request"), words.Count(r.Created, "customer"), r.Disabled)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -103,7 +105,7 @@ func (r Report) WriteText(w io.Writer) error {
 // writeResultLine writes "PASS id (duration)" or "FAIL id: reason", and with
 // detail the failures' exchanges.
 func writeResultLine(w io.Writer, c Result, detail bool) {
-	d := c.Duration.Round(time.Millisecond)
+	d := words.Took(c.Duration)
 	switch c.Status {
 	case Pass:
 		fmt.Fprintf(w, "PASS  %s (%s)\n", c.ID, d)

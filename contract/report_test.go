@@ -45,6 +45,25 @@ func TestReportText(t *testing.T) {
 	golden.Check(t, "report.golden.txt", b.Bytes())
 }
 
+// TestReportTextSingular: one of a thing is said in the singular, and a check
+// under a millisecond does not take "0s".
+func TestReportTextSingular(t *testing.T) {
+	rep := contract.Report{
+		Target: "http://127.0.0.1:1", Mock: true, Seed: 1, Cases: 1, RunPrefix: "ct1-", Duration: 300 * time.Microsecond,
+		Requests: 1, Created: 1, Disabled: 1,
+		Checks: []contract.Result{{ID: "behaviour/create-lists-added", Status: contract.Pass, Duration: 40 * time.Microsecond}},
+	}
+	var b bytes.Buffer
+	require.NoError(t, rep.WriteText(&b))
+	for _, want := range []string{
+		"PASS  behaviour/create-lists-added (0.04 ms)\n",
+		"\n1 check: 1 passed, 0 failed, 0 skipped in 0.30 ms against",
+		", 1 case, run prefix ct1-: 1 request, 1 customer created, 1 disabled at the end\n",
+	} {
+		assert.Contains(t, b.String(), want)
+	}
+}
+
 func TestReportJUnitGolden(t *testing.T) {
 	var b bytes.Buffer
 	require.NoError(t, sampleReport().WriteJUnit(&b))

@@ -18,6 +18,7 @@ import (
 
 	"github.com/algoreg-kit/algoreg-kit/contract"
 	"github.com/algoreg-kit/algoreg-kit/fixtures"
+	"github.com/algoreg-kit/algoreg-kit/internal/words"
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
 	"github.com/algoreg-kit/algoreg-kit/rules"
 )
@@ -158,7 +159,7 @@ func runContract(ctx context.Context, cfg contractConfig, e env) error {
 		return err
 	}
 	if !rep.OK() {
-		return fmt.Errorf("contract: %d of %s failed: %s", rep.Count(contract.Fail), count(len(rep.Checks), "check"), strings.Join(rep.Failed(), ", "))
+		return fmt.Errorf("contract: %d of %s failed: %s", rep.Count(contract.Fail), words.Count(len(rep.Checks), "check"), strings.Join(rep.Failed(), ", "))
 	}
 	return nil
 }

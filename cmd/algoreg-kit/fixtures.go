@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/algoreg-kit/algoreg-kit/fixtures"
+	"github.com/algoreg-kit/algoreg-kit/internal/words"
 	"github.com/algoreg-kit/algoreg-kit/rules"
 )
 
@@ -188,13 +189,13 @@ func postFixtures(ctx context.Context, cfg fixturesConfig, g *fixtures.Generator
 	bar.finish()
 	if err != nil {
 		if tally.Requests > 0 {
-			return fmt.Errorf("fixtures: post to %s: %w (after %s answered)", cfg.Post, err, count(tally.Requests, "request"))
+			return fmt.Errorf("fixtures: post to %s: %w (after %s answered)", cfg.Post, err, words.Count(tally.Requests, "request"))
 		}
 		return fmt.Errorf("fixtures: post to %s: %w", cfg.Post, err)
 	}
 	printTally(stderr, tally, cfg.Seed, cfg.Count, time.Since(start))
 	if n := len(tally.Mismatches); n > 0 {
-		return fmt.Errorf("fixtures: %s differ from the labels (listed above)", count(n, "answer"))
+		return fmt.Errorf("fixtures: %s differ from the labels (listed above)", words.Count(n, "answer"))
 	}
 	return nil
 }
@@ -228,8 +229,8 @@ func writeFixtures(ctx context.Context, cfg fixturesConfig, g *fixtures.Generato
 	}
 	d := time.Since(start)
 	fmt.Fprintf(e.stderr, "fixtures: %s, %s, %d invalid (labelled) from %s, %s to %s in %s (%.0f customers/s), seed %d\n",
-		count(st.Customers, "customer"), count(st.Relations, "relation"), st.Labelled, count(st.Slots, "record"),
-		cfg.Format, dest, took(d), perSecond(st.Customers, d), cfg.Seed)
+		words.Count(st.Customers, "customer"), words.Count(st.Relations, "relation"), st.Labelled, words.Count(st.Slots, "record"),
+		cfg.Format, dest, words.Took(d), perSecond(st.Customers, d), cfg.Seed)
 	return nil
 }
 
@@ -301,13 +302,13 @@ func orNoRetries(n int) int {
 
 func printTally(w io.Writer, t fixtures.Tally, seed int64, records int, d time.Duration) {
 	fmt.Fprintf(w, "fixtures: posted %s (%s, %s) in %s (%s) in %s (%.0f customers/s), seed %d\n",
-		count(records, "record"), count(t.Customers, "customer"), count(t.Relations, "relation"),
-		count(t.Requests, "request"), count(t.Retries, "retry"), took(d), perSecond(t.Customers, d), seed)
+		words.Count(records, "record"), words.Count(t.Customers, "customer"), words.Count(t.Relations, "relation"),
+		words.Count(t.Requests, "request"), words.Count(t.Retries, "retry"), words.Took(d), perSecond(t.Customers, d), seed)
 	fmt.Fprintf(w, "fixtures: added %d; errors %s; warnings %s\n", t.Added, byCode(t.Errors), byCode(t.Warnings))
 	if t.Skipped > 0 {
-		fmt.Fprintf(w, "fixtures: %s to customers of earlier batches not sent (a dry run stores no customer)\n", count(t.Skipped, "relation"))
+		fmt.Fprintf(w, "fixtures: %s to customers of earlier batches not sent (a dry run stores no customer)\n", words.Count(t.Skipped, "relation"))
 	}
-	fmt.Fprintf(w, "fixtures: %s, %s\n", count(t.Expected, "labelled record"), count(len(t.Mismatches), "mismatch"))
+	fmt.Fprintf(w, "fixtures: %s, %s\n", words.Count(t.Expected, "labelled record"), words.Count(len(t.Mismatches), "mismatch"))
 	if len(t.Mismatches) == 0 {
 		return
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/algoreg-kit/algoreg-kit/internal/flushwriter"
+	"github.com/algoreg-kit/algoreg-kit/internal/words"
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
 )
 
@@ -125,8 +126,8 @@ func runMock(ctx context.Context, cfg mockConfig, e env) error {
 			return fmt.Errorf("mock: %w", err)
 		}
 		fmt.Fprintf(e.stdout, "preloaded %s and %s from %s into business %q: %s added, %s rejected\n",
-			count(st.Customers, "customer"), count(st.Relations, "relation"), count(st.Files, "file"),
-			cfg.PreloadBusiness, count(st.Added, "customer"), count(st.Rejected, "record"))
+			words.Count(st.Customers, "customer"), words.Count(st.Relations, "relation"), words.Count(st.Files, "file"),
+			cfg.PreloadBusiness, words.Count(st.Added, "customer"), words.Count(st.Rejected, "record"))
 	}
 	srv := mock.HTTPServer()
 	cfg.printBanner(e.stdout, "http://"+ln.Addr().String())
@@ -185,7 +186,7 @@ func (cfg *mockConfig) printBanner(w io.Writer, url string) {
 	mode := "open mode: any username and password; the username names the business"
 	if users := cfg.Server.Users; users != nil {
 		exampleUser, examplePass = users[0].Username, "<password>"
-		mode = fmt.Sprintf("%s from %s", count(len(users), "account"), cfg.UsersFile)
+		mode = fmt.Sprintf("%s from %s", words.Count(len(users), "account"), cfg.UsersFile)
 	}
 	fmt.Fprintf(w, "algoreg-kit mock serving on %s (%s)\n", url, mode)
 	fmt.Fprintf(w, "try: TOKEN=$(curl -s -d grant_type=password -d username=%s -d password=%s %s/api/v1/token | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/') && curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{\"customers\":[{\"external_id\":\"c1\",\"account_type\":\"N\",\"last_name\":\"Doe\"}]}' %s/api/v1/customers/save\n",

@@ -177,28 +177,6 @@ func TestMockAddressInUse(t *testing.T) {
 	}
 }
 
-func TestWords(t *testing.T) {
-	counts := []struct {
-		n    int
-		word string
-		want string
-	}{{0, "customer", "0 customers"}, {1, "customer", "1 customer"}, {2, "customer", "2 customers"}, {1, "retry", "1 retry"}, {3, "retry", "3 retries"}, {2, "mismatch", "2 mismatches"}, {1, "file", "1 file"}}
-	for _, tt := range counts {
-		if got := count(tt.n, tt.word); got != tt.want {
-			t.Errorf("count(%d, %q) = %q, want %q", tt.n, tt.word, got, tt.want)
-		}
-	}
-	durations := []struct {
-		d    time.Duration
-		want string
-	}{{0, "0.0 ms"}, {400 * time.Microsecond, "0.4 ms"}, {12 * time.Millisecond, "12 ms"}, {1234 * time.Millisecond, "1.2 s"}, {75 * time.Second, "75 s"}}
-	for _, tt := range durations {
-		if got := took(tt.d); got != tt.want {
-			t.Errorf("took(%v) = %q, want %q", tt.d, got, tt.want)
-		}
-	}
-}
-
 // The binary links no test framework: mockserver/mocktest, which imports
 // testing and net/http/httptest, is for tests only.
 func TestBinaryLinksNoTestPackages(t *testing.T) {
