@@ -161,6 +161,31 @@ func TestFixturesPostNeedsCredentials(t *testing.T) {
 	}
 }
 
+// TestFixturesPostFailureSaysWhatWasAnswered: a post that fails counts only
+// the requests the server answered, and none when it answered none.
+func TestFixturesPostFailureSaysWhatWasAnswered(t *testing.T) {
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if requests.Add(1) > 1 {
+			http.Error(w, `{"title":"no"}`, http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"added":[],"detail":[],"status":"ok","verify_input":false}`))
+	}))
+	defer srv.Close()
+	creds := map[string]string{"ALGOREG_TOKEN": "t"}
+	_, _, _, err := runCmd(t, creds, "fixtures", "--post", srv.URL, "--count", "3", "--batch-size", "1", "--concurrency", "1", "--retries", "0", "--invalid", "0")
+	if err == nil || !strings.Contains(err.Error(), "(after 1 request answered)") {
+		t.Errorf("got error %v, want one ending (after 1 request answered)", err)
+	}
+	srv.Close()
+	_, _, _, err = runCmd(t, creds, "fixtures", "--post", srv.URL, "--count", "3", "--retries", "0")
+	if err == nil || strings.Contains(err.Error(), "answered") {
+		t.Errorf("got error %v, want one that counts no answered request", err)
+	}
+}
+
 func TestMockAddressInUse(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
