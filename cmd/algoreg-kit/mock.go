@@ -113,16 +113,23 @@ func runMock(ctx context.Context, cfg mockConfig, e env) error {
 		return fmt.Errorf("mock: %w", err)
 	}
 	defer mock.Close() // after the HTTP server's shutdown, before the log's flush
-	// Listen before preloading, so that a busy port fails at once, not after
-	// a long preload and its summary.
+	// Listen (and on --pprof-addr) before preloading, so that a busy port
+	// fails at once, not after a long preload, its summary and the banner.
 	ln, err := listen(cfg.Addr, "--addr")
 	if err != nil {
 		return fmt.Errorf("mock: %w", err)
 	}
+	defer ln.Close() // in case of an early return; Shutdown closes it too
+	var pprofLn net.Listener
+	if cfg.PprofAddr != "" {
+		if pprofLn, err = listen(cfg.PprofAddr, "--pprof-addr"); err != nil {
+			return fmt.Errorf("mock: --pprof-addr: %w", err)
+		}
+		defer pprofLn.Close()
+	}
 	if len(cfg.Preload) > 0 {
 		st, err := mock.Preload(ctx, cfg.PreloadBusiness, cfg.Preload...)
 		if err != nil {
-			ln.Close()
 			return fmt.Errorf("mock: %w", err)
 		}
 		fmt.Fprintf(e.stdout, "preloaded %s and %s from %s into business %q: %s added, %s rejected\n",
@@ -134,13 +141,8 @@ func runMock(ctx context.Context, cfg mockConfig, e env) error {
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if cfg.PprofAddr != "" {
-		closePprof, err := servePprof(cfg.PprofAddr, e.stdout)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("mock: %w", err)
-		}
-		defer closePprof()
+	if pprofLn != nil {
+		defer servePprof(pprofLn, e.stdout)()
 	}
 	return serveUntilDone(ctx, srv, ln, cfg.Server.Logger)
 }
@@ -206,13 +208,9 @@ func listen(addr, flag string) (net.Listener, error) {
 	return ln, nil
 }
 
-// servePprof serves net/http/pprof on addr until the returned function is
+// servePprof serves net/http/pprof on ln until the returned function is
 // called.
-func servePprof(addr string, stdout io.Writer) (func(), error) {
-	ln, err := listen(addr, "--pprof-addr")
-	if err != nil {
-		return nil, fmt.Errorf("--pprof-addr: %w", err)
-	}
+func servePprof(ln net.Listener, stdout io.Writer) func() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
@@ -222,7 +220,7 @@ func servePprof(addr string, stdout io.Writer) (func(), error) {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	fmt.Fprintf(stdout, "profiles on http://%s/debug/pprof/ (go tool pprof http://%s/debug/pprof/profile?seconds=30)\n", ln.Addr(), ln.Addr())
-	return func() { srv.Close() }, nil
+	return func() { srv.Close() }
 }
 
 // serveUntilDone serves on ln until ctx ends, then shuts srv down, letting

@@ -200,6 +200,16 @@ func TestMockAddressInUse(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v, want %q", err, want)
 	}
+
+	// A busy --pprof-addr fails before the banner: nothing says "serving".
+	stdout.Reset()
+	err = run(ctx, []string{"algoreg-kit", "mock", "--addr", "127.0.0.1:0", "--pprof-addr", ln.Addr().String()}, getenvOf(nil), nil, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "mock: --pprof-addr: listen on "+ln.Addr().String()+": the address is already in use") {
+		t.Errorf("got %v, want the --pprof-addr hint", err)
+	}
+	if stdout.Len() > 0 {
+		t.Errorf("printed before the error:\n%s", stdout.String())
+	}
 }
 
 // The binary links no test framework: mockserver/mocktest, which imports
