@@ -422,11 +422,18 @@ func (t *checkT) checkExchangeNoStop(x *exchange) {
 }
 
 func checkRiskScanForced(t *checkT) {
-	limit := t.r.serverRules().RiskScanLimit
+	rc := t.r.serverRules()
+	limit := rc.RiskScanLimit
+	if limit+1 > rc.MaxBatch {
+		t.Skipf("the risk-scan limit %d is not below the batch limit %d: no request can exceed it", limit, rc.MaxBatch)
+	}
 	g := t.gen(0)
 	req := &openapi.SaveCustomersRequest{DisableRiskScan: ptr(false)}
 	for i := 0; i <= limit; i++ {
 		req.Customers = append(req.Customers, g.Customer(i))
+	}
+	if int64(len(t.marshal(req, false))) > rc.MaxBody {
+		t.Skipf("%d customers, one more than the risk-scan limit, do not fit in the body limit of %d bytes", limit+1, rc.MaxBody)
 	}
 	t.saveValid(req, false)
 	sc, x := t.mustStored(idOf(req.Customers[limit]))

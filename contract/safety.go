@@ -53,8 +53,14 @@ type cleanupResult struct {
 	skipped  string
 }
 
-// cleanupBatch is how many records one clean-up request disables.
-const cleanupBatch = 500
+// cleanupBatch is how many customers (and as many relations) one clean-up
+// request disables at most: 500, fewer when the server's batch limit is
+// lower, or when its body limit would not take 500 deltas of about 100
+// bytes each (2 × n of them, with room for long ids).
+func (r *runner) cleanupBatch() int {
+	rc := r.serverRules()
+	return max(1, min(500, rc.MaxBatch, int(min(rc.MaxBody/512, 500))))
+}
 
 // disableCreated disables every customer and relation that a save of the run
 // may have persisted, business by business. Ids that were never created are
@@ -78,13 +84,14 @@ func (r *runner) disableCreated(ctx context.Context) {
 		sent[k] = v
 	}
 	tl.mu.Unlock()
+	n := r.cleanupBatch()
 	for creds, ids := range sent {
-		for lo := 0; lo < len(ids.customers) || lo < len(ids.relations); lo += cleanupBatch {
+		for lo := 0; lo < len(ids.customers) || lo < len(ids.relations); lo += n {
 			req := &openapi.SaveCustomersRequest{DisableRiskScan: ptr(true)}
-			for _, id := range window(ids.customers, lo) {
+			for _, id := range window(ids.customers, lo, n) {
 				req.Customers = append(req.Customers, openapi.Customer{ExternalID: ptr(id), Disabled: ptr(true)})
 			}
-			for _, id := range window(ids.relations, lo) {
+			for _, id := range window(ids.relations, lo, n) {
 				req.Relations = append(req.Relations, openapi.Relation{RelationExternalID: ptr(id), Disabled: ptr(true)})
 			}
 			x := r.client.do(ctx, request{method: http.MethodPost, path: savePath, body: t.marshal(req, false), creds: creds}, t.id)
@@ -102,11 +109,12 @@ func (r *runner) disableCreated(ctx context.Context) {
 	}
 }
 
-func window(ids []string, lo int) []string {
+// window returns the n ids from lo on (fewer at the end).
+func window(ids []string, lo, n int) []string {
 	if lo >= len(ids) {
 		return nil
 	}
-	return ids[lo:min(lo+cleanupBatch, len(ids))]
+	return ids[lo:min(lo+n, len(ids))]
 }
 
 // neverCreated are the codes that a disabling delta of an id that was never

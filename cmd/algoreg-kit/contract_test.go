@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -243,5 +244,28 @@ func TestContractInProcessMockTakesTheRuleFlags(t *testing.T) {
 		"--run", "^(negative/code/kyc_level_out_of_range|generative/valid-batches|transport/oversized-body-413)$")
 	if err != nil || !strings.Contains(stdout, " 0 failed, 0 skipped") {
 		t.Fatalf("got error %v; stdout:\n%s\nstderr:\n%s", err, stdout, stderr)
+	}
+}
+
+// TestContractUnderSmallLimits: with a batch limit below the risk-scan limit
+// and a small body limit, the suite skips the risk-scan check it cannot make
+// and its clean-up splits its requests, so every record it created is
+// disabled.
+func TestContractUnderSmallLimits(t *testing.T) {
+	for _, limit := range [][]string{{"--max-batch", "50"}, {"--max-body", "32KiB"}} {
+		t.Run(strings.Join(limit, " "), func(t *testing.T) {
+			args := append([]string{"--cases", "5", "--run", "^(behaviour/risk-scan-forced|behaviour/create-lists-added|generative/valid-batches|safety/cleanup-disables-created)$"}, limit...)
+			stdout, stderr, err := runContractCmd(t, nil, args...)
+			if err != nil {
+				t.Fatalf("got error %v; stdout:\n%s\nstderr:\n%s", err, stdout, stderr)
+			}
+			if !strings.Contains(stdout, "SKIP  behaviour/risk-scan-forced: ") || !strings.Contains(stdout, "PASS  safety/cleanup-disables-created") {
+				t.Errorf("got stdout:\n%s", stdout)
+			}
+			m := regexp.MustCompile(`(\d+) customers created, (\d+) disabled at the end`).FindStringSubmatch(stdout)
+			if m == nil || m[1] == "0" || m[1] != m[2] {
+				t.Errorf("want every created customer disabled; stdout:\n%s", stdout)
+			}
+		})
 	}
 }
