@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -175,18 +176,25 @@ func postFixtures(ctx context.Context, cfg fixturesConfig, g *fixtures.Generator
 	if cfg.DisableRiskScan {
 		lc.DisableRiskScan = &cfg.DisableRiskScan
 	}
+	var labels *os.File
+	var bw *bufio.Writer
 	if cfg.Expectations != "" {
-		file, err := os.Create(cfg.Expectations)
-		if err != nil {
+		var err error
+		if labels, err = os.Create(cfg.Expectations); err != nil {
 			return fmt.Errorf("fixtures: %w", err)
 		}
-		defer file.Close()
-		bw := bufio.NewWriter(file)
-		defer bw.Flush()
+		bw = bufio.NewWriter(labels)
 		lc.Expectations = bw
 	}
 	tally, err := fixtures.Load(ctx, g, cfg.Count, lc)
 	bar.finish()
+	if labels != nil {
+		// The labels are written before the summary, which must not follow
+		// a lost write.
+		if ferr := errors.Join(bw.Flush(), labels.Close()); ferr != nil {
+			return fmt.Errorf("fixtures: write %s: %w", cfg.Expectations, ferr)
+		}
+	}
 	if err != nil {
 		if tally.Requests > 0 {
 			return fmt.Errorf("fixtures: post to %s: %w (after %s answered)", cfg.Post, err, words.Count(tally.Requests, "request"))

@@ -333,3 +333,19 @@ func TestFixturesLabelsPointAtTheirLines(t *testing.T) {
 		})
 	}
 }
+
+// TestFixturesPostLostLabels: labels that cannot be written fail the run
+// before its summary.
+func TestFixturesPostLostLabels(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full here")
+	}
+	ts := mocktest.New(t)
+	_, stderr, err := runFixturesCmd(t, nil, "--post", ts.URL, "--user", "u", "--password", "p", "--count", "20", "--invalid", "1", "--expectations", "/dev/full")
+	if err == nil || !strings.Contains(err.Error(), "fixtures: write /dev/full: ") {
+		t.Errorf("got error %v, want the lost write", err)
+	}
+	if strings.Contains(stderr, "posted") {
+		t.Errorf("a failed run printed its summary:\n%s", stderr)
+	}
+}
