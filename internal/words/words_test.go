@@ -7,9 +7,8 @@ import (
 
 func TestCount(t *testing.T) {
 	tests := []struct {
-		n    int
-		word string
-		want string
+		n          int
+		word, want string
 	}{{0, "customer", "0 customers"}, {1, "customer", "1 customer"}, {2, "customer", "2 customers"}, {1, "retry", "1 retry"}, {3, "retry", "3 retries"}, {2, "mismatch", "2 mismatches"}, {1, "file", "1 file"}, {1, "check", "1 check"}}
 	for _, tt := range tests {
 		if got := Count(tt.n, tt.word); got != tt.want {
