@@ -1,21 +1,16 @@
 package mockserver_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"testing"
 
+	"github.com/algoreg-kit/algoreg-kit/internal/golden"
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 var uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}`)
 
@@ -66,18 +61,5 @@ func TestDocumentExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	b = uuidRE.ReplaceAll(b, []byte("00000000-0000-4000-8000-000000000000"))
-	b = append(b, '\n')
-	path := filepath.Join("testdata", t.Name()+".golden.json")
-	if *update {
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(b, want) {
-		t.Errorf("answers differ from %s (run with -update if the change is intended):\n%s", path, b)
-	}
+	golden.Check(t, t.Name()+".golden.json", append(b, '\n'))
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,11 +11,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/algoreg-kit/algoreg-kit/internal/golden"
 )
 
 // update rewrites the golden files and the fuzz seed corpus under testdata/:
 // go test ./openapi -run 'Golden|FuzzSeeds' -update
-var update = flag.Bool("update", false, "rewrite the golden files and the fuzz seeds under testdata/")
 
 // FuzzDecodeSaveCustomers holds the differential property (checkDecode) on
 // arbitrary bytes: DecodeSaveCustomers never panics, and agrees with the
@@ -97,7 +97,7 @@ func TestFuzzSeeds(t *testing.T) {
 		name := fmt.Sprintf("seed-%x", sha256.Sum256(s))[:21]
 		want[name] = "go test fuzz v1\n[]byte(" + strconv.Quote(string(s)) + ")\n"
 	}
-	if *update {
+	if golden.Updating() {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -6,13 +6,12 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/algoreg-kit/algoreg-kit/internal/golden"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 )
@@ -317,18 +316,5 @@ func TestViolationsGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gotJSON = append(gotJSON, '\n')
-	path := filepath.Join("testdata", t.Name()+".golden.json")
-	if *update {
-		if err := os.WriteFile(path, gotJSON, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./openapi -run Golden -update)", err)
-	}
-	if string(gotJSON) != string(want) {
-		t.Errorf("violations differ from %s (rewrite with -update if intended):\ngot\n%s\nwant\n%s", path, gotJSON, want)
-	}
+	golden.Check(t, t.Name()+".golden.json", append(gotJSON, '\n'))
 }

@@ -13,6 +13,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
+// Updating reports whether the tests run with -update, for tests that
+// rewrite other files of testdata/ (fuzz seeds) with the golden files.
+func Updating() bool { return *update }
+
 // Check fails tb unless got equals the file testdata/name, naming the first
 // line that differs. With -update it writes got to the file first.
 func Check(tb testing.TB, name string, got []byte) {
