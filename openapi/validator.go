@@ -61,21 +61,17 @@ var schemaOptions = []openapi3.SchemaValidationOption{
 // It returns nil, a *ValidationError listing every violation, or an error
 // wrapping routers.ErrPathNotFound or routers.ErrMethodNotAllowed.
 func (v *Validator) ValidateRequest(r *http.Request) error {
-	route, params, err := v.router.FindRoute(r)
+	route, params, err := v.findRoute(r)
 	if err != nil {
-		return fmt.Errorf("find route %s %s: %w", r.Method, r.URL.Path, err)
+		return err
 	}
 	input := &openapi3filter.RequestValidationInput{
 		Request:    r,
 		PathParams: params,
 		Route:      route,
-		Options: &openapi3filter.Options{
-			MultiError:              true,
-			AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc,
-			SkipSettingDefaults:     true,
-			SchemaValidationOptions: schemaOptions,
-		},
+		Options:    filterOptions(),
 	}
+	input.Options.SkipSettingDefaults = true
 	if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
 		return newValidationError("request", err)
 	}
@@ -87,16 +83,12 @@ func (v *Validator) ValidateRequest(r *http.Request) error {
 // may be a request to any host: only its method and path are used. It works for
 // responses of any server, not only the mock.
 func (v *Validator) ValidateResponse(req *http.Request, status int, header http.Header, body []byte) error {
-	route, params, err := v.router.FindRoute(req)
+	route, params, err := v.findRoute(req)
 	if err != nil {
-		return fmt.Errorf("find route %s %s: %w", req.Method, req.URL.Path, err)
+		return err
 	}
-	opts := &openapi3filter.Options{
-		MultiError:              true,
-		IncludeResponseStatus:   true,
-		AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc,
-		SchemaValidationOptions: schemaOptions,
-	}
+	opts := filterOptions()
+	opts.IncludeResponseStatus = true
 	input := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{
 			Request: req, PathParams: params, Route: route, Options: opts,
@@ -154,3 +146,23 @@ func (r *recorder) Write(p []byte) (int, error) {
 }
 
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// findRoute finds r's operation in the document; its error wraps
+// routers.ErrPathNotFound or routers.ErrMethodNotAllowed.
+func (v *Validator) findRoute(r *http.Request) (*routers.Route, map[string]string, error) {
+	route, params, err := v.router.FindRoute(r)
+	if err != nil {
+		return nil, nil, fmt.Errorf("find route %s %s: %w", r.Method, r.URL.Path, err)
+	}
+	return route, params, nil
+}
+
+// filterOptions are the kin-openapi options of both directions: every
+// violation, not the first; authentication left to the server.
+func filterOptions() *openapi3filter.Options {
+	return &openapi3filter.Options{
+		MultiError:              true,
+		AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc,
+		SchemaValidationOptions: schemaOptions,
+	}
+}
