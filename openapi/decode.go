@@ -958,29 +958,15 @@ func (d *decoder) stringItems(name string, trim bool) []string {
 		d.items = make([]string, 0, d.slabCap(48, 16, 512))
 	}
 	start := len(d.items)
-	d.path = append(d.path, pathToken{key: name})
-	for i, first := 0, true; d.next(first); i, first = i+1, false {
-		switch d.peek() {
-		case '"':
-			s := d.str()
-			if trim {
-				if s = strings.TrimSpace(s); s == "" {
-					continue
-				}
+	d.elements(name, '"', msgString, func(int) {
+		s := d.str()
+		if trim {
+			if s = strings.TrimSpace(s); s == "" {
+				return
 			}
-			d.items = append(d.items, s)
-		case 'n':
-			if d.literal("null") {
-				d.addViolation(Violation{Pointer: d.pointer(strconv.Itoa(i)), Message: msgNotNullable})
-			}
-		default:
-			d.violation(strconv.Itoa(i), msgString)
 		}
-		if d.err != nil {
-			break
-		}
-	}
-	d.path = d.path[:len(d.path)-1]
+		d.items = append(d.items, s)
+	})
 	return d.items[start:len(d.items):len(d.items)]
 }
 
@@ -1055,17 +1041,24 @@ func arrayStart[T any](d *decoder, dst *[]T, name string) bool {
 // variations; after '['), calling item for each object element; a null
 // element or one of another type is a violation.
 func (d *decoder) objects(name string, item func(i int)) {
+	d.elements(name, '{', msgObject, item)
+}
+
+// elements reads the elements of the array name (after '['), calling item
+// for each element that starts with first (a string's '"', an object's '{');
+// a null element, or one of another type (violation msg), is a violation.
+func (d *decoder) elements(name string, first byte, msg string, item func(i int)) {
 	d.path = append(d.path, pathToken{key: name})
-	for i, first := 0, true; d.next(first); i, first = i+1, false {
+	for i, start := 0, true; d.next(start); i, start = i+1, false {
 		switch d.peek() {
-		case '{':
+		case first:
 			item(i)
 		case 'n':
 			if d.literal("null") {
 				d.addViolation(Violation{Pointer: d.pointer(strconv.Itoa(i)), Message: msgNotNullable})
 			}
 		default:
-			d.violation(strconv.Itoa(i), msgObject)
+			d.violation(strconv.Itoa(i), msg)
 		}
 		if d.err != nil {
 			break
