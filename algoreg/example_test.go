@@ -49,13 +49,8 @@ func Example() {
 // A base URL that already ends in /api/v1 gets a 404, and the error says
 // what to fix.
 func Example_baseURLWithAPIPath() {
-	mock, err := mockserver.New(mockserver.Config{})
-	if err != nil {
-		panic(err)
-	}
-	defer mock.Close()
-	srv := httptest.NewServer(mock)
-	defer srv.Close()
+	srv, stop := startMock()
+	defer stop()
 
 	c, err := algoreg.New(srv.URL+"/api/v1", algoreg.WithPasswordGrant("api-user@acme.example", "secret"))
 	if err != nil {
@@ -79,4 +74,14 @@ func ExampleNew() {
 	// Output:
 	// algoreg: no credentials: give WithPasswordGrant, WithBasicAuth or WithBearerToken
 	// algoreg: base URL "https://api.algoreg.com?tenant=acme": drop the query and fragment; give the server's address only, e.g. https://api.algoreg.com or http://127.0.0.1:8080
+}
+
+// startMock starts the in-process mock, as Example does step by step.
+func startMock() (*httptest.Server, func()) {
+	mock, err := mockserver.New(mockserver.Config{})
+	if err != nil {
+		panic(err)
+	}
+	srv := httptest.NewServer(mock)
+	return srv, func() { srv.Close(); mock.Close() }
 }
