@@ -279,36 +279,45 @@ func pageParams(w http.ResponseWriter, r *http.Request) (offset, limit int, ok b
 
 // handleListCustomers is GET /__admin/customers.
 func handleListCustomers(s *Server) http.Handler {
+	return s.listing(func(tx Tx, offset, limit int) any {
+		cs, total := tx.Customers(offset, limit)
+		page := openapi.CustomerPage{Customers: []openapi.StoredCustomer{}, Offset: int64(offset), Limit: int64(limit), Total: int64(total)}
+		ids := make([]string, len(cs))
+		for i, c := range cs {
+			ids[i] = c.ExternalID
+		}
+		relsOf := map[string][]rules.Relation{}
+		for _, rel := range tx.RelationsOf(ids...) {
+			relsOf[rel.ParentExternalID] = append(relsOf[rel.ParentExternalID], rel)
+			if rel.ChildExternalID != rel.ParentExternalID {
+				relsOf[rel.ChildExternalID] = append(relsOf[rel.ChildExternalID], rel)
+			}
+		}
+		for _, c := range cs {
+			page.Customers = append(page.Customers, viewCustomer(c, relsOf[c.ExternalID]))
+		}
+		return page
+	})
+}
+
+// listing answers a paged listing of the caller's business: page builds it
+// in one read of the store, from the request's offset and limit.
+func (s *Server) listing(page func(tx Tx, offset, limit int) any) http.Handler {
 	return s.authenticated(func(w http.ResponseWriter, r *http.Request, business tenant) {
 		offset, limit, ok := pageParams(w, r)
 		if !ok {
 			return
 		}
-		page := openapi.CustomerPage{Customers: []openapi.StoredCustomer{}, Offset: int64(offset), Limit: int64(limit)}
+		var body any
 		err := s.store.View(r.Context(), string(business), func(tx Tx) error {
-			cs, total := tx.Customers(offset, limit)
-			page.Total = int64(total)
-			ids := make([]string, len(cs))
-			for i, c := range cs {
-				ids[i] = c.ExternalID
-			}
-			relsOf := map[string][]rules.Relation{}
-			for _, rel := range tx.RelationsOf(ids...) {
-				relsOf[rel.ParentExternalID] = append(relsOf[rel.ParentExternalID], rel)
-				if rel.ChildExternalID != rel.ParentExternalID {
-					relsOf[rel.ChildExternalID] = append(relsOf[rel.ChildExternalID], rel)
-				}
-			}
-			for _, c := range cs {
-				page.Customers = append(page.Customers, viewCustomer(c, relsOf[c.ExternalID]))
-			}
+			body = page(tx, offset, limit)
 			return nil
 		})
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, page)
+		writeJSON(w, http.StatusOK, body)
 	})
 }
 
@@ -340,25 +349,13 @@ func handleGetCustomer(s *Server) http.Handler {
 
 // handleListRelations is GET /__admin/relations.
 func handleListRelations(s *Server) http.Handler {
-	return s.authenticated(func(w http.ResponseWriter, r *http.Request, business tenant) {
-		offset, limit, ok := pageParams(w, r)
-		if !ok {
-			return
+	return s.listing(func(tx Tx, offset, limit int) any {
+		rs, total := tx.Relations(offset, limit)
+		page := openapi.RelationPage{Relations: []openapi.StoredRelation{}, Offset: int64(offset), Limit: int64(limit), Total: int64(total)}
+		for _, rel := range rs {
+			page.Relations = append(page.Relations, viewRelation(rel))
 		}
-		page := openapi.RelationPage{Relations: []openapi.StoredRelation{}, Offset: int64(offset), Limit: int64(limit)}
-		err := s.store.View(r.Context(), string(business), func(tx Tx) error {
-			rs, total := tx.Relations(offset, limit)
-			page.Total = int64(total)
-			for _, rel := range rs {
-				page.Relations = append(page.Relations, viewRelation(rel))
-			}
-			return nil
-		})
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, page)
+		return page
 	})
 }
 
