@@ -21,18 +21,10 @@ import (
 	"github.com/algoreg-kit/algoreg-kit/rules"
 )
 
-// runContractCmd runs "algoreg-kit contract args…" and returns its stdout,
-// stderr and error.
-func runContractCmd(tb testing.TB, env map[string]string, args ...string) (string, string, error) {
-	tb.Helper()
-	stdout, stderr, _, err := runCmd(tb, env, append([]string{"contract"}, args...)...)
-	return stdout, stderr, err
-}
-
 func TestContractInProcessMock(t *testing.T) {
 	dir := t.TempDir()
 	junit, jsonFile := filepath.Join(dir, "contract.xml"), filepath.Join(dir, "contract.json")
-	stdout, stderr, err := runContractCmd(t, nil, "--cases", "5", "--seed", "7", "--skip", "^transport/oversized-", "--junit", junit, "--json", jsonFile)
+	stdout, stderr, err := runSubcommand(t, nil, "contract", "--cases", "5", "--seed", "7", "--skip", "^transport/oversized-", "--junit", junit, "--json", jsonFile)
 	if err != nil {
 		t.Fatalf("got error %v; stdout:\n%s\nstderr:\n%s", err, stdout, stderr)
 	}
@@ -83,7 +75,7 @@ func brokenMock(tb testing.TB) *httptest.Server {
 func TestContractFailsAgainstABrokenServer(t *testing.T) {
 	srv := brokenMock(t)
 	env := map[string]string{"ALGOREG_USER": "demo", "ALGOREG_PASSWORD": "pw-never-shown-42"}
-	stdout, stderr, err := runContractCmd(t, env, "--target", srv.URL, "--run", "^behaviour/(mixed-batch-partial|all-valid-ok)$", "--progress")
+	stdout, stderr, err := runSubcommand(t, env, "contract", "--target", srv.URL, "--run", "^behaviour/(mixed-batch-partial|all-valid-ok)$", "--progress")
 	if err == nil {
 		t.Fatalf("got no error against a broken server; stdout:\n%s", stdout)
 	}
@@ -110,7 +102,7 @@ func TestContractWithTokenFromEnv(t *testing.T) {
 	tok := ts.Token(t, "api", "s3cret-pw")
 	for _, name := range []string{"ALGOREG_TOKEN", "ALGOREG_CONTRACT_TOKEN"} {
 		t.Run(name, func(t *testing.T) {
-			stdout, stderr, err := runContractCmd(t, map[string]string{name: tok, "ALGOREG_CONTRACT_TARGET": ts.URL}, "--run", "^(behaviour/create-lists-added|negative/auth/token-grant)$")
+			stdout, stderr, err := runSubcommand(t, map[string]string{name: tok, "ALGOREG_CONTRACT_TARGET": ts.URL}, "contract", "--run", "^(behaviour/create-lists-added|negative/auth/token-grant)$")
 			if err != nil {
 				t.Fatalf("got error %v; stdout:\n%s\nstderr:\n%s", err, stdout, stderr)
 			}
@@ -135,7 +127,7 @@ func TestContractTargetRules(t *testing.T) {
 	rc.KYCMin, rc.KYCMax = 1, 5
 	rc.RelationTypes = []rules.RelationType{{Value: 1, Name: "director"}, {Value: 2, Name: "shareholder"}, {Value: 42, Name: "auditor"}}
 	ts := mocktest.New(t, mocktest.WithConfig(mockserver.Config{Rules: &rc}))
-	stdout, stderr, err := runContractCmd(t, map[string]string{"ALGOREG_USER": "demo", "ALGOREG_PASSWORD": "demo"},
+	stdout, stderr, err := runSubcommand(t, map[string]string{"ALGOREG_USER": "demo", "ALGOREG_PASSWORD": "demo"}, "contract",
 		"--target", ts.URL, "--kyc-min", "1", "--kyc-max", "5", "--relation-types", "1=director,2=shareholder,42=auditor",
 		"--cases", "20", "--run", "^(negative/code/kyc_level_out_of_range|negative/code/relation_type_invalid|behaviour/relation|generative/)")
 	if err != nil {
@@ -147,7 +139,7 @@ func TestContractTargetRules(t *testing.T) {
 }
 
 func TestContractList(t *testing.T) {
-	stdout, _, err := runContractCmd(t, nil, "--list")
+	stdout, _, err := runSubcommand(t, nil, "contract", "--list")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +151,7 @@ func TestContractList(t *testing.T) {
 	if !strings.Contains(stdout, "behaviour/delta-update-keeps-fields  writes,mock") && !strings.Contains(stdout, "mock,writes") {
 		t.Errorf("--list does not say what a check needs:\n%s", stdout)
 	}
-	stdout, _, err = runContractCmd(t, nil, "--list", "--run", "^negative/code/", "--skip", "relation")
+	stdout, _, err = runSubcommand(t, nil, "contract", "--list", "--run", "^negative/code/", "--skip", "relation")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +178,7 @@ func TestContractUsageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := runContractCmd(t, tt.env, tt.args...)
+			_, _, err := runSubcommand(t, tt.env, append([]string{"contract"}, tt.args...)...)
 			if err == nil {
 				t.Fatal("got no error")
 			}
@@ -201,7 +193,7 @@ func TestContractUsageErrors(t *testing.T) {
 			}
 		})
 	}
-	if stdout, _, err := runContractCmd(t, nil, "-h"); err != nil || !strings.Contains(stdout, "Examples:") {
+	if stdout, _, err := runSubcommand(t, nil, "contract", "-h"); err != nil || !strings.Contains(stdout, "Examples:") {
 		t.Errorf("-h: got error %v, stdout %q", err, stdout)
 	}
 }
@@ -240,7 +232,7 @@ func TestContractInProcessMockTakesTheRuleFlags(t *testing.T) {
 	if status != 200 || m["status"] != "partial" || strings.Count(string(d), "kyc_level_out_of_range") != 1 || strings.Contains(string(d), "review_group_unknown") {
 		t.Errorf("the mock's answer: %d %v; want record b alone out of the kyc range", status, m)
 	}
-	stdout, stderr, err := runContractCmd(t, nil, "--kyc-min", "4", "--kyc-max", "9", "--max-body", "1MiB", "--cases", "10",
+	stdout, stderr, err := runSubcommand(t, nil, "contract", "--kyc-min", "4", "--kyc-max", "9", "--max-body", "1MiB", "--cases", "10",
 		"--run", "^(negative/code/kyc_level_out_of_range|generative/valid-batches|transport/oversized-body-413)$")
 	if err != nil || !strings.Contains(stdout, " 0 failed, 0 skipped") {
 		t.Fatalf("got error %v; stdout:\n%s\nstderr:\n%s", err, stdout, stderr)
@@ -255,7 +247,7 @@ func TestContractUnderSmallLimits(t *testing.T) {
 	for _, limit := range [][]string{{"--max-batch", "50"}, {"--max-body", "32KiB"}} {
 		t.Run(strings.Join(limit, " "), func(t *testing.T) {
 			args := append([]string{"--cases", "5", "--run", "^(behaviour/risk-scan-forced|behaviour/create-lists-added|generative/valid-batches|safety/cleanup-disables-created)$"}, limit...)
-			stdout, stderr, err := runContractCmd(t, nil, args...)
+			stdout, stderr, err := runSubcommand(t, nil, append([]string{"contract"}, args...)...)
 			if err != nil {
 				t.Fatalf("got error %v; stdout:\n%s\nstderr:\n%s", err, stdout, stderr)
 			}

@@ -18,16 +18,8 @@ import (
 	"github.com/algoreg-kit/algoreg-kit/rules"
 )
 
-// runFixturesCmd runs "algoreg-kit fixtures args…" and returns its stdout,
-// stderr and error.
-func runFixturesCmd(tb testing.TB, env map[string]string, args ...string) (string, string, error) {
-	tb.Helper()
-	stdout, stderr, _, err := runCmd(tb, env, append([]string{"fixtures"}, args...)...)
-	return stdout, stderr, err
-}
-
 func TestFixturesNDJSONToStdout(t *testing.T) {
-	stdout, stderr, err := runFixturesCmd(t, nil, "--count", "25", "--format", "ndjson", "--seed", "5")
+	stdout, stderr, err := runSubcommand(t, nil, "fixtures", "--count", "25", "--format", "ndjson", "--seed", "5")
 	if err != nil {
 		t.Fatalf("got error %v; stderr %s", err, stderr)
 	}
@@ -49,7 +41,7 @@ func TestFixturesNDJSONToStdout(t *testing.T) {
 func TestFixturesRequestFolderWithExpectations(t *testing.T) {
 	dir := t.TempDir()
 	out, exp := filepath.Join(dir, "batches"), filepath.Join(dir, "labels", "expectations.jsonl")
-	_, stderr, err := runFixturesCmd(t, nil, "--count", "300", "--batch-size", "100", "--invalid", "0.2", "--out", out, "--expectations", exp)
+	_, stderr, err := runSubcommand(t, nil, "fixtures", "--count", "300", "--batch-size", "100", "--invalid", "0.2", "--out", out, "--expectations", exp)
 	if err != nil {
 		t.Fatalf("got error %v; stderr %s", err, stderr)
 	}
@@ -107,7 +99,7 @@ func TestFixturesRequestFolderWithExpectations(t *testing.T) {
 		t.Errorf("got %d labels for 300 records at 20%%, want about 60", labels)
 	}
 	// A second run into the same folder would mix two datasets: refused.
-	if _, _, err := runFixturesCmd(t, nil, "--count", "10", "--out", out); err == nil || !strings.Contains(err.Error(), "already holds") {
+	if _, _, err := runSubcommand(t, nil, "fixtures", "--count", "10", "--out", out); err == nil || !strings.Contains(err.Error(), "already holds") {
 		t.Errorf("second run into %s: got %v, want a refusal", out, err)
 	}
 }
@@ -162,7 +154,7 @@ func TestFixturesPostToMock(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ts := mocktest.New(t, mocktest.WithConfig(mockserver.Config{Rules: tt.cfg}))
-			_, stderr, err := runFixturesCmd(t, tt.env, append([]string{"--post", ts.URL}, tt.args...)...)
+			_, stderr, err := runSubcommand(t, tt.env, append([]string{"fixtures", "--post", ts.URL}, tt.args...)...)
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Fatalf("got error %v; stderr %s", err, stderr)
@@ -210,19 +202,19 @@ func TestFixturesFlagErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := runFixturesCmd(t, nil, tt.args...)
+			_, _, err := runSubcommand(t, nil, append([]string{"fixtures"}, tt.args...)...)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got error %v, want one containing %q", err, tt.want)
 			}
 		})
 	}
-	if _, _, err := runFixturesCmd(t, nil, "--nope"); err == nil || errors.Is(err, flag.ErrHelp) {
+	if _, _, err := runSubcommand(t, nil, "fixtures", "--nope"); err == nil || errors.Is(err, flag.ErrHelp) {
 		t.Errorf("bad flag: got %v, want exit status 2", err)
 	} else if code, _ := exitStatus(err); code != 2 {
 		t.Errorf("bad flag: got %v, want exit status 2", err)
 	}
 	secrets := map[string]string{"ALGOREG_TOKEN": "tok-xyzzy", "ALGOREG_USER": "user-xyzzy", "ALGOREG_PASSWORD": "pw-xyzzy"}
-	stdout, _, err := runFixturesCmd(t, secrets, "-h")
+	stdout, _, err := runSubcommand(t, secrets, "fixtures", "-h")
 	if err != nil || !strings.Contains(stdout, "Examples:") {
 		t.Errorf("-h: got error %v and usage %q, want the usage with examples", err, stdout)
 	}
@@ -245,7 +237,7 @@ func TestFixturesProgressBar(t *testing.T) {
 	}{{"always", true}, {"auto", false}, {"never", false}}
 	for _, tt := range tests {
 		t.Run(tt.mode, func(t *testing.T) {
-			_, stderr, err := runFixturesCmd(t, nil, "--count", "5000", "--format", "ndjson", "--progress", tt.mode)
+			_, stderr, err := runSubcommand(t, nil, "fixtures", "--count", "5000", "--format", "ndjson", "--progress", tt.mode)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -264,7 +256,7 @@ func TestFixturesLabelsPointAtTheirLines(t *testing.T) {
 		t.Run(format, func(t *testing.T) {
 			dir := t.TempDir()
 			out, exp := filepath.Join(dir, "data."+format), filepath.Join(dir, "labels.jsonl")
-			if _, stderr, err := runFixturesCmd(t, nil, "--count", "400", "--invalid", "0.3", "--format", format, "--out", out, "--expectations", exp); err != nil {
+			if _, stderr, err := runSubcommand(t, nil, "fixtures", "--count", "400", "--invalid", "0.3", "--format", format, "--out", out, "--expectations", exp); err != nil {
 				t.Fatalf("got error %v; stderr %s", err, stderr)
 			}
 			data, err := os.ReadFile(out)
@@ -341,7 +333,7 @@ func TestFixturesPostLostLabels(t *testing.T) {
 		t.Skip("no /dev/full here")
 	}
 	ts := mocktest.New(t)
-	_, stderr, err := runFixturesCmd(t, nil, "--post", ts.URL, "--user", "u", "--password", "p", "--count", "20", "--invalid", "1", "--expectations", "/dev/full")
+	_, stderr, err := runSubcommand(t, nil, "fixtures", "--post", ts.URL, "--user", "u", "--password", "p", "--count", "20", "--invalid", "1", "--expectations", "/dev/full")
 	if err == nil || !strings.Contains(err.Error(), "fixtures: write /dev/full: ") {
 		t.Errorf("got error %v, want the lost write", err)
 	}

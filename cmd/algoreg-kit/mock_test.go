@@ -197,7 +197,7 @@ func TestMockPreloadNDJSON(t *testing.T) {
 func TestFixturesRelationsAsidePreload(t *testing.T) {
 	dir := t.TempDir()
 	customers, relations := filepath.Join(dir, "customers.ndjson"), filepath.Join(dir, "relations.ndjson")
-	_, stderr, err := runFixturesCmd(t, nil, "--count", "3000", "--seed", "7", "--format", "ndjson", "--out", customers, "--relations-out", relations)
+	_, stderr, err := runSubcommand(t, nil, "fixtures", "--count", "3000", "--seed", "7", "--format", "ndjson", "--out", customers, "--relations-out", relations)
 	if err != nil {
 		t.Fatal(err)
 	}

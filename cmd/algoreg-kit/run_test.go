@@ -25,6 +25,14 @@ func runCmd(tb testing.TB, env map[string]string, args ...string) (stdout, stder
 	return out.String(), errOut.String(), code, err
 }
 
+// runSubcommand runs "algoreg-kit args…" (a subcommand and its flags) and
+// returns its stdout, stderr and error.
+func runSubcommand(tb testing.TB, env map[string]string, args ...string) (string, string, error) {
+	tb.Helper()
+	stdout, stderr, _, err := runCmd(tb, env, args...)
+	return stdout, stderr, err
+}
+
 func TestRunHelp(t *testing.T) {
 	tests := []struct {
 		args []string
