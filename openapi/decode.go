@@ -654,16 +654,11 @@ func (d *decoder) number() bool {
 		return false
 	}
 	isInt := true
+	ok := true
 	if i < len(buf) && buf[i] == '.' {
 		isInt = false
-		i++
-		if i >= len(buf) || !isDigit(buf[i]) {
-			d.pos = i
-			d.fail("after decimal point in numeric literal", true)
+		if i, ok = d.digits(i+1, "after decimal point in numeric literal"); !ok {
 			return false
-		}
-		for i < len(buf) && isDigit(buf[i]) {
-			i++
 		}
 	}
 	if i < len(buf) && (buf[i] == 'e' || buf[i] == 'E') {
@@ -672,17 +667,27 @@ func (d *decoder) number() bool {
 		if i < len(buf) && (buf[i] == '+' || buf[i] == '-') {
 			i++
 		}
-		if i >= len(buf) || !isDigit(buf[i]) {
-			d.pos = i
-			d.fail("in exponent of numeric literal", true)
+		if i, ok = d.digits(i, "in exponent of numeric literal"); !ok {
 			return false
-		}
-		for i < len(buf) && isDigit(buf[i]) {
-			i++
 		}
 	}
 	d.pos = i
 	return isInt
+}
+
+// digits returns the index after the one or more digits at d.buf[i:], or
+// fails with context when there is none.
+func (d *decoder) digits(i int, context string) (int, bool) {
+	buf := d.buf
+	if i >= len(buf) || !isDigit(buf[i]) {
+		d.pos = i
+		d.fail(context, true)
+		return i, false
+	}
+	for i < len(buf) && isDigit(buf[i]) {
+		i++
+	}
+	return i, true
 }
 
 // literal checks that the literal word (true, false or null) is at d.pos and
@@ -992,32 +997,31 @@ func (d *decoder) splitList(s string) StringList {
 }
 
 func (d *decoder) stringsField(dst *[]string, name string) {
-	switch d.peek() {
-	case '[':
-		if d.push() {
-			*dst = d.stringItems(name, false)
-		}
-	case 'n':
-		d.literal("null")
-		*dst = nil
-	default:
-		d.violation(name, msgArray)
-	}
+	d.stringArray(dst, name, false, msgArray)
 }
 
+// stringListField reads a StringList: a string to split, or an array.
 func (d *decoder) stringListField(dst *StringList, name string) {
-	switch d.peek() {
-	case '"':
+	if d.peek() == '"' {
 		*dst = d.splitList(d.str())
+		return
+	}
+	d.stringArray((*[]string)(dst), name, true, msgStringOrArray)
+}
+
+// stringArray reads an array of strings (trimmed with trim) or null into
+// dst; anything else is the violation msg.
+func (d *decoder) stringArray(dst *[]string, name string, trim bool, msg string) {
+	switch d.peek() {
 	case '[':
 		if d.push() {
-			*dst = d.stringItems(name, true)
+			*dst = d.stringItems(name, trim)
 		}
 	case 'n':
 		d.literal("null")
 		*dst = nil
 	default:
-		d.violation(name, msgStringOrArray)
+		d.violation(name, msg)
 	}
 }
 
