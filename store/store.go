@@ -1,0 +1,127 @@
+// Package store defines the state of the mock — customers, relations, the
+// accounts' lockouts, the token-signing secret and the webhook outbox — as a
+// small interface that each storage engine implements: store/memstore (in
+// memory, the default), store/sqlite (one embedded file) and store/postgres
+// (shared by replicas). store/storetest holds the one behaviour table every
+// engine must pass.
+//
+// Every method returns an error: a failing database is an error the mock
+// answers 503 with Retry-After, never a panic. Errors that mean "the database
+// cannot be reached or failed" wrap ErrUnavailable.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/algoreg-kit/algoreg-kit/rules"
+)
+
+// ErrNotFound is returned by the inspection reads when a record does not exist
+// in the business.
+var ErrNotFound = errors.New("not found")
+
+// ErrUnavailable is wrapped by every error that comes from the database
+// itself (connection lost, disk full, locked too long): the request may
+// succeed later, so the mock answers 503 with Retry-After.
+var ErrUnavailable = errors.New("the state database is unavailable")
+
+// Store holds the state of every business (tenant). Implementations are safe
+// for concurrent use, keep businesses apart, and serialise the updates of one
+// business across every process that shares the store.
+type Store interface {
+	// Update calls fn in one transaction with the business's state locked for
+	// writing: everything fn reads and writes through tx commits together,
+	// after fn returns nil and before Update returns; if fn returns an error
+	// (or Update cannot commit), nothing fn wrote is kept. fn must not keep tx.
+	Update(ctx context.Context, business string, fn func(tx Tx) error) error
+	// View calls fn with a consistent read of the business's state; fn must
+	// only read through tx.
+	View(ctx context.Context, business string, fn func(tx Tx) error) error
+	// Reset deletes every customer and relation of business, atomically: on
+	// an error the business is as it was.
+	Reset(ctx context.Context, business string) error
+	// Businesses pages through the businesses that have any customer or
+	// relation, ordered by name, and says how many there are.
+	Businesses(ctx context.Context, offset, limit int) ([]BusinessCount, int, error)
+
+	Accounts
+	Outbox
+
+	// Close releases the store's resources. The caller must not use the
+	// store afterwards.
+	Close() error
+}
+
+// Tx reads and writes one business's state inside Store.Update or Store.View.
+type Tx interface {
+	// Customer returns the stored customer.
+	Customer(externalID string) (rules.Customer, bool, error)
+	// PutCustomer creates or replaces the customer with c.ExternalID. The
+	// store may keep c: the caller must not change it afterwards.
+	PutCustomer(c *rules.Customer) error
+	// Relation returns the stored relation.
+	Relation(relationExternalID string) (rules.Relation, bool, error)
+	// PutRelation creates or replaces the relation with r.RelationExternalID.
+	PutRelation(r rules.Relation) error
+	// Customers returns up to limit customers ordered by external_id, after
+	// skipping offset, and how many the business has.
+	Customers(offset, limit int) ([]rules.Customer, int, error)
+	// Relations returns up to limit relations ordered by relation_external_id,
+	// after skipping offset, and how many the business has.
+	Relations(offset, limit int) ([]rules.Relation, int, error)
+	// RelationsOf returns the relations in which any of externalIDs is parent
+	// or child, ordered by relation_external_id.
+	RelationsOf(externalIDs ...string) ([]rules.Relation, error)
+	// AddEvent appends an event to the outbox in this transaction, so that
+	// it exists exactly when the save that produced it does.
+	AddEvent(e Event) error
+}
+
+// BusinessCount is one business and the size of its state.
+type BusinessCount struct {
+	Business  string
+	Customers int
+	Relations int
+}
+
+// Accounts is the state of authentication that must survive a restart and be
+// the same on every replica.
+type Accounts interface {
+	// Secret returns the key that signs access tokens: created at random on
+	// first use and then the same for every process of the store.
+	Secret(ctx context.Context) ([]byte, error)
+	// Lockout returns username's failed attempts in a row and, when it is
+	// locked, until when.
+	Lockout(ctx context.Context, username string) (Lockout, error)
+	// RecordFailure counts one more failed attempt of username at now: at
+	// threshold failures in a row the account locks until now+lockFor and
+	// the count starts again. Attempts while locked do not extend the lock.
+	RecordFailure(ctx context.Context, username string, now time.Time, threshold int, lockFor time.Duration) (Lockout, error)
+	// ClearFailures forgets username's failed attempts and lock.
+	ClearFailures(ctx context.Context, username string) error
+}
+
+// Lockout is an account's failed attempts and lock.
+type Lockout struct {
+	Failures    int
+	LockedUntil time.Time // zero when not locked
+}
+
+// Outbox holds the events written by Tx.AddEvent until they are delivered.
+type Outbox interface {
+	// PendingEvents returns up to limit undelivered events of every business,
+	// oldest first (in the order of their IDs).
+	PendingEvents(ctx context.Context, limit int) ([]Event, error)
+	// EventDelivered removes the event with id from the outbox.
+	EventDelivered(ctx context.Context, id int64) error
+}
+
+// Event is one webhook event in the outbox.
+type Event struct {
+	ID        int64 // assigned by the store, increasing
+	Business  string
+	Payload   []byte // the webhook body, JSON
+	CreatedAt time.Time
+}
