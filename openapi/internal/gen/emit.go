@@ -167,10 +167,11 @@ func emitDecoder(structs []goStruct) ([]byte, error) {
 	return p.source("decode_gen.go")
 }
 
-// appenders are the fixtures encoder's writers of each kind (fixtures/encode.go).
-var appenders = map[kind]string{
-	kindString: "appendString(%s, *%s)", kindBool: "strconv.AppendBool(%s, *%s)", kindInt: "strconv.AppendInt(%s, *%s, 10)",
-	kindStrings: "appendStrings(%s, %s)", kindStringList: "appendStrings(%s, %s)", kindMap: "appendMap(%s, %s)",
+// writers are the fixtures encoder's writers of a member of each kind
+// (objectWriter, fixtures/encode.go).
+var writers = map[kind]string{
+	kindString: "o.str", kindBool: "o.boolean", kindInt: "o.integer",
+	kindStrings: "o.strs", kindStringList: "o.strs", kindMap: "o.object",
 }
 
 // appendName is the name of the fixtures encoder of a schema.
@@ -183,15 +184,12 @@ func appendName(schema string) string {
 
 // emitEncoder writes fixtures/encode_gen.go: for each object schema of the
 // request tree, a reflection-free encoder that writes what encoding/json
-// writes for the model (the keys in field order, omitempty).
+// writes for the model (the keys in field order, omitempty), one member a
+// line.
 func emitEncoder(structs []goStruct) ([]byte, error) {
 	var p printer
 	p.f("%spackage fixtures\n\n", header)
-	p.f("import (\n")
-	if uses(structs, func(st goStruct, f goField) bool { return st.Request && (f.Kind == kindBool || f.Kind == kindInt) }) {
-		p.f("\"strconv\"\n\n")
-	}
-	p.f("\"github.com/algoreg-kit/algoreg-kit/openapi\"\n)\n\n")
+	p.f("import \"github.com/algoreg-kit/algoreg-kit/openapi\"\n\n")
 	for _, st := range structs {
 		if !st.Request {
 			continue
@@ -199,30 +197,18 @@ func emitEncoder(structs []goStruct) ([]byte, error) {
 		v := receiver(st.Name)
 		p.comment("", fmt.Sprintf("%s appends the JSON encoding of %s to b, byte for byte what encoding/json writes.", appendName(st.Name), v))
 		p.f("func %s(b []byte, %s *openapi.%s) []byte {\n", appendName(st.Name), v, st.Name)
-		p.f("b = append(b, '{')\nfirst := true\n")
+		p.f("o := openObject(b)\n")
 		for _, f := range st.Fields {
-			field := v + "." + f.Name
-			key := fmt.Sprintf("appendKey(b, &first, %q)", f.Prop)
-			switch f.Kind {
-			case kindString, kindBool, kindInt:
-				p.f("if %s != nil {\n", field)
-			default:
-				p.f("if len(%s) > 0 {\n", field)
-			}
 			if f.Kind == kindList {
-				p.f("b = append(%s, '[')\n", key)
-				p.f("for k := range %s {\nif k > 0 {\nb = append(b, ',')\n}\n", field)
-				p.f("b = %s(b, &%s[k])\n}\n", appendName(f.Elem), field)
-				p.f("b = append(b, ']')\n")
+				p.f("o = array(o, %q, %s.%s, %s)\n", f.Prop, v, f.Name, appendName(f.Elem))
 			} else {
-				p.f("b = "+appenders[f.Kind]+"\n", key, field)
+				p.f("o = %s(%q, %s.%s)\n", writers[f.Kind], f.Prop, v, f.Name)
 			}
-			p.f("}\n")
 		}
 		if st.Extra {
-			p.f("return appendExtra(b, %s.Extra, first)\n}\n\n", v)
+			p.f("return o.closeExtra(%s.Extra)\n}\n\n", v)
 		} else {
-			p.f("return append(b, '}')\n}\n\n")
+			p.f("return o.close()\n}\n\n")
 		}
 	}
 	return p.source("fixtures/encode_gen.go")
