@@ -705,6 +705,16 @@ func (d *decoder) literal(word string) bool {
 	return true
 }
 
+// boolean reads the literal true or false at d.pos (at its 't' or 'f').
+func (d *decoder) boolean() bool {
+	if d.peek() == 't' {
+		d.literal("true")
+		return true
+	}
+	d.literal("false")
+	return false
+}
+
 // skip checks and skips the value at d.pos.
 func (d *decoder) skip() {
 	switch c := d.peek(); c {
@@ -731,10 +741,8 @@ func (d *decoder) skip() {
 		}
 	case '"':
 		d.scanString()
-	case 't':
-		d.literal("true")
-	case 'f':
-		d.literal("false")
+	case 't', 'f':
+		d.boolean()
 	case 'n':
 		d.literal("null")
 	default:
@@ -766,12 +774,8 @@ func (d *decoder) anyValue() any {
 		return out
 	case '"':
 		return d.boxString(d.str())
-	case 't':
-		d.literal("true")
-		return true
-	case 'f':
-		d.literal("false")
-		return false
+	case 't', 'f':
+		return d.boolean()
 	case 'n':
 		d.literal("null")
 		return nil
@@ -906,12 +910,8 @@ func (d *decoder) stringField(dst **string, name string) {
 
 func (d *decoder) boolField(dst **bool, name string) {
 	switch d.peek() {
-	case 't':
-		d.literal("true")
-		*dst = d.newBool(true)
-	case 'f':
-		d.literal("false")
-		*dst = d.newBool(false)
+	case 't', 'f':
+		*dst = d.newBool(d.boolean())
 	case 'n':
 		d.literal("null")
 		*dst = nil
