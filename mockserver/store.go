@@ -277,24 +277,22 @@ func (tx memTx) mustWrite() {
 
 func (tx memTx) Customers(offset, limit int) ([]rules.Customer, int) {
 	t := tx.t
-	keys := t.sortedKeys(&t.customers, &t.customerKeys, &t.customersNew)
-	lo, hi := page(len(keys), offset, limit)
-	out := make([]rules.Customer, 0, hi-lo)
-	for _, k := range keys[lo:hi] {
-		c, _ := tx.Customer(k)
-		out = append(out, c)
-	}
-	return out, len(keys)
+	return readPage(t.sortedKeys(&t.customers, &t.customerKeys, &t.customersNew), offset, limit, tx.Customer)
 }
 
 func (tx memTx) Relations(offset, limit int) ([]rules.Relation, int) {
 	t := tx.t
-	keys := t.sortedKeys(&t.relations, &t.relationKeys, &t.relationsNew)
+	return readPage(t.sortedKeys(&t.relations, &t.relationKeys, &t.relationsNew), offset, limit, tx.Relation)
+}
+
+// readPage returns the records of the page of keys at offset (see page), each
+// read by get, and the number of keys.
+func readPage[T any](keys []string, offset, limit int, get func(string) (T, bool)) ([]T, int) {
 	lo, hi := page(len(keys), offset, limit)
-	out := make([]rules.Relation, 0, hi-lo)
+	out := make([]T, 0, hi-lo)
 	for _, k := range keys[lo:hi] {
-		r, _ := tx.Relation(k)
-		out = append(out, r)
+		v, _ := get(k)
+		out = append(out, v)
 	}
 	return out, len(keys)
 }
