@@ -22,8 +22,8 @@ type behaviourCase struct {
 	before     []string            // saved first; each must answer 200
 	body       string
 	wantStatus openapi.Status
-	wantAdded  []string
-	wantDetail []string // summary lines, see summary
+	wantAdded  []string // the external_ids added, in order; nil: none
+	wantDetail []string // summary lines, see summary; nil: no detail
 	check      func(t *testing.T, ts *mocktest.Server, resp *openapi.SaveCustomersResponse)
 }
 
@@ -39,7 +39,6 @@ var behaviourCases = []behaviourCase{
 		body:       `{"customers":[{"external_id":"c1",` + indiv + `,"first_name":"Marie","middle_name":"L","date_of_birth":"1984-03-12","nationality_code":"FR","domicile_codes":["FRA"],"phone":"+33612345678","kyc_level":1,"kyc_level_requested":2,"review_groups":"retail; eu,,","contacts":["a@example.com"],"alias_ids":["crm-1"],"comment":"hi","disabled":false,"fields":{"segment":"premium"},"registration_number":"123"},{"external_id":"c2",` + firm + `,"trading_name":"Acme"}]}`,
 		wantStatus: openapi.StatusOK,
 		wantAdded:  []string{"c1", "c2"},
-		wantDetail: []string{},
 		check: func(t *testing.T, ts *mocktest.Server, resp *openapi.SaveCustomersResponse) {
 			for _, a := range resp.Added {
 				if !uuidRE.MatchString(a.CustomerID) || len(a.CustomerID) != 36 {
@@ -82,8 +81,6 @@ var behaviourCases = []behaviourCase{
 		before:     []string{`{"customers":[{"external_id":"c1",` + indiv + `,"first_name":"Marie","phone":"+33612345678","kyc_level":1}]}`},
 		body:       `{"customers":[{"external_id":"c1","phone":"+33698765432","first_name":null,"kyc_level":null}]}`,
 		wantStatus: openapi.StatusOK,
-		wantAdded:  []string{},
-		wantDetail: []string{},
 		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			c := mustGetCustomer(t, ts, "c1")
 			if c.Phone != "+33698765432" || c.FirstName != "Marie" || c.LastName != "Dupont" || c.KYCLevel == nil || *c.KYCLevel != 1 || c.AccountType != "N" {
@@ -96,8 +93,6 @@ var behaviourCases = []behaviourCase{
 		before:     []string{`{"customers":[{"external_id":"c1",` + indiv + `}]}`},
 		body:       `{"customers":[{"external_id":"c1",` + indiv + `}]}`,
 		wantStatus: openapi.StatusOK,
-		wantAdded:  []string{},
-		wantDetail: []string{},
 		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			if got := total(t, ts, ts.Client, "customers"); got != 1 {
 				t.Errorf("customers stored: got %d, want 1", got)
@@ -108,15 +103,12 @@ var behaviourCases = []behaviourCase{
 		name:       "an empty request is ok",
 		body:       `{}`,
 		wantStatus: openapi.StatusOK,
-		wantAdded:  []string{},
-		wantDetail: []string{},
 	},
 	// external_id
 	{
 		name:       "external_id missing or empty",
 		body:       `{"customers":[{` + indiv + `},{"external_id":"",` + indiv + `}]}`,
 		wantStatus: openapi.StatusFailed,
-		wantAdded:  []string{},
 		wantDetail: []string{" E[external_id_missing] W[]", " E[external_id_missing] W[]"},
 	},
 	{
@@ -130,7 +122,6 @@ var behaviourCases = []behaviourCase{
 		name:       "external_id duplicate after an invalid first occurrence",
 		body:       `{"customers":[{"external_id":"c1","account_type":"N"},{"external_id":"c1",` + indiv + `}]}`,
 		wantStatus: openapi.StatusFailed,
-		wantAdded:  []string{},
 		wantDetail: []string{"c1 E[last_name_missing] W[]", "c1 E[external_id_duplicate] W[]"},
 		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			if _, ok := getCustomer(t, ts, ts.Client, "c1"); ok {
@@ -143,7 +134,6 @@ var behaviourCases = []behaviourCase{
 		name:       "account_type missing when creating",
 		body:       `{"customers":[{"external_id":"c1","last_name":"Dupont"}]}`,
 		wantStatus: openapi.StatusFailed,
-		wantAdded:  []string{},
 		wantDetail: []string{"c1 E[account_type_missing] W[]"},
 	},
 	{
@@ -151,14 +141,11 @@ var behaviourCases = []behaviourCase{
 		before:     []string{`{"customers":[{"external_id":"c1",` + firm + `}]}`},
 		body:       `{"customers":[{"external_id":"c1","comment":"x"}]}`,
 		wantStatus: openapi.StatusOK,
-		wantAdded:  []string{},
-		wantDetail: []string{},
 	},
 	{
 		name:       "account_type invalid",
 		body:       `{"customers":[{"external_id":"c1","account_type":"X","last_name":"D"},{"external_id":"c2","account_type":"n","last_name":"D"}]}`,
 		wantStatus: openapi.StatusFailed,
-		wantAdded:  []string{},
 		wantDetail: []string{"c1 E[account_type_invalid] W[]", "c2 E[account_type_invalid] W[]"},
 	},
 	{
@@ -166,7 +153,6 @@ var behaviourCases = []behaviourCase{
 		before:     []string{`{"customers":[{"external_id":"c1",` + indiv + `}]}`},
 		body:       `{"customers":[{"external_id":"c1","account_type":"Z"}]}`,
 		wantStatus: openapi.StatusFailed,
-		wantAdded:  []string{},
 		wantDetail: []string{"c1 E[account_type_invalid] W[]"},
 		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			if c := mustGetCustomer(t, ts, "c1"); c.AccountType != "N" {
@@ -178,7 +164,6 @@ var behaviourCases = []behaviourCase{
 		name:       "an individual needs last_name",
 		body:       `{"customers":[{"external_id":"c1","account_type":"N","first_name":"Marie"},{"external_id":"c2","account_type":"N","last_name":""}]}`,
 		wantStatus: openapi.StatusFailed,
-		wantAdded:  []string{},
 		wantDetail: []string{"c1 E[last_name_missing] W[]", "c2 E[last_name_missing] W[]"},
 	},
 	{
@@ -186,14 +171,12 @@ var behaviourCases = []behaviourCase{
 		before:     []string{`{"customers":[{"external_id":"c1",` + firm + `}]}`},
 		body:       `{"customers":[{"external_id":"c1","account_type":"N"}]}`,
 		wantStatus: openapi.StatusFailed,
-		wantAdded:  []string{},
 		wantDetail: []string{"c1 E[last_name_missing] W[field_not_applicable]"},
 	},
 	{
 		name:       "a firm needs company_name",
 		body:       `{"customers":[{"external_id":"c1","account_type":"F","trading_name":"Acme"}]}`,
 		wantStatus: openapi.StatusFailed,
-		wantAdded:  []string{},
 		wantDetail: []string{"c1 E[company_name_missing] W[]"},
 	},
 	{
@@ -231,7 +214,6 @@ var behaviourCases = []behaviourCase{
 		name:       "country codes unknown",
 		body:       `{"customers":[{"external_id":"c1",` + indiv + `,"nationality_code":"ZZ"},{"external_id":"c2",` + indiv + `,"domicile_codes":["FR","France"]},{"external_id":"c3",` + indiv + `,"domicile_code":"AN","nationality_codes":["XXX"]}]}`,
 		wantStatus: openapi.StatusFailed,
-		wantAdded:  []string{},
 		wantDetail: []string{"c1 E[country_code_unknown] W[]", "c2 E[country_code_unknown] W[]", "c3 E[country_code_unknown country_code_unknown] W[]"},
 	},
 	{
@@ -303,7 +285,6 @@ var behaviourCases = []behaviourCase{
 		body:       `{"customers":[{"external_id":"c1",` + indiv + `,"review_groups":" A ;B,,C ","contacts":"x@example.com; y@example.com"}]}`,
 		wantStatus: openapi.StatusOK,
 		wantAdded:  []string{"c1"},
-		wantDetail: []string{},
 		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			c := mustGetCustomer(t, ts, "c1")
 			if !slices.Equal(c.ReviewGroups, []string{"A", "B", "C"}) || !slices.Equal(c.Contacts, []string{"x@example.com", "y@example.com"}) {
@@ -318,7 +299,6 @@ var behaviourCases = []behaviourCase{
 		before:     []string{`{"customers":[{"external_id":"c1",` + indiv + `,"fields":{"segment":"retail","score":1}}]}`},
 		body:       `{"customers":[{"external_id":"c1","fields":{"segment":"premium","colour":"red"}}]}`,
 		wantStatus: openapi.StatusOK,
-		wantAdded:  []string{},
 		wantDetail: []string{"c1 E[] W[custom_field_unknown]"},
 		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			c := mustGetCustomer(t, ts, "c1")
@@ -333,7 +313,6 @@ var behaviourCases = []behaviourCase{
 		before:     []string{`{"customers":[{"external_id":"c1",` + indiv + `,"variations":[{"first_name":"Marie","last_name":"Martin"},{"_op":"add","last_name":"Durand"}]}]}`},
 		body:       `{"customers":[{"external_id":"c1","variations":[{"_op":"remove","first_name":"Marie","last_name":"Martin"},{"_op":"remove","last_name":"Nobody"},{"_op":"add","last_name":"Durand"}]}]}`,
 		wantStatus: openapi.StatusOK,
-		wantAdded:  []string{},
 		wantDetail: []string{"c1 E[] W[variation_not_found]"},
 		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			c := mustGetCustomer(t, ts, "c1")
@@ -346,7 +325,6 @@ var behaviourCases = []behaviourCase{
 		name:       "variations: unknown _op and a variation without names",
 		body:       `{"customers":[{"external_id":"c1",` + indiv + `,"variations":[{"_op":"replace","last_name":"X"}]},{"external_id":"c2",` + indiv + `,"variations":[{"_op":"add"}]},{"external_id":"c3",` + indiv + `,"variations":[{"first_name":""}]}]}`,
 		wantStatus: openapi.StatusFailed,
-		wantAdded:  []string{},
 		wantDetail: []string{"c1 E[variation_op_invalid] W[]", "c2 E[variation_name_missing] W[]", "c3 E[variation_name_missing] W[]"},
 	},
 	// unknown keys
@@ -394,7 +372,6 @@ var behaviourCases = []behaviourCase{
 		body:       `{"customers":[{"external_id":"p",` + firm + `},{"external_id":"c",` + indiv + `}],"relations":[{"relation_external_id":"r1","parent_customer_external_id":"p","child_customer_external_id":"c","relation_type":1,"fields":{"share":0.5},"disabled":false}]}`,
 		wantStatus: openapi.StatusOK,
 		wantAdded:  []string{"p", "c"},
-		wantDetail: []string{},
 		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			c := mustGetCustomer(t, ts, "c")
 			if len(c.Relations) != 1 || c.Relations[0].ParentCustomerExternalID != "p" || c.Relations[0].RelationType != 1 || c.Relations[0].Fields["share"] != 0.5 {
@@ -410,8 +387,6 @@ var behaviourCases = []behaviourCase{
 		before:     []string{`{"customers":[{"external_id":"p",` + firm + `},{"external_id":"c",` + indiv + `},{"external_id":"d",` + indiv + `}],"relations":[{"relation_external_id":"r1","parent_customer_external_id":"p","child_customer_external_id":"c","relation_type":1}]}`},
 		body:       `{"relations":[{"relation_external_id":"r1","child_customer_external_id":"d","disabled":true}]}`,
 		wantStatus: openapi.StatusOK,
-		wantAdded:  []string{},
-		wantDetail: []string{},
 		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			d := mustGetCustomer(t, ts, "d")
 			if len(d.Relations) != 1 || d.Relations[0].ParentCustomerExternalID != "p" || d.Relations[0].RelationType != 1 || !d.Relations[0].Disabled {
@@ -428,14 +403,12 @@ var behaviourCases = []behaviourCase{
 		body:       `{"relations":[{"parent_customer_external_id":"p","child_customer_external_id":"c","relation_type":1},{"relation_external_id":"r1","parent_customer_external_id":"p","child_customer_external_id":"c","relation_type":1},{"relation_external_id":"r1","parent_customer_external_id":"p","child_customer_external_id":"c","relation_type":2}]}`,
 		wantStatus: openapi.StatusPartial,
 		wantDetail: []string{" E[relation_external_id_missing] W[]", "r1 E[relation_external_id_duplicate] W[]"},
-		wantAdded:  []string{},
 	},
 	{
 		name:       "relation customers missing, unknown, the same",
 		before:     []string{`{"customers":[{"external_id":"p",` + firm + `}]}`},
 		body:       `{"relations":[{"relation_external_id":"r1","child_customer_external_id":"p","relation_type":1},{"relation_external_id":"r2","parent_customer_external_id":"p","child_customer_external_id":"ghost","relation_type":1},{"relation_external_id":"r3","parent_customer_external_id":"p","child_customer_external_id":"p","relation_type":1}]}`,
 		wantStatus: openapi.StatusFailed,
-		wantAdded:  []string{},
 		wantDetail: []string{"r1 E[relation_customer_missing] W[]", "r2 E[relation_customer_unknown] W[]", "r3 E[relation_self_reference] W[]"},
 	},
 	{
@@ -451,7 +424,6 @@ var behaviourCases = []behaviourCase{
 		before:     []string{`{"customers":[{"external_id":"p",` + firm + `},{"external_id":"c",` + indiv + `}],"relations":[{"relation_external_id":"r0","parent_customer_external_id":"p","child_customer_external_id":"c","relation_type":3}]}`},
 		body:       `{"relations":[{"relation_external_id":"r1","parent_customer_external_id":"p","child_customer_external_id":"c"},{"relation_external_id":"r2","parent_customer_external_id":"p","child_customer_external_id":"c","relation_type":99},{"relation_external_id":"r0","disabled":true}]}`,
 		wantStatus: openapi.StatusPartial,
-		wantAdded:  []string{},
 		wantDetail: []string{"r1 E[relation_type_invalid] W[]", "r2 E[relation_type_invalid] W[]"},
 	},
 	{
@@ -476,7 +448,6 @@ var behaviourCases = []behaviourCase{
 		before:     []string{`{"customers":[{"external_id":"old",` + indiv + `,"phone":"+33612345678"}]}`},
 		body:       `{"verify_input":true,"customers":[{"external_id":"new",` + indiv + `},{"external_id":"old","phone":"+33698765432"},{"external_id":"bad","account_type":"F"}],"relations":[{"relation_external_id":"r1","parent_customer_external_id":"new","child_customer_external_id":"old","relation_type":1}]}`,
 		wantStatus: openapi.StatusPartial,
-		wantAdded:  []string{},
 		wantDetail: []string{"bad E[company_name_missing] W[]"},
 		check: func(t *testing.T, ts *mocktest.Server, resp *openapi.SaveCustomersResponse) {
 			if !resp.VerifyInput {
@@ -498,7 +469,6 @@ var behaviourCases = []behaviourCase{
 		body:       `{"disable_risk_scan":true,"customers":[{"external_id":"c1",` + indiv + `}]}`,
 		wantStatus: openapi.StatusOK,
 		wantAdded:  []string{"c1"},
-		wantDetail: []string{},
 		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			if c := mustGetCustomer(t, ts, "c1"); !c.RiskScanDisabled {
 				t.Error("risk_scan_disabled: got false, want true")
@@ -516,7 +486,6 @@ var behaviourCases = []behaviourCase{
 		body:       `{"disable_risk_scan":false,"customers":[{"external_id":"a"},{"external_id":"b"},{"external_id":"c",` + indiv + `}]}`,
 		wantStatus: openapi.StatusOK,
 		wantAdded:  []string{"c"},
-		wantDetail: []string{},
 		check: func(t *testing.T, ts *mocktest.Server, _ *openapi.SaveCustomersResponse) {
 			for _, id := range []string{"a", "b", "c"} {
 				if c := mustGetCustomer(t, ts, id); !c.RiskScanDisabled {
