@@ -12,43 +12,30 @@ import (
 
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/algoreg-kit/algoreg-kit/rules"
+	"github.com/getkin/kin-openapi/openapi3"
 )
 
-func loadDoc(tb testing.TB) map[string]any {
+// property returns the schema of the property prop of the document's schema
+// name.
+func property(tb testing.TB, name, prop string) *openapi3.Schema {
 	tb.Helper()
 	doc, err := openapi.Load(context.Background())
 	if err != nil {
 		tb.Fatal(err)
 	}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		tb.Fatal(err)
+	s := doc.Components.Schemas[name]
+	if s == nil || s.Value.Properties[prop] == nil {
+		tb.Fatalf("the document has no property %s.%s", name, prop)
 	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		tb.Fatal(err)
-	}
-	return m
-}
-
-func dig(tb testing.TB, v any, keys ...string) any {
-	tb.Helper()
-	for _, k := range keys {
-		m, ok := v.(map[string]any)
-		if !ok {
-			tb.Fatalf("document: %q is not an object", k)
-		}
-		v = m[k]
-	}
-	return v
+	return s.Value.Properties[prop].Value
 }
 
 // The document's Message.error enum and the catalogue list the same codes in the
 // same order, so neither can gain a code the other lacks.
 func TestCatalogueEqualsDocumentEnum(t *testing.T) {
-	doc := loadDoc(t)
+	code := property(t, "Message", "error")
 	var got []string
-	for _, v := range dig(t, doc, "components", "schemas", "Message", "properties", "error", "enum").([]any) {
+	for _, v := range code.Enum {
 		got = append(got, v.(string))
 	}
 	var want []string
@@ -58,17 +45,15 @@ func TestCatalogueEqualsDocumentEnum(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("document enum and rules.Catalogue differ:\n got %v\nwant %v", got, want)
 	}
-	desc := dig(t, doc, "components", "schemas", "Message", "properties", "error", "description").(string)
 	for _, c := range rules.Catalogue {
-		if !regexp.MustCompile("\\| `" + c.Code + "` \\|").MatchString(desc) {
+		if !regexp.MustCompile("\\| `" + c.Code + "` \\|").MatchString(code.Description) {
 			t.Errorf("code %s has no row in the Message.error description table", c.Code)
 		}
 	}
 }
 
 func TestDefaultRelationTypesEqualDocument(t *testing.T) {
-	doc := loadDoc(t)
-	desc := dig(t, doc, "components", "schemas", "Relation", "properties", "relation_type", "description").(string)
+	desc := property(t, "Relation", "relation_type").Description
 	var got []rules.RelationType
 	for _, m := range regexp.MustCompile(`(?m)^\| (\d+) \| (.+?) \|$`).FindAllStringSubmatch(desc, -1) {
 		v, _ := strconv.ParseInt(m[1], 10, 64)
