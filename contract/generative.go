@@ -254,7 +254,7 @@ func predict(cfg *rules.Compiled, raw []byte) (rules.Outcome, error) {
 	}
 	now := time.Now().UTC()
 	y, m, d := now.Date()
-	return rules.Evaluate(cfg, rules.Env{Today: rules.MakeDate(y, int(m), d), NowNanos: now.UnixNano()}, rules.EmptyState, req), nil
+	return rules.Evaluate(cfg, rules.Env{Today: rules.MakeDate(y, int(m), d), NowNanos: now.UnixNano()}, rules.EmptyState, req)
 }
 
 // expectPrediction compares a 200 answer with the rules' prediction: the same

@@ -13,6 +13,7 @@ import (
 
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/algoreg-kit/algoreg-kit/rules"
+	"github.com/algoreg-kit/algoreg-kit/store"
 )
 
 // handleSaveCustomers is POST /api/v1/customers/save.
@@ -279,15 +280,22 @@ func pageParams(w http.ResponseWriter, r *http.Request) (offset, limit int, ok b
 
 // handleListCustomers is GET /__admin/customers.
 func handleListCustomers(s *Server) http.Handler {
-	return s.listing(func(tx Tx, offset, limit int) any {
-		cs, total := tx.Customers(offset, limit)
+	return s.listing(func(tx store.Tx, offset, limit int) (any, error) {
+		cs, total, err := tx.Customers(offset, limit)
+		if err != nil {
+			return nil, err
+		}
 		page := openapi.CustomerPage{Customers: []openapi.StoredCustomer{}, Offset: int64(offset), Limit: int64(limit), Total: int64(total)}
 		ids := make([]string, len(cs))
 		for i, c := range cs {
 			ids[i] = c.ExternalID
 		}
+		rels, err := tx.RelationsOf(ids...)
+		if err != nil {
+			return nil, err
+		}
 		relsOf := map[string][]rules.Relation{}
-		for _, rel := range tx.RelationsOf(ids...) {
+		for _, rel := range rels {
 			relsOf[rel.ParentExternalID] = append(relsOf[rel.ParentExternalID], rel)
 			if rel.ChildExternalID != rel.ParentExternalID {
 				relsOf[rel.ChildExternalID] = append(relsOf[rel.ChildExternalID], rel)
@@ -296,22 +304,23 @@ func handleListCustomers(s *Server) http.Handler {
 		for _, c := range cs {
 			page.Customers = append(page.Customers, viewCustomer(c, relsOf[c.ExternalID]))
 		}
-		return page
+		return page, nil
 	})
 }
 
 // listing answers a paged listing of the caller's business: page builds it
 // in one read of the store, from the request's offset and limit.
-func (s *Server) listing(page func(tx Tx, offset, limit int) any) http.Handler {
+func (s *Server) listing(page func(tx store.Tx, offset, limit int) (any, error)) http.Handler {
 	return s.authenticated(func(w http.ResponseWriter, r *http.Request, business tenant) {
 		offset, limit, ok := pageParams(w, r)
 		if !ok {
 			return
 		}
 		var body any
-		err := s.store.View(r.Context(), string(business), func(tx Tx) error {
-			body = page(tx, offset, limit)
-			return nil
+		err := s.store.View(r.Context(), string(business), func(tx store.Tx) error {
+			var err error
+			body, err = page(tx, offset, limit)
+			return err
 		})
 		if err != nil {
 			s.fail(w, r, err)
@@ -326,17 +335,24 @@ func handleGetCustomer(s *Server) http.Handler {
 	return s.authenticated(func(w http.ResponseWriter, r *http.Request, business tenant) {
 		eid := r.PathValue("external_id") // unescaped: a%2Fb is a/b
 		var view *openapi.StoredCustomer
-		err := s.store.View(r.Context(), string(business), func(tx Tx) error {
-			c, ok := tx.Customer(eid)
-			if !ok {
-				return ErrNotFound
+		err := s.store.View(r.Context(), string(business), func(tx store.Tx) error {
+			c, ok, err := tx.Customer(eid)
+			if err != nil {
+				return err
 			}
-			v := viewCustomer(c, tx.RelationsOf(eid))
+			if !ok {
+				return store.ErrNotFound
+			}
+			rels, err := tx.RelationsOf(eid)
+			if err != nil {
+				return err
+			}
+			v := viewCustomer(c, rels)
 			view = &v
 			return nil
 		})
 		switch {
-		case errors.Is(err, ErrNotFound):
+		case errors.Is(err, store.ErrNotFound):
 			writeProblem(w, r, http.StatusNotFound, "not-found", "Customer not found",
 				fmt.Sprintf("Your business has no customer with external_id %q.", eid))
 		case err != nil:
@@ -349,13 +365,16 @@ func handleGetCustomer(s *Server) http.Handler {
 
 // handleListRelations is GET /__admin/relations.
 func handleListRelations(s *Server) http.Handler {
-	return s.listing(func(tx Tx, offset, limit int) any {
-		rs, total := tx.Relations(offset, limit)
+	return s.listing(func(tx store.Tx, offset, limit int) (any, error) {
+		rs, total, err := tx.Relations(offset, limit)
+		if err != nil {
+			return nil, err
+		}
 		page := openapi.RelationPage{Relations: []openapi.StoredRelation{}, Offset: int64(offset), Limit: int64(limit), Total: int64(total)}
 		for _, rel := range rs {
 			page.Relations = append(page.Relations, viewRelation(rel))
 		}
-		return page
+		return page, nil
 	})
 }
 
@@ -370,13 +389,21 @@ func handleResetState(s *Server) http.Handler {
 	})
 }
 
-// fail answers an unexpected error (a store failure) with a 500 problem and
-// logs it; a request whose client went away gets no answer.
+// retryAfter is the Retry-After of a 503: a store that failed (a database
+// restarting, a lock held too long) is worth retrying soon.
+const retryAfter = "1"
+
+// fail answers an error of the store with a 503 problem and Retry-After, and
+// logs it. The store committed nothing of the request, so the state is as it
+// was and a retry is safe. A request whose context is done (the client went
+// away) gets no answer and is logged as cancelled, not as an error.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if r.Context().Err() != nil {
+		noteCancelled(r.Context())
 		return
 	}
-	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	writeProblem(w, r, http.StatusInternalServerError, "internal", "Internal server error",
-		"The mock's store failed on this request; it was logged. Retry, and report it if it persists.")
+	s.log.Error("store failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	w.Header().Set("Retry-After", retryAfter)
+	writeProblem(w, r, http.StatusServiceUnavailable, "unavailable", "Service unavailable",
+		"The mock's state store failed on this request, which changed nothing; retry after "+retryAfter+" s (Retry-After). The failure was logged.")
 }

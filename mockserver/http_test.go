@@ -20,6 +20,7 @@ import (
 	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/algoreg-kit/algoreg-kit/rules"
+	"github.com/algoreg-kit/algoreg-kit/store"
 )
 
 func problemOf(tb testing.TB, r response) openapi.Problem {
@@ -255,9 +256,9 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-type panicStore struct{ mockserver.Store }
+type panicStore struct{ store.Store }
 
-func (panicStore) Update(_ context.Context, _ string, _ func(mockserver.Tx) error) error {
+func (panicStore) Update(_ context.Context, _ string, _ func(store.Tx) error) error {
 	panic("store exploded")
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
 	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
+	"github.com/algoreg-kit/algoreg-kit/store"
 )
 
 // NDJSON preload takes customer and relation lines, in batches that apply
@@ -52,12 +53,13 @@ func TestPreloadNDJSON(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tt.stats, st)
-			require.NoError(t, mock.Store().View(context.Background(), "b", func(tx mockserver.Tx) error {
-				_, nc := tx.Customers(0, 0)
-				_, nr := tx.Relations(0, 0)
+			require.NoError(t, mock.Store().View(context.Background(), "b", func(tx store.Tx) error {
+				_, nc, err := tx.Customers(0, 0)
+				require.NoError(t, err)
+				_, nr, err := tx.Relations(0, 0)
 				assert.Equal(t, tt.customers, nc, "customers stored")
 				assert.Equal(t, tt.relations, nr, "relations stored")
-				return nil
+				return err
 			}))
 		})
 	}

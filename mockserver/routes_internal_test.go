@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/algoreg-kit/algoreg-kit/openapi"
+	"github.com/algoreg-kit/algoreg-kit/store"
 )
 
 // requestFor returns a request that the route's pattern matches, with a body
@@ -113,9 +114,10 @@ func TestHandlerWithoutBusinessIs500(t *testing.T) {
 func customersOf(tb testing.TB, s *Server, business string) int {
 	tb.Helper()
 	var total int
-	if err := s.store.View(tb.Context(), business, func(tx Tx) error {
-		_, total = tx.Customers(0, 1)
-		return nil
+	if err := s.store.View(tb.Context(), business, func(tx store.Tx) error {
+		var err error
+		_, total, err = tx.Customers(0, 1)
+		return err
 	}); err != nil {
 		tb.Fatal(err)
 	}

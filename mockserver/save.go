@@ -7,6 +7,7 @@ import (
 
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/algoreg-kit/algoreg-kit/rules"
+	"github.com/algoreg-kit/algoreg-kit/store"
 	"github.com/google/uuid"
 )
 
@@ -17,8 +18,8 @@ type SaveStats struct {
 	Errors, Warnings     int // records with errors, with warnings
 }
 
-// A Tx is what rules.Evaluate reads the stored records through.
-var _ rules.State = Tx(nil)
+// A store.Tx is what rules.Evaluate reads the stored records through.
+var _ rules.State = store.Tx(nil)
 
 // Save applies a decoded Save customers request to business, exactly as POST
 // /api/v1/customers/save does after authentication and decoding, and returns
@@ -28,7 +29,9 @@ var _ rules.State = Tx(nil)
 //
 // The rules are rules.Evaluate's, run against the business's stored records
 // inside the store's transaction; Save adds the customer_ids of new customers
-// and writes what Evaluate decided to store.
+// and writes what Evaluate decided to store. An error of the store (a failed
+// read or write, or a commit that failed) is returned, with nothing stored;
+// the HTTP handler answers it 503.
 func (s *Server) Save(ctx context.Context, business string, req *openapi.SaveCustomersRequest) (*openapi.SaveCustomersResponse, SaveStats, error) {
 	verify := req.VerifyInput != nil && *req.VerifyInput
 	resp := openapi.NewSaveCustomersResponse(verify)
@@ -37,12 +40,12 @@ func (s *Server) Save(ctx context.Context, business string, req *openapi.SaveCus
 	env := rules.Env{Today: rules.MakeDate(y, int(m), d), NowNanos: now.UnixNano()}
 	stats := SaveStats{Customers: len(req.Customers), Relations: len(req.Relations)}
 	var out rules.Outcome
-	err := s.store.Update(ctx, business, func(tx Tx) error {
-		out = rules.Evaluate(s.rules, env, tx, req)
-		if verify {
-			return nil
+	err := s.store.Update(ctx, business, func(tx store.Tx) error {
+		var err error
+		if out, err = rules.Evaluate(s.rules, env, tx, req); err != nil || verify {
+			return err
 		}
-		return store(tx, &out, resp)
+		return write(tx, &out, resp)
 	})
 	stats.Errors, stats.Warnings = out.Errors, out.Warnings
 	if err != nil {
@@ -63,9 +66,9 @@ func (s *Server) Save(ctx context.Context, business string, req *openapi.SaveCus
 	return resp, stats, nil
 }
 
-// store gives the new customers of out their customer_ids, lists them in
+// write gives the new customers of out their customer_ids, lists them in
 // resp.Added, and writes out's customers and relations through tx.
-func store(tx Tx, out *rules.Outcome, resp *openapi.SaveCustomersResponse) error {
+func write(tx store.Tx, out *rules.Outcome, resp *openapi.SaveCustomersResponse) error {
 	ids, err := newUUIDs(len(out.New))
 	if err != nil {
 		return err
@@ -76,10 +79,14 @@ func store(tx Tx, out *rules.Outcome, resp *openapi.SaveCustomersResponse) error
 		resp.Added[j] = openapi.AddedCustomer{CustomerID: c.CustomerID.String(), ExternalID: c.ExternalID}
 	}
 	for _, c := range out.Customers {
-		tx.PutCustomer(c)
+		if err := tx.PutCustomer(c); err != nil {
+			return err
+		}
 	}
 	for _, rel := range out.Relations {
-		tx.PutRelation(rel)
+		if err := tx.PutRelation(rel); err != nil {
+			return err
+		}
 	}
 	return nil
 }

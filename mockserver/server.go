@@ -10,6 +10,8 @@ import (
 
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/algoreg-kit/algoreg-kit/rules"
+	"github.com/algoreg-kit/algoreg-kit/store"
+	"github.com/algoreg-kit/algoreg-kit/store/memstore"
 )
 
 // The defaults of Config.
@@ -41,8 +43,10 @@ type Config struct {
 	// Retry-After.
 	RateLimit float64
 	RateBurst int
-	// Store holds the state; nil means a new MemStore.
-	Store Store
+	// Store holds the state; nil means a new in-memory store
+	// (memstore.New). A Store given here is the caller's to close, after
+	// the Server's Close.
+	Store store.Store
 	// Logger gets one line per request; nil means no logging.
 	Logger *slog.Logger
 	// Validator is used by KinValidation and ValidateResponses; nil means the
@@ -73,7 +77,7 @@ type Config struct {
 type Server struct {
 	cfg       Config
 	rules     *rules.Compiled
-	store     Store
+	store     store.Store
 	log       *slog.Logger
 	auth      *authenticator
 	limits    *limiter
@@ -106,6 +110,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("mockserver: Config.Rules is invalid: %w; fix it, or leave Rules nil for the defaults", err)
 	}
 	s := &Server{cfg: cfg, rules: compiled, store: cfg.Store, log: cfg.Logger, now: cfg.Now}
+	if s.store == nil {
+		s.store = memstore.New()
+	}
 	if cfg.KinValidation || cfg.ValidateResponses {
 		if s.validator, err = loadValidator(cfg.Validator); err != nil {
 			return nil, fmt.Errorf("mockserver: KinValidation and ValidateResponses need the OpenAPI document, which cannot be loaded (%w); pass Config.Validator or turn them off", err)
@@ -158,9 +165,6 @@ func withDefaults(cfg Config) (Config, error) {
 	if cfg.LockoutDuration == 0 {
 		cfg.LockoutDuration = DefaultLockoutDuration
 	}
-	if cfg.Store == nil {
-		cfg.Store = NewMemStore()
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -187,8 +191,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 // Close stops what the server started (webhook deliveries in flight are
 // cancelled) and waits for it. The server still answers requests after Close,
-// but sends no more webhooks: close the HTTP server first. Close is idempotent
-// and always returns nil.
+// but sends no more webhooks: close the HTTP server first. It does not close
+// the store: a Config.Store is the caller's, and the in-memory store New
+// makes without one holds nothing to release (no goroutine, no file). Close
+// is idempotent and always returns nil.
 func (s *Server) Close() error {
 	if s.webhooks != nil {
 		s.webhooks.close()
@@ -197,7 +203,7 @@ func (s *Server) Close() error {
 }
 
 // Store returns the server's store.
-func (s *Server) Store() Store { return s.store }
+func (s *Server) Store() store.Store { return s.store }
 
 // Rules returns the server's compiled rule configuration.
 func (s *Server) Rules() *rules.Compiled { return s.rules }
@@ -221,8 +227,9 @@ func (s *Server) HTTPServer() *http.Server {
 // business requireAuth (or the token endpoint) found, and a save's counts. The
 // handlers never read it; they take the business from the context.
 type logNote struct {
-	business tenant
-	save     *SaveStats
+	business  tenant
+	save      *SaveStats
+	cancelled bool // the client went away before the answer
 }
 
 type logNoteKey struct{}
@@ -240,6 +247,17 @@ func noteSave(ctx context.Context, st SaveStats) {
 		n.save = &st
 	}
 }
+
+// noteCancelled records that the request was abandoned by its client.
+func noteCancelled(ctx context.Context) {
+	if n, ok := ctx.Value(logNoteKey{}).(*logNote); ok {
+		n.cancelled = true
+	}
+}
+
+// statusCancelled is the status the request log gives a request abandoned by
+// its client before it was answered (nginx's 499); nothing is sent.
+const statusCancelled = 499
 
 // statusWriter records the status and size of a response.
 type statusWriter struct {
@@ -273,7 +291,10 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		note := &logNote{}
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), logNoteKey{}, note)))
-		if sw.status == 0 {
+		switch {
+		case note.cancelled && sw.status == 0:
+			sw.status = statusCancelled
+		case sw.status == 0:
 			sw.status = http.StatusOK
 		}
 		level := slog.LevelInfo
@@ -292,6 +313,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		}
 		if note.business != "" {
 			attrs = append(attrs, slog.String("business", string(note.business)))
+		}
+		if note.cancelled {
+			attrs = append(attrs, slog.Bool("cancelled", true))
 		}
 		if st := note.save; st != nil {
 			attrs = append(attrs,

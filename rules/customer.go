@@ -72,7 +72,7 @@ func (e *evaluation) base(eid string, prev seenCustomer) (c *Customer, exists bo
 		*c, exists = *prev.saved, true
 	} else if eid != "" {
 		var stored Customer
-		if stored, exists = e.state.Customer(eid); exists {
+		if stored, exists = e.stored(eid); exists {
 			*c = stored
 		}
 	}

@@ -19,13 +19,14 @@ type Env struct {
 }
 
 // State is what Evaluate reads of a business's stored records. Both methods
-// return a copy that Evaluate may keep and merge into. A store's transaction
-// implements it; EmptyState is a business with nothing stored.
+// return a copy that Evaluate may keep and merge into, or the error of the
+// store that could not read it. A store's transaction implements it;
+// EmptyState is a business with nothing stored.
 type State interface {
 	// Customer returns the stored customer with externalID.
-	Customer(externalID string) (Customer, bool)
+	Customer(externalID string) (Customer, bool, error)
 	// Relation returns the stored relation with relationExternalID.
-	Relation(relationExternalID string) (Relation, bool)
+	Relation(relationExternalID string) (Relation, bool, error)
 }
 
 // EmptyState is a State with no stored record: what a request meets in a new
@@ -34,8 +35,8 @@ var EmptyState State = emptyState{}
 
 type emptyState struct{}
 
-func (emptyState) Customer(string) (Customer, bool) { return Customer{}, false }
-func (emptyState) Relation(string) (Relation, bool) { return Relation{}, false }
+func (emptyState) Customer(string) (Customer, bool, error) { return Customer{}, false, nil }
+func (emptyState) Relation(string) (Relation, bool, error) { return Relation{}, false, nil }
 
 // Outcome is what a save request does, as Evaluate decides it: what to store,
 // and the answer's detail and status. It holds no customer_id: the caller
@@ -74,7 +75,10 @@ type Outcome struct {
 // which may name customers that the request saves. It changes neither state
 // nor req (the merged records share req's strings, slices and custom-field
 // values). It is safe for concurrent use with a State that is.
-func Evaluate(cfg *Compiled, env Env, state State, req *openapi.SaveCustomersRequest) Outcome {
+//
+// The first error of state stops the evaluation: Evaluate returns it (and a
+// zero Outcome), and the caller must not store anything.
+func Evaluate(cfg *Compiled, env Env, state State, req *openapi.SaveCustomersRequest) (Outcome, error) {
 	n := len(req.Customers)
 	e := evaluation{cfg: cfg, env: env, state: state, seen: make(map[string]seenCustomer, n)}
 	both := make([]*Customer, 0, 2*n) // one allocation for Customers and New
@@ -84,6 +88,9 @@ func Evaluate(cfg *Compiled, env Env, state State, req *openapi.SaveCustomersReq
 		in := &req.Customers[i]
 		m = msgs{kind: "customers", index: i}
 		c, isNew := e.customer(i, in, &m)
+		if e.err != nil {
+			return Outcome{}, e.err
+		}
 		if !e.report(deref(in.ExternalID), &m) {
 			continue
 		}
@@ -105,6 +112,9 @@ func Evaluate(cfg *Compiled, env Env, state State, req *openapi.SaveCustomersReq
 		in := &req.Relations[i]
 		m = msgs{kind: "relations", index: i}
 		rel := e.relation(i, in, firstAt, &m)
+		if e.err != nil {
+			return Outcome{}, e.err
+		}
 		if e.report(deref(in.RelationExternalID), &m) {
 			e.out.Relations = append(e.out.Relations, rel)
 		}
@@ -119,7 +129,7 @@ func Evaluate(cfg *Compiled, env Env, state State, req *openapi.SaveCustomersReq
 	default:
 		e.out.Status = openapi.StatusFailed
 	}
-	return e.out
+	return e.out, nil
 }
 
 // evaluation is the state of one Evaluate call.
@@ -129,6 +139,7 @@ type evaluation struct {
 	state State
 	out   Outcome
 	seen  map[string]seenCustomer // external_ids of this request's customers
+	err   error                   // the first error of state
 }
 
 // seenCustomer is what a request did with an external_id.
@@ -143,8 +154,32 @@ func (e *evaluation) exists(eid string) bool {
 	if e.seen[eid].saved != nil {
 		return true
 	}
-	_, ok := e.state.Customer(eid)
+	_, ok := e.stored(eid)
 	return ok
+}
+
+// stored and storedRelation read the stored record with an id; after an
+// error of state (kept in e.err) they answer that there is none.
+func (e *evaluation) stored(eid string) (Customer, bool) {
+	return read(e, "customer", eid, e.state.Customer)
+}
+
+func (e *evaluation) storedRelation(rid string) (Relation, bool) {
+	return read(e, "relation", rid, e.state.Relation)
+}
+
+func read[T any](e *evaluation, what, id string, get func(string) (T, bool, error)) (T, bool) {
+	var v T
+	if e.err != nil {
+		return v, false
+	}
+	v, ok, err := get(id)
+	if err != nil {
+		e.err = fmt.Errorf("read stored %s %q: %w", what, id, err)
+		var zero T
+		return zero, false
+	}
+	return v, ok
 }
 
 // rejected reports whether this request rejected every occurrence of eid.

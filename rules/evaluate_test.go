@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -17,14 +18,24 @@ type mapState struct {
 	relations map[string]rules.Relation
 }
 
-func (s mapState) Customer(id string) (rules.Customer, bool) {
+func (s mapState) Customer(id string) (rules.Customer, bool, error) {
 	c, ok := s.customers[id]
-	return c, ok
+	return c, ok, nil
 }
 
-func (s mapState) Relation(id string) (rules.Relation, bool) {
+func (s mapState) Relation(id string) (rules.Relation, bool, error) {
 	r, ok := s.relations[id]
-	return r, ok
+	return r, ok, nil
+}
+
+// evaluate is rules.Evaluate with a state that never fails.
+func evaluate(tb testing.TB, cfg *rules.Compiled, state rules.State, req *openapi.SaveCustomersRequest) rules.Outcome {
+	tb.Helper()
+	out, err := rules.Evaluate(cfg, testEnv, state, req)
+	if err != nil {
+		tb.Fatalf("Evaluate: %v", err)
+	}
+	return out
 }
 
 var testEnv = rules.Env{Today: rules.MakeDate(2026, 6, 15), NowNanos: 1_000}
@@ -149,7 +160,7 @@ func TestEvaluateProvokesEveryCode(t *testing.T) {
 		covered[tt.code] = true
 		t.Run(tt.code, func(t *testing.T) {
 			code, _ := rules.Lookup(tt.code)
-			out := rules.Evaluate(compile(t, tt.configs), testEnv, rules.EmptyState, &tt.req)
+			out := evaluate(t, compile(t, tt.configs), rules.EmptyState, &tt.req)
 			var got []openapi.Message
 			for _, d := range out.Detail {
 				if d.ExternalID == tt.id {
@@ -172,7 +183,7 @@ func TestEvaluateProvokesEveryCode(t *testing.T) {
 			// The same request on a server without the configured lists
 			// never gives the codes that need them.
 			if code.NeedsConfig {
-				out := rules.Evaluate(compile(t, nil), testEnv, rules.EmptyState, &tt.req)
+				out := evaluate(t, compile(t, nil), rules.EmptyState, &tt.req)
 				if len(out.Detail) != 0 {
 					t.Errorf("without a list: got %v, want no detail", summary(out))
 				}
@@ -222,7 +233,7 @@ func TestEvaluateDetailAndStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out := rules.Evaluate(compile(t, nil), testEnv, rules.EmptyState, &tt.req)
+			out := evaluate(t, compile(t, nil), rules.EmptyState, &tt.req)
 			if got := summary(out); !slices.Equal(got, tt.wantDetail) {
 				t.Errorf("detail: got %v, want %v", got, tt.wantDetail)
 			}
@@ -269,7 +280,7 @@ func TestEvaluateMergesIntoStored(t *testing.T) {
 		KYCLevelRequested: n(2), Fields: map[string]any{"b": "2", "c": "three"},
 		Variations: []openapi.Variation{{Op: s("remove"), LastName: s("Byron")}, {FirstName: s("Augusta")}},
 	}}}
-	out := rules.Evaluate(compile(t, nil), testEnv, state, &req)
+	out := evaluate(t, compile(t, nil), state, &req)
 	if len(out.Detail) != 0 || len(out.Customers) != 1 || len(out.New) != 0 {
 		t.Fatalf("got detail %v, %d saved, %d new; want one update without messages", summary(out), len(out.Customers), len(out.New))
 	}
@@ -301,7 +312,7 @@ func TestEvaluateMergesIntoStored(t *testing.T) {
 		{openapi.Customer{ExternalID: s("c1"), KYCLevelRequested: n(0)}, "c1 E[] W[kyc_level_requested_below_current]"},
 	} {
 		req := openapi.SaveCustomersRequest{Customers: []openapi.Customer{tt.in}}
-		got := strings.Join(summary(rules.Evaluate(compile(t, nil), testEnv, state, &req)), "; ")
+		got := strings.Join(summary(evaluate(t, compile(t, nil), state, &req)), "; ")
 		if got != tt.want {
 			t.Errorf("update %s: got %q, want %q", show(tt.in), got, tt.want)
 		}
@@ -340,7 +351,7 @@ func TestEvaluateRelationReferences(t *testing.T) {
 			badStored.ExternalID = s("bad-but-stored")
 			badStored.LastName = s("")
 			req := openapi.SaveCustomersRequest{Customers: []openapi.Customer{person("new"), bad, badStored}, Relations: []openapi.Relation{tt.rel}}
-			out := rules.Evaluate(compile(t, nil), testEnv, st, &req)
+			out := evaluate(t, compile(t, nil), st, &req)
 			var got []string
 			for _, line := range summary(out) {
 				if !strings.HasPrefix(line, "bad") {
@@ -353,7 +364,7 @@ func TestEvaluateRelationReferences(t *testing.T) {
 		})
 	}
 	req := openapi.SaveCustomersRequest{Customers: []openapi.Customer{person("old2")}, Relations: []openapi.Relation{{RelationExternalID: s("r-old"), Disabled: b(true)}}}
-	out := rules.Evaluate(compile(t, nil), testEnv, state, &req)
+	out := evaluate(t, compile(t, nil), state, &req)
 	want := rules.Relation{RelationExternalID: "r-old", ParentExternalID: "old", ChildExternalID: "old2", RelationType: 2, Disabled: true, CreatedAt: 1, UpdatedAt: testEnv.NowNanos}
 	if len(out.Relations) != 1 || !reflect.DeepEqual(out.Relations[0], want) {
 		t.Errorf("updated relation: got %+v (detail %v), want %+v", out.Relations, summary(out), want)
@@ -367,7 +378,7 @@ func TestEvaluateVerifyInput(t *testing.T) {
 		real, dry := tt.req, tt.req
 		real.VerifyInput, dry.VerifyInput = b(false), b(true)
 		cfg := compile(t, tt.configs)
-		a, d := rules.Evaluate(cfg, testEnv, rules.EmptyState, &real), rules.Evaluate(cfg, testEnv, rules.EmptyState, &dry)
+		a, d := evaluate(t, cfg, rules.EmptyState, &real), evaluate(t, cfg, rules.EmptyState, &dry)
 		if !reflect.DeepEqual(a, d) {
 			t.Errorf("%s: verify_input changed the outcome:\n real %+v\n dry  %+v", tt.code, a, d)
 		}
@@ -388,7 +399,7 @@ func TestEvaluateNotApplicableStoredAnyway(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			req := openapi.SaveCustomersRequest{Customers: []openapi.Customer{tt.c}}
-			out := rules.Evaluate(compile(t, nil), testEnv, rules.EmptyState, &req)
+			out := evaluate(t, compile(t, nil), rules.EmptyState, &req)
 			if len(out.Detail) != 1 || len(out.Detail[0].Warnings) != 1 || out.Detail[0].Warnings[0].Detail != tt.want {
 				t.Errorf("got %+v, want the warning %q", out.Detail, tt.want)
 			}
@@ -411,7 +422,7 @@ func TestEvaluateRiskScan(t *testing.T) {
 		for i := range tt.n {
 			req.Customers = append(req.Customers, person(fmt.Sprint("c", i)))
 		}
-		out := rules.Evaluate(cfg, testEnv, rules.EmptyState, &req)
+		out := evaluate(t, cfg, rules.EmptyState, &req)
 		if out.RiskScanDisabled != tt.wantDisabled || out.RiskScanForced != tt.forced {
 			t.Errorf("%d customers, disable %v: got disabled %v forced %v, want %v %v", tt.n, tt.disable, out.RiskScanDisabled, out.RiskScanForced, tt.wantDisabled, tt.forced)
 		}
@@ -423,5 +434,59 @@ func TestEvaluateRiskScan(t *testing.T) {
 		if len(out.New) != tt.n || out.New[0].CreatedAt != testEnv.NowNanos {
 			t.Errorf("New: got %d customers, want %d created now", len(out.New), tt.n)
 		}
+	}
+}
+
+// failingState fails every read after the first ok ones.
+type failingState struct {
+	mapState
+	ok *int
+}
+
+var errStoreDown = errors.New("store down")
+
+func (s failingState) Customer(id string) (rules.Customer, bool, error) {
+	if *s.ok--; *s.ok < 0 {
+		return rules.Customer{}, false, errStoreDown
+	}
+	return s.mapState.Customer(id)
+}
+
+func (s failingState) Relation(id string) (rules.Relation, bool, error) {
+	if *s.ok--; *s.ok < 0 {
+		return rules.Relation{}, false, errStoreDown
+	}
+	return s.mapState.Relation(id)
+}
+
+// A read of the state that fails stops Evaluate, whichever read it is: the
+// error comes back wrapped, with no outcome to store.
+func TestEvaluateStateError(t *testing.T) {
+	req := openapi.SaveCustomersRequest{
+		Customers: []openapi.Customer{person("c1"), person("c2")},
+		Relations: []openapi.Relation{relation("r1", "c1", "c0")},
+	}
+	state := mapState{customers: map[string]rules.Customer{"c0": {ExternalID: "c0", AccountType: "N", LastName: "Doe"}}}
+	// c1, c2, then r1 and its ends c1 and c2 (seen in the request) and c0.
+	reads := 0
+	for ok := 0; ; ok++ {
+		left := ok
+		out, err := rules.Evaluate(compile(t, nil), testEnv, failingState{state, &left}, &req)
+		if err == nil {
+			reads = ok
+			if out.Status != openapi.StatusOK {
+				t.Fatalf("with every read answered: status %s, detail %+v", out.Status, out.Detail)
+			}
+			break
+		}
+		if !errors.Is(err, errStoreDown) || !strings.Contains(err.Error(), "read stored") {
+			t.Fatalf("after %d reads: got %v, want the store's error wrapped", ok, err)
+		}
+		if out.Customers != nil || out.Relations != nil || out.Detail != nil {
+			t.Fatalf("after %d reads: got an outcome with the error: %+v", ok, out)
+		}
+	}
+	if reads != 4 {
+		t.Errorf("Evaluate read the state %d times, want 4 (c1, c2, r1, c0)", reads)
 	}
 }

@@ -38,7 +38,10 @@ func ExampleEvaluate() {
 		},
 	}
 	// A new business: nothing stored yet.
-	out := rules.Evaluate(cfg, rules.Env{Today: rules.MakeDate(2026, 1, 31)}, rules.EmptyState, req)
+	out, err := rules.Evaluate(cfg, rules.Env{Today: rules.MakeDate(2026, 1, 31)}, rules.EmptyState, req)
+	if err != nil { // EmptyState never fails
+		panic(err)
+	}
 	fmt.Println(out.Status, "- to store:", len(out.Customers), "customer,", len(out.Relations), "relations;", len(out.New), "new")
 	fmt.Println(out.Customers[0].ExternalID, out.Customers[0].NationalityCodes)
 	for _, d := range out.Detail {

@@ -67,7 +67,7 @@ func TestStoredAsGivenIsMerged(t *testing.T) {
 			default:
 				t.Fatalf("openapi.Customer.%s is a %s: extend this test", f.Name, f.Type)
 			}
-			out := rules.Evaluate(cfg, testEnv, rules.EmptyState, &openapi.SaveCustomersRequest{Customers: []openapi.Customer{c}})
+			out := evaluate(t, cfg, rules.EmptyState, &openapi.SaveCustomersRequest{Customers: []openapi.Customer{c}})
 			if len(out.Customers) != 1 {
 				t.Fatalf("the customer was not saved: %+v", out.Detail)
 			}
@@ -82,7 +82,7 @@ func TestStoredAsGivenIsMerged(t *testing.T) {
 
 			delta := openapi.Customer{ExternalID: s("c1")}
 			state := mapState{customers: map[string]rules.Customer{"c1": merged}}
-			out = rules.Evaluate(cfg, testEnv, state, &openapi.SaveCustomersRequest{Customers: []openapi.Customer{delta}})
+			out = evaluate(t, cfg, state, &openapi.SaveCustomersRequest{Customers: []openapi.Customer{delta}})
 			if len(out.Customers) != 1 {
 				t.Fatalf("the delta was not saved: %+v", out.Detail)
 			}

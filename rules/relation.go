@@ -20,7 +20,7 @@ func (e *evaluation) relation(i int, in *openapi.Relation, firstAt map[string]in
 	}
 	rel, exists := Relation{}, false
 	if rid != "" {
-		rel, exists = e.state.Relation(rid)
+		rel, exists = e.storedRelation(rid)
 	}
 	if !exists {
 		rel = Relation{RelationExternalID: rid, CreatedAt: e.env.NowNanos}

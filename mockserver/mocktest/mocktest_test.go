@@ -12,6 +12,8 @@ import (
 	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/algoreg-kit/algoreg-kit/rules"
+	"github.com/algoreg-kit/algoreg-kit/store"
+	"github.com/algoreg-kit/algoreg-kit/store/memstore"
 )
 
 // In a test function (the example has no t of its own, so it is compiled but
@@ -40,24 +42,24 @@ func (r *recordTB) Errorf(format string, args ...any) {
 }
 
 // badStore stores customers with an account type the document does not allow.
-type badStore struct{ *mockserver.MemStore }
+type badStore struct{ *memstore.Store }
 
-func (s badStore) View(ctx context.Context, business string, fn func(mockserver.Tx) error) error {
-	return s.MemStore.View(ctx, business, func(tx mockserver.Tx) error { return fn(badTx{tx}) })
+func (s badStore) View(ctx context.Context, business string, fn func(store.Tx) error) error {
+	return s.Store.View(ctx, business, func(tx store.Tx) error { return fn(badTx{tx}) })
 }
 
-type badTx struct{ mockserver.Tx }
+type badTx struct{ store.Tx }
 
-func (tx badTx) Customer(id string) (rules.Customer, bool) {
-	c, ok := tx.Tx.Customer(id)
+func (tx badTx) Customer(id string) (rules.Customer, bool, error) {
+	c, ok, err := tx.Tx.Customer(id)
 	c.AccountType = "X"
-	return c, ok
+	return c, ok, err
 }
 
 // New's response check catches an answer off the document.
 func TestNewCatchesOffSpecAnswers(t *testing.T) {
 	rec := &recordTB{TB: t}
-	ts := mocktest.New(rec, mocktest.WithConfig(mockserver.Config{Store: badStore{mockserver.NewMemStore()}}))
+	ts := mocktest.New(rec, mocktest.WithConfig(mockserver.Config{Store: badStore{memstore.New()}}))
 	ts.SaveBody(t, []byte(`{"customers":[{"external_id":"a","account_type":"N","last_name":"D"}]}`))
 	if len(rec.errs) != 0 {
 		t.Fatalf("a good answer was reported: %v", rec.errs)

@@ -1,4 +1,4 @@
-package mockserver
+package memstore
 
 import (
 	"bytes"
@@ -11,17 +11,20 @@ import (
 	"github.com/algoreg-kit/algoreg-kit/rules"
 )
 
-// The MemStore keeps every customer as one compact byte record instead of a
-// Customer struct: a struct of strings, slices and maps is about a dozen
-// pointers per customer for the garbage collector to trace on every cycle,
-// and a million stored customers made GC the mock's main cost under load. A
-// record holds no pointer at all, so the collector never looks inside.
+// The store keeps every customer and relation as one compact record: a Go
+// string (immutable, on the Go heap) instead of a struct of strings, slices
+// and maps. A record is one object without pointers, so the garbage collector
+// marks it without scanning it, and a customer costs about 200 bytes instead
+// of a struct's 900 (see doc.go for the figures). A record is never changed
+// once made: a replaced record is a new string, and what a reader decoded
+// from the old one (its strings are substrings of it) stays valid for as long
+// as the reader keeps it.
 //
 // Layout (varint = encoding/binary's signed varint, uvarint its unsigned one;
 // a string is a uvarint length and its bytes; a list is a uvarint that is 0
 // for nil and n+1 for n items, then the items):
 //
-//	string  external_id (first, so that an index lookup can compare it cheaply)
+//	string  external_id (first, so that the index can read it cheaply)
 //	byte    flags (recHasKYC, ...)
 //	uvarint the number of items of the five string lists below
 //	[16]    customer_id
@@ -130,10 +133,10 @@ func appendRelation(dst []byte, r *rules.Relation) ([]byte, error) {
 	return appendFields(dst, r.Fields)
 }
 
-// decodeRelation returns the relation of rec; its strings share one private
-// copy of rec, as decodeCustomer's do.
-func decodeRelation(rec []byte) (rules.Relation, error) {
-	r := recordReader{buf: rec, text: string(rec)}
+// decodeRelation returns the relation of rec; its strings are substrings of
+// rec, as decodeCustomer's are.
+func decodeRelation(rec string) (rules.Relation, error) {
+	r := recordReader{buf: rec}
 	var rel rules.Relation
 	rel.RelationExternalID = r.str()
 	rel.ParentExternalID = r.str()
@@ -150,14 +153,11 @@ func decodeRelation(rec []byte) (rules.Relation, error) {
 }
 
 // relationEnds returns the parent and child external_id of a relation record
-// without copying them: they alias rec, compare them (string(parent) == id
-// does not allocate), do not keep them.
-func relationEnds(rec []byte) (parent, child []byte) {
+// without decoding the rest (they are substrings of rec).
+func relationEnds(rec string) (parent, child string) {
 	r := recordReader{buf: rec}
-	r.bytes(r.uvarint())
-	parent = r.bytes(r.uvarint())
-	child = r.bytes(r.uvarint())
-	return parent, child
+	r.str()
+	return r.str(), r.str()
 }
 
 func appendFields(dst []byte, fields []rules.Field) ([]byte, error) {
@@ -257,25 +257,20 @@ func appendValue(dst []byte, v any) ([]byte, error) {
 	return appendValue(dst, generic)
 }
 
-// recordID returns the external_id of a record without copying it. The
-// result aliases rec: compare it (string(recordID(rec)) == id does not
-// allocate), do not keep it.
-func recordID(rec []byte) []byte {
-	n, w := binary.Uvarint(rec)
-	if w <= 0 || uint64(len(rec)-w) < n {
-		return nil
-	}
-	return rec[w : w+int(n)]
+// recordID returns the id (external_id, relation_external_id) a record
+// starts with, a substring of rec.
+func recordID(rec string) string {
+	r := recordReader{buf: rec}
+	return r.str()
 }
 
-var errCorruptRecord = errors.New("mockserver: corrupt store record")
+var errCorruptRecord = errors.New("memstore: corrupt store record")
 
 // decodeCustomer returns the customer of rec. The strings of the result are
-// substrings of one copy of rec as a string, made here, so that a decode costs
-// one allocation for all its strings and the result stays valid whatever
-// later happens to rec.
-func decodeCustomer(rec []byte) (rules.Customer, error) {
-	r := recordReader{buf: rec, text: string(rec)}
+// substrings of rec, so that a decode copies no string, and the result stays
+// valid however long it is kept (it keeps rec alive, not the store's index).
+func decodeCustomer(rec string) (rules.Customer, error) {
+	r := recordReader{buf: rec}
 	var c rules.Customer
 	c.ExternalID = r.str()
 	flags := r.byte()
@@ -329,63 +324,66 @@ func decodeCustomer(rec []byte) (rules.Customer, error) {
 }
 
 // recordReader reads a record; bad is set by the first malformed read, after
-// which every read returns a zero value. text, when set, is string(buf): str
-// returns substrings of it, which share its bytes and not buf's.
+// which every read returns a zero value. The varints are read from the string
+// by hand: encoding/binary reads them from a []byte only, and a []byte of
+// the record would be a copy.
 type recordReader struct {
-	buf  []byte
-	text string
-	pos  int
-	bad  bool
+	buf string
+	pos int
+	bad bool
 }
 
 func (r *recordReader) uvarint() uint64 {
-	if r.bad {
-		return 0
+	var x uint64
+	for shift := uint(0); !r.bad; shift += 7 {
+		if r.pos >= len(r.buf) {
+			r.bad = true
+			break
+		}
+		b := r.buf[r.pos]
+		r.pos++
+		if shift == 63 && b > 1 {
+			r.bad = true // overflows 64 bits, as binary.Uvarint refuses
+			break
+		}
+		x |= uint64(b&0x7f) << shift
+		if b < 0x80 {
+			return x
+		}
 	}
-	n, w := binary.Uvarint(r.buf[r.pos:])
-	if w <= 0 {
-		r.bad = true
-		return 0
-	}
-	r.pos += w
-	return n
+	return 0
 }
 
+// varint reads the zig-zag encoding of binary.AppendVarint.
 func (r *recordReader) varint() int64 {
-	if r.bad {
-		return 0
+	ux := r.uvarint()
+	x := int64(ux >> 1)
+	if ux&1 != 0 {
+		x = ^x
 	}
-	n, w := binary.Varint(r.buf[r.pos:])
-	if w <= 0 {
-		r.bad = true
-		return 0
-	}
-	r.pos += w
-	return n
+	return x
 }
 
 func (r *recordReader) byte() byte {
-	if b := r.bytes(1); b != nil {
+	if b := r.bytes(1); b != "" {
 		return b[0]
 	}
 	return 0
 }
 
-func (r *recordReader) bytes(n uint64) []byte {
+// bytes reads the next n bytes ("" once bad).
+func (r *recordReader) bytes(n uint64) string {
 	if r.bad || uint64(len(r.buf)-r.pos) < n {
 		r.bad = true
-		return nil
+		return ""
 	}
 	b := r.buf[r.pos : r.pos+int(n)]
 	r.pos += int(n)
 	return b
 }
 
-// str reads a string; r.text must be set.
-func (r *recordReader) str() string {
-	n := len(r.bytes(r.uvarint()))
-	return r.text[r.pos-n : r.pos]
-}
+// str reads a string, a substring of the record.
+func (r *recordReader) str() string { return r.bytes(r.uvarint()) }
 
 // listLen reads a list's length; ok is false for a nil list. A length that
 // cannot fit in what is left of the record marks it bad, so a corrupt length
@@ -435,10 +433,15 @@ func (r *recordReader) value(depth int) any {
 	case tag == valInt:
 		return float64(r.varint())
 	case tag == valFloat:
-		if b := r.bytes(8); b != nil {
-			return math.Float64frombits(binary.LittleEndian.Uint64(b))
+		var bits uint64
+		b := r.bytes(8)
+		for i := range len(b) {
+			bits |= uint64(b[i]) << (8 * i)
 		}
-		return nil
+		if r.bad {
+			return nil
+		}
+		return math.Float64frombits(bits)
 	case tag == valString:
 		return r.str()
 	case tag == valNumber:

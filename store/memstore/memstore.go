@@ -1,0 +1,248 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/algoreg-kit/algoreg-kit/store"
+)
+
+// Store is the in-memory store.Store. Its zero value is not usable; call New.
+// It is safe for concurrent use: businesses are locked one by one, so saves of
+// different businesses run in parallel.
+type Store struct {
+	mu      sync.RWMutex // guards tenants
+	tenants map[string]*tenant
+	closed  atomic.Bool
+	accounts
+	outbox
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns an empty Store. Its outbox keeps at most OutboxLimit events
+// and OutboxBytes bytes of payloads (see Store.PendingEvents).
+func New() *Store {
+	return &Store{tenants: map[string]*tenant{}, outbox: outbox{maxEvents: OutboxLimit, maxBytes: OutboxBytes}}
+}
+
+// tenant is the state of one business.
+type tenant struct {
+	mu sync.RWMutex // guards every field below (table.mu guards its sorted)
+	// dropped is set, under mu, once the tenant is no longer in the store's
+	// map (reset, or removed for being empty): an Update or a View that
+	// found it before then and waited for mu must not use it.
+	dropped   bool
+	customers table // by external_id
+	relations table // by relation_external_id
+	// The sizes of the tables, set at the end of every Update, for
+	// Businesses, which reads them without waiting for mu.
+	nCustomers, nRelations atomic.Int64
+}
+
+// emptyTenant is what a View of a business with no state reads.
+var emptyTenant = &tenant{}
+
+var errClosed = fmt.Errorf("memstore: the store is closed: %w", store.ErrUnavailable)
+
+// check returns the error of a call that must not start: the store is
+// closed, or ctx is done (ctx.Err(), unwrapped).
+func (s *Store) check(ctx context.Context) error {
+	if s.closed.Load() {
+		return errClosed
+	}
+	return ctx.Err()
+}
+
+// tenant returns the business's tenant, creating it when create is true
+// (else nil when there is none).
+func (s *Store) tenant(business string, create bool) *tenant {
+	s.mu.RLock()
+	t := s.tenants[business]
+	s.mu.RUnlock()
+	if t != nil || !create {
+		return t
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t = s.tenants[business]; t == nil {
+		t = &tenant{}
+		s.tenants[business] = t
+	}
+	return t
+}
+
+// Update implements store.Store. A transaction writes into the business's
+// records as it goes and, when fn fails, puts back what it replaced and
+// removes what it created before the business is unlocked; the events it
+// added reach the outbox only when fn succeeds. It returns fn's error as it
+// is, ctx.Err() when ctx is done before it starts, or an error wrapping
+// store.ErrUnavailable after Close.
+func (s *Store) Update(ctx context.Context, business string, fn func(tx store.Tx) error) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	var t *tenant
+	for {
+		t = s.tenant(business, true)
+		t.mu.Lock()
+		if !t.dropped {
+			break
+		}
+		t.mu.Unlock() // reset since we found it: take the new one
+	}
+	defer t.mu.Unlock()
+	x := &tx{t: t, write: true, customers0: t.customers.len(), relations0: t.relations.len()}
+	err := fn(x)
+	if err != nil {
+		x.rollback()
+	} else {
+		s.outbox.add(business, x.events)
+	}
+	t.nCustomers.Store(int64(t.customers.len()))
+	t.nRelations.Store(int64(t.relations.len()))
+	if t.customers.len() == 0 && t.relations.len() == 0 {
+		// Nothing stored (a dry run, a rejected batch): keep no tenant.
+		// (A Reset may have replaced it already by a new one.)
+		s.mu.Lock()
+		if s.tenants[business] == t {
+			delete(s.tenants, business)
+		}
+		s.mu.Unlock()
+		t.dropped = true
+	}
+	return err
+}
+
+// View implements store.Store. fn reads the business as the last Update that
+// finished left it; it returns fn's error, or check's.
+func (s *Store) View(ctx context.Context, business string, fn func(tx store.Tx) error) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	t := s.tenant(business, false)
+	if t == nil {
+		return fn(&tx{t: emptyTenant})
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if t.dropped {
+		return fn(&tx{t: emptyTenant})
+	}
+	return fn(&tx{t: t})
+}
+
+// Reset implements store.Store: it drops the business's records, which the
+// garbage collector frees once no reader holds them. It cannot fail once it
+// has started (it only removes a map entry: there is no memory to give back
+// that could fail), so the business is never left half reset; it returns
+// check's error, before doing anything, when ctx is done or the store closed.
+// A save of the business that was running when Reset was called finishes
+// first, and is reset with the rest.
+func (s *Store) Reset(ctx context.Context, business string) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	t := s.tenants[business]
+	delete(s.tenants, business)
+	s.mu.Unlock()
+	if t != nil {
+		t.mu.Lock()
+		t.dropped = true
+		t.mu.Unlock()
+	}
+	return nil
+}
+
+// ResetAll deletes the state of every business (not the accounts or the
+// outbox).
+func (s *Store) ResetAll() {
+	s.mu.Lock()
+	old := s.tenants
+	s.tenants = map[string]*tenant{}
+	s.mu.Unlock()
+	for _, t := range old {
+		t.mu.Lock()
+		t.dropped = true
+		t.mu.Unlock()
+	}
+}
+
+// named is a business and its tenant.
+type named struct {
+	name string
+	t    *tenant
+}
+
+// all returns the businesses and their tenants, ordered by name. The caller
+// locks a tenant only after all has returned: Update takes s.mu while it
+// holds a tenant's lock, so holding both the other way round could deadlock.
+func (s *Store) all() []named {
+	s.mu.RLock()
+	all := make([]named, 0, len(s.tenants))
+	for name, t := range s.tenants {
+		all = append(all, named{name, t})
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(all, func(a, b named) int { return strings.Compare(a.name, b.name) })
+	return all
+}
+
+// Businesses implements store.Store. The counts are those of the last Update
+// of each business that finished.
+func (s *Store) Businesses(ctx context.Context, offset, limit int) ([]store.BusinessCount, int, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, 0, err
+	}
+	var all []store.BusinessCount
+	for _, b := range s.all() {
+		c := store.BusinessCount{Business: b.name, Customers: int(b.t.nCustomers.Load()), Relations: int(b.t.nRelations.Load())}
+		if c.Customers+c.Relations > 0 { // not a tenant whose first Update is running
+			all = append(all, c)
+		}
+	}
+	lo, hi := page(len(all), offset, limit)
+	return slices.Clone(all[lo:hi]), len(all), nil
+}
+
+// Close implements store.Store: every later call returns an error wrapping
+// store.ErrUnavailable. The memory is freed once the store is unreachable.
+func (s *Store) Close() error {
+	s.closed.Store(true)
+	return nil
+}
+
+// Stats is what a Store holds, for benchmarks and monitoring.
+type Stats struct {
+	Businesses, Customers, Relations int
+	// RecordBytes is the size of the customers' and relations' records (on
+	// the Go heap, which counts them too).
+	RecordBytes int64
+	// Events are the undelivered events of the outbox; EventsDropped the
+	// events dropped because the outbox was full.
+	Events, EventsDropped int64
+}
+
+// Stats returns what s holds. It locks each business in turn, so it is a sum
+// of consistent businesses, not one snapshot of all.
+func (s *Store) Stats() Stats {
+	var st Stats
+	for _, b := range s.all() {
+		t := b.t
+		t.mu.RLock()
+		if !t.dropped {
+			st.Businesses++
+			st.Customers += t.customers.len()
+			st.Relations += t.relations.len()
+			st.RecordBytes += t.customers.bytes() + t.relations.bytes()
+		}
+		t.mu.RUnlock()
+	}
+	st.Events, st.EventsDropped = s.outbox.stats()
+	return st
+}

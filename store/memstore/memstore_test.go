@@ -1,0 +1,304 @@
+package memstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/algoreg-kit/algoreg-kit/rules"
+	"github.com/algoreg-kit/algoreg-kit/store"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// ids returns the external_ids of a page of customers.
+func ids(tb testing.TB, tx store.Tx, offset, limit int) ([]string, int) {
+	tb.Helper()
+	cs, total, err := tx.Customers(offset, limit)
+	require.NoError(tb, err)
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.ExternalID
+	}
+	return out, total
+}
+
+func put(tb testing.TB, tx store.Tx, id, last string) {
+	tb.Helper()
+	require.NoError(tb, tx.PutCustomer(&rules.Customer{ExternalID: id, LastName: last}))
+}
+
+// A transaction that fails puts back the records it replaced and removes the
+// ones it created, from the index and from the order of the listings (which
+// it had been read in, mid-transaction), and its events never reach the
+// outbox.
+func TestUpdateRollsBack(t *testing.T) {
+	s := New()
+	ctx := context.Background()
+	require.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error {
+		put(t, tx, "m", "v1")
+		put(t, tx, "c", "v1")
+		return tx.PutRelation(rules.Relation{RelationExternalID: "r1", ParentExternalID: "m", ChildExternalID: "c"})
+	}))
+	boom := errors.New("boom")
+	err := s.Update(ctx, "b", func(tx store.Tx) error {
+		put(t, tx, "m", "v2")
+		put(t, tx, "a", "new")
+		put(t, tx, "z", "new")
+		put(t, tx, "a", "newer")
+		require.NoError(t, tx.PutRelation(rules.Relation{RelationExternalID: "r1", ParentExternalID: "a", ChildExternalID: "z"}))
+		require.NoError(t, tx.PutRelation(rules.Relation{RelationExternalID: "r0", ParentExternalID: "a", ChildExternalID: "m"}))
+		require.NoError(t, tx.AddEvent(store.Event{Payload: []byte(`{}`)}))
+		got, total := ids(t, tx, 0, 10) // the transaction sees its own writes
+		assert.Equal(t, []string{"a", "c", "m", "z"}, got)
+		assert.Equal(t, 4, total)
+		return boom
+	})
+	require.ErrorIs(t, err, boom)
+	require.NoError(t, s.View(ctx, "b", func(tx store.Tx) error {
+		got, total := ids(t, tx, 0, 10)
+		assert.Equal(t, []string{"c", "m"}, got)
+		assert.Equal(t, 2, total)
+		m, ok, err := tx.Customer("m")
+		require.NoError(t, err)
+		assert.True(t, ok)
+		assert.Equal(t, "v1", m.LastName)
+		for _, id := range []string{"a", "z"} {
+			_, ok, err := tx.Customer(id)
+			require.NoError(t, err)
+			assert.False(t, ok, id)
+		}
+		r, ok, err := tx.Relation("r1")
+		require.NoError(t, err)
+		assert.True(t, ok)
+		assert.Equal(t, "m", r.ParentExternalID)
+		rels, err := tx.RelationsOf("a")
+		require.NoError(t, err)
+		assert.Empty(t, rels)
+		return nil
+	}))
+	events, err := s.PendingEvents(ctx, 10)
+	require.NoError(t, err)
+	assert.Empty(t, events)
+	// The store still takes the ids the failed transaction created.
+	require.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error {
+		put(t, tx, "a", "again")
+		return nil
+	}))
+	require.NoError(t, s.View(ctx, "b", func(tx store.Tx) error {
+		got, _ := ids(t, tx, 0, 10)
+		assert.Equal(t, []string{"a", "c", "m"}, got)
+		return nil
+	}))
+}
+
+// The order of the listings is kept up to date as records are added in
+// several transactions, in any order.
+func TestListingOrder(t *testing.T) {
+	s := New()
+	ctx := context.Background()
+	stored := map[string]bool{}
+	for round := range 5 {
+		require.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error {
+			for i := range 20 {
+				id := fmt.Sprintf("c%03d", (i*37+round*11)%100)
+				put(t, tx, id, "x")
+				stored[id] = true
+			}
+			return nil
+		}))
+		require.NoError(t, s.View(ctx, "b", func(tx store.Tx) error {
+			got, total := ids(t, tx, 0, 1000)
+			for i := 1; i < len(got); i++ {
+				require.Less(t, got[i-1], got[i], "round %d", round)
+			}
+			assert.Len(t, got, len(stored), "round %d", round)
+			assert.Equal(t, len(got), total)
+			page, _ := ids(t, tx, 3, 4)
+			assert.Equal(t, got[3:7], page)
+			return nil
+		}))
+	}
+}
+
+// A View cannot write, a closed store refuses every call with
+// store.ErrUnavailable, and a done context stops a call before it starts.
+func TestRefusals(t *testing.T) {
+	s := New()
+	ctx := context.Background()
+	require.NoError(t, s.View(ctx, "b", func(tx store.Tx) error {
+		assert.Error(t, tx.PutCustomer(&rules.Customer{ExternalID: "a"}))
+		assert.Error(t, tx.PutRelation(rules.Relation{RelationExternalID: "r"}))
+		assert.Error(t, tx.AddEvent(store.Event{}))
+		return nil
+	}))
+	// A custom-field value without a JSON form is an error, not a panic.
+	err := s.Update(ctx, "b", func(tx store.Tx) error {
+		return tx.PutCustomer(&rules.Customer{ExternalID: "a", Fields: []rules.Field{{Key: "f", Value: make(chan int)}}})
+	})
+	assert.ErrorContains(t, err, "no JSON form")
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	called := false
+	fn := func(store.Tx) error { called = true; return nil }
+	assert.ErrorIs(t, s.Update(cancelled, "b", fn), context.Canceled)
+	assert.ErrorIs(t, s.View(cancelled, "b", fn), context.Canceled)
+	assert.ErrorIs(t, s.Reset(cancelled, "b"), context.Canceled)
+	assert.False(t, called)
+
+	require.NoError(t, s.Close())
+	for name, err := range map[string]error{
+		"Update": s.Update(ctx, "b", fn), "View": s.View(ctx, "b", fn), "Reset": s.Reset(ctx, "b"),
+		"Businesses": secondOf3(s.Businesses(ctx, 0, 1)), "Secret": second(s.Secret(ctx)),
+		"RecordFailure": second(s.RecordFailure(ctx, "u", time.Now(), 1, time.Minute)), "PendingEvents": second(s.PendingEvents(ctx, 1)),
+	} {
+		assert.ErrorIs(t, err, store.ErrUnavailable, name)
+	}
+	assert.False(t, called)
+}
+
+func second[T any](_ T, err error) error { return err }
+
+func secondOf3[A, B any](_ A, _ B, err error) error { return err }
+
+// A business whose transactions stored nothing (dry runs, rejected batches)
+// leaves no trace: Businesses does not list it and the store keeps no tenant.
+func TestEmptyBusinessesAreNotKept(t *testing.T) {
+	s := New()
+	ctx := context.Background()
+	for i := range 1000 {
+		require.NoError(t, s.Update(ctx, fmt.Sprint("dry", i), func(store.Tx) error { return nil }))
+	}
+	require.NoError(t, s.Update(ctx, "real", func(tx store.Tx) error { put(t, tx, "a", "x"); return nil }))
+	bs, total, err := s.Businesses(ctx, 0, 10)
+	require.NoError(t, err)
+	assert.Equal(t, []store.BusinessCount{{Business: "real", Customers: 1}}, bs)
+	assert.Equal(t, 1, total)
+	assert.Len(t, s.tenants, 1)
+	assert.Equal(t, 1, s.Stats().Businesses)
+}
+
+// Past its bounds the outbox drops its oldest events and counts them; a
+// save never fails because of it.
+func TestOutboxBound(t *testing.T) {
+	s := New()
+	s.outbox.maxEvents, s.outbox.maxBytes = 5, 100
+	ctx := context.Background()
+	add := func(payload string) {
+		require.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error {
+			put(t, tx, "a", "x")
+			return tx.AddEvent(store.Event{Payload: []byte(payload)})
+		}))
+	}
+	for i := range 8 {
+		add(fmt.Sprint(i))
+	}
+	events, err := s.PendingEvents(ctx, 100)
+	require.NoError(t, err)
+	require.Len(t, events, 5)
+	assert.Equal(t, int64(4), events[0].ID, "the three oldest were dropped")
+	assert.Equal(t, "b", events[0].Business)
+	assert.False(t, events[0].CreatedAt.IsZero())
+	st := s.Stats()
+	assert.Equal(t, int64(5), st.Events)
+	assert.Equal(t, int64(3), st.EventsDropped)
+	add(strings.Repeat("x", 98)) // 103 bytes: the oldest go until 100 are left
+	events, err = s.PendingEvents(ctx, 100)
+	require.NoError(t, err)
+	assert.Len(t, events, 3)
+	add(strings.Repeat("y", 1000)) // larger than the bound alone: still kept
+	events, err = s.PendingEvents(ctx, 100)
+	require.NoError(t, err)
+	require.Len(t, events, 1)
+	assert.Equal(t, int64(10), events[0].ID)
+	// Delivered in any order; an unknown id is no error.
+	require.NoError(t, s.EventDelivered(ctx, 10))
+	require.NoError(t, s.EventDelivered(ctx, 10))
+	assert.Zero(t, s.Stats().Events)
+}
+
+// Resetting a business while saves and reads of it run must not mix old and
+// new state, nor lose a save that finished after the reset; run with -race.
+func TestResetUnderLoad(t *testing.T) {
+	s := New()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 300 {
+				id := fmt.Sprint("g", g, "-", i)
+				assert.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error {
+					put(t, tx, id, strings.Repeat("x", i))
+					return nil
+				}))
+				assert.NoError(t, s.View(ctx, "b", func(tx store.Tx) error {
+					c, ok, err := tx.Customer(id)
+					if assert.NoError(t, err) && ok {
+						assert.Equal(t, strings.Repeat("x", i), c.LastName)
+					}
+					return secondOf3(tx.Customers(0, 5))
+				}))
+			}
+		})
+	}
+	for range 50 {
+		require.NoError(t, s.Reset(ctx, "b"))
+	}
+	wg.Wait()
+	// Every save after the last reset is there.
+	require.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error { put(t, tx, "last", "x"); return nil }))
+	require.NoError(t, s.View(ctx, "b", func(tx store.Tx) error {
+		_, ok, err := tx.Customer("last")
+		assert.True(t, ok)
+		return err
+	}))
+	s.ResetAll()
+	assert.Equal(t, Stats{}, s.Stats())
+}
+
+// Stats, Businesses, saves and the creation and reset of businesses run
+// together without deadlock: Update holds a business's lock while it takes
+// the store's, so nothing may hold the store's lock while it waits for a
+// business's.
+func TestNoDeadlock(t *testing.T) {
+	s := New()
+	ctx := context.Background()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	run := func(f func(i int)) {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+					f(i)
+				}
+			}
+		})
+	}
+	run(func(int) { s.Stats() })
+	run(func(int) { _, _, _ = s.Businesses(ctx, 0, 10) })
+	run(func(i int) {
+		_ = s.Update(ctx, "busy", func(tx store.Tx) error { return tx.PutCustomer(&rules.Customer{ExternalID: fmt.Sprint("c", i%100)}) })
+	})
+	run(func(i int) { // each round creates a business and resets it: two writers of the store's lock
+		_ = s.Update(ctx, "other", func(tx store.Tx) error { return tx.PutCustomer(&rules.Customer{ExternalID: "a"}) })
+		_ = s.Reset(ctx, "other")
+		_ = s.Update(ctx, "empty", func(store.Tx) error { return nil })
+	})
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("deadlock: Stats, Businesses, Update and Reset did not finish")
+	}
+}

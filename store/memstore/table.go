@@ -1,0 +1,109 @@
+package memstore
+
+import (
+	"slices"
+	"strings"
+	"sync"
+)
+
+// table holds one kind of record (customers or relations) of one business.
+// A record has a slot, its index in recs, from its creation until the
+// business is reset: records are replaced, never deleted one by one, so
+// slots never move. index maps an id to its slot; its keys are copies of the
+// ids, so that an old record is freed as soon as recs no longer holds it.
+// The owner (a tenant) locks the table, except for what mu guards.
+type table struct {
+	index map[string]int32
+	recs  []string // by slot; every record starts with its id (see recordID)
+
+	mu sync.Mutex // guards sorted, which listings rebuild under a read lock
+	// sorted holds the slots 0 to len(sorted)-1 in the order of their ids.
+	// It is replaced, never changed in place, so a listing may go on reading
+	// the one it got.
+	sorted []int32
+}
+
+func (t *table) len() int { return len(t.recs) }
+
+// get returns the record with id.
+func (t *table) get(id string) (string, bool) {
+	slot, ok := t.index[id]
+	if !ok {
+		return "", false
+	}
+	return t.recs[slot], true
+}
+
+// put stores rec as the record with id. It returns the slot and the record
+// it replaced, or -1 for a new record.
+func (t *table) put(id, rec string) (slot int32, old string) {
+	if slot, ok := t.index[id]; ok {
+		old, t.recs[slot] = t.recs[slot], rec
+		return slot, old
+	}
+	if t.index == nil {
+		t.index = map[string]int32{}
+	}
+	t.index[strings.Clone(id)] = int32(len(t.recs))
+	t.recs = append(t.recs, rec)
+	return -1, ""
+}
+
+// truncate removes the records of slots n and above (the ones a rolled-back
+// transaction created).
+func (t *table) truncate(n int) {
+	for _, rec := range t.recs[n:] {
+		delete(t.index, recordID(rec))
+	}
+	clear(t.recs[n:])
+	t.recs = t.recs[:n]
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.sorted) > n {
+		t.sorted = slices.DeleteFunc(slices.Clone(t.sorted), func(slot int32) bool { return int(slot) >= n })
+	}
+}
+
+// inOrder returns every slot in the order of the records' ids. The caller
+// holds at least the owner's read lock.
+func (t *table) inOrder() []int32 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.sorted) == len(t.recs) {
+		return t.sorted
+	}
+	// Sort the slots added since, and merge them in.
+	byID := func(a, b int32) int { return strings.Compare(recordID(t.recs[a]), recordID(t.recs[b])) }
+	added := make([]int32, 0, len(t.recs)-len(t.sorted))
+	for slot := len(t.sorted); slot < len(t.recs); slot++ {
+		added = append(added, int32(slot))
+	}
+	slices.SortFunc(added, byID)
+	merged := make([]int32, 0, len(t.recs))
+	old := t.sorted
+	for len(old) > 0 && len(added) > 0 {
+		if byID(old[0], added[0]) < 0 {
+			merged, old = append(merged, old[0]), old[1:]
+		} else {
+			merged, added = append(merged, added[0]), added[1:]
+		}
+	}
+	t.sorted = append(append(merged, old...), added...)
+	return t.sorted
+}
+
+// page returns the bounds of one page of n items.
+func page(n, offset, limit int) (lo, hi int) {
+	lo = min(max(offset, 0), n)
+	hi = min(lo+max(limit, 0), n)
+	return lo, hi
+}
+
+// bytes is the size of the records.
+func (t *table) bytes() int64 {
+	var n int64
+	for _, rec := range t.recs {
+		n += int64(len(rec))
+	}
+	return n
+}
