@@ -5,7 +5,8 @@
 // under /__admin (same credentials: a business sees only its own data);
 // /healthz; and /openapi.yaml.
 //
-// Every business (tenant) has its own state in a Store (MemStore by default).
+// Every business (tenant) has its own state in a store.Store (store/memstore
+// by default).
 // A save request is applied atomically per business; its records are handled
 // one by one, each checked with the per-record rules of package rules against
 // the record as it will be stored (stored values merged with the delta): a
@@ -15,6 +16,6 @@
 // Package mocktest starts the mock on httptest for Go tests, in one line,
 // with every response checked against the OpenAPI document.
 //
-// A Server and a MemStore are safe for concurrent use. New refuses an invalid
+// A Server is safe for concurrent use. New refuses an invalid
 // Config; the caller should call Close when finished.
 package mockserver

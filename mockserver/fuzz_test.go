@@ -10,12 +10,23 @@ import (
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
 	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
 	"github.com/algoreg-kit/algoreg-kit/rules"
+	"github.com/algoreg-kit/algoreg-kit/store"
+	"github.com/algoreg-kit/algoreg-kit/store/memstore"
 )
 
+// fuzzStores are the stores FuzzSaveHandler runs every input against, one
+// mock each: a store is one line here.
+var fuzzStores = []struct {
+	name string
+	open func(tb testing.TB) store.Store
+}{
+	{"memory", func(testing.TB) store.Store { return memstore.New() }},
+}
+
 // FuzzSaveHandler sends arbitrary bodies (and content types) to the save
-// endpoint through the whole handler: the mock must never answer 5xx, never
-// panic, always answer a JSON body, and always match the OpenAPI document.
-// The seed corpus is in testdata/fuzz/FuzzSaveHandler.
+// endpoint through the whole handler, on each of fuzzStores: the mock must
+// never answer 5xx, never panic, always answer a JSON body, and always match
+// the OpenAPI document. The seed corpus is in testdata/fuzz/FuzzSaveHandler.
 func FuzzSaveHandler(f *testing.F) {
 	for _, s := range []string{
 		`{}`,
@@ -32,30 +43,38 @@ func FuzzSaveHandler(f *testing.F) {
 	cfg.ReviewGroups = []string{"retail"}
 	cfg.CustomFields = []string{"segment"}
 	cfg.MaxBody = 1 << 20
-	mock := mocktest.NewMock(f, mockserver.Config{Rules: &cfg, Validator: mocktest.Validator(f)})
 	var failure string
-	h := mocktest.Validator(f).ResponseChecker(func(r *http.Request, err error) { failure = err.Error() })(mock)
+	check := mocktest.Validator(f).ResponseChecker(func(r *http.Request, err error) { failure = err.Error() })
+	handlers := make([]http.Handler, len(fuzzStores))
+	for i, st := range fuzzStores {
+		s := st.open(f)
+		f.Cleanup(func() { s.Close() })
+		handlers[i] = check(mocktest.NewMock(f, mockserver.Config{Rules: &cfg, Validator: mocktest.Validator(f), Store: s}))
+	}
 	contentTypes := []string{"application/json", "application/json; charset=utf-8", "text/plain", "", "application/problem+json"}
 	f.Fuzz(func(t *testing.T, ct byte, body []byte) {
-		failure = ""
-		req := httptest.NewRequest(http.MethodPost, "/api/v1/customers/save", strings.NewReader(string(body)))
-		req.SetBasicAuth("fuzz", "x")
-		if c := contentTypes[int(ct)%len(contentTypes)]; c != "" {
-			req.Header.Set("Content-Type", c)
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code >= 500 {
-			t.Fatalf("status %d for %q: %s", rec.Code, body, rec.Body.Bytes())
-		}
-		if !json.Valid(rec.Body.Bytes()) {
-			t.Fatalf("status %d: body is not JSON: %q", rec.Code, rec.Body.Bytes())
-		}
-		if ctype := rec.Header().Get("Content-Type"); ctype != "application/json" && ctype != "application/problem+json" {
-			t.Fatalf("Content-Type %q", ctype)
-		}
-		if failure != "" {
-			t.Fatalf("status %d off the document: %s\nbody %q\nresponse %s", rec.Code, failure, body, rec.Body.Bytes())
+		for i, h := range handlers {
+			failure = ""
+			req := httptest.NewRequest(http.MethodPost, "/api/v1/customers/save", strings.NewReader(string(body)))
+			req.SetBasicAuth("fuzz", "x")
+			if c := contentTypes[int(ct)%len(contentTypes)]; c != "" {
+				req.Header.Set("Content-Type", c)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			store := fuzzStores[i].name
+			if rec.Code >= 500 {
+				t.Fatalf("%s store: status %d for %q: %s", store, rec.Code, body, rec.Body.Bytes())
+			}
+			if !json.Valid(rec.Body.Bytes()) {
+				t.Fatalf("%s store: status %d: body is not JSON: %q", store, rec.Code, rec.Body.Bytes())
+			}
+			if ctype := rec.Header().Get("Content-Type"); ctype != "application/json" && ctype != "application/problem+json" {
+				t.Fatalf("%s store: Content-Type %q", store, ctype)
+			}
+			if failure != "" {
+				t.Fatalf("%s store: status %d off the document: %s\nbody %q\nresponse %s", store, rec.Code, failure, body, rec.Body.Bytes())
+			}
 		}
 	})
 }

@@ -23,67 +23,60 @@ type accounts struct {
 // block-size-independent recommendation (RFC 2104: at least the hash's size).
 const secretSize = 32
 
-// Secret implements store.Accounts.
-func (s *Store) Secret(ctx context.Context) ([]byte, error) {
+// locked calls fn with mu locked, unless check fails.
+func (s *Store) locked(ctx context.Context, mu *sync.Mutex, fn func()) error {
 	if err := s.check(ctx); err != nil {
-		return nil, err
+		return err
 	}
+	mu.Lock()
+	defer mu.Unlock()
+	fn()
+	return nil
+}
+
+// Secret implements store.Accounts.
+func (s *Store) Secret(ctx context.Context) (secret []byte, err error) {
 	a := &s.accounts
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.secret == nil {
-		b := make([]byte, secretSize)
-		rand.Read(b) // never fails (crypto/rand.Read's documentation)
-		a.secret = b
-	}
-	return slices.Clone(a.secret), nil
+	err = s.locked(ctx, &a.mu, func() {
+		if a.secret == nil {
+			a.secret = make([]byte, secretSize)
+			rand.Read(a.secret) // never fails (crypto/rand.Read's documentation)
+		}
+		secret = slices.Clone(a.secret)
+	})
+	return secret, err
 }
 
 // Lockout implements store.Accounts.
-func (s *Store) Lockout(ctx context.Context, username string) (store.Lockout, error) {
-	if err := s.check(ctx); err != nil {
-		return store.Lockout{}, err
-	}
-	a := &s.accounts
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.lockouts[username], nil
+func (s *Store) Lockout(ctx context.Context, username string) (l store.Lockout, err error) {
+	err = s.locked(ctx, &s.accounts.mu, func() { l = s.accounts.lockouts[username] })
+	return l, err
 }
 
 // RecordFailure implements store.Accounts.
-func (s *Store) RecordFailure(ctx context.Context, username string, now time.Time, threshold int, lockFor time.Duration) (store.Lockout, error) {
-	if err := s.check(ctx); err != nil {
-		return store.Lockout{}, err
-	}
+func (s *Store) RecordFailure(ctx context.Context, username string, now time.Time, threshold int, lockFor time.Duration) (l store.Lockout, err error) {
 	a := &s.accounts
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	l := a.lockouts[username]
-	switch {
-	case now.Before(l.LockedUntil):
-		return l, nil // locked: not counted, and the lock is not extended
-	case !l.LockedUntil.IsZero():
-		l = store.Lockout{} // the lock is over: count again from zero
-	}
-	l.Failures++
-	if l.Failures >= threshold {
-		l = store.Lockout{LockedUntil: now.Add(lockFor)}
-	}
-	if a.lockouts == nil {
-		a.lockouts = map[string]store.Lockout{}
-	}
-	a.lockouts[username] = l
-	return l, nil
+	err = s.locked(ctx, &a.mu, func() {
+		l = a.lockouts[username]
+		switch {
+		case now.Before(l.LockedUntil):
+			return // locked: not counted, and the lock is not extended
+		case !l.LockedUntil.IsZero():
+			l = store.Lockout{} // the lock is over: count again from zero
+		}
+		l.Failures++
+		if l.Failures >= threshold {
+			l = store.Lockout{LockedUntil: now.Add(lockFor)}
+		}
+		if a.lockouts == nil {
+			a.lockouts = map[string]store.Lockout{}
+		}
+		a.lockouts[username] = l
+	})
+	return l, err
 }
 
 // ClearFailures implements store.Accounts.
 func (s *Store) ClearFailures(ctx context.Context, username string) error {
-	if err := s.check(ctx); err != nil {
-		return err
-	}
-	a := &s.accounts
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	delete(a.lockouts, username)
-	return nil
+	return s.locked(ctx, &s.accounts.mu, func() { delete(s.accounts.lockouts, username) })
 }

@@ -73,27 +73,19 @@ func (o *outbox) stats() (events, dropped int64) {
 
 // PendingEvents implements store.Outbox. The events share their payloads
 // with the outbox: the caller must not change them.
-func (s *Store) PendingEvents(ctx context.Context, limit int) ([]store.Event, error) {
-	if err := s.check(ctx); err != nil {
-		return nil, err
-	}
+func (s *Store) PendingEvents(ctx context.Context, limit int) (events []store.Event, err error) {
 	o := &s.outbox
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return slices.Clone(o.events[:min(max(limit, 0), len(o.events))]), nil
+	err = s.locked(ctx, &o.mu, func() { events = slices.Clone(o.events[:min(max(limit, 0), len(o.events))]) })
+	return events, err
 }
 
 // EventDelivered implements store.Outbox. An id that is not pending (already
 // delivered, or dropped) is no error.
 func (s *Store) EventDelivered(ctx context.Context, id int64) error {
-	if err := s.check(ctx); err != nil {
-		return err
-	}
 	o := &s.outbox
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if i, ok := slices.BinarySearchFunc(o.events, id, func(e store.Event, id int64) int { return cmp.Compare(e.ID, id) }); ok {
-		o.removeAt(i)
-	}
-	return nil
+	return s.locked(ctx, &o.mu, func() {
+		if i, ok := slices.BinarySearchFunc(o.events, id, func(e store.Event, id int64) int { return cmp.Compare(e.ID, id) }); ok {
+			o.removeAt(i)
+		}
+	})
 }

@@ -37,27 +37,26 @@ var _ store.Tx = (*tx)(nil)
 var errReadOnly = errors.New("memstore: a write through the Tx of View; write in Update")
 
 func (x *tx) Customer(externalID string) (rules.Customer, bool, error) {
-	rec, ok := x.t.customers.get(externalID)
-	if !ok {
-		return rules.Customer{}, false, nil
-	}
-	c, err := decodeCustomer(rec)
-	if err != nil {
-		return rules.Customer{}, false, fmt.Errorf("customer %q: %w", externalID, err)
-	}
-	return c, true, nil
+	return get(&x.t.customers, externalID, decodeCustomer)
 }
 
 func (x *tx) Relation(id string) (rules.Relation, bool, error) {
-	rec, ok := x.t.relations.get(id)
+	return get(&x.t.relations, id, decodeRelation)
+}
+
+// get decodes the record of t with id.
+func get[T any](t *table, id string, decode func(string) (T, error)) (T, bool, error) {
+	var v T
+	rec, ok := t.get(id)
 	if !ok {
-		return rules.Relation{}, false, nil
+		return v, false, nil
 	}
-	r, err := decodeRelation(rec)
+	v, err := decode(rec)
 	if err != nil {
-		return rules.Relation{}, false, fmt.Errorf("relation %q: %w", id, err)
+		var zero T
+		return zero, false, fmt.Errorf("%q: %w", id, err)
 	}
-	return r, true, nil
+	return v, true, nil
 }
 
 // scratch holds the buffers records are encoded into, before they are copied
