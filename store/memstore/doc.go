@@ -15,7 +15,7 @@
 // Every business has its own lock: Update locks it for writing, View for
 // reading, so saves of different businesses run in parallel. An Update
 // writes as it goes, so that it reads its own writes, and keeps an undo log:
-// when fn fails, the records it replaced are put back and the ones it
+// when fn fails or panics, the records it replaced are put back and the ones it
 // created removed before the business is unlocked; its events reach the
 // outbox only when fn succeeds.
 //

@@ -77,8 +77,8 @@ func (s *Store) tenant(business string, create bool) *tenant {
 }
 
 // Update implements store.Store. A transaction writes into the business's
-// records as it goes and, when fn fails, puts back what it replaced and
-// removes what it created before the business is unlocked; the events it
+// records as it goes and, when fn fails (or panics), puts back what it
+// replaced and removes what it created before the business is unlocked; the events it
 // added reach the outbox only when fn succeeds. It returns fn's error as it
 // is, ctx.Err() when ctx is done before it starts, or an error wrapping
 // store.ErrUnavailable after Close.
@@ -95,13 +95,24 @@ func (s *Store) Update(ctx context.Context, business string, fn func(tx store.Tx
 		}
 		t.mu.Unlock() // reset since we found it: take the new one
 	}
-	defer t.mu.Unlock()
 	x := &tx{t: t, write: true, customers0: t.customers.len(), relations0: t.relations.len()}
-	err := fn(x)
-	if err != nil {
+	committed := false
+	defer s.finish(business, x, &committed) // also when fn panics: then it rolls back
+	if err := fn(x); err != nil {
+		return err
+	}
+	s.outbox.add(business, x.events)
+	committed = true
+	return nil
+}
+
+// finish ends the Update of x: it rolls x back unless *committed, updates
+// the tenant's sizes, drops a tenant that holds nothing, and unlocks it.
+func (s *Store) finish(business string, x *tx, committed *bool) {
+	t := x.t
+	defer t.mu.Unlock()
+	if !*committed {
 		x.rollback()
-	} else {
-		s.outbox.add(business, x.events)
 	}
 	t.nCustomers.Store(int64(t.customers.len()))
 	t.nRelations.Store(int64(t.relations.len()))
@@ -115,7 +126,6 @@ func (s *Store) Update(ctx context.Context, business string, fn func(tx store.Tx
 		s.mu.Unlock()
 		t.dropped = true
 	}
-	return err
 }
 
 // View implements store.Store. fn reads the business as the last Update that

@@ -95,6 +95,29 @@ func TestUpdateRollsBack(t *testing.T) {
 	}))
 }
 
+// A transaction whose fn panics is rolled back too, and the business is
+// unlocked.
+func TestUpdatePanicRollsBack(t *testing.T) {
+	s := New()
+	ctx := context.Background()
+	require.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error { put(t, tx, "a", "v1"); return nil }))
+	assert.Panics(t, func() {
+		_ = s.Update(ctx, "b", func(tx store.Tx) error {
+			put(t, tx, "a", "v2")
+			put(t, tx, "b", "v2")
+			panic("a bug")
+		})
+	})
+	require.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error {
+		got, total := ids(t, tx, 0, 10)
+		assert.Equal(t, []string{"a"}, got)
+		assert.Equal(t, 1, total)
+		a, _, err := tx.Customer("a")
+		assert.Equal(t, "v1", a.LastName)
+		return err
+	}))
+}
+
 // The order of the listings is kept up to date as records are added in
 // several transactions, in any order.
 func TestListingOrder(t *testing.T) {
