@@ -1,0 +1,67 @@
+package sqlstore
+
+import (
+	"fmt"
+	"strings"
+)
+
+// queries are the statements of a Store, in its dialect.
+type queries struct {
+	customer, putCustomer, customers, countCustomers            string
+	relation, putRelation, relations, countRelations, relatedTo string
+	deleteCustomers, deleteRelations                            string
+	businesses, countBusinesses                                 string
+	addEvent, pendingEvents, deleteEvent                        string
+	secret, putSecret                                           string
+	lockout, newLockout, lockoutForUpdate, putLockout, delLock  string
+}
+
+func newQueries(d *Dialect) queries {
+	cc, rc := strings.Join(customerColumns, ", "), strings.Join(relationColumns, ", ")
+	r := d.Rebind
+	return queries{
+		customer:       r(`SELECT ` + cc + ` FROM customers WHERE business = $1 AND external_id = $2`),
+		putCustomer:    r(upsert("customers", "external_id", customerColumns)),
+		customers:      r(`SELECT ` + cc + ` FROM customers WHERE business = $1 ORDER BY external_id LIMIT $2 OFFSET $3`),
+		countCustomers: r(`SELECT count(*) FROM customers WHERE business = $1`),
+		relation:       r(`SELECT ` + rc + ` FROM relations WHERE business = $1 AND relation_external_id = $2`),
+		putRelation:    r(upsert("relations", "relation_external_id", relationColumns)),
+		relations:      r(`SELECT ` + rc + ` FROM relations WHERE business = $1 ORDER BY relation_external_id LIMIT $2 OFFSET $3`),
+		countRelations: r(`SELECT count(*) FROM relations WHERE business = $1`),
+		relatedTo: r(`SELECT ` + rc + ` FROM relations WHERE business = $1 AND (` + d.inList("parent", "$2") +
+			` OR ` + d.inList("child", "$2") + `) ORDER BY relation_external_id`),
+		deleteCustomers: r(`DELETE FROM customers WHERE business = $1`),
+		deleteRelations: r(`DELETE FROM relations WHERE business = $1`),
+		businesses: r(`SELECT business, CAST(sum(customers) AS BIGINT), CAST(sum(relations) AS BIGINT) FROM (
+    SELECT business, count(*) AS customers, 0 AS relations FROM customers GROUP BY business
+    UNION ALL
+    SELECT business, 0, count(*) FROM relations GROUP BY business
+) AS counts GROUP BY business ORDER BY business LIMIT $1 OFFSET $2`),
+		countBusinesses: r(`SELECT count(*) FROM (SELECT business FROM customers UNION SELECT business FROM relations) AS b`),
+		addEvent:        r(`INSERT INTO outbox (business, payload, created_at) VALUES ($1, $2, $3)`),
+		pendingEvents:   r(`SELECT id, business, payload, created_at FROM outbox ORDER BY id LIMIT $1`),
+		deleteEvent:     r(`DELETE FROM outbox WHERE id = $1`),
+		secret:          r(`SELECT value FROM settings WHERE name = 'token_secret'`),
+		putSecret:       r(`INSERT INTO settings (name, value) VALUES ('token_secret', $1) ON CONFLICT (name) DO NOTHING`),
+		lockout:         r(`SELECT failures, locked_until FROM lockouts WHERE username = $1`),
+		newLockout: r(`INSERT INTO lockouts (username, failures, locked_until) VALUES ($1, 0, 0)
+ON CONFLICT (username) DO NOTHING`),
+		lockoutForUpdate: r(`SELECT failures, locked_until FROM lockouts WHERE username = $1` + d.forUpdate),
+		putLockout:       r(`UPDATE lockouts SET failures = $2, locked_until = $3 WHERE username = $1`),
+		delLock:          r(`DELETE FROM lockouts WHERE username = $1`),
+	}
+}
+
+// upsert is the INSERT that creates or replaces a row of table by (business,
+// key), columns after business.
+func upsert(table, key string, columns []string) string {
+	var values, set []string
+	for i, c := range columns {
+		values = append(values, fmt.Sprintf("$%d", i+2))
+		if c != key {
+			set = append(set, c+" = excluded."+c)
+		}
+	}
+	return `INSERT INTO ` + table + ` (business, ` + strings.Join(columns, ", ") + `) VALUES ($1, ` +
+		strings.Join(values, ", ") + `) ON CONFLICT (business, ` + key + `) DO UPDATE SET ` + strings.Join(set, ", ")
+}

@@ -1,0 +1,67 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+
+	"github.com/algoreg-kit/algoreg-kit/store/internal/sqlstore"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// rawDB opens the file at path as the engine does, without migrating it.
+func rawDB(t *testing.T, path string) *db {
+	t.Helper()
+	d := &db{}
+	var err error
+	d.writer, err = sql.Open("sqlite", dsn(path, Options{}, true))
+	require.NoError(t, err)
+	d.writer.SetMaxOpenConns(1)
+	d.reader, err = sql.Open("sqlite", dsn(path, Options{}, false))
+	require.NoError(t, err)
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func version(t *testing.T, d *db) int {
+	t.Helper()
+	var v int
+	require.NoError(t, d.writer.QueryRow(`SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v))
+	return v
+}
+
+// The migration mechanism with a second, made-up migration: an older file is
+// brought up to date, a failing migration leaves the file as it was, and a
+// binary that knows fewer versions refuses the file.
+func TestMigrate(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	d := rawDB(t, path)
+	v1 := sqlstore.Migrations()
+	require.Len(t, v1, 1)
+	require.NoError(t, sqlstore.Migrate(ctx, d, sqlstore.SQLite, "state file x", v1))
+	require.NoError(t, d.writer.QueryRow(`SELECT count(*) FROM customers`).Scan(new(int)))
+	assert.Equal(t, 1, version(t, d))
+	require.NoError(t, sqlstore.Migrate(ctx, d, sqlstore.SQLite, "state file x", v1), "migrating twice")
+
+	broken := append(v1[:1:1], sqlstore.Migration{Version: 2, Name: "0002_broken.sql",
+		SQL: "CREATE TABLE half (x {{text}});\nCREATE TABLE half (x {{text}});\n"})
+	err := sqlstore.Migrate(ctx, d, sqlstore.SQLite, "state file x", broken)
+	require.ErrorContains(t, err, "0002_broken.sql")
+	assert.Equal(t, 1, version(t, d), "the version after a failed migration")
+	var n int
+	require.NoError(t, d.writer.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name = 'half'`).Scan(&n))
+	assert.Equal(t, 0, n, "a failed migration leaves none of its statements")
+
+	v2 := append(v1[:1:1], sqlstore.Migration{Version: 2, Name: "0002_nickname.sql",
+		SQL: "-- a nickname\nALTER TABLE customers ADD COLUMN nickname {{text}};\n"})
+	require.NoError(t, sqlstore.Migrate(ctx, d, sqlstore.SQLite, "state file x", v2))
+	assert.Equal(t, 2, version(t, d))
+	require.NoError(t, d.writer.QueryRow(`SELECT count(nickname) FROM customers`).Scan(new(int)))
+
+	err = sqlstore.Migrate(ctx, d, sqlstore.SQLite, "state file x", v1)
+	require.ErrorIs(t, err, sqlstore.ErrNewerSchema)
+	assert.EqualError(t, err, "state file x has schema version 2; this algoreg-kit knows up to 1: upgrade algoreg-kit")
+}

@@ -1,0 +1,214 @@
+package storetest
+
+import (
+	"context"
+	"sync"
+
+	"github.com/algoreg-kit/algoreg-kit/rules"
+	"github.com/algoreg-kit/algoreg-kit/store"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func updateAllOrNothing(h *harness) {
+	kept := rules.Customer{ExternalID: "kept", LastName: "Before"}
+	h.put("acme", []rules.Customer{kept}, []rules.Relation{{RelationExternalID: "r-kept"}})
+	err := h.s.Update(h.ctx, "acme", func(tx store.Tx) error {
+		changed := rules.Customer{ExternalID: "kept", LastName: "After"}
+		require.NoError(h.t, tx.PutCustomer(&changed))
+		require.NoError(h.t, tx.PutCustomer(&rules.Customer{ExternalID: "new"}))
+		require.NoError(h.t, tx.PutRelation(rules.Relation{RelationExternalID: "r-new"}))
+		require.NoError(h.t, tx.PutRelation(rules.Relation{RelationExternalID: "r-kept", RelationType: 9}))
+		require.NoError(h.t, tx.AddEvent(store.Event{Business: "acme", Payload: []byte(`{}`)}))
+		return errBoom
+	})
+	assert.ErrorIs(h.t, err, errBoom, "Update returns fn's error")
+	err = h.s.Update(h.ctx, "only-failed", func(tx store.Tx) error {
+		require.NoError(h.t, tx.PutCustomer(&rules.Customer{ExternalID: "x"}))
+		return errBoom
+	})
+	assert.ErrorIs(h.t, err, errBoom)
+	h.view("acme", func(tx store.Tx) error {
+		got, _ := customer(h.t, tx, "kept")
+		assert.Equal(h.t, kept, got)
+		_, ok := customer(h.t, tx, "new")
+		assert.False(h.t, ok, "a customer of a failed update")
+		_, ok = relation(h.t, tx, "r-new")
+		assert.False(h.t, ok, "a relation of a failed update")
+		r, _ := relation(h.t, tx, "r-kept")
+		assert.Equal(h.t, int64(0), r.RelationType)
+		return nil
+	})
+	assert.Empty(h.t, h.pending(), "events of a failed update")
+	list, total, err := h.s.Businesses(h.ctx, 0, 10)
+	require.NoError(h.t, err)
+	assert.Equal(h.t, []store.BusinessCount{{Business: "acme", Customers: 1, Relations: 1}}, list)
+	assert.Equal(h.t, 1, total)
+}
+
+func updateReadsOwnWrites(h *harness) {
+	h.put("acme", []rules.Customer{{ExternalID: "old"}}, nil)
+	h.update("acme", func(tx store.Tx) error {
+		require.NoError(h.t, tx.PutCustomer(&rules.Customer{ExternalID: "new", LastName: "One"}))
+		require.NoError(h.t, tx.PutCustomer(&rules.Customer{ExternalID: "new", LastName: "Two"}))
+		got, ok := customer(h.t, tx, "new")
+		assert.True(h.t, ok)
+		assert.Equal(h.t, "Two", got.LastName)
+		ids, total := customerIDs(h.t, tx, 0, 10)
+		assert.Equal(h.t, []string{"new", "old"}, ids)
+		assert.Equal(h.t, 2, total)
+		require.NoError(h.t, tx.PutRelation(rules.Relation{RelationExternalID: "r", ParentExternalID: "old", ChildExternalID: "new"}))
+		r, ok := relation(h.t, tx, "r")
+		assert.True(h.t, ok)
+		assert.Equal(h.t, "new", r.ChildExternalID)
+		rs, total, err := tx.Relations(0, 10)
+		require.NoError(h.t, err)
+		assert.Equal(h.t, []string{"r"}, relationIDs(rs))
+		assert.Equal(h.t, 1, total)
+		rs, err = tx.RelationsOf("new")
+		require.NoError(h.t, err)
+		assert.Equal(h.t, []string{"r"}, relationIDs(rs))
+		return nil
+	})
+}
+
+func reset(h *harness) {
+	h.put("acme", []rules.Customer{{ExternalID: "a"}, {ExternalID: "b"}}, []rules.Relation{{RelationExternalID: "r"}})
+	h.put("other", []rules.Customer{{ExternalID: "a"}}, []rules.Relation{{RelationExternalID: "r"}})
+	require.NoError(h.t, h.s.Reset(h.ctx, "acme"))
+	require.NoError(h.t, h.s.Reset(h.ctx, "acme"), "a second reset")
+	require.NoError(h.t, h.s.Reset(h.ctx, "never-saved"))
+	c, r := h.counts("acme")
+	assert.Equal(h.t, [2]int{0, 0}, [2]int{c, r}, "customers and relations after a reset")
+	h.view("acme", func(tx store.Tx) error {
+		_, ok := customer(h.t, tx, "a")
+		assert.False(h.t, ok)
+		rs, err := tx.RelationsOf("a")
+		require.NoError(h.t, err)
+		assert.Empty(h.t, rs)
+		return nil
+	})
+	c, r = h.counts("other")
+	assert.Equal(h.t, [2]int{1, 1}, [2]int{c, r}, "another business")
+	list, total, err := h.s.Businesses(h.ctx, 0, 10)
+	require.NoError(h.t, err)
+	assert.Equal(h.t, []store.BusinessCount{{Business: "other", Customers: 1, Relations: 1}}, list)
+	assert.Equal(h.t, 1, total)
+	h.put("acme", []rules.Customer{{ExternalID: "b", LastName: "again"}}, nil)
+	c, _ = h.counts("acme")
+	assert.Equal(h.t, 1, c, "a business saves again after its reset")
+}
+
+func businessesPaging(h *harness) {
+	h.put("b3", []rules.Customer{{ExternalID: "1"}, {ExternalID: "2"}, {ExternalID: "3"}}, nil)
+	h.put("b1", []rules.Customer{{ExternalID: "1"}}, []rules.Relation{{RelationExternalID: "r"}})
+	h.put("B2", []rules.Customer{{ExternalID: "1"}, {ExternalID: "2"}}, nil)
+	h.put("b10", []rules.Customer{{ExternalID: "1"}}, nil)
+	h.put("relations only", nil, []rules.Relation{{RelationExternalID: "r1"}, {RelationExternalID: "r2"}})
+	bc := func(b string, customers, relations int) store.BusinessCount {
+		return store.BusinessCount{Business: b, Customers: customers, Relations: relations}
+	}
+	all := []store.BusinessCount{bc("B2", 2, 0), bc("b1", 1, 1), bc("b10", 1, 0), bc("b3", 3, 0), bc("relations only", 0, 2)}
+	for _, w := range [][2]int{{0, 10}, {0, 2}, {1, 3}, {4, 1}, {5, 3}, {50, 1}} {
+		list, total, err := h.s.Businesses(h.ctx, w[0], w[1])
+		require.NoError(h.t, err)
+		want := all[min(w[0], len(all)):min(len(all), w[0]+w[1])]
+		if len(want) == 0 {
+			assert.Empty(h.t, list, "Businesses(%d, %d)", w[0], w[1])
+		} else {
+			assert.Equal(h.t, want, list, "Businesses(%d, %d)", w[0], w[1])
+		}
+		assert.Equal(h.t, len(all), total, "Businesses(%d, %d) total", w[0], w[1])
+	}
+}
+
+// concurrentUpdates has 8 goroutines read, increment and write one counter
+// 50 times each: any update that is not serialised with the others loses an
+// increment.
+func concurrentUpdates(h *harness) {
+	const goroutines, rounds = 8, 50
+	h.put("acme", []rules.Customer{{ExternalID: "counter", HasKYCLevel: true}}, nil)
+	var wg sync.WaitGroup
+	errs := make(chan error, goroutines)
+	for range goroutines {
+		wg.Go(func() {
+			for range rounds {
+				err := h.s.Update(h.ctx, "acme", func(tx store.Tx) error {
+					c, _, err := tx.Customer("counter")
+					if err != nil {
+						return err
+					}
+					c.KYCLevel++
+					return tx.PutCustomer(&c)
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		h.t.Errorf("concurrent update: %v", err)
+	}
+	h.view("acme", func(tx store.Tx) error {
+		c, _ := customer(h.t, tx, "counter")
+		assert.Equal(h.t, int64(goroutines*rounds), c.KYCLevel, "increments kept")
+		return nil
+	})
+}
+
+func contextCancelled(h *harness) {
+	h.put("acme", []rules.Customer{{ExternalID: "a"}}, nil)
+	h.update("acme", func(tx store.Tx) error { return tx.AddEvent(store.Event{Business: "acme", Payload: []byte(`1`)}) })
+	_, err := h.s.RecordFailure(h.ctx, "alice", fixedNow, 3, lockFor)
+	require.NoError(h.t, err)
+	ctx, cancel := context.WithCancel(h.ctx)
+	cancel()
+	s := h.s
+	assertCanceled(h.t, "Update", s.Update(ctx, "acme", func(tx store.Tx) error {
+		return tx.PutCustomer(&rules.Customer{ExternalID: "b"})
+	}))
+	assertCanceled(h.t, "View", s.View(ctx, "acme", func(tx store.Tx) error { return nil }))
+	assertCanceled(h.t, "Reset", s.Reset(ctx, "acme"))
+	_, _, err = s.Businesses(ctx, 0, 10)
+	assertCanceled(h.t, "Businesses", err)
+	_, err = s.Secret(ctx)
+	assertCanceled(h.t, "Secret", err)
+	_, err = s.Lockout(ctx, "alice")
+	assertCanceled(h.t, "Lockout", err)
+	_, err = s.RecordFailure(ctx, "alice", fixedNow, 3, lockFor)
+	assertCanceled(h.t, "RecordFailure", err)
+	assertCanceled(h.t, "ClearFailures", s.ClearFailures(ctx, "alice"))
+	_, err = s.PendingEvents(ctx, 10)
+	assertCanceled(h.t, "PendingEvents", err)
+	evs := h.pending()
+	require.Len(h.t, evs, 1)
+	assertCanceled(h.t, "EventDelivered", s.EventDelivered(ctx, evs[0].ID))
+
+	c, _ := h.counts("acme")
+	assert.Equal(h.t, 1, c, "customers after a cancelled Update and Reset")
+	assert.Len(h.t, h.pending(), 1, "events after a cancelled EventDelivered")
+	l, err := s.Lockout(h.ctx, "alice")
+	require.NoError(h.t, err)
+	assert.Equal(h.t, 1, l.Failures, "failures after a cancelled RecordFailure and ClearFailures")
+}
+
+// contextCancelledInsideUpdate cancels the context while fn runs: Update
+// must then fail and keep nothing.
+func contextCancelledInsideUpdate(h *harness) {
+	ctx, cancel := context.WithCancel(h.ctx)
+	defer cancel()
+	err := h.s.Update(ctx, "acme", func(tx store.Tx) error {
+		require.NoError(h.t, tx.PutCustomer(&rules.Customer{ExternalID: "a"}))
+		require.NoError(h.t, tx.AddEvent(store.Event{Business: "acme", Payload: []byte(`1`)}))
+		cancel()
+		return nil
+	})
+	assertCanceled(h.t, "Update cancelled inside fn", err)
+	c, _ := h.counts("acme")
+	assert.Equal(h.t, 0, c, "customers of an Update cancelled before its commit")
+	assert.Empty(h.t, h.pending(), "events of an Update cancelled before its commit")
+}
