@@ -25,8 +25,7 @@ var (
 // field has a type fill does not know.
 func FilledCustomer(tb testing.TB, externalID string) rules.Customer {
 	tb.Helper()
-	var c rules.Customer
-	fill(tb, reflect.ValueOf(&c).Elem(), 1)
+	c := filled[rules.Customer](tb, 1)
 	c.ExternalID = externalID
 	return c
 }
@@ -34,10 +33,17 @@ func FilledCustomer(tb testing.TB, externalID string) rules.Customer {
 // FilledRelation is FilledCustomer for a relation.
 func FilledRelation(tb testing.TB, relationExternalID string) rules.Relation {
 	tb.Helper()
-	var r rules.Relation
-	fill(tb, reflect.ValueOf(&r).Elem(), 2)
+	r := filled[rules.Relation](tb, 2)
 	r.RelationExternalID = relationExternalID
 	return r
+}
+
+// filled returns a T with every field set by fill.
+func filled[T any](tb testing.TB, seed int) T {
+	tb.Helper()
+	var v T
+	fill(tb, reflect.ValueOf(&v).Elem(), seed)
+	return v
 }
 
 // fill sets every field of the struct v to a non-zero value that depends on

@@ -19,14 +19,7 @@ type tx struct {
 }
 
 func (t *tx) Customer(externalID string) (rules.Customer, bool, error) {
-	c, err := scanCustomer(t.q.QueryRow(t.ctx, t.s.q.customer, t.business, externalID).Scan)
-	if errors.Is(err, ErrNoRows) {
-		return rules.Customer{}, false, nil
-	}
-	if err != nil {
-		return rules.Customer{}, false, fmt.Errorf("read customer %q: %w", externalID, err)
-	}
-	return c, true, nil
+	return get(t, scanCustomer, t.s.q.customer, "customer", externalID)
 }
 
 func (t *tx) PutCustomer(c *rules.Customer) error {
@@ -41,14 +34,7 @@ func (t *tx) PutCustomer(c *rules.Customer) error {
 }
 
 func (t *tx) Relation(relationExternalID string) (rules.Relation, bool, error) {
-	r, err := scanRelation(t.q.QueryRow(t.ctx, t.s.q.relation, t.business, relationExternalID).Scan)
-	if errors.Is(err, ErrNoRows) {
-		return rules.Relation{}, false, nil
-	}
-	if err != nil {
-		return rules.Relation{}, false, fmt.Errorf("read relation %q: %w", relationExternalID, err)
-	}
-	return r, true, nil
+	return get(t, scanRelation, t.s.q.relation, "relation", relationExternalID)
 }
 
 func (t *tx) PutRelation(r rules.Relation) error {
@@ -63,27 +49,11 @@ func (t *tx) PutRelation(r rules.Relation) error {
 }
 
 func (t *tx) Customers(offset, limit int) ([]rules.Customer, int, error) {
-	var total int
-	if err := t.q.QueryRow(t.ctx, t.s.q.countCustomers, t.business).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count customers: %w", err)
-	}
-	cs, err := list(t, scanCustomer, t.s.q.customers, t.business, max(0, limit), max(0, offset))
-	if err != nil {
-		return nil, 0, fmt.Errorf("list customers: %w", err)
-	}
-	return cs, total, nil
+	return page(t, scanCustomer, t.s.q.countCustomers, t.s.q.customers, "customers", offset, limit)
 }
 
 func (t *tx) Relations(offset, limit int) ([]rules.Relation, int, error) {
-	var total int
-	if err := t.q.QueryRow(t.ctx, t.s.q.countRelations, t.business).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count relations: %w", err)
-	}
-	rs, err := list(t, scanRelation, t.s.q.relations, t.business, max(0, limit), max(0, offset))
-	if err != nil {
-		return nil, 0, fmt.Errorf("list relations: %w", err)
-	}
-	return rs, total, nil
+	return page(t, scanRelation, t.s.q.countRelations, t.s.q.relations, "relations", offset, limit)
 }
 
 func (t *tx) RelationsOf(externalIDs ...string) ([]rules.Relation, error) {
@@ -135,4 +105,30 @@ func list[T any](t *tx, scan func(func(dest ...any) error) (T, error), query str
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// get returns the record of the business with id, read by scan.
+func get[T any](t *tx, scan func(func(dest ...any) error) (T, error), query, what, id string) (T, bool, error) {
+	v, err := scan(t.q.QueryRow(t.ctx, query, t.business, id).Scan)
+	var zero T
+	if errors.Is(err, ErrNoRows) {
+		return zero, false, nil
+	}
+	if err != nil {
+		return zero, false, fmt.Errorf("read %s %q: %w", what, id, err)
+	}
+	return v, true, nil
+}
+
+// page returns a page of the records of the business, and how many it has.
+func page[T any](t *tx, scan func(func(dest ...any) error) (T, error), count, query, what string, offset, limit int) ([]T, int, error) {
+	var total int
+	if err := t.q.QueryRow(t.ctx, count, t.business).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count %s: %w", what, err)
+	}
+	vs, err := list(t, scan, query, t.business, max(0, limit), max(0, offset))
+	if err != nil {
+		return nil, 0, fmt.Errorf("list %s: %w", what, err)
+	}
+	return vs, total, nil
 }
