@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/algoreg-kit/algoreg-kit/rules"
 	"github.com/algoreg-kit/algoreg-kit/store"
 	"github.com/algoreg-kit/algoreg-kit/store/memstore"
+	"github.com/algoreg-kit/algoreg-kit/store/sqlite"
 )
 
 // fuzzStores are the stores FuzzSaveHandler runs every input against, one
@@ -21,6 +23,13 @@ var fuzzStores = []struct {
 	open func(tb testing.TB) store.Store
 }{
 	{"memory", func(testing.TB) store.Store { return memstore.New() }},
+	{"sqlite", func(tb testing.TB) store.Store {
+		s, err := sqlite.Open(tb.Context(), filepath.Join(tb.TempDir(), "state.db"), sqlite.Options{})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return s
+	}},
 }
 
 // FuzzSaveHandler sends arbitrary bodies (and content types) to the save

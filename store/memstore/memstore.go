@@ -80,8 +80,9 @@ func (s *Store) tenant(business string, create bool) *tenant {
 // records as it goes and, when fn fails (or panics), puts back what it
 // replaced and removes what it created before the business is unlocked; the events it
 // added reach the outbox only when fn succeeds. It returns fn's error as it
-// is, ctx.Err() when ctx is done before it starts, or an error wrapping
-// store.ErrUnavailable after Close.
+// is, ctx.Err() when ctx is done before it starts or by the time fn returns
+// (then nothing is kept), or an error wrapping store.ErrUnavailable after
+// Close.
 func (s *Store) Update(ctx context.Context, business string, fn func(tx store.Tx) error) error {
 	if err := s.check(ctx); err != nil {
 		return err
@@ -99,6 +100,9 @@ func (s *Store) Update(ctx context.Context, business string, fn func(tx store.Tx
 	committed := false
 	defer s.finish(business, x, &committed) // also when fn panics: then it rolls back
 	if err := fn(x); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil { // cancelled while fn ran: as a database's commit would, fail
 		return err
 	}
 	s.outbox.add(business, x.events)
