@@ -280,11 +280,7 @@ func pageParams(w http.ResponseWriter, r *http.Request) (offset, limit int, ok b
 
 // handleListCustomers is GET /__admin/customers.
 func handleListCustomers(s *Server) http.Handler {
-	return s.listing(func(tx store.Tx, offset, limit int) (any, error) {
-		cs, total, err := tx.Customers(offset, limit)
-		if err != nil {
-			return nil, err
-		}
+	return listing(s, store.Tx.Customers, func(tx store.Tx, cs []rules.Customer, offset, limit, total int) (any, error) {
 		page := openapi.CustomerPage{Customers: []openapi.StoredCustomer{}, Offset: int64(offset), Limit: int64(limit), Total: int64(total)}
 		ids := make([]string, len(cs))
 		for i, c := range cs {
@@ -308,9 +304,11 @@ func handleListCustomers(s *Server) http.Handler {
 	})
 }
 
-// listing answers a paged listing of the caller's business: page builds it
-// in one read of the store, from the request's offset and limit.
-func (s *Server) listing(page func(tx store.Tx, offset, limit int) (any, error)) http.Handler {
+// listing answers a paged listing of the caller's business, in one read of
+// the store: read returns the records of the request's offset and limit and
+// the total, page builds the body from them.
+func listing[T any](s *Server, read func(tx store.Tx, offset, limit int) ([]T, int, error),
+	page func(tx store.Tx, items []T, offset, limit, total int) (any, error)) http.Handler {
 	return s.authenticated(func(w http.ResponseWriter, r *http.Request, business tenant) {
 		offset, limit, ok := pageParams(w, r)
 		if !ok {
@@ -318,8 +316,10 @@ func (s *Server) listing(page func(tx store.Tx, offset, limit int) (any, error))
 		}
 		var body any
 		err := s.store.View(r.Context(), string(business), func(tx store.Tx) error {
-			var err error
-			body, err = page(tx, offset, limit)
+			items, total, err := read(tx, offset, limit)
+			if err == nil {
+				body, err = page(tx, items, offset, limit, total)
+			}
 			return err
 		})
 		if err != nil {
@@ -365,11 +365,7 @@ func handleGetCustomer(s *Server) http.Handler {
 
 // handleListRelations is GET /__admin/relations.
 func handleListRelations(s *Server) http.Handler {
-	return s.listing(func(tx store.Tx, offset, limit int) (any, error) {
-		rs, total, err := tx.Relations(offset, limit)
-		if err != nil {
-			return nil, err
-		}
+	return listing(s, store.Tx.Relations, func(_ store.Tx, rs []rules.Relation, offset, limit, total int) (any, error) {
 		page := openapi.RelationPage{Relations: []openapi.StoredRelation{}, Offset: int64(offset), Limit: int64(limit), Total: int64(total)}
 		for _, rel := range rs {
 			page.Relations = append(page.Relations, viewRelation(rel))

@@ -144,12 +144,10 @@ func (tx failingTx) AddEvent(e store.Event) error {
 // snapshot is everything a business stores, read from the store underneath.
 func snapshot(tb testing.TB, s store.Store, business string) (cs []rules.Customer, rs []rules.Relation) {
 	tb.Helper()
-	require.NoError(tb, s.View(context.Background(), business, func(tx store.Tx) error {
-		var err error
-		if cs, _, err = tx.Customers(0, 1000); err != nil {
-			return err
+	require.NoError(tb, s.View(context.Background(), business, func(tx store.Tx) (err error) {
+		if cs, _, err = tx.Customers(0, 1000); err == nil {
+			rs, _, err = tx.Relations(0, 1000)
 		}
-		rs, _, err = tx.Relations(0, 1000)
 		return err
 	}))
 	return cs, rs
