@@ -2,10 +2,8 @@ package mockserver
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
 	"encoding/csv"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,8 +12,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/algoreg-kit/algoreg-kit/store"
 	"golang.org/x/time/rate"
 )
 
@@ -66,6 +66,9 @@ func ParseUsers(r io.Reader) ([]User, error) {
 		if u.Business == "" {
 			u.Business = u.Username
 		}
+		if len(u.Business) > MaxBusinessBytes {
+			return nil, fmt.Errorf("users file line %d: business %.40q… is longer than %d bytes; shorten it (or the username, when the business is left empty)", line, u.Business, MaxBusinessBytes)
+		}
 		if seen[u.Username] {
 			return nil, fmt.Errorf("users file line %d: username %q is listed twice", line, u.Username)
 		}
@@ -91,6 +94,8 @@ func checkUsers(users []User) error {
 			return fmt.Errorf("Config.Users[%d] has an empty username or password; give both", i)
 		case u.Business == "":
 			return fmt.Errorf("Config.Users[%d] (%q) has no business; set Business (ParseUsers uses the username)", i, u.Username)
+		case len(u.Business) > MaxBusinessBytes:
+			return fmt.Errorf("Config.Users[%d] (%q) has a business longer than %d bytes; shorten it", i, u.Username, MaxBusinessBytes)
 		case seen[u.Username]:
 			return fmt.Errorf("Config.Users[%d]: username %q is listed twice; keep one", i, u.Username)
 		}
@@ -99,114 +104,102 @@ func checkUsers(users []User) error {
 	return nil
 }
 
-// errLocked and errBadCredentials are the failures of authenticator.check.
+// The failures of authenticator.check other than the store's.
 var (
 	errBadCredentials = errors.New("the username or password is wrong")
 	errLocked         = errors.New("the account is locked after repeated wrong passwords")
+	errLongBusiness   = fmt.Errorf("the username, which names the business in open mode, is longer than %d bytes", MaxBusinessBytes)
 )
 
-// authenticator checks passwords, locks accounts and issues tokens.
+// authenticator checks passwords, locks accounts and verifies tokens. What
+// must be the same on every process of the store lives in the store: the
+// lockouts (store.Accounts) and the secret that signs the stateless tokens
+// (token.go), read once and kept.
 type authenticator struct {
 	users     map[string]User // nil in open mode
-	ttl       time.Duration
+	accounts  store.Accounts
 	threshold int
 	lockFor   time.Duration
 	now       func() time.Time
-
-	mu       sync.Mutex // guards failures and tokens
-	failures map[string]*failureCount
-	tokens   map[string]tokenInfo
-	sweepAt  int
+	secret    atomic.Pointer[[]byte] // nil until first read
 }
 
-type failureCount struct {
-	n           int
-	lockedUntil time.Time
-}
-
-type tokenInfo struct {
-	business string
-	expires  time.Time
-}
-
-func newAuthenticator(users []User, ttl time.Duration, threshold int, lockFor time.Duration, now func() time.Time) *authenticator {
-	a := &authenticator{ttl: ttl, threshold: threshold, lockFor: lockFor, now: now,
-		failures: map[string]*failureCount{}, tokens: map[string]tokenInfo{}, sweepAt: 1024}
-	if users != nil {
-		a.users = make(map[string]User, len(users))
-		for _, u := range users {
+func newAuthenticator(cfg Config, accounts store.Accounts) *authenticator {
+	a := &authenticator{accounts: accounts, threshold: cfg.LockoutThreshold, lockFor: cfg.LockoutDuration, now: cfg.Now}
+	if cfg.Users != nil {
+		a.users = make(map[string]User, len(cfg.Users))
+		for _, u := range cfg.Users {
 			a.users[u.Username] = u
 		}
 	}
 	return a
 }
 
-// check returns the business of username if password is right.
-func (a *authenticator) check(username, password string) (string, time.Time, error) {
+// check returns the business of username if password is right. In open
+// mode it never reads the store; with Users, only known accounts lock (an
+// unknown username costs no store call). Errors other than errBadCredentials,
+// errLocked (until is then the end of the lock) and errLongBusiness are the
+// store's.
+func (a *authenticator) check(ctx context.Context, username, password string) (business string, until time.Time, err error) {
 	if a.users == nil {
-		if username == "" {
+		switch {
+		case username == "":
 			return "", time.Time{}, errBadCredentials
+		case len(username) > MaxBusinessBytes:
+			return "", time.Time{}, errLongBusiness
 		}
 		return username, time.Time{}, nil
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	now := a.now()
-	f := a.failures[username]
-	if f != nil && now.Before(f.lockedUntil) {
-		return "", f.lockedUntil, errLocked
-	}
 	u, ok := a.users[username]
-	if ok && subtle.ConstantTimeCompare([]byte(u.Password), []byte(password)) == 1 {
-		delete(a.failures, username)
+	if !ok {
+		return "", time.Time{}, errBadCredentials
+	}
+	l, err := a.accounts.Lockout(ctx, username)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	now := a.now()
+	if now.Before(l.LockedUntil) {
+		return "", l.LockedUntil, errLocked
+	}
+	if subtle.ConstantTimeCompare([]byte(u.Password), []byte(password)) == 1 {
+		if l.Failures > 0 || !l.LockedUntil.IsZero() { // a write only when there is something to forget
+			if err := a.accounts.ClearFailures(ctx, username); err != nil {
+				return "", time.Time{}, err
+			}
+		}
 		return u.Business, time.Time{}, nil
 	}
-	if ok { // only known accounts lock
-		if f == nil || !f.lockedUntil.IsZero() {
-			f = &failureCount{}
-			a.failures[username] = f
-		}
-		f.n++
-		if f.n >= a.threshold {
-			f.n, f.lockedUntil = 0, now.Add(a.lockFor)
-		}
+	if _, err := a.accounts.RecordFailure(ctx, username, now, a.threshold, a.lockFor); err != nil {
+		return "", time.Time{}, err
 	}
 	return "", time.Time{}, errBadCredentials
 }
 
-func (a *authenticator) issue(business string) (string, error) {
-	var b [24]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
+// key returns the store's token secret, read on first use and then kept (it
+// never changes for a store).
+func (a *authenticator) key(ctx context.Context) ([]byte, error) {
+	if k := a.secret.Load(); k != nil {
+		return *k, nil
 	}
-	tok := hex.EncodeToString(b[:])
-	now := a.now()
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.tokens) >= a.sweepAt { // drop expired tokens now and then
-		for k, t := range a.tokens {
-			if !now.Before(t.expires) {
-				delete(a.tokens, k)
-			}
-		}
-		a.sweepAt = max(1024, 2*len(a.tokens))
+	k, err := a.accounts.Secret(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the token secret: %w", err)
 	}
-	a.tokens[tok] = tokenInfo{business: business, expires: now.Add(a.ttl)}
-	return tok, nil
+	a.secret.Store(&k)
+	return k, nil
 }
 
-func (a *authenticator) token(tok string) (string, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	t, ok := a.tokens[tok]
-	if !ok {
-		return "", false
+// token returns the business of tok; ok is false when tok is not a valid,
+// unexpired token of this store. err is the store's, when the secret cannot
+// be read.
+func (a *authenticator) token(ctx context.Context, tok string) (business string, ok bool, err error) {
+	k, err := a.key(ctx)
+	if err != nil {
+		return "", false, err
 	}
-	if !a.now().Before(t.expires) {
-		delete(a.tokens, tok)
-		return "", false
-	}
-	return t.business, true
+	business, ok = verifyToken(k, tok, a.now())
+	return business, ok, nil
 }
 
 const wwwAuthenticate = `Bearer realm="algoreg", Basic realm="algoreg"`
@@ -226,10 +219,15 @@ func businessFrom(ctx context.Context) (b tenant, ok bool) {
 
 // requireAuth accepts "Authorization: Bearer <token>" or "Basic
 // base64(user:password)" and passes the request on with its business in the
-// context; anything else is answered 401.
+// context; anything else is answered 401, and a store that fails while the
+// credentials are checked 503.
 func (s *Server) requireAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		business, detail := s.authenticate(r)
+		business, detail, err := s.authenticate(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		if business == "" {
 			w.Header().Set("WWW-Authenticate", wwwAuthenticate)
 			writeProblem(w, r, http.StatusUnauthorized, "unauthorized", "Unauthorized", detail)
@@ -241,34 +239,45 @@ func (s *Server) requireAuth(next http.Handler) http.Handler {
 }
 
 // authenticate returns the business of the request's credentials, or "" and
-// what the client should do.
-func (s *Server) authenticate(r *http.Request) (tenant, string) {
+// what the client should do, or the store's error.
+func (s *Server) authenticate(r *http.Request) (tenant, string, error) {
 	h := r.Header.Get("Authorization")
 	scheme, cred, _ := strings.Cut(h, " ")
 	cred = strings.TrimSpace(cred)
 	switch {
 	case h == "":
-		return "", "No credentials: send Authorization: Bearer <access_token> (from POST /api/v1/token) or Basic base64(user:password)."
+		return "", "No credentials: send Authorization: Bearer <access_token> (from POST /api/v1/token) or Basic base64(user:password).", nil
 	case strings.EqualFold(scheme, "Bearer"):
-		if b, ok := s.auth.token(cred); ok {
-			return tenant(b), ""
+		b, ok, err := s.auth.token(r.Context(), cred)
+		if err != nil || ok {
+			return tenant(b), "", err
 		}
-		return "", "The access token is unknown or expired; get a new one from POST /api/v1/token."
+		return "", "The access token is unknown or expired; get a new one from POST /api/v1/token.", nil
 	case strings.EqualFold(scheme, "Basic"):
 		user, pass, ok := r.BasicAuth()
 		if !ok {
-			return "", "The Basic credentials cannot be read; send base64(user:password)."
+			return "", "The Basic credentials cannot be read; send base64(user:password).", nil
 		}
-		b, until, err := s.auth.check(user, pass)
+		b, until, err := s.auth.check(r.Context(), user, pass)
 		switch {
 		case errors.Is(err, errLocked):
-			return "", fmt.Sprintf("The account is locked after repeated wrong passwords; retry after %s.", until.UTC().Format(time.RFC3339))
-		case err != nil:
-			return "", "The username or password is wrong."
+			return "", lockedDetail(until), nil
+		case errors.Is(err, errBadCredentials):
+			return "", "The username or password is wrong.", nil
+		case errors.Is(err, errLongBusiness):
+			return "", longUsername, nil
 		}
-		return tenant(b), ""
+		return tenant(b), "", err
 	}
-	return "", fmt.Sprintf("Authorization scheme %q is not supported; use Bearer or Basic.", scheme)
+	return "", fmt.Sprintf("Authorization scheme %q is not supported; use Bearer or Basic.", scheme), nil
+}
+
+// longUsername is the answer to errLongBusiness.
+var longUsername = fmt.Sprintf("The username is longer than %d bytes; in open mode it names the business, which can be at most that long.", MaxBusinessBytes)
+
+// lockedDetail says until when an account is locked.
+func lockedDetail(until time.Time) string {
+	return fmt.Sprintf("The account is locked after repeated wrong passwords; retry after %s.", until.UTC().Format(time.RFC3339))
 }
 
 // authenticated serves h with the business requireAuth found. Reached without
@@ -337,27 +346,42 @@ func handleToken(s *Server) http.Handler {
 		case req.Username == nil || *req.Username == "" || req.Password == nil:
 			oauthError(w, "invalid_request", "username and password are required.")
 		default:
-			business, until, err := s.auth.check(*req.Username, *req.Password)
-			switch {
-			case errors.Is(err, errLocked):
-				oauthError(w, "invalid_grant", fmt.Sprintf("The account is locked after repeated wrong passwords; retry after %s.", until.UTC().Format(time.RFC3339)))
-				return
-			case err != nil:
-				oauthError(w, "invalid_grant", "The username or password is wrong.")
-				return
-			}
-			tok, err := s.auth.issue(business)
-			if err != nil {
-				panic(fmt.Sprintf("token: %v", err))
-			}
-			noteTenant(r.Context(), tenant(business))
-			w.Header().Set("Cache-Control", "no-store")
-			w.Header().Set("Pragma", "no-cache")
-			writeJSON(w, http.StatusOK, map[string]any{
-				"access_token": tok, "token_type": "Bearer",
-				"expires_in": max(1, int64(math.Ceil(s.cfg.TokenTTL.Seconds()))),
-			})
+			grant(s, w, r, *req.Username, *req.Password, oauthError)
 		}
+	})
+}
+
+// grant answers a well-formed password grant: a token, an OAuth2 error, or
+// 503 when the store fails. The secret is read first, so that a store
+// failing at any point of a login leaves the account's lockout as it was.
+func grant(s *Server, w http.ResponseWriter, r *http.Request, username, password string, oauthError func(http.ResponseWriter, string, string)) {
+	key, err := s.auth.key(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	business, until, err := s.auth.check(r.Context(), username, password)
+	switch {
+	case errors.Is(err, errLocked):
+		oauthError(w, "invalid_grant", lockedDetail(until))
+		return
+	case errors.Is(err, errBadCredentials):
+		oauthError(w, "invalid_grant", "The username or password is wrong.")
+		return
+	case errors.Is(err, errLongBusiness):
+		oauthError(w, "invalid_request", longUsername)
+		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	}
+	tok := signToken(key, business, s.now().Add(s.cfg.TokenTTL))
+	noteTenant(r.Context(), tenant(business))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	writeJSON(w, http.StatusOK, map[string]any{
+		"access_token": tok, "token_type": "Bearer",
+		"expires_in": max(1, int64(math.Ceil(s.cfg.TokenTTL.Seconds()))),
 	})
 }
 

@@ -144,6 +144,7 @@ func FuzzParseUsers(f *testing.F) {
 		"username,password,business\nalice,a,x\nalice,b,y\n",
 		"user,pass\nx,y\n",
 		"username,password,business\n\"quoted,name\",\"p\"\"w\",acme\n",
+		"username,password,business\nalice,pw," + strings.Repeat("b", mockserver.MaxBusinessBytes+1) + "\n",
 		"",
 	} {
 		f.Add(s)
@@ -158,7 +159,7 @@ func FuzzParseUsers(f *testing.F) {
 		}
 		seen := map[string]bool{}
 		for _, u := range users {
-			if u.Username == "" || u.Password == "" || u.Business == "" || seen[u.Username] {
+			if u.Username == "" || u.Password == "" || u.Business == "" || len(u.Business) > mockserver.MaxBusinessBytes || seen[u.Username] {
 				t.Fatalf("bad account %+v in %q", u, s)
 			}
 			seen[u.Username] = true

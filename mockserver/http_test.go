@@ -677,6 +677,7 @@ func TestNewRefusesInvalidConfig(t *testing.T) {
 		{"empty users", mockserver.Config{Users: []mockserver.User{}}, "Config.Users is empty"},
 		{"user without password", mockserver.Config{Users: []mockserver.User{{Username: "u", Business: "b"}}}, "Config.Users[0] has an empty username or password"},
 		{"user without business", mockserver.Config{Users: []mockserver.User{{Username: "u", Password: "p"}}}, `Config.Users[0] ("u") has no business`},
+		{"business too long", mockserver.Config{Users: []mockserver.User{{Username: "u", Password: "p", Business: strings.Repeat("b", mockserver.MaxBusinessBytes+1)}}}, `Config.Users[0] ("u") has a business longer than 256 bytes`},
 		{"user listed twice", mockserver.Config{Users: []mockserver.User{{Username: "u", Password: "p", Business: "b"}, {Username: "u", Password: "q", Business: "c"}}}, `Config.Users[1]: username "u" is listed twice`},
 	}
 	for _, tt := range tests {

@@ -29,12 +29,14 @@ type Config struct {
 	Rules *rules.Config
 	// Users restricts the API to fixed accounts. Nil means open mode: any
 	// non-empty username with any password is accepted, and the username names
-	// its business.
+	// its business. A business is at most MaxBusinessBytes long.
 	Users []User
 	// TokenTTL is how long an access token lives (default one hour).
 	TokenTTL time.Duration
 	// LockoutThreshold wrong passwords in a row lock an account of Users for
-	// LockoutDuration (defaults 5 and 15 minutes). Open mode never locks.
+	// LockoutDuration (defaults 5 and 15 minutes). Open mode never locks. The
+	// counts are the Store's (store.Accounts), as is the secret that signs
+	// the stateless access tokens: both hold on every server of the store.
 	LockoutThreshold int
 	LockoutDuration  time.Duration
 	// RateLimit is the number of save requests per second each business may
@@ -118,7 +120,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("mockserver: KinValidation and ValidateResponses need the OpenAPI document, which cannot be loaded (%w); pass Config.Validator or turn them off", err)
 		}
 	}
-	s.auth = newAuthenticator(cfg.Users, cfg.TokenTTL, cfg.LockoutThreshold, cfg.LockoutDuration, cfg.Now)
+	s.auth = newAuthenticator(cfg, s.store)
 	if cfg.RateLimit > 0 {
 		s.limits = newLimiter(cfg.RateLimit, cfg.RateBurst)
 	}

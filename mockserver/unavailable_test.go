@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
 	"github.com/algoreg-kit/algoreg-kit/rules"
@@ -19,7 +20,8 @@ import (
 )
 
 // failingStore is a store whose failAt-th call (counting the calls of the
-// Store and of its Tx, and the commit at the end of an Update) fails with an
+// Store, of its Accounts and of its Tx, and the commit at the end of an
+// Update, but not of its Outbox) fails with an
 // error wrapping store.ErrUnavailable, as a database that goes away would.
 type failingStore struct {
 	store.Store
@@ -78,6 +80,34 @@ func (f *failingStore) Reset(ctx context.Context, business string) error {
 		return err
 	}
 	return f.Store.Reset(ctx, business)
+}
+
+func (f *failingStore) Secret(ctx context.Context) ([]byte, error) {
+	if err := f.call(); err != nil {
+		return nil, err
+	}
+	return f.Store.Secret(ctx)
+}
+
+func (f *failingStore) Lockout(ctx context.Context, username string) (store.Lockout, error) {
+	if err := f.call(); err != nil {
+		return store.Lockout{}, err
+	}
+	return f.Store.Lockout(ctx, username)
+}
+
+func (f *failingStore) RecordFailure(ctx context.Context, username string, now time.Time, threshold int, lockFor time.Duration) (store.Lockout, error) {
+	if err := f.call(); err != nil {
+		return store.Lockout{}, err
+	}
+	return f.Store.RecordFailure(ctx, username, now, threshold, lockFor)
+}
+
+func (f *failingStore) ClearFailures(ctx context.Context, username string) error {
+	if err := f.call(); err != nil {
+		return err
+	}
+	return f.Store.ClearFailures(ctx, username)
 }
 
 type failingTx struct {
