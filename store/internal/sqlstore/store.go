@@ -30,10 +30,16 @@ func New(db DB, d *Dialect) *Store {
 	return &Store{db: db, d: d, q: newQueries(d)}
 }
 
+// The names of DB.Write's locks: a business's state, an account's lockout.
+// Businesses and usernames have their own prefix, so that they never share
+// a lock by their name.
+func businessLock(business string) string { return "business:" + business }
+func accountLock(username string) string  { return "account:" + username }
+
 // Update implements store.Store. The engine serialises the updates of one
 // business (DB.Write's lock).
 func (s *Store) Update(ctx context.Context, business string, fn func(tx store.Tx) error) error {
-	return s.db.Write(ctx, business, func(q Querier) error {
+	return s.db.Write(ctx, businessLock(business), func(q Querier) error {
 		return fn(&tx{ctx: ctx, q: q, s: s, business: business})
 	})
 }
@@ -48,7 +54,7 @@ func (s *Store) View(ctx context.Context, business string, fn func(tx store.Tx) 
 // Reset implements store.Store: both deletes commit together, serialised
 // with the business's updates.
 func (s *Store) Reset(ctx context.Context, business string) error {
-	return s.db.Write(ctx, business, func(q Querier) error {
+	return s.db.Write(ctx, businessLock(business), func(q Querier) error {
 		if err := q.Exec(ctx, s.q.deleteCustomers, business); err != nil {
 			return fmt.Errorf("reset %q: %w", business, err)
 		}
@@ -131,12 +137,13 @@ func (s *Store) Lockout(ctx context.Context, username string) (store.Lockout, er
 	return lockoutOf(failures, until), nil
 }
 
-// RecordFailure implements store.Accounts. The row is locked for the
-// transaction (created first if needed), so that replicas count every
-// failure.
+// RecordFailure implements store.Accounts. The account's lock serialises it
+// with the other RecordFailure and ClearFailures of username in every process,
+// and the row is created first when needed and locked for the transaction, so
+// that replicas count every failure.
 func (s *Store) RecordFailure(ctx context.Context, username string, now time.Time, threshold int, lockFor time.Duration) (store.Lockout, error) {
 	var l store.Lockout
-	err := s.db.Write(ctx, "", func(q Querier) error {
+	err := s.db.Write(ctx, accountLock(username), func(q Querier) error {
 		if err := q.Exec(ctx, s.q.newLockout, username); err != nil {
 			return err
 		}
@@ -178,7 +185,7 @@ func lockoutOf(failures, lockedUntil int64) store.Lockout {
 
 // ClearFailures implements store.Accounts.
 func (s *Store) ClearFailures(ctx context.Context, username string) error {
-	err := s.db.Write(ctx, "", func(q Querier) error { return q.Exec(ctx, s.q.delLock, username) })
+	err := s.db.Write(ctx, accountLock(username), func(q Querier) error { return q.Exec(ctx, s.q.delLock, username) })
 	if err != nil {
 		return fmt.Errorf("clear the failures of %q: %w", username, err)
 	}
