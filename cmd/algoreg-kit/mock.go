@@ -23,8 +23,10 @@ const mockUsage = `Usage: algoreg-kit mock [flags]
 
 Runs the stateful mock of the Algoreg Save customers endpoint, at the vendor's
 paths (POST /api/v1/customers/save, POST /api/v1/token): point your integration
-at it by swapping the base URL. State is in memory, per business. Inspection
-API under /__admin (same credentials), /healthz, /openapi.yaml.
+at it by swapping the base URL. State is per business: in memory by default
+(lost on exit), or kept by --state in a SQLite file or in PostgreSQL, shared by
+any number of mock replicas. Inspection API under /__admin (same credentials),
+/healthz, /openapi.yaml.
 
 Without --users, any username and password are accepted and the username names
 the business (so "demo"/"demo" works out of the box).
@@ -36,12 +38,20 @@ Examples:
   algoreg-kit mock --review-groups retail,eu --custom-fields segment,score --kyc-max 5
   algoreg-kit mock --relation-types 1=director,2=shareholder,42=auditor
   algoreg-kit mock --preload ./batches --preload-business demo
+  algoreg-kit mock --state state.db
+  algoreg-kit mock --state sqlite:/var/lib/algoreg/state.db --state-sync full
+  algoreg-kit mock --state postgres://algoreg:secret@db:5432/algoreg
   ALGOREG_MOCK_ADDR=0.0.0.0:8080 algoreg-kit mock --validate-responses
   algoreg-kit mock --log-level warn --pprof-addr 127.0.0.1:6060
 
 Users file (--users): CSV with the header username,password,business, e.g.
   username,password,business
   api@acme.example,s3cret,acme
+State (--state): a SQLite file is created if missing (WAL mode; --state-sync
+normal: a save answered 200 survives a crash of the process; full: a power
+loss too). A postgres:// or postgresql:// URL keeps the state in that
+database; several mocks on one database are replicas of one mock. The schema
+is migrated at start; a state a newer algoreg-kit wrote is refused.
 Preload (--preload): a Save customers request body (JSON file), a folder of
 them named batch-*.json (applied in name order), or an NDJSON file (*.ndjson or
 *.jsonl) with one customer or relation object per line; several, separated by
@@ -68,11 +78,12 @@ type mockConfig struct {
 	// the first account's business.
 	PreloadBusiness string
 	PprofAddr       string
+	State           stateSpec
 }
 
 func parseMock(args []string, getenv func(string) string) (mockConfig, error) {
 	var cfg mockConfig
-	var level string
+	var level, state, stateSync string
 	s := &cfg.Server
 	fs := newFlagSet("mock", mockUsage)
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
@@ -89,6 +100,8 @@ func parseMock(args []string, getenv func(string) string) (mockConfig, error) {
 	fs.Var((*listValue)(&cfg.Preload), "preload", "`file` or folder of data to save before serving, or several separated by commas (see above)")
 	fs.StringVar(&s.WebhookURL, "webhook", "", "URL that receives the vendor's customers_updated webhook after every save that created or updated customers (not dry runs); default: off")
 	fs.StringVar(&cfg.PprofAddr, "pprof-addr", "", "also serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060); default: off")
+	fs.StringVar(&state, "state", "", "where the state is kept: a SQLite `file` (or sqlite:PATH), or a postgres:// URL; default: in memory, lost on exit")
+	fs.choice(&stateSync, "state-sync", "", []string{"normal", "full"}, "`mode` of a SQLite state file: normal (a save survives a crash of the process) or full (a power loss too: an fsync per save); default normal")
 	fs.StringVar(&cfg.PreloadBusiness, "preload-business", "", `business that --preload saves into (default "demo"; with --users: the first account's business)`)
 	var err error
 	if cfg.notes, err = fs.parse(args, getenv); err != nil {
@@ -100,6 +113,9 @@ func parseMock(args []string, getenv func(string) string) (mockConfig, error) {
 	if err := cfg.Rules.check(); err != nil {
 		return cfg, fs.usageErr(err)
 	}
+	if cfg.State, err = parseState(state, stateSync); err != nil {
+		return cfg, fs.usageErr(err)
+	}
 	return cfg, nil
 }
 
@@ -108,11 +124,17 @@ func runMock(ctx context.Context, cfg mockConfig, e env) error {
 	// write system call per request took a fifth of a small save's time.
 	logOut := flushwriter.New(e.stderr, 100*time.Millisecond)
 	defer logOut.Close()
+	st, err := openStore(ctx, cfg.State)
+	if err != nil {
+		return fmt.Errorf("mock: %w", err)
+	}
+	defer st.Close() // after the server's Close
+	cfg.Server.Store = st
 	mock, err := cfg.newServer(logOut)
 	if err != nil {
 		return fmt.Errorf("mock: %w", err)
 	}
-	defer mock.Close() // after the HTTP server's shutdown, before the log's flush
+	defer mock.Close() // after the HTTP server's shutdown, before the store's close and the log's flush
 	// Listen (and on --pprof-addr) before preloading, so that a busy port
 	// fails at once, not after a long preload, its summary and the banner.
 	ln, err := listen(cfg.Addr, "--addr")
@@ -190,7 +212,7 @@ func (cfg *mockConfig) printBanner(w io.Writer, url string) {
 		exampleUser, examplePass = users[0].Username, "<password>"
 		mode = fmt.Sprintf("%s from %s", words.Count(len(users), "account"), cfg.UsersFile)
 	}
-	fmt.Fprintf(w, "algoreg-kit mock serving on %s (%s)\n", url, mode)
+	fmt.Fprintf(w, "algoreg-kit mock serving on %s (%s; %s)\n", url, mode, cfg.State)
 	fmt.Fprintf(w, "try: TOKEN=$(curl -s -d grant_type=password -d username=%s -d password=%s %s/api/v1/token | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/') && curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{\"customers\":[{\"external_id\":\"c1\",\"account_type\":\"N\",\"last_name\":\"Doe\"}]}' %s/api/v1/customers/save\n",
 		exampleUser, examplePass, url, url)
 }

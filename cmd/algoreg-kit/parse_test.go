@@ -114,7 +114,37 @@ func TestParseMock(t *testing.T) {
 			}},
 		{name: "kyc range", args: []string{"--kyc-min", "4"}, wantErr: "kyc range: minimum 4 is above maximum 3"},
 		{name: "duplicate relation type", args: []string{"--relation-types", "1,1"}, wantErr: "value 1 is listed twice"},
+		{name: "state in memory by default", check: wantState(stateMemory, "", "", "state in memory")},
+		{name: "state file", args: []string{"--state", "state.db"}, check: wantState(stateSQLite, "state.db", "", "state in SQLite file state.db, synchronous=NORMAL")},
+		{name: "sqlite: and full sync from the environment", env: map[string]string{"ALGOREG_MOCK_STATE": "sqlite:/tmp/a b.db", "ALGOREG_MOCK_STATE_SYNC": "full"},
+			check: wantState(stateSQLite, "/tmp/a b.db", "full", "state in SQLite file /tmp/a b.db, synchronous=FULL")},
+		{name: "state-sync normal said aloud", args: []string{"--state", "s.db", "--state-sync", "normal"}, check: wantState(stateSQLite, "s.db", "normal", "synchronous=NORMAL")},
+		{name: "postgres URL, password kept out of the banner", args: []string{"--state", "postgres://algoreg:s3cret@db:5432/algoreg?sslmode=disable"},
+			check: wantState(statePostgres, "postgres://algoreg:s3cret@db:5432/algoreg?sslmode=disable", "", "state in PostgreSQL postgres://algoreg:xxxxx@db:5432/algoreg?sslmode=disable")},
+		{name: "postgresql scheme", args: []string{"--state", "postgresql://db/x"}, check: wantState(statePostgres, "postgresql://db/x", "", "state in PostgreSQL postgresql://db/x")},
+		{name: "an empty --state beats the variable", args: []string{"--state", ""}, env: map[string]string{"ALGOREG_MOCK_STATE": "s.db"}, check: wantState(stateMemory, "", "", "state in memory")},
+		{name: "state-sync in memory", args: []string{"--state-sync", "full"}, wantErr: "--state-sync applies to a SQLite state file only, and the state is in memory"},
+		{name: "state-sync on postgres", args: []string{"--state", "postgres://db/x", "--state-sync", "normal"}, wantErr: "the state is on PostgreSQL"},
+		{name: "bad state-sync", args: []string{"--state", "s.db", "--state-sync", "always"}, wantErr: "use normal or full"},
+		{name: "unknown state scheme", args: []string{"--state", "mysql://db/x"}, wantErr: "mysql:// is not a state the mock knows"},
+		{name: "sqlite: without a path", args: []string{"--state", "sqlite:"}, wantErr: "sqlite: needs a file path"},
+		{name: "unreadable postgres URL", args: []string{"--state", "postgres://u:pw@db:port/x"}, wantErr: "not a PostgreSQL URL"},
 	})
+}
+
+// wantState checks the parsed --state: its engine, where, the sync mode and
+// the banner's words (a part of them).
+func wantState(kind stateKind, where, sync, banner string) func(*testing.T, mockConfig) {
+	return func(t *testing.T, got mockConfig) {
+		t.Helper()
+		s := got.State
+		if s.Kind != kind || s.Where != where || s.Sync != sync {
+			t.Errorf("got state %+v, want kind %d, where %q, sync %q", s, kind, where, sync)
+		}
+		if !strings.Contains(s.String(), banner) || strings.Contains(s.String(), "s3cret") {
+			t.Errorf("banner %q, want it to contain %q and no password", s.String(), banner)
+		}
+	}
 }
 
 func TestParseFixtures(t *testing.T) {
@@ -265,6 +295,7 @@ func TestEveryFlagReadsItsVariable(t *testing.T) {
 		"mock log-level": "debug", "mock log-format": "json", "spec format": "json",
 		"fixtures format": "csv", "fixtures progress": "never", "fixtures codes": "phone_not_e164",
 		"mock kyc-min": "1", "fixtures kyc-min": "1", "contract kyc-min": "1",
+		"mock state-sync": "full", // an error without --state, the same from the variable
 	}
 	byType := map[string]string{"": "true", "int": "7", "float": "0.5", "duration": "7s", "size": "1KiB", "list": "a,b", "table": "1,2"}
 	flagLine := regexp.MustCompile(`(?m)^  -([a-z0-9-]+)(?: (\S+))?$`)
