@@ -29,9 +29,11 @@ var _ rules.State = store.Tx(nil)
 //
 // The rules are rules.Evaluate's, run against the business's stored records
 // inside the store's transaction; Save adds the customer_ids of new customers
-// and writes what Evaluate decided to store. An error of the store (a failed
-// read or write, or a commit that failed) is returned, with nothing stored;
-// the HTTP handler answers it 503.
+// and writes what Evaluate decided to store. With Config.WebhookURL set, the
+// customers_updated event of a save that stored customers is added to the
+// store's outbox in the same transaction. An error of the store (a failed
+// read or write, or a commit that failed) is returned, with nothing stored
+// (no event either); the HTTP handler answers it 503.
 func (s *Server) Save(ctx context.Context, business string, req *openapi.SaveCustomersRequest) (*openapi.SaveCustomersResponse, SaveStats, error) {
 	verify := req.VerifyInput != nil && *req.VerifyInput
 	resp := openapi.NewSaveCustomersResponse(verify)
@@ -40,12 +42,21 @@ func (s *Server) Save(ctx context.Context, business string, req *openapi.SaveCus
 	env := rules.Env{Today: rules.MakeDate(y, int(m), d), NowNanos: now.UnixNano()}
 	stats := SaveStats{Customers: len(req.Customers), Relations: len(req.Relations)}
 	var out rules.Outcome
+	event := false
 	err := s.store.Update(ctx, business, func(tx store.Tx) error {
 		var err error
 		if out, err = rules.Evaluate(s.rules, env, tx, req); err != nil || verify {
 			return err
 		}
-		return write(tx, &out, resp)
+		if err := write(tx, &out, resp); err != nil || s.webhooks == nil {
+			return err
+		}
+		e, ok, err := customersUpdated(business, now, out.Customers)
+		if err != nil || !ok {
+			return err
+		}
+		event = true
+		return tx.AddEvent(e)
 	})
 	stats.Errors, stats.Warnings = out.Errors, out.Warnings
 	if err != nil {
@@ -58,10 +69,8 @@ func (s *Server) Save(ctx context.Context, business string, req *openapi.SaveCus
 	if out.Detail != nil {
 		resp.Detail = out.Detail
 	}
-	if s.webhooks != nil && !verify {
-		if ev, ok := s.customersUpdated(business, out.Customers); ok {
-			s.webhooks.send(ev)
-		}
+	if event {
+		s.webhooks.wakeUp()
 	}
 	return resp, stats, nil
 }

@@ -66,8 +66,11 @@ type Config struct {
 	Now func() time.Time
 	// WebhookURL, when set, receives a customers_updated event (the vendor's
 	// envelope; see WebhookEvent) after every save that created or updated
-	// customers, except dry runs. Delivery is in the background, retried
-	// three times on errors, 429 and 5xx; failures are logged.
+	// customers, except dry runs. The event is written to the Store's outbox
+	// in the save's transaction and delivered in the background, at least
+	// once: retried three times on errors, 429 and 5xx (failures are
+	// logged), and by the next server on the store when this one closed
+	// first. Without it no event is written.
 	WebhookURL string
 }
 
@@ -125,7 +128,7 @@ func New(cfg Config) (*Server, error) {
 		s.limits = newLimiter(cfg.RateLimit, cfg.RateBurst)
 	}
 	if cfg.WebhookURL != "" {
-		s.webhooks = newWebhookSender(cfg.WebhookURL, cfg.Logger)
+		s.webhooks = startWebhookSender(cfg.WebhookURL, s.store, cfg.Logger)
 	}
 	var h http.Handler = s.routes()
 	if cfg.ValidateResponses {
@@ -191,9 +194,11 @@ func loadValidator(v *openapi.Validator) (*openapi.Validator, error) {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-// Close stops what the server started (webhook deliveries in flight are
-// cancelled) and waits for it. The server still answers requests after Close,
-// but sends no more webhooks: close the HTTP server first. It does not close
+// Close stops what the server started (the webhook sender: deliveries in
+// flight are cancelled, and their events stay in the store's outbox for the
+// next server on the store) and waits for it. The server still answers
+// requests after Close, but sends no more webhooks: close the HTTP server
+// first. It does not close
 // the store: a Config.Store is the caller's, and the in-memory store New
 // makes without one holds nothing to release (no goroutine, no file). Close
 // is idempotent and always returns nil.

@@ -32,15 +32,18 @@ var sharedStates = []struct {
 		s := memstore.New()
 		return func() store.Store { return s }
 	}},
-	{"sqlite", true, func(tb testing.TB) func() store.Store {
-		path := filepath.Join(tb.TempDir(), "state.db")
-		return func() store.Store {
-			s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
-			require.NoError(tb, err)
-			tb.Cleanup(func() { s.Close() })
-			return s
-		}
-	}},
+	{"sqlite", true, sqliteState},
+}
+
+// sqliteState is a SQLite file in tb's temporary folder; open opens it again.
+func sqliteState(tb testing.TB) (open func() store.Store) {
+	path := filepath.Join(tb.TempDir(), "state.db")
+	return func() store.Store {
+		s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+		require.NoError(tb, err)
+		tb.Cleanup(func() { s.Close() })
+		return s
+	}
 }
 
 var stateUsers = []mockserver.User{{Username: "alice", Password: "s3cret", Business: "acme"}, {Username: "bob", Password: "pw", Business: "acme"}}

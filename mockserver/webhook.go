@@ -11,15 +11,16 @@ import (
 	"sync"
 	"time"
 
-	"github.com/algoreg-kit/algoreg-kit/rules"
-	"github.com/google/uuid"
-
 	"github.com/algoreg-kit/algoreg-kit/internal/retry"
+	"github.com/algoreg-kit/algoreg-kit/rules"
+	"github.com/algoreg-kit/algoreg-kit/store"
+	"github.com/google/uuid"
 )
 
 // The vendor emits a customers_updated webhook after saves. With
-// Config.WebhookURL set, the mock does the same: after every save that is not a
-// dry run and saved at least one customer, it POSTs this envelope to the URL.
+// Config.WebhookURL set, the mock does the same: every save that is not a dry
+// run and saved at least one customer adds this envelope to the store's
+// outbox, in the save's transaction, and the sender POSTs it to the URL.
 
 // WebhookEvent is the envelope of a webhook call.
 type WebhookEvent struct {
@@ -42,28 +43,37 @@ type WebhookCustomer struct {
 	ExternalID string `json:"external_id"`
 }
 
-// webhookSender delivers events in the background: at most maxInFlight at a
-// time (further events are dropped and logged, so a slow receiver never slows
-// the API), each tried up to webhookAttempts times with a growing pause.
-// Deliveries run on ctx; close cancels it and waits for them.
+// webhookSender delivers the events of the store's outbox in the
+// background. Server.Save adds an event to the outbox in the save's own
+// transaction (so it exists exactly when the save committed) and wakes the
+// sender; the sender also reads the outbox every webhookPoll, for the events
+// of other processes of the store and of a previous process. At most
+// webhookMaxInFlight events are delivered at a time, each tried up to
+// webhookAttempts times with a growing pause, then removed from the outbox
+// (delivered or not: a failure is logged). A slow receiver never slows the
+// API: the events wait in the outbox. Deliveries run on ctx; close cancels
+// it, and an event whose delivery it cancelled stays in the outbox for the
+// next process of the store.
 type webhookSender struct {
 	url       string
+	outbox    store.Outbox
 	client    *http.Client
 	transport *http.Transport // the client's own, so close can drop its connections
 	log       *slog.Logger
-	inFlight  chan struct{}
 	backoff   time.Duration
+	wake      chan struct{} // buffered: one pending wake-up is enough
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	mu     sync.Mutex // guards closed and wg.Add against close
-	closed bool
-	wg     sync.WaitGroup // deliveries in flight
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // the loop and the deliveries in flight
+	mu       sync.Mutex     // guards inFlight
+	inFlight map[int64]bool // outbox IDs being delivered, not to start again
 }
 
 const (
 	webhookAttempts    = 3
 	webhookMaxInFlight = 64
+	webhookPoll        = time.Second
 )
 
 // checkWebhookURL refuses a Config.WebhookURL that is set but not an
@@ -78,59 +88,117 @@ func checkWebhookURL(s string) error {
 	return nil
 }
 
-func newWebhookSender(url string, log *slog.Logger) *webhookSender {
+// startWebhookSender starts delivering the events of outbox to url.
+func startWebhookSender(url string, outbox store.Outbox, log *slog.Logger) *webhookSender {
 	ctx, cancel := context.WithCancel(context.Background())
 	transport := http.DefaultTransport.(*http.Transport).Clone()
-	return &webhookSender{
+	w := &webhookSender{
 		url:       url,
+		outbox:    outbox,
 		client:    &http.Client{Timeout: 5 * time.Second, Transport: transport},
 		transport: transport,
 		log:       log,
-		inFlight:  make(chan struct{}, webhookMaxInFlight),
 		backoff:   200 * time.Millisecond,
+		wake:      make(chan struct{}, 1),
 		ctx:       ctx,
 		cancel:    cancel,
+		inFlight:  map[int64]bool{},
 	}
+	w.wg.Add(1)
+	go w.run()
+	return w
 }
 
-// close cancels the deliveries in flight, waits for them and closes the
-// client's connections. Events sent afterwards are dropped.
+// close cancels the deliveries in flight, waits for them and the loop, and
+// closes the client's connections. It may be called more than once.
 func (w *webhookSender) close() {
-	w.mu.Lock()
-	w.closed = true
-	w.mu.Unlock()
 	w.cancel()
 	w.wg.Wait()
 	w.transport.CloseIdleConnections()
 }
 
-// send queues ev for delivery and returns at once.
-func (w *webhookSender) send(ev WebhookEvent) {
-	body, err := json.Marshal(ev)
-	if err != nil { // only plain strings inside: cannot happen
-		w.log.Error("webhook: encode event", "err", err)
-		return
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
-		w.log.Warn("webhook: the server is closed; event dropped", "event_id", ev.EventID, "url", w.url)
-		return
-	}
+// wakeUp makes the loop read the outbox now, and returns at once.
+func (w *webhookSender) wakeUp() {
 	select {
-	case w.inFlight <- struct{}{}:
-	default:
-		w.log.Warn("webhook: too many deliveries in flight; event dropped", "event_id", ev.EventID, "url", w.url)
+	case w.wake <- struct{}{}:
+	default: // a wake-up is pending already
+	}
+}
+
+// run reads the outbox when woken, every webhookPoll, and once at start (for
+// what a previous process left), until ctx ends.
+func (w *webhookSender) run() {
+	defer w.wg.Done()
+	poll := time.NewTicker(webhookPoll)
+	defer poll.Stop()
+	for {
+		w.dispatch()
+		select {
+		case <-w.ctx.Done():
+			return
+		case <-w.wake:
+		case <-poll.C:
+		}
+	}
+}
+
+// dispatch starts the delivery of the oldest pending events that are not in
+// flight, up to webhookMaxInFlight in flight.
+func (w *webhookSender) dispatch() {
+	w.mu.Lock()
+	free := webhookMaxInFlight - len(w.inFlight)
+	w.mu.Unlock()
+	if free <= 0 {
 		return
 	}
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		defer func() { <-w.inFlight }()
-		if err := w.deliver(w.ctx, body); err != nil {
-			w.log.Warn("webhook: delivery failed", "event_id", ev.EventID, "url", w.url, "err", err)
+	events, err := w.outbox.PendingEvents(w.ctx, webhookMaxInFlight)
+	if err != nil {
+		if w.ctx.Err() == nil {
+			w.log.Warn("webhook: cannot read the outbox; will try again", "err", err)
 		}
+		return
+	}
+	for _, e := range events {
+		if free == 0 {
+			break
+		}
+		w.mu.Lock()
+		busy := w.inFlight[e.ID]
+		w.inFlight[e.ID] = true
+		w.mu.Unlock()
+		if !busy {
+			free--
+			w.wg.Add(1) // the loop's own count keeps the group above zero
+			go w.deliverEvent(e)
+		}
+	}
+}
+
+// deliverEvent delivers e and removes it from the outbox, unless close
+// cancelled the delivery. Then it frees its place and wakes the loop.
+func (w *webhookSender) deliverEvent(e store.Event) {
+	defer w.wg.Done()
+	defer w.wakeUp()
+	defer func() {
+		w.mu.Lock()
+		delete(w.inFlight, e.ID)
+		w.mu.Unlock()
 	}()
+	err := w.deliver(w.ctx, e.Payload)
+	switch {
+	case err != nil && w.ctx.Err() != nil:
+		return // closing: the event stays in the outbox, for the next process
+	case err != nil:
+		w.log.Warn("webhook: delivery failed; the event is dropped", "outbox_id", e.ID, "business", e.Business, "url", w.url, "attempts", webhookAttempts, "err", err)
+	default:
+		w.log.Debug("webhook: delivered", "outbox_id", e.ID, "business", e.Business, "url", w.url)
+	}
+	// Delivered even if close is under way: remove it, but give up after a while.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), 5*time.Second)
+	defer cancel()
+	if err := w.outbox.EventDelivered(ctx, e.ID); err != nil {
+		w.log.Warn("webhook: cannot remove the event from the outbox; it will be sent again", "outbox_id", e.ID, "business", e.Business, "err", err)
+	}
 }
 
 // deliver POSTs body, retrying on transport errors and 5xx/429 answers with
@@ -173,21 +241,28 @@ func (w *webhookSender) post(ctx context.Context, body []byte) error {
 	}
 }
 
-// customersUpdated builds the event of one save: the customers it created or
-// updated (saved, as rules.Outcome.Customers lists them), in request order.
-func (s *Server) customersUpdated(business string, saved []*rules.Customer) (WebhookEvent, bool) {
-	var list []WebhookCustomer
-	for _, c := range saved {
-		list = append(list, WebhookCustomer{CustomerID: c.CustomerID.String(), ExternalID: c.ExternalID})
+// customersUpdated builds the outbox event of one save at now: the
+// customers it created or updated (saved, as rules.Outcome.Customers lists
+// them), in request order; ok is false when there are none. The payload is
+// the webhook's body, with its event_id, so that every delivery of the event
+// (a retry, another process's) sends the same body.
+func customersUpdated(business string, now time.Time, saved []*rules.Customer) (e store.Event, ok bool, err error) {
+	if len(saved) == 0 {
+		return store.Event{}, false, nil
 	}
-	if len(list) == 0 {
-		return WebhookEvent{}, false
+	list := make([]WebhookCustomer, len(saved))
+	for i, c := range saved {
+		list[i] = WebhookCustomer{CustomerID: c.CustomerID.String(), ExternalID: c.ExternalID}
 	}
-	return WebhookEvent{
+	payload, err := json.Marshal(WebhookEvent{
 		EventID:     uuid.NewString(),
 		EventCode:   "customers_updated",
-		EventDate:   s.now().UTC().Format(time.RFC3339),
+		EventDate:   now.UTC().Format(time.RFC3339),
 		EventSource: "api",
 		Data:        WebhookData{ClientID: business, Customers: list},
-	}, true
+	})
+	if err != nil { // only plain strings inside: cannot happen
+		return store.Event{}, false, fmt.Errorf("encode the webhook event: %w", err)
+	}
+	return store.Event{Business: business, Payload: payload, CreatedAt: now}, true, nil
 }

@@ -13,8 +13,13 @@ import (
 	"time"
 
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
+	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
+	"github.com/algoreg-kit/algoreg-kit/store"
+	"github.com/algoreg-kit/algoreg-kit/store/memstore"
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // webhookReceiver is a receiver that answers failFirst 503s, then 204s, and
@@ -166,4 +171,106 @@ func waitFor(tb testing.TB, what string, cond func() bool) {
 			tb.Fatalf("waited 10 s for %s", what)
 		}
 	}
+}
+
+// holdingReceiver is a receiver that reads each event, passes it on, and
+// then never answers (until the caller hangs up): its events stay in flight,
+// so in the outbox.
+func holdingReceiver(tb testing.TB) (string, <-chan mockserver.WebhookEvent) {
+	tb.Helper()
+	events := make(chan mockserver.WebhookEvent, 16)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev mockserver.WebhookEvent
+		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil {
+			tb.Errorf("webhook body: %v", err)
+		}
+		events <- ev
+		<-r.Context().Done()
+	}))
+	tb.Cleanup(srv.Close)
+	return srv.URL, events
+}
+
+func pendingEvents(tb testing.TB, s store.Store) []store.Event {
+	tb.Helper()
+	evs, err := s.PendingEvents(context.Background(), 100)
+	require.NoError(tb, err)
+	return evs
+}
+
+func saveOf(id, accountType string, verify bool) *openapi.SaveCustomersRequest {
+	return &openapi.SaveCustomersRequest{VerifyInput: &verify,
+		Customers: []openapi.Customer{{ExternalID: &id, AccountType: ptr(accountType), LastName: ptr("D")}}}
+}
+
+// An event is in the outbox exactly when its save committed: a save whose
+// store fails at any call (the event's own write and the commit included)
+// leaves none, nor do a dry run and a batch whose every record was
+// rejected; without a WebhookURL no event is ever written.
+func TestOutboxEventIffSaveCommitted(t *testing.T) {
+	ctx := context.Background()
+	url, received := holdingReceiver(t)
+	mem := memstore.New()
+	failing := &failingStore{Store: mem}
+	mock := mocktest.NewMock(t, mockserver.Config{Store: failing, WebhookURL: url})
+
+	failures := 0
+	for n := 1; ; n++ {
+		failing.arm(n)
+		_, _, err := mock.Save(ctx, "acme", saveOf("c1", "N", false))
+		if !failing.reached() {
+			require.NoError(t, err)
+			break
+		}
+		failures++
+		require.ErrorIs(t, err, store.ErrUnavailable, "call %d failing", n)
+		assert.Empty(t, pendingEvents(t, mem), "call %d failing: an event of a save that did not commit", n)
+	}
+	failing.arm(0)
+	assert.GreaterOrEqual(t, failures, 3, "the read, the writes, the event and the commit must each fail once")
+	evs := pendingEvents(t, mem)
+	require.Len(t, evs, 1, "the save that committed")
+	ev := nextEvent(t, received)
+	var stored mockserver.WebhookEvent
+	require.NoError(t, json.Unmarshal(evs[0].Payload, &stored))
+	assert.Equal(t, stored, ev, "what is delivered is the stored payload")
+	assert.Equal(t, "acme", evs[0].Business)
+
+	for _, req := range []*openapi.SaveCustomersRequest{saveOf("c2", "N", true), saveOf("c3", "Q", false)} {
+		_, _, err := mock.Save(ctx, "acme", req)
+		require.NoError(t, err)
+	}
+	assert.Len(t, pendingEvents(t, mem), 1, "a dry run or an all-rejected batch wrote an event")
+
+	quiet := memstore.New()
+	_, _, err := mocktest.NewMock(t, mockserver.Config{Store: quiet}).Save(ctx, "acme", saveOf("c1", "N", false))
+	require.NoError(t, err)
+	assert.Empty(t, pendingEvents(t, quiet), "an event written without a WebhookURL")
+}
+
+// An event whose delivery a closing server cancelled stays in the outbox
+// and is delivered, with the same event_id, by the next server on the same
+// SQLite file, which then removes it.
+func TestPendingEventDeliveredAfterRestart(t *testing.T) {
+	ctx := context.Background()
+	open := sqliteState(t)
+	holding, inFlight := holdingReceiver(t)
+	first := open()
+	mock, err := mockserver.New(mockserver.Config{Store: first, WebhookURL: holding})
+	require.NoError(t, err)
+	resp, _, err := mock.Save(ctx, "acme", saveOf("c1", "N", false))
+	require.NoError(t, err)
+	sent := nextEvent(t, inFlight)
+	require.NoError(t, mock.Close())
+	require.Len(t, pendingEvents(t, first), 1, "the event whose delivery Close cancelled")
+	require.NoError(t, first.Close())
+
+	url, delivered, _ := webhookReceiver(t, 0)
+	second := open()
+	mocktest.NewMock(t, mockserver.Config{Store: second, WebhookURL: url})
+	got := nextEvent(t, delivered)
+	assert.Equal(t, sent, got, "the event delivered after the restart")
+	require.Len(t, got.Data.Customers, 1)
+	assert.Equal(t, resp.Added[0].CustomerID, got.Data.Customers[0].CustomerID)
+	waitFor(t, "the delivered event to leave the outbox", func() bool { return len(pendingEvents(t, second)) == 0 })
 }
