@@ -15,6 +15,7 @@ import (
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
 	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
+	"github.com/algoreg-kit/algoreg-kit/store"
 	"github.com/algoreg-kit/algoreg-kit/store/memstore"
 )
 
@@ -88,68 +89,82 @@ func serveSave(tb testing.TB, h http.Handler, business string, body []byte) *htt
 }
 
 // BenchmarkSave measures a save through the whole handler: auth, body read,
-// decoding and validation, per-record rules, store, response encoding. The
-// "new" cases create every customer they send (fresh external_ids each
-// iteration, into one business whose state is dropped every 100,000 stored
-// customers, outside the timer); "update" sends deltas of 100 stored ones.
+// decoding and validation, per-record rules, store, response encoding, on
+// each store of fuzzStores (memory, SQLite in a temporary file with the
+// default sync). The "new" cases create every customer they send (fresh
+// external_ids each iteration, into one business whose state is reset every
+// 100,000 stored customers, outside the timer); "update" sends deltas of 100
+// stored ones; "replay" sends the same 100 full customers again, which is
+// what the "updates" cells of bench/run.sh do.
 func BenchmarkSave(b *testing.B) {
-	for _, bc := range []struct {
-		name   string
-		n      int
-		update bool
-		kin    bool
-	}{
-		{"new-1", 1, false, false},
-		{"new-100", 100, false, false},
-		{"new-1000", 1000, false, false},
-		{"update-100", 100, true, false},
-		{"new-1000-kin-validation", 1000, false, true},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			store := memstore.New()
-			mock := mocktest.NewMock(b, mockserver.Config{KinValidation: bc.kin, Validator: mocktest.Validator(b), Store: store})
-			body := benchBody(bc.n, "c")
-			if bc.update {
-				serveSave(b, mock, "bench", body)
-				body = benchUpdateBody(bc.n, "c")
+	for _, st := range fuzzStores {
+		for _, bc := range []struct {
+			name           string
+			n              int
+			update, replay bool
+			kin            bool
+		}{
+			{name: "new-1", n: 1},
+			{name: "new-100", n: 100},
+			{name: "new-1000", n: 1000},
+			{name: "update-100", n: 100, update: true},
+			{name: "replay-100", n: 100, update: true, replay: true},
+			{name: "new-1000-kin-validation", n: 1000, kin: true},
+		} {
+			if bc.kin && st.name != "memory" {
+				continue // the validator's cost does not depend on the store
 			}
-			// A sanity check that the body saves without errors or warnings.
-			if rec := serveSave(b, mock, "bench", body); !bytes.Contains(rec.Body.Bytes(), []byte(`"detail":[]`)) {
-				b.Fatalf("bench body has errors or warnings: %.500s", rec.Body.Bytes())
-			}
-			// New customers every iteration: a pool of bodies with distinct
-			// external_ids, all saved into one business, whose state is dropped
-			// (outside the timer) each time the pool has been used up.
-			var bodies [][]byte
-			if !bc.update {
-				bodies = make([][]byte, min(10_000, 100_000/bc.n))
-				for k := range bodies {
-					bodies[k] = benchBody(bc.n, "k"+strconv.Itoa(k)+"-")
-				}
-			}
-			b.SetBytes(int64(len(body)))
-			b.ReportAllocs()
-			cpu0 := processCPU()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if !bc.update {
-					k := i % len(bodies)
-					if k == 0 {
-						b.StopTimer()
-						store.ResetAll()
-						b.StartTimer()
-					}
-					body = bodies[k]
-				}
-				serveSave(b, mock, "bench", body)
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(bc.n*b.N)/b.Elapsed().Seconds(), "customers/s")
-			// On a shared machine wall time includes waiting for a CPU; the
-			// process's CPU time does not (with -cpu 1 it is one core's work).
-			b.ReportMetric(float64(bc.n*b.N)/(processCPU()-cpu0).Seconds(), "customers/cpu-s")
-		})
+			b.Run(st.name+"/"+bc.name, func(b *testing.B) { benchSave(b, st.open(b), bc.n, bc.update, bc.replay, bc.kin) })
+		}
 	}
+}
+
+func benchSave(b *testing.B, st store.Store, n int, update, replay, kin bool) {
+	mock := mocktest.NewMock(b, mockserver.Config{KinValidation: kin, Validator: mocktest.Validator(b), Store: st})
+	body := benchBody(n, "c")
+	if update {
+		serveSave(b, mock, "bench", body)
+		if !replay {
+			body = benchUpdateBody(n, "c")
+		}
+	}
+	// A sanity check that the body saves without errors or warnings.
+	if rec := serveSave(b, mock, "bench", body); !bytes.Contains(rec.Body.Bytes(), []byte(`"detail":[]`)) {
+		b.Fatalf("bench body has errors or warnings: %.500s", rec.Body.Bytes())
+	}
+	// New customers every iteration: a pool of bodies with distinct
+	// external_ids, all saved into one business, whose state is reset
+	// (outside the timer) each time the pool has been used up.
+	var bodies [][]byte
+	if !update {
+		bodies = make([][]byte, min(10_000, 100_000/n))
+		for k := range bodies {
+			bodies[k] = benchBody(n, "k"+strconv.Itoa(k)+"-")
+		}
+	}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	cpu0 := processCPU()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if !update {
+			k := i % len(bodies)
+			if k == 0 {
+				b.StopTimer()
+				if err := st.Reset(b.Context(), "bench"); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+			body = bodies[k]
+		}
+		serveSave(b, mock, "bench", body)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "customers/s")
+	// On a shared machine wall time includes waiting for a CPU; the
+	// process's CPU time does not (with -cpu 1 it is one core's work).
+	b.ReportMetric(float64(n*b.N)/(processCPU()-cpu0).Seconds(), "customers/cpu-s")
 }
 
 // BenchmarkStoredCustomers1M loads 1,000,000 realistic customers into one

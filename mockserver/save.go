@@ -44,6 +44,11 @@ func (s *Server) Save(ctx context.Context, business string, req *openapi.SaveCus
 	var out rules.Outcome
 	event := false
 	err := s.store.Update(ctx, business, func(tx store.Tx) error {
+		if p, ok := tx.(store.Preloader); ok {
+			if err := p.Preload(requestIDs(req)); err != nil {
+				return err
+			}
+		}
 		var err error
 		if out, err = rules.Evaluate(s.rules, env, tx, req); err != nil || verify {
 			return err
@@ -73,6 +78,31 @@ func (s *Server) Save(ctx context.Context, business string, req *openapi.SaveCus
 		s.webhooks.wakeUp()
 	}
 	return resp, stats, nil
+}
+
+// requestIDs returns the ids of the stored records that evaluating req reads:
+// its customers' external_ids and the customers its relations name, and its
+// relation_external_ids.
+func requestIDs(req *openapi.SaveCustomersRequest) (customers, relations []string) {
+	customers = make([]string, 0, len(req.Customers)+2*len(req.Relations))
+	for i := range req.Customers {
+		if id := req.Customers[i].ExternalID; id != nil && *id != "" {
+			customers = append(customers, *id)
+		}
+	}
+	relations = make([]string, 0, len(req.Relations))
+	for i := range req.Relations {
+		r := &req.Relations[i]
+		for _, id := range [...]*string{r.ParentCustomerExternalID, r.ChildCustomerExternalID} {
+			if id != nil && *id != "" {
+				customers = append(customers, *id)
+			}
+		}
+		if r.RelationExternalID != nil && *r.RelationExternalID != "" {
+			relations = append(relations, *r.RelationExternalID)
+		}
+	}
+	return customers, relations
 }
 
 // write gives the new customers of out their customer_ids, lists them in

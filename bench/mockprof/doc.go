@@ -12,6 +12,9 @@
 //
 //	go run ./bench/mockprof -addr 127.0.0.1:18200 -debug-addr 127.0.0.1:18201 2>mock.log
 //
+// With -state FILE the mock keeps its state in that SQLite file (default sync)
+// instead of in memory.
+//
 // The mock's address serves nothing but the mock; the debug address must stay on
 // loopback.
 package main

@@ -16,7 +16,9 @@ import (
 	"github.com/algoreg-kit/algoreg-kit/bench/internal/benchutil"
 	"github.com/algoreg-kit/algoreg-kit/internal/flushwriter"
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
+	"github.com/algoreg-kit/algoreg-kit/store"
 	"github.com/algoreg-kit/algoreg-kit/store/memstore"
+	"github.com/algoreg-kit/algoreg-kit/store/sqlite"
 )
 
 func main() {
@@ -54,6 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:18200", "the mock's address")
 	debugAddr := fs.String("debug-addr", "127.0.0.1:18201", "the profiling endpoints' address (keep it on loopback)")
 	quiet := fs.Bool("quiet", false, "no request log (the mock command logs one line per request at info)")
+	state := fs.String("state", "", "a SQLite state file (default sync) instead of the in-memory store")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -66,9 +69,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	// /debug/vars publishes the number of customers stored, which the memory
 	// run of bench/run.sh divides the heap by.
-	store := memstore.New()
-	publishStore(store)
-	mock, err := mockserver.New(mockserver.Config{Store: store, Logger: slog.New(slog.NewTextHandler(logOut, nil))})
+	var st store.Store
+	if *state != "" {
+		sq, err := sqlite.Open(ctx, *state, sqlite.Options{})
+		if err != nil {
+			return err
+		}
+		st = sq
+	} else {
+		mem := memstore.New()
+		publishStore(mem)
+		st = mem
+	}
+	defer st.Close() // after the mock's Close
+	mock, err := mockserver.New(mockserver.Config{Store: st, Logger: slog.New(slog.NewTextHandler(logOut, nil))})
 	if err != nil {
 		return err
 	}

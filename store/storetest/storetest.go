@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(tb testing.TB) store.Store, opts ...Option) {
 		{"businesses apart", businessesApart},
 		{"update all or nothing", updateAllOrNothing},
 		{"update reads its own writes", updateReadsOwnWrites},
+		{"preload", preload},
 		{"reset", reset},
 		{"businesses paging", businessesPaging},
 		{"concurrent updates serialised", concurrentUpdates},

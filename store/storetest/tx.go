@@ -72,6 +72,50 @@ func updateReadsOwnWrites(h *harness) {
 	})
 }
 
+// preload: a Tx that implements store.Preloader answers the reads of what it
+// preloaded as the database holds it (records and ids without one), and a
+// write after the preload is what a read then sees.
+func preload(h *harness) {
+	stored := FilledCustomer(h.t, "stored")
+	rel := FilledRelation(h.t, "r-stored")
+	h.put("acme", []rules.Customer{stored}, []rules.Relation{rel})
+	h.put("other", []rules.Customer{{ExternalID: "other-only"}}, nil)
+	h.update("acme", func(tx store.Tx) error {
+		p, ok := tx.(store.Preloader)
+		if !ok {
+			return nil // read one by one: nothing to check
+		}
+		require.NoError(h.t, p.Preload([]string{"stored", "absent", "other-only", "stored"}, []string{"r-stored", "r-absent"}))
+		require.NoError(h.t, p.Preload(nil, nil), "nothing to preload")
+		got, ok := customer(h.t, tx, "stored")
+		assert.True(h.t, ok)
+		assert.Equal(h.t, stored, got)
+		_, ok = customer(h.t, tx, "absent")
+		assert.False(h.t, ok)
+		_, ok = customer(h.t, tx, "other-only")
+		assert.False(h.t, ok, "a customer of another business")
+		r, ok := relation(h.t, tx, "r-stored")
+		assert.True(h.t, ok)
+		assert.Equal(h.t, rel, r)
+		_, ok = relation(h.t, tx, "r-absent")
+		assert.False(h.t, ok)
+
+		require.NoError(h.t, p.Preload([]string{"stored", "absent"}, []string{"r-stored", "r-absent"}))
+		require.NoError(h.t, tx.PutCustomer(&rules.Customer{ExternalID: "stored", LastName: "Changed"}))
+		require.NoError(h.t, tx.PutCustomer(&rules.Customer{ExternalID: "absent", LastName: "New"}))
+		require.NoError(h.t, tx.PutRelation(rules.Relation{RelationExternalID: "r-absent", RelationType: 3}))
+		got, _ = customer(h.t, tx, "stored")
+		assert.Equal(h.t, "Changed", got.LastName, "a write after the preload")
+		got, ok = customer(h.t, tx, "absent")
+		assert.True(h.t, ok, "created after the preload")
+		assert.Equal(h.t, "New", got.LastName)
+		r, ok = relation(h.t, tx, "r-absent")
+		assert.True(h.t, ok, "created after the preload")
+		assert.Equal(h.t, int64(3), r.RelationType)
+		return nil
+	})
+}
+
 func reset(h *harness) {
 	h.put("acme", []rules.Customer{{ExternalID: "a"}, {ExternalID: "b"}}, []rules.Relation{{RelationExternalID: "r"}})
 	h.put("other", []rules.Customer{{ExternalID: "a"}}, []rules.Relation{{RelationExternalID: "r"}})

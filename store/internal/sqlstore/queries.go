@@ -9,6 +9,7 @@ import (
 type queries struct {
 	customer, putCustomer, customers, countCustomers            string
 	relation, putRelation, relations, countRelations, relatedTo string
+	customersIn, relationsIn                                    string
 	deleteCustomers, deleteRelations                            string
 	businesses, countBusinesses                                 string
 	addEvent, pendingEvents, deleteEvent                        string
@@ -25,6 +26,8 @@ func newQueries(d *Dialect) queries {
 		customers:      r(`SELECT ` + cc + ` FROM customers WHERE business = $1 ORDER BY external_id LIMIT $2 OFFSET $3`),
 		countCustomers: r(`SELECT count(*) FROM customers WHERE business = $1`),
 		relation:       r(`SELECT ` + rc + ` FROM relations WHERE business = $1 AND relation_external_id = $2`),
+		customersIn:    r(`SELECT ` + cc + ` FROM customers WHERE business = $1 AND ` + d.inList("external_id", "$2")),
+		relationsIn:    r(`SELECT ` + rc + ` FROM relations WHERE business = $1 AND ` + d.inList("relation_external_id", "$2")),
 		putRelation:    r(upsert("relations", "relation_external_id", relationColumns)),
 		relations:      r(`SELECT ` + rc + ` FROM relations WHERE business = $1 ORDER BY relation_external_id LIMIT $2 OFFSET $3`),
 		countRelations: r(`SELECT count(*) FROM relations WHERE business = $1`),

@@ -16,13 +16,72 @@ type tx struct {
 	q        Querier
 	s        *Store
 	business string
+	// What Preload read, by id: the record, or nil when it does not exist.
+	// A write of a record deletes its entry, so that a read after it asks
+	// the database.
+	customers map[string]*rules.Customer
+	relations map[string]*rules.Relation
+}
+
+var _ store.Preloader = (*tx)(nil)
+
+// Preload implements store.Preloader: one query for the customers, one for
+// the relations.
+func (t *tx) Preload(customerIDs, relationIDs []string) error {
+	var err error
+	t.customers, err = preload(t, scanCustomer, t.s.q.customersIn, customerIDs, func(c *rules.Customer) string { return c.ExternalID })
+	if err != nil {
+		return fmt.Errorf("read customers: %w", err)
+	}
+	t.relations, err = preload(t, scanRelation, t.s.q.relationsIn, relationIDs, func(r *rules.Relation) string { return r.RelationExternalID })
+	if err != nil {
+		return fmt.Errorf("read relations: %w", err)
+	}
+	return nil
+}
+
+// preload reads the records with ids through query, by id (nil for an id
+// without a record).
+func preload[T any](t *tx, scan func(func(dest ...any) error) (T, error), query string, ids []string, idOf func(*T) string) (map[string]*T, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	arg, err := t.s.d.listArg(ids)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := list(t, scan, query, t.business, arg)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]*T, len(ids))
+	for _, id := range ids {
+		m[id] = nil
+	}
+	for i := range vs {
+		m[idOf(&vs[i])] = &vs[i]
+	}
+	return m, nil
+}
+
+// preloaded answers a read from what Preload read, when it read that id.
+func preloaded[T any](m map[string]*T, id string) (v T, found, known bool) {
+	p, known := m[id]
+	if p != nil {
+		v, found = *p, true
+	}
+	return v, found, known
 }
 
 func (t *tx) Customer(externalID string) (rules.Customer, bool, error) {
+	if c, found, known := preloaded(t.customers, externalID); known {
+		return c, found, nil
+	}
 	return get(t, scanCustomer, t.s.q.customer, "customer", externalID)
 }
 
 func (t *tx) PutCustomer(c *rules.Customer) error {
+	delete(t.customers, c.ExternalID)
 	args, err := customerArgs(t.business, c)
 	if err != nil {
 		return fmt.Errorf("save %w", err)
@@ -34,10 +93,14 @@ func (t *tx) PutCustomer(c *rules.Customer) error {
 }
 
 func (t *tx) Relation(relationExternalID string) (rules.Relation, bool, error) {
+	if r, found, known := preloaded(t.relations, relationExternalID); known {
+		return r, found, nil
+	}
 	return get(t, scanRelation, t.s.q.relation, "relation", relationExternalID)
 }
 
 func (t *tx) PutRelation(r rules.Relation) error {
+	delete(t.relations, r.RelationExternalID)
 	args, err := relationArgs(t.business, &r)
 	if err != nil {
 		return fmt.Errorf("save %w", err)
