@@ -12,6 +12,7 @@ import (
 
 	"github.com/algoreg-kit/algoreg-kit/store"
 	"github.com/algoreg-kit/algoreg-kit/store/memstore"
+	"github.com/algoreg-kit/algoreg-kit/store/postgres"
 	"github.com/algoreg-kit/algoreg-kit/store/sqlite"
 )
 
@@ -125,7 +126,11 @@ func openStore(ctx context.Context, s stateSpec) (store.Store, error) {
 		}
 		return st, nil
 	case statePostgres:
-		return openPostgres(ctx, s.Where)
+		st, err := postgres.Open(ctx, s.Where, postgres.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("--state: %w", err)
+		}
+		return st, nil
 	}
 	return memstore.New(), nil
 }
@@ -141,9 +146,4 @@ func checkStateFile(path string) error {
 		return fmt.Errorf("the folder %s of the state file %s does not exist; create it first", dir, path)
 	}
 	return nil
-}
-
-// openPostgres opens the PostgreSQL state at u.
-func openPostgres(_ context.Context, u string) (store.Store, error) {
-	return nil, fmt.Errorf("--state %s: PostgreSQL state is not in this build yet; use a file path (SQLite)", redactURL(u))
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/algoreg-kit/algoreg-kit/internal/pgtest"
 	"github.com/algoreg-kit/algoreg-kit/store/sqlite"
 )
 
@@ -28,6 +30,7 @@ func TestMockStateErrors(t *testing.T) {
 		{"a missing folder", filepath.Join(dir, "none", "state.db"), "the folder " + filepath.Join(dir, "none") + " of the state file"},
 		{"not a database", notDB, "file is not a database"},
 		{"a newer schema", newerSchemaFile(t), "has schema version 99; this algoreg-kit knows up to"},
+		{"PostgreSQL down", "postgres://algoreg:s3cret@" + closedPort(t) + "/algoreg?sslmode=disable", "mock: --state: postgres: cannot reach the state database postgres://algoreg:xxxxx@"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,6 +59,21 @@ func checkMockFails(t *testing.T, args []string, wantErr string) {
 	if stdout.Len() > 0 {
 		t.Errorf("printed before the error:\n%s", stdout.String())
 	}
+	if strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("error shows the password: %q", err)
+	}
+}
+
+// closedPort is a local address nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
 }
 
 // newerSchemaFile is a state file whose schema_version a newer algoreg-kit
@@ -80,18 +98,34 @@ func newerSchemaFile(t *testing.T) string {
 }
 
 // The preload, the saves, the listings and the reset all go through the
-// state file: what one process saved, the next one lists, pages and resets,
-// and a reset survives a restart too.
-func TestMockStateFileSurvivesRestart(t *testing.T) {
+// state, on a SQLite file and on PostgreSQL: what one process saved, the next
+// one lists, pages and resets, and a reset survives a restart too.
+func TestMockStateSurvivesRestart(t *testing.T) {
+	stores := []struct {
+		name   string
+		state  func(t *testing.T) string
+		banner string
+	}{
+		{"SQLite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "state.db") }, "state in SQLite file "},
+		{"PostgreSQL", func(t *testing.T) string { return pgtest.NewDatabase(t) }, "state in PostgreSQL postgres://"},
+	}
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			state := st.state(t)
+			checkStateSurvivesRestart(t, state, st.banner)
+		})
+	}
+}
+
+func checkStateSurvivesRestart(t *testing.T, state, banner string) {
 	dir := t.TempDir()
-	state := filepath.Join(dir, "state.db")
 	body := filepath.Join(dir, "body.json")
 	os.WriteFile(body, []byte(`{"customers":[{"external_id":"p1","account_type":"N","last_name":"Preloaded"},{"external_id":"p2","account_type":"F","company_name":"Acme"}],
 		"relations":[{"relation_external_id":"r1","parent_customer_external_id":"p2","child_customer_external_id":"p1","relation_type":1}]}`), 0o600)
 	var p1ID any
 	t.Run("preload and save", func(t *testing.T) {
 		url, stdout, _ := startMock(t, nil, "--state", state, "--preload", body)
-		if !strings.Contains(stdout.String(), "2 customers added") || !strings.Contains(stdout.String(), "state in SQLite file "+state+", synchronous=NORMAL") {
+		if !strings.Contains(stdout.String(), "2 customers added") || !strings.Contains(stdout.String(), banner) {
 			t.Errorf("banner:\n%s", stdout.String())
 		}
 		status, m := mockPost(t, url+"/api/v1/customers/save", "demo", "demo", `{"customers":[{"external_id":"c1","account_type":"N","last_name":"Saved"}]}`)
