@@ -9,17 +9,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/algoreg-kit/algoreg-kit/internal/pgtest"
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
 	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
 	"github.com/algoreg-kit/algoreg-kit/store"
 	"github.com/algoreg-kit/algoreg-kit/store/memstore"
+	"github.com/algoreg-kit/algoreg-kit/store/postgres"
 	"github.com/algoreg-kit/algoreg-kit/store/sqlite"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // sharedStates are the ways several mock processes share one state: one
-// in-memory store given to each, and one SQLite file each opens. state
+// in-memory store given to each, one SQLite file each opens, one PostgreSQL
+// database each connects to. state
 // returns open, which gives a new handle onto the state (for memory, the
 // same store) closed by tb's Cleanup; durable says whether the state
 // outlives every handle being closed, as it must across a restart.
@@ -33,6 +36,15 @@ var sharedStates = []struct {
 		return func() store.Store { return s }
 	}},
 	{"sqlite", true, sqliteState},
+	{"postgres", true, func(tb testing.TB) func() store.Store {
+		url := pgtest.NewDatabase(tb) // skips without ALGOREG_TEST_POSTGRES, fails so under CI
+		return func() store.Store {
+			s, err := postgres.Open(context.Background(), url, postgres.Options{})
+			require.NoError(tb, err)
+			tb.Cleanup(func() { s.Close() })
+			return s
+		}
+	}},
 }
 
 // sqliteState is a SQLite file in tb's temporary folder; open opens it again.

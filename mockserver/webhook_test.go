@@ -250,27 +250,34 @@ func TestOutboxEventIffSaveCommitted(t *testing.T) {
 
 // An event whose delivery a closing server cancelled stays in the outbox
 // and is delivered, with the same event_id, by the next server on the same
-// SQLite file, which then removes it.
+// durable state (a SQLite file, a PostgreSQL database), which then removes it.
 func TestPendingEventDeliveredAfterRestart(t *testing.T) {
-	ctx := context.Background()
-	open := sqliteState(t)
-	holding, inFlight := holdingReceiver(t)
-	first := open()
-	mock, err := mockserver.New(mockserver.Config{Store: first, WebhookURL: holding})
-	require.NoError(t, err)
-	resp, _, err := mock.Save(ctx, "acme", saveOf("c1", "N", false))
-	require.NoError(t, err)
-	sent := nextEvent(t, inFlight)
-	require.NoError(t, mock.Close())
-	require.Len(t, pendingEvents(t, first), 1, "the event whose delivery Close cancelled")
-	require.NoError(t, first.Close())
+	for _, st := range sharedStates {
+		if !st.durable {
+			continue
+		}
+		t.Run(st.name, func(t *testing.T) {
+			ctx := context.Background()
+			open := st.state(t)
+			holding, inFlight := holdingReceiver(t)
+			first := open()
+			mock, err := mockserver.New(mockserver.Config{Store: first, WebhookURL: holding})
+			require.NoError(t, err)
+			resp, _, err := mock.Save(ctx, "acme", saveOf("c1", "N", false))
+			require.NoError(t, err)
+			sent := nextEvent(t, inFlight)
+			require.NoError(t, mock.Close())
+			require.Len(t, pendingEvents(t, first), 1, "the event whose delivery Close cancelled")
+			require.NoError(t, first.Close())
 
-	url, delivered, _ := webhookReceiver(t, 0)
-	second := open()
-	mocktest.NewMock(t, mockserver.Config{Store: second, WebhookURL: url})
-	got := nextEvent(t, delivered)
-	assert.Equal(t, sent, got, "the event delivered after the restart")
-	require.Len(t, got.Data.Customers, 1)
-	assert.Equal(t, resp.Added[0].CustomerID, got.Data.Customers[0].CustomerID)
-	waitFor(t, "the delivered event to leave the outbox", func() bool { return len(pendingEvents(t, second)) == 0 })
+			url, delivered, _ := webhookReceiver(t, 0)
+			second := open()
+			mocktest.NewMock(t, mockserver.Config{Store: second, WebhookURL: url})
+			got := nextEvent(t, delivered)
+			assert.Equal(t, sent, got, "the event delivered after the restart")
+			require.Len(t, got.Data.Customers, 1)
+			assert.Equal(t, resp.Added[0].CustomerID, got.Data.Customers[0].CustomerID)
+			waitFor(t, "the delivered event to leave the outbox", func() bool { return len(pendingEvents(t, second)) == 0 })
+		})
+	}
 }
