@@ -44,6 +44,7 @@ func (s *Server) Save(ctx context.Context, business string, req *openapi.SaveCus
 	var out rules.Outcome
 	event := false
 	err := s.store.Update(ctx, business, func(tx store.Tx) error {
+		event = false // fn may run again, should the store retry the transaction
 		if p, ok := tx.(store.Preloader); ok {
 			if err := p.Preload(requestIDs(req)); err != nil {
 				return err
