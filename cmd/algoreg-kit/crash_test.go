@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"time"
 )
 
@@ -209,17 +211,11 @@ func crashPost(hc *http.Client, url, business string, body []byte) (int, []byte,
 // acknowledge checks a 200 answer (status ok, the new customers in added)
 // and makes req's records the client's last acknowledged ones.
 func (c *crashClient) acknowledge(req *crashRequest, body []byte) error {
-	var resp struct {
-		Status string `json:"status"`
-		Added  []struct {
-			CustomerID string `json:"customer_id"`
-			ExternalID string `json:"external_id"`
-		} `json:"added"`
-	}
+	var resp openapi.SaveCustomersResponse
 	if err := json.Unmarshal(body, &resp); err != nil {
 		return fmt.Errorf("answer %s: %v", body, err)
 	}
-	if resp.Status != "ok" || len(resp.Added) != len(req.newCustomers) {
+	if resp.Status != openapi.StatusOK || len(resp.Added) != len(req.newCustomers) {
 		return fmt.Errorf("answer %s: want status ok and %d added", body, len(req.newCustomers))
 	}
 	ids := map[string]string{}
