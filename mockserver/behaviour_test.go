@@ -1,6 +1,7 @@
 package mockserver_test
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/algoreg-kit/algoreg-kit/rules"
+	"github.com/algoreg-kit/algoreg-kit/store"
 )
 
 // behaviourCase is one save scenario: requests saved first, the request under
@@ -496,6 +498,9 @@ var behaviourCases = []behaviourCase{
 	},
 }
 
+// TestSaveBehaviour runs every case on each engine of testStores: one state
+// per engine, in which each case is a business of its own (a fresh database
+// per case would cost PostgreSQL a CREATE DATABASE each).
 func TestSaveBehaviour(t *testing.T) {
 	covered := map[string]bool{}
 	codeRE := regexp.MustCompile(`[a-z0-9_]+`)
@@ -505,30 +510,13 @@ func TestSaveBehaviour(t *testing.T) {
 				covered[code] = true
 			}
 		}
-		t.Run(tt.name, func(t *testing.T) {
-			cfg := mockserver.Config{}
-			if tt.rules != nil {
-				cfg.Rules = rulesWith(tt.rules)
-			}
-			ts := newServer(t, cfg)
-			for _, b := range tt.before {
-				save(t, ts, b)
-			}
-			resp := save(t, ts, tt.body)
-			if resp.Status != tt.wantStatus {
-				t.Errorf("status: got %s, want %s", resp.Status, tt.wantStatus)
-			}
-			if got := addedIDs(resp); !slices.Equal(got, tt.wantAdded) {
-				t.Errorf("added: got %v, want %v", got, tt.wantAdded)
-			}
-			if got := summary(resp); !slices.Equal(got, tt.wantDetail) {
-				t.Errorf("detail:\n got %q\nwant %q", got, tt.wantDetail)
-			}
-			if tt.check != nil {
-				tt.check(t, ts, resp)
-			}
-		})
 	}
+	forEachStore(t, func(t *testing.T, st testStore) {
+		s := st.open(t)
+		for i, tt := range behaviourCases {
+			t.Run(tt.name, func(t *testing.T) { runBehaviour(t, s, fmt.Sprintf("case-%d", i), tt) })
+		}
+	})
 	t.Run("every catalogue code has a behaviour case", func(t *testing.T) {
 		var missing []string
 		for _, c := range rules.Catalogue {
@@ -541,4 +529,30 @@ func TestSaveBehaviour(t *testing.T) {
 			t.Errorf("codes without a behaviour case: %v", missing)
 		}
 	})
+}
+
+// runBehaviour saves the case's requests as business, which has nothing in
+// s yet, and checks the answer and the state.
+func runBehaviour(t *testing.T, s store.Store, business string, tt behaviourCase) {
+	cfg := mockserver.Config{Store: s}
+	if tt.rules != nil {
+		cfg.Rules = rulesWith(tt.rules)
+	}
+	ts := newServer(t, cfg, mocktest.WithCredentials(business, "x"))
+	for _, b := range tt.before {
+		save(t, ts, b)
+	}
+	resp := save(t, ts, tt.body)
+	if resp.Status != tt.wantStatus {
+		t.Errorf("status: got %s, want %s", resp.Status, tt.wantStatus)
+	}
+	if got := addedIDs(resp); !slices.Equal(got, tt.wantAdded) {
+		t.Errorf("added: got %v, want %v", got, tt.wantAdded)
+	}
+	if got := summary(resp); !slices.Equal(got, tt.wantDetail) {
+		t.Errorf("detail:\n got %q\nwant %q", got, tt.wantDetail)
+	}
+	if tt.check != nil {
+		tt.check(t, ts, resp)
+	}
 }

@@ -90,14 +90,14 @@ func serveSave(tb testing.TB, h http.Handler, business string, body []byte) *htt
 
 // BenchmarkSave measures a save through the whole handler: auth, body read,
 // decoding and validation, per-record rules, store, response encoding, on
-// each store of fuzzStores (memory, SQLite in a temporary file with the
-// default sync). The "new" cases create every customer they send (fresh
+// each store of testStores (memory, SQLite in a temporary file with the
+// default sync, PostgreSQL when ALGOREG_TEST_POSTGRES is set). The "new" cases create every customer they send (fresh
 // external_ids each iteration, into one business whose state is reset every
 // 100,000 stored customers, outside the timer); "update" sends deltas of 100
 // stored ones; "replay" sends the same 100 full customers again, which is
 // what the "updates" cells of bench/run.sh do.
 func BenchmarkSave(b *testing.B) {
-	for _, st := range fuzzStores {
+	for _, st := range testStores {
 		for _, bc := range []struct {
 			name           string
 			n              int

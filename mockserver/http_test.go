@@ -303,10 +303,12 @@ func TestRateLimit(t *testing.T) {
 	saveAs(t, ts, other, `{}`)
 }
 
-func TestAuth(t *testing.T) {
+func TestAuth(t *testing.T) { forEachStore(t, testAuth) }
+
+func testAuth(t *testing.T, st testStore) {
 	clock := &fakeClock{now: testNow}
 	users := []mockserver.User{{Username: "alice@acme.example", Password: "s3cret", Business: "acme"}, {Username: "bob", Password: "pw", Business: "acme"}}
-	ts := newServer(t, mockserver.Config{Users: users, TokenTTL: time.Minute, LockoutThreshold: 3, LockoutDuration: time.Minute, Now: clock.Now})
+	ts := newServer(t, mockserver.Config{Store: st.open(t), Users: users, TokenTTL: time.Minute, LockoutThreshold: 3, LockoutDuration: time.Minute, Now: clock.Now})
 	tokenURL := ts.URL + "/api/v1/token"
 	saveURL := ts.URL + "/api/v1/customers/save"
 	plain := &http.Client{}
@@ -438,8 +440,10 @@ func (c *fakeClock) advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func TestOpenModeAcceptsAnyone(t *testing.T) {
-	ts := newServer(t, mockserver.Config{})
+func TestOpenModeAcceptsAnyone(t *testing.T) { forEachStore(t, testOpenModeAcceptsAnyone) }
+
+func testOpenModeAcceptsAnyone(t *testing.T, st testStore) {
+	ts := newServer(t, mockserver.Config{Store: st.open(t)})
 	tok := ts.Token(t, "newcomer", "whatever")
 	r := do(t, &http.Client{}, http.MethodPost, ts.URL+"/api/v1/customers/save", "application/json", `{"customers":[{"external_id":"a",`+indiv+`}]}`, "Authorization", "Bearer "+tok)
 	if r.status != 200 {
@@ -453,8 +457,10 @@ func TestOpenModeAcceptsAnyone(t *testing.T) {
 	}
 }
 
-func TestTenantIsolation(t *testing.T) {
-	ts := newServer(t, mockserver.Config{})
+func TestTenantIsolation(t *testing.T) { forEachStore(t, testTenantIsolation) }
+
+func testTenantIsolation(t *testing.T, st testStore) {
+	ts := newServer(t, mockserver.Config{Store: st.open(t)})
 	a, b := ts.ClientFor("tenant-a", "x"), ts.ClientFor("tenant-b", "y")
 	ra := saveAs(t, ts, a, `{"customers":[{"external_id":"same",`+indiv+`,"phone":"+33612345678"},{"external_id":"only-a",`+indiv+`}]}`)
 	if _, ok := getCustomer(t, ts, b, "only-a"); ok {
@@ -487,8 +493,10 @@ func TestTenantIsolation(t *testing.T) {
 	}
 }
 
-func TestInspectionPaging(t *testing.T) {
-	ts := newServer(t, mockserver.Config{})
+func TestInspectionPaging(t *testing.T) { forEachStore(t, testInspectionPaging) }
+
+func testInspectionPaging(t *testing.T, st testStore) {
+	ts := newServer(t, mockserver.Config{Store: st.open(t)})
 	var b strings.Builder
 	b.WriteString(`{"customers":[`)
 	for i := 0; i < 25; i++ {
@@ -532,8 +540,10 @@ func TestInspectionPaging(t *testing.T) {
 
 // 32 goroutines save overlapping batches of the same external_ids: each is
 // created exactly once and keeps one customer_id.
-func TestConcurrentOverlappingSaves(t *testing.T) {
-	ts := newServer(t, mockserver.Config{}, mocktest.WithoutResponseCheck())
+func TestConcurrentOverlappingSaves(t *testing.T) { forEachStore(t, testConcurrentOverlappingSaves) }
+
+func testConcurrentOverlappingSaves(t *testing.T, st testStore) {
+	ts := newServer(t, mockserver.Config{Store: st.open(t)}, mocktest.WithoutResponseCheck())
 	const workers, ids, batch = 32, 200, 50
 	var mu sync.Mutex
 	idsOf := map[string]map[string]bool{} // external_id → customer_ids seen in added

@@ -4,59 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/algoreg-kit/algoreg-kit/internal/pgtest"
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
 	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
 	"github.com/algoreg-kit/algoreg-kit/store"
 	"github.com/algoreg-kit/algoreg-kit/store/memstore"
-	"github.com/algoreg-kit/algoreg-kit/store/postgres"
-	"github.com/algoreg-kit/algoreg-kit/store/sqlite"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// sharedStates are the ways several mock processes share one state: one
-// in-memory store given to each, one SQLite file each opens, one PostgreSQL
-// database each connects to. state
-// returns open, which gives a new handle onto the state (for memory, the
-// same store) closed by tb's Cleanup; durable says whether the state
-// outlives every handle being closed, as it must across a restart.
-var sharedStates = []struct {
-	name    string
-	durable bool
-	state   func(tb testing.TB) (open func() store.Store)
-}{
-	{"memory", false, func(testing.TB) func() store.Store {
-		s := memstore.New()
-		return func() store.Store { return s }
-	}},
-	{"sqlite", true, sqliteState},
-	{"postgres", true, func(tb testing.TB) func() store.Store {
-		url := pgtest.NewDatabase(tb) // skips without ALGOREG_TEST_POSTGRES, fails so under CI
-		return func() store.Store {
-			s, err := postgres.Open(context.Background(), url, postgres.Options{})
-			require.NoError(tb, err)
-			tb.Cleanup(func() { s.Close() })
-			return s
-		}
-	}},
-}
-
-// sqliteState is a SQLite file in tb's temporary folder; open opens it again.
-func sqliteState(tb testing.TB) (open func() store.Store) {
-	path := filepath.Join(tb.TempDir(), "state.db")
-	return func() store.Store {
-		s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
-		require.NoError(tb, err)
-		tb.Cleanup(func() { s.Close() })
-		return s
-	}
-}
 
 var stateUsers = []mockserver.User{{Username: "alice", Password: "s3cret", Business: "acme"}, {Username: "bob", Password: "pw", Business: "acme"}}
 
@@ -82,7 +40,7 @@ func tokenFor(t *testing.T, ts *mocktest.Server, user, password string) (int, ma
 // server started after both closed; a lockout on one holds on the others;
 // a tampered, expired or foreign token is refused everywhere.
 func TestTokensAndLockoutsLiveInTheStore(t *testing.T) {
-	for _, st := range sharedStates {
+	for _, st := range testStores {
 		t.Run(st.name, func(t *testing.T) {
 			clock := &fakeClock{now: testNow}
 			open := st.state(t)

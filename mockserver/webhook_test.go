@@ -252,7 +252,7 @@ func TestOutboxEventIffSaveCommitted(t *testing.T) {
 // and is delivered, with the same event_id, by the next server on the same
 // durable state (a SQLite file, a PostgreSQL database), which then removes it.
 func TestPendingEventDeliveredAfterRestart(t *testing.T) {
-	for _, st := range sharedStates {
+	for _, st := range testStores {
 		if !st.durable {
 			continue
 		}
