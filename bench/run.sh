@@ -24,11 +24,14 @@ Usage: bench/run.sh [--quick] [options]
   --connections N     wrk connections (default 32)
   --threads N         wrk threads (default 2)
   --sizes "1 100 1000"          customers per request
-  --servers "ours prism ..."    any of: ours ours-update prism wiremock
+  --servers "ours prism ..."    any of: ours ours-update ours-sqlite
+                      ours-sqlite-update ours-pg ours-pg-update prism wiremock
                       baseline-project baseline-std baseline-none (default: all)
   --seed S            fixtures seed of the request bodies (default 42)
   --gen-count N       customers for the generator benchmark (default 1000000; 0 skips)
   --mem-count N       customers stored for the memory run (default 1000000; 0 skips)
+  --startup-count N   customers in the SQLite state file whose startup is timed
+                      (default 1000000; 100000 with --quick; 0 skips)
   --profile           also take CPU profiles of our mock under the 1- and
                       100-customer loads (bench/mockprof + go tool pprof)
   --no-install        do not install anything (fail if a tool is missing)
@@ -49,8 +52,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
 DURATION=10 ROUNDS=2 WARMUP=3 CONNS=32 THREADS=2 SIZES="1 100 1000" SEED=42
-SERVERS="ours ours-update prism wiremock baseline-project baseline-std baseline-none"
-GEN_COUNT=1000000 MEM_COUNT=1000000 QUICK=0 INSTALL=1 PROFILE=0 WORK="" OUT="" OUT_SET=0 POOLS="" GIT_REF=""
+SERVERS="ours ours-update ours-sqlite ours-sqlite-update ours-pg ours-pg-update prism wiremock baseline-project baseline-std baseline-none"
+GEN_COUNT=1000000 MEM_COUNT=1000000 STARTUP_COUNT=1000000 QUICK=0 INSTALL=1 PROFILE=0 WORK="" OUT="" OUT_SET=0 POOLS="" GIT_REF=""
 PRISM_VERSION=${BENCH_PRISM_VERSION:-5.14.2}
 WIREMOCK_VERSION=${BENCH_WIREMOCK_VERSION:-3.13.2}
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/algoreg-kit/bench
@@ -60,7 +63,7 @@ COMMAND="bench/run.sh$(printf " %q" "$@")"
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) QUICK=1; DURATION=4; WARMUP=1; ROUNDS=1; GEN_COUNT=100000; MEM_COUNT=100000 ;;
+    --quick) QUICK=1; DURATION=4; WARMUP=1; ROUNDS=1; GEN_COUNT=100000; MEM_COUNT=100000; STARTUP_COUNT=100000 ;;
     --duration) DURATION=$2; shift ;;
     --rounds) ROUNDS=$2; shift ;;
     --warmup) WARMUP=$2; shift ;;
@@ -71,6 +74,7 @@ while [ $# -gt 0 ]; do
     --seed) SEED=$2; shift ;;
     --gen-count) GEN_COUNT=$2; shift ;;
     --mem-count) MEM_COUNT=$2; shift ;;
+    --startup-count) STARTUP_COUNT=$2; shift ;;
     --profile) PROFILE=1 ;;
     --no-install) INSTALL=0 ;;
     --pools) POOLS=$2; shift ;;
@@ -85,7 +89,7 @@ done
 if [ "$OUT_SET" = 0 ] && [ "$QUICK" = 0 ]; then OUT=bench/RESULTS.md; fi
 for s in $SERVERS; do
   case "$s" in
-    ours|ours-update|prism|wiremock|baseline-project|baseline-std|baseline-none) ;;
+    ours|ours-update|ours-sqlite|ours-sqlite-update|ours-pg|ours-pg-update|prism|wiremock|baseline-project|baseline-std|baseline-none) ;;
     *) echo "bench/run.sh: unknown server $s" >&2; exit 2 ;;
   esac
 done
@@ -115,7 +119,13 @@ cleanup() {
     if mine "$pid"; then kill -9 "$pid" 2>/dev/null || true; fi
   done
 }
-trap cleanup EXIT
+# The PostgreSQL cluster of the ours-pg cells (start_pg), stopped at exit.
+PG_DIR="" PG_URL=""
+main_exit() {
+  cleanup
+  if [ -n "$PG_DIR" ]; then scripts/postgres.sh stop "$PG_DIR" >/dev/null 2>&1 || true; fi
+}
+trap main_exit EXIT
 
 # isolated CMD…: runs CMD in a subshell with its own cleanup, so a failing
 # cell stops its own server and the run goes on. It runs in the background and
@@ -253,6 +263,35 @@ source_commit() {
   echo "$c"
 }
 
+# ---------------------------------------------------------------- PostgreSQL
+# start_pg: a throwaway cluster for the ours-pg cells, on this machine, with
+# PostgreSQL's durable defaults (fsync, synchronous_commit, full_page_writes on:
+# ALGOREG_PG_DURABLE=1). Its folder is under /tmp (the cluster's user must
+# reach it), removed at exit.
+start_pg() {
+  PG_DIR=$(mktemp -d /tmp/algoreg-bench-pg.XXXXXX)
+  log "PostgreSQL: a throwaway cluster in $PG_DIR (durable defaults)"
+  PG_URL=$(ALGOREG_PG_DURABLE=1 scripts/postgres.sh start "$PG_DIR" 2>"$WORK/logs/postgres-start.log") \
+    || die "scripts/postgres.sh start failed: $(tail -5 "$WORK/logs/postgres-start.log")"
+}
+
+# pg_database NAME: a new empty database NAME in the cluster; prints its URL.
+pg_database() {
+  local name=$1 hostport bin
+  hostport=$(printf '%s' "$PG_URL" | sed -n 's|^postgres://[^@]*@\([^/]*\)/.*|\1|p')
+  bin=$(scripts/postgres.sh bindir)
+  "$bin/createdb" -h "${hostport%:*}" -p "${hostport##*:}" -U algoreg "$name" >>"$WORK/logs/postgres-start.log" 2>&1 \
+    || die "createdb $name failed"
+  printf '%s' "$PG_URL" | sed "s|/algoreg?|/$name?|"
+}
+
+# pg_ticks: user+system clock ticks of the cluster's processes (the postmaster's tree).
+pg_ticks() {
+  local pid
+  pid=$(head -1 "$PG_DIR/data/postmaster.pid" 2>/dev/null) || { echo 0; return; }
+  cpu_ticks "$pid"
+}
+
 # ---------------------------------------------------------------- bodies
 # make_pools: for each size N, request bodies of N new customers from
 # "algoreg-kit fixtures", turned into a pool of one body per line.
@@ -280,7 +319,7 @@ make_pools() {
 }
 
 # ---------------------------------------------------------------- servers
-SERVER_PID="" AUTH=""
+SERVER_PID="" AUTH="" STATE=""
 # start_server NAME PORT: starts it in the background, waits until it serves.
 start_server() {
   local name=$1 port=$2 logf=$WORK/logs/$1-$3.log
@@ -288,6 +327,17 @@ start_server() {
     ours|ours-update)
       # shellcheck disable=SC2086 # BENCH_MOCK_FLAGS is a list of flags
       "$BIN/algoreg-kit" mock --addr "127.0.0.1:$port" $MOCK_FLAGS >"$logf" 2>&1 & ;;
+    ours-sqlite|ours-sqlite-update)
+      # A fresh state file in the work folder, default sync (normal).
+      STATE=$WORK/state-$name-$3.db
+      rm -f "$STATE" "$STATE-wal" "$STATE-shm"
+      # shellcheck disable=SC2086
+      "$BIN/algoreg-kit" mock --addr "127.0.0.1:$port" --state "$STATE" $MOCK_FLAGS >"$logf" 2>&1 & ;;
+    ours-pg|ours-pg-update)
+      # A fresh database in the run's cluster.
+      STATE=$(pg_database "cell_${name//-/_}_$3_$port")
+      # shellcheck disable=SC2086
+      "$BIN/algoreg-kit" mock --addr "127.0.0.1:$port" --state "$STATE" $MOCK_FLAGS >"$logf" 2>&1 & ;;
     prism)
       "$CACHE/node_modules/.bin/prism" mock -v error -h 127.0.0.1 -p "$port" "$WORK/openapi.yaml" >"$logf" 2>&1 & ;;
     wiremock)
@@ -323,7 +373,7 @@ sanity() {
     >"$WORK/logs/sanity-$tag.json" 2>&1 || die "$name did not take the $n-customer bodies: $(tail -c 800 "$WORK/logs/sanity-$tag.json")"
   # The servers that claim request validation must reject a body off the schema.
   case "$name" in
-    ours|ours-update|prism|baseline-project|baseline-std)
+    ours*|prism|baseline-project|baseline-std)
       local code
       code=$(curl -sS --max-time 10 -o "$WORK/logs/invalid-$tag.json" -w '%{http_code}' -H 'Content-Type: application/json' \
         -H "Authorization: $AUTH" -d '{"customers":[{"external_id":"x","account_type":"N","last_name":"D","kyc_level":"high"}]}' \
@@ -350,17 +400,19 @@ wrk_run() {
 # run_cell NAME SIZE PORT ROUND: one server, one batch size, fresh process.
 run_cell() {
   local name=$1 n=$2 port=$3 round=$4 mode=create tag
-  [ "$name" = ours-update ] && mode=update
+  [[ "$name" == *-update ]] && mode=update
   tag=$name-$n-r$round
   log "round $round: $name, $n customer(s)/request: start"
   start_server "$name" "$port" "$n"
   sanity "$name" "$port" "$n" "$tag"
   wrk_run "$port" "$n" "$mode" "w$round-$n" "$WARMUP" "$WORK/wrk-warmup-$tag.json"
-  local load t0 t1 rss st=-1
+  local load t0 t1 rss st=-1 db0=0 db1=0
   load=$(cat /proc/loadavg)
   t0=$(cpu_ticks "$SERVER_PID")
+  [[ "$name" == ours-pg* ]] && db0=$(pg_ticks)
   wrk_run "$port" "$n" "$mode" "m$round-$n" "$DURATION" "$WORK/wrk-$tag.json"
   t1=$(cpu_ticks "$SERVER_PID")
+  [[ "$name" == ours-pg* ]] && db1=$(pg_ticks)
   rss=$(peak_rss_kib "$SERVER_PID")
   local sent=0
   if [[ "$name" == ours* ]]; then
@@ -374,18 +426,33 @@ run_cell() {
       END { print s + 0 }')
   fi
   stop_pid "$SERVER_PID"
-  printf '{"server":"%s","customers":%d,"mode":"%s","round":%d,"connections":%d,"wrk":%s,"rss_peak_kib":%d,"cpu_seconds":%s,"stored":%d,"sent":%d,"loadavg":"%s"}\n' \
+  local state_bytes=0
+  if [[ "$name" == ours-sqlite* ]]; then
+    state_bytes=$(cat "$STATE" "$STATE-wal" 2>/dev/null | wc -c)
+    rm -f "$STATE" "$STATE-wal" "$STATE-shm" # the next cells need the disk more than we need the file
+  fi
+  printf '{"server":"%s","customers":%d,"mode":"%s","round":%d,"connections":%d,"wrk":%s,"rss_peak_kib":%d,"cpu_seconds":%s,"db_cpu_seconds":%s,"state_bytes":%d,"stored":%d,"sent":%d,"loadavg":"%s"}\n' \
     "$name" "$n" "$mode" "$round" "$CONNS" "$(tr -d '\n' <"$WORK/wrk-$tag.json")" "$rss" \
-    "$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" 'BEGIN{printf "%.2f", t/hz}')" "$st" "$sent" "$load" >>"$WORK/load.ndjson"
+    "$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" 'BEGIN{printf "%.2f", t/hz}')" \
+    "$(awk -v t=$((db1 - db0)) -v hz="$CLK_TCK" 'BEGIN{printf "%.2f", t/hz}')" "$state_bytes" "$st" "$sent" "$load" >>"$WORK/load.ndjson"
   log "round $round: $name, $n customer(s)/request: $(sed -n 's/.*"requests":\([0-9]*\).*/\1/p' "$WORK/wrk-$tag.json") requests in ${DURATION}s, peak RSS $((rss / 1024)) MiB"
 }
 
 # ---------------------------------------------------------------- profile
-# profile_ours SIZE PORT: CPU profile of the mock (bench/mockprof) under load.
+# profile_ours SIZE PORT [MODE [STORE]]: CPU profile of the mock (bench/mockprof)
+# under load: MODE create (default) or update, STORE memory (default) or sqlite
+# (a fresh state file). The files are named cpu-ours[-update][-sqlite]-SIZE.
 profile_ours() {
-  local n=$1 port=$2 dport=$(($2 + 1)) pf=$WORK/cpu-ours-$1.pprof
-  log "profile: our mock, $n customer(s)/request"
-  "$BIN/mockprof" -addr "127.0.0.1:$port" -debug-addr "127.0.0.1:$dport" >"$WORK/logs/mockprof-$n.log" 2>&1 &
+  local n=$1 port=$2 dport=$(($2 + 1)) mode=${3:-create} st=${4:-memory} name=ours args=()
+  [ "$mode" = update ] && name=$name-update
+  if [ "$st" = sqlite ]; then
+    name=$name-sqlite
+    rm -f "$WORK/state-prof.db"*
+    args=(-state "$WORK/state-prof.db")
+  fi
+  local pf=$WORK/cpu-$name-$n.pprof
+  log "profile: $name, $n customer(s)/request"
+  "$BIN/mockprof" -addr "127.0.0.1:$port" -debug-addr "127.0.0.1:$dport" "${args[@]}" >"$WORK/logs/mockprof-$name-$n.log" 2>&1 &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
   wait_ready "http://127.0.0.1:$port/healthz" "$SERVER_PID" || die "mockprof did not start"
@@ -395,16 +462,18 @@ profile_ours() {
     -d '{"grant_type":"password","username":"bench@example.com","password":"bench"}' \
     "http://127.0.0.1:$port/api/v1/token" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
   AUTH="Bearer $tok"
-  wrk_run "$port" "$n" create "pw$n" "$WARMUP" "$WORK/wrk-prof-warmup-$n.json"
+  wrk_run "$port" "$n" "$mode" "pw$n" "$WARMUP" "$WORK/wrk-prof-warmup-$name-$n.json"
   curl -fsS -o "$pf" "http://127.0.0.1:$dport/debug/pprof/profile?seconds=$DURATION" &
   local cpid=$!
   PIDS+=("$cpid")
-  wrk_run "$port" "$n" create "pm$n" "$DURATION" "$WORK/wrk-prof-$n.json"
+  wrk_run "$port" "$n" "$mode" "pm$n" "$DURATION" "$WORK/wrk-prof-$name-$n.json"
   wait "$cpid" || die "no CPU profile"
   stop_pid "$SERVER_PID"
-  go tool pprof -top -nodecount=30 "$BIN/mockprof" "$pf" >"$WORK/profile-ours-$n.txt" 2>/dev/null \
+  rm -f "$WORK/state-prof.db"*
+  # profile-ours-N*.txt go into the report; the other profiles stay in the work folder.
+  go tool pprof -top -nodecount=30 "$BIN/mockprof" "$pf" >"$WORK/profile-$name-$n.txt" 2>/dev/null \
     || die "go tool pprof failed on $pf"
-  go tool pprof -top -cum -nodecount=120 "$BIN/mockprof" "$pf" >"$WORK/profile-ours-$n-cum.txt" 2>/dev/null || true
+  go tool pprof -top -cum -nodecount=120 "$BIN/mockprof" "$pf" >"$WORK/profile-$name-$n-cum.txt" 2>/dev/null || true
 }
 
 # ---------------------------------------------------------------- generator
@@ -463,6 +532,56 @@ memory_run() {
     "${st:-0}" "$before" "$after" "$peak" "${heap:-0}" "${records:-0}" "${st:-0}" "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.2f", b-a}')" "$n" >"$WORK/memory.json"
 }
 
+# ---------------------------------------------------------------- startup
+# startup_run COUNT PORT: a SQLite state file of COUNT customers (the fixtures'
+# NDJSON through "mock --preload"), then the time from starting
+# "algoreg-kit mock --state FILE" on it to /healthz answering, its peak RSS
+# then, and the time of a first save and a first listing after that.
+startup_run() {
+  local count=$1 port=$2 db=$WORK/startup.db nd=$WORK/startup.ndjson t0 t1 t2 t3 t4 rss bytes
+  log "startup: a state file of $count customers"
+  rm -f "$db" "$db-wal" "$db-shm"
+  "$BIN/algoreg-kit" fixtures --count "$count" --seed "$SEED" --format ndjson >"$nd" 2>"$WORK/logs/startup-fixtures.log" \
+    || die "startup: fixtures failed"
+  t0=$(date +%s.%N)
+  "$BIN/algoreg-kit" mock --addr "127.0.0.1:$port" --state "$db" --preload "$nd" --log-level warn >"$WORK/logs/startup-preload.log" 2>&1 &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  for _ in $(seq 3600); do # the preload may take minutes
+    kill -0 "$SERVER_PID" 2>/dev/null || die "startup: the preloading mock exited: $(tail -3 "$WORK/logs/startup-preload.log")"
+    curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/healthz" 2>/dev/null && break
+    sleep 0.5
+  done
+  t1=$(date +%s.%N)
+  stop_pid "$SERVER_PID"
+  rm -f "$nd"
+  bytes=$(cat "$db" "$db-wal" 2>/dev/null | wc -c)
+  # The measured start: nothing but the state file.
+  sync
+  t2=$(date +%s.%N)
+  "$BIN/algoreg-kit" mock --addr "127.0.0.1:$port" --state "$db" >"$WORK/logs/startup.log" 2>&1 &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  for _ in $(seq 3000); do
+    kill -0 "$SERVER_PID" 2>/dev/null || die "startup: the mock exited: $(tail -3 "$WORK/logs/startup.log")"
+    curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/healthz" 2>/dev/null && break
+    sleep 0.01
+  done
+  t3=$(date +%s.%N)
+  rss=$(peak_rss_kib "$SERVER_PID")
+  local auth="Basic $(printf 'demo:demo' | base64)" save_s list_s
+  save_s=$(curl -sS -o /dev/null -w '%{time_total}' --max-time 30 -H 'Content-Type: application/json' -H "Authorization: $auth" \
+    -d '{"customers":[{"external_id":"startup-1","account_type":"N","last_name":"Doe"}]}' "http://127.0.0.1:$port/api/v1/customers/save")
+  list_s=$(curl -sS -o /dev/null -w '%{time_total}' --max-time 60 -H "Authorization: $auth" "http://127.0.0.1:$port/__admin/customers?limit=10")
+  t4=$(peak_rss_kib "$SERVER_PID")
+  stop_pid "$SERVER_PID"
+  rm -f "$db" "$db-wal" "$db-shm"
+  printf '{"customers":%d,"state_bytes":%d,"build_seconds":%s,"start_seconds":%s,"rss_peak_kib":%d,"rss_peak_after_kib":%d,"first_save_seconds":%s,"first_listing_seconds":%s}\n' \
+    "$count" "$bytes" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')" "$(awk -v a="$t2" -v b="$t3" 'BEGIN{printf "%.3f", b-a}')" \
+    "$rss" "$t4" "$save_s" "$list_s" >"$WORK/startup.json"
+  log "startup: $(cat "$WORK/startup.json")"
+}
+
 # ---------------------------------------------------------------- machine
 machine_json() {
   local prism="" wiremock="" java node wrkv
@@ -475,8 +594,10 @@ machine_json() {
   printf '{"date":"%s","cores":%d,"cpu":"%s","mem_total":"%s","kernel":"%s","commit":"%s",' \
     "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //; s/"//g')" \
     "$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)" "$(uname -sr)" "$(source_commit)"
-  printf '"versions":{"go":"%s","wrk":"%s","prism (@stoplight/prism-cli)":"%s","wiremock":"%s","java":"%s","node":"%s"},' \
-    "$(go env GOVERSION)" "$wrkv" "${prism:-not run}" "${wiremock:-not run}" "$java" "$node"
+  local pgv="not run"
+  if [ -n "$PG_DIR" ]; then pgv="$("$(scripts/postgres.sh bindir)/postgres" --version | awk '{print $3}') (throwaway cluster on this machine, durable defaults)"; fi
+  printf '"versions":{"go":"%s","wrk":"%s","prism (@stoplight/prism-cli)":"%s","wiremock":"%s","java":"%s","node":"%s","postgresql":"%s"},' \
+    "$(go env GOVERSION)" "$wrkv" "${prism:-not run}" "${wiremock:-not run}" "$java" "$node" "$pgv"
   printf '"settings":{"wrk":"%s threads, %s connections, %s s measured after %s s warm-up, fresh server per cell, %s round(s), best round kept","bodies":"%s","mock flags":"%s"}}\n' \
     "$THREADS" "$CONNS" "$DURATION" "$WARMUP" "$ROUNDS" "$BODIES_NOTE" "${MOCK_FLAGS:-none (defaults)}"
 }
@@ -489,8 +610,9 @@ install_tools
 build
 : >"$WORK/load.ndjson"
 : >"$WORK/gen.ndjson"
-rm -f "$WORK/memory.json" "$WORK/failed.ndjson"
+rm -f "$WORK/memory.json" "$WORK/failed.ndjson" "$WORK/startup.json"
 make_pools
+if [[ " $SERVERS " == *" ours-pg"* ]]; then start_pg; fi
 
 port=$PORT_BASE
 for round in $(seq "$ROUNDS"); do
@@ -512,11 +634,14 @@ for round in $(seq "$ROUNDS"); do
 done
 
 if [ "$PROFILE" = 1 ]; then
-  for n in $SIZES; do
-    [ "$n" -le 100 ] || continue
-    if ! isolated profile_ours "$n" "$port"; then
-      log "profile at $n customer(s)/request FAILED; going on"
-      printf '{"what":"CPU profile, %d customer(s)/request","logs":"%s"}\n' "$n" "$WORK/logs" >>"$WORK/failed.ndjson"
+  # creates in memory at 1 and 100 (in the report); updates in memory and
+  # creates on SQLite at 100 (in the work folder)
+  for p in "1 create memory" "100 create memory" "100 update memory" "100 create sqlite"; do
+    read -r n mode st <<<"$p"
+    [[ " $SIZES " == *" $n "* ]] || continue
+    if ! isolated profile_ours "$n" "$port" "$mode" "$st"; then
+      log "profile $p FAILED; going on"
+      printf '{"what":"CPU profile, %s","logs":"%s"}\n' "$p" "$WORK/logs" >>"$WORK/failed.ndjson"
     fi
     port=$((port + 2))
   done
@@ -533,6 +658,12 @@ if [ "$MEM_COUNT" -gt 0 ] && ! isolated memory_run "$MEM_COUNT" "$port"; then
   log "memory run FAILED; going on"
   printf '{"what":"memory run, %d customers","logs":"%s"}\n' "$MEM_COUNT" "$WORK/logs" >>"$WORK/failed.ndjson"
 fi
+
+if [ "$STARTUP_COUNT" -gt 0 ] && ! isolated startup_run "$STARTUP_COUNT" "$port"; then
+  log "startup run FAILED; going on"
+  printf '{"what":"startup on a state file of %d customers","logs":"%s"}\n' "$STARTUP_COUNT" "$WORK/logs" >>"$WORK/failed.ndjson"
+fi
+port=$((port + 2))
 
 machine_json >"$WORK/machine.json"
 args=(-dir "$WORK" -command "$COMMAND")

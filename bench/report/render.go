@@ -13,6 +13,10 @@ import (
 var servers = []struct{ key, label string }{
 	{"ours", "algoreg-kit mock (defaults: validation, rules, state)"},
 	{"ours-update", "algoreg-kit mock, updates of existing customers"},
+	{"ours-sqlite", "algoreg-kit mock `--state FILE` (SQLite, a fresh file, default sync normal)"},
+	{"ours-sqlite-update", "algoreg-kit mock `--state FILE`, updates of existing customers"},
+	{"ours-pg", "algoreg-kit mock `--state postgres://…` (PostgreSQL on this machine, durable defaults, a fresh database)"},
+	{"ours-pg-update", "algoreg-kit mock `--state postgres://…`, updates of existing customers"},
 	{"prism", "Prism mock, request validation on, `-v error`"},
 	{"wiremock", "WireMock standalone, fixed stub, `-Xmx256m`"},
 	{"baseline-project", "bare Go + `openapi.DecodeSaveCustomers` (the ceiling)"},
@@ -210,6 +214,19 @@ func render(w io.Writer, res *results, command string) {
 	renderRatios(w, res.Load, false)
 	fmt.Fprintf(w, "\nThe same per server CPU-second (requests ÷ the server's user+system CPU time), which discounts the CPU the load generator and anything else on the machine took; the targets use the table above.\n\n")
 	renderRatios(w, res.Load, true)
+	if hasStores(res.Load) {
+		fmt.Fprintf(w, "\n## Stores: requests/s, and the ratio to Prism and to the ceiling in this run\n\n")
+		renderStores(w, res.Load)
+		fmt.Fprintf(w, "\n## Targets of issue 11\n\n")
+		fmt.Fprintf(w, "| target | wanted | measured | verdict |\n|---|---|---|---|\n")
+		for _, t := range issue11Targets(res) {
+			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", t.Name, t.Want, t.Got, t.verdict())
+		}
+	}
+	if res.Startup != nil {
+		fmt.Fprintf(w, "\n## Startup on a SQLite state file\n\n")
+		renderStartup(w, res.Startup)
+	}
 	fmt.Fprintf(w, "\n## Targets of issue 6\n\n")
 	fmt.Fprintf(w, "| target | wanted | measured | verdict |\n|---|---|---|---|\n")
 	for _, t := range targets(res) {
@@ -311,8 +328,8 @@ func renderLoad(w io.Writer, load []loadResult) {
 	fmt.Fprintf(w, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
 	for _, r := range rows {
 		perCPU := "—"
-		if r.CPUSeconds > 0 {
-			perCPU = num(float64(r.Wrk.Requests-r.Wrk.ErrorsStatus) * float64(r.Customers) / r.CPUSeconds)
+		if r.cpuSeconds() > 0 {
+			perCPU = num(float64(r.Wrk.Requests-r.Wrk.ErrorsStatus) * float64(r.Customers) / r.cpuSeconds())
 		}
 		errs := strconv.FormatInt(r.errors(), 10)
 		if r.Wrk.ErrorsStatus > 0 {
@@ -321,6 +338,9 @@ func renderLoad(w io.Writer, load []loadResult) {
 		rssNote := mib(r.RSSPeakKiB)
 		if r.Stored > 0 {
 			rssNote += fmt.Sprintf(" (%s stored)", short(r.Stored))
+		}
+		if r.StateBytes > 0 {
+			rssNote += fmt.Sprintf("; file %s", mibBytes(r.StateBytes))
 		}
 		spread := fmt.Sprintf("%d: %s–%s", max(r.rounds, 1), num(r.minRPS), num(r.maxRPS))
 		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s | %.2f cores | %s | %s | %s | %s |\n",
@@ -355,10 +375,10 @@ func renderRatios(w io.Writer, load []loadResult, perCPU bool) {
 		if !perCPU {
 			return r.reqPerSec()
 		}
-		if r.CPUSeconds <= 0 {
+		if r.cpuSeconds() <= 0 {
 			return 0
 		}
-		return float64(r.Wrk.Requests-r.Wrk.ErrorsStatus) / r.CPUSeconds
+		return float64(r.Wrk.Requests-r.Wrk.ErrorsStatus) / r.cpuSeconds()
 	}
 	var sizes []int
 	for _, r := range load {
@@ -377,7 +397,7 @@ func renderRatios(w io.Writer, load []loadResult, perCPU bool) {
 	}
 	fmt.Fprintln(w)
 	for _, s := range servers {
-		if s.key == "ours" || s.key == "ours-update" {
+		if strings.HasPrefix(s.key, "ours") {
 			continue
 		}
 		fmt.Fprintf(w, "| %s |", s.label)
@@ -499,4 +519,130 @@ func sortedKeys(m map[string]string) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// storeRows are the rows of the stores table: each store, creates then updates.
+var storeRows = []string{"ours", "ours-update", "ours-sqlite", "ours-sqlite-update", "ours-pg", "ours-pg-update"}
+
+func hasStores(load []loadResult) bool {
+	for _, r := range load {
+		if slices.Contains(storeRows, r.Server) {
+			return true
+		}
+	}
+	return false
+}
+
+// renderStores is the table of stores × batch sizes × creates/updates: req/s,
+// and in brackets the ratio to Prism's and to the ceiling's req/s.
+func renderStores(w io.Writer, load []loadResult) {
+	cells := index(load)
+	var sizes []int
+	for _, r := range load {
+		if !slices.Contains(sizes, r.Customers) {
+			sizes = append(sizes, r.Customers)
+		}
+	}
+	slices.Sort(sizes)
+	fmt.Fprintf(w, "| store | saves |")
+	for _, n := range sizes {
+		fmt.Fprintf(w, " %d customer(s): req/s (× Prism, × ceiling) |", n)
+	}
+	fmt.Fprintf(w, "\n|---|---|")
+	for range sizes {
+		fmt.Fprintf(w, "---:|")
+	}
+	fmt.Fprintln(w)
+	for _, key := range storeRows {
+		if !slices.ContainsFunc(load, func(r loadResult) bool { return r.Server == key }) {
+			continue
+		}
+		store, saves := storeName(key)
+		fmt.Fprintf(w, "| %s | %s |", store, saves)
+		for _, n := range sizes {
+			o, ok := cells[rowKey(key, n)]
+			if !ok {
+				fmt.Fprintf(w, " — |")
+				continue
+			}
+			fmt.Fprintf(w, " %s (%s, %s) |", num(o.reqPerSec()), ratio(o, cells, "prism", n), ratio(o, cells, "baseline-project", n))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "\nPrism keeps nothing; the ceiling (bare Go + `openapi.DecodeSaveCustomers`) decodes and keeps nothing. SQLite: default sync (normal: a save survives a crash of the process). PostgreSQL: on the same machine, durable defaults (fsync, synchronous_commit on); its CPU counts in the server CPU of the load table.\n")
+}
+
+// storeName splits a server key of storeRows into its store and its saves.
+func storeName(key string) (store, saves string) {
+	saves = "creates"
+	if strings.HasSuffix(key, "-update") {
+		saves, key = "updates", strings.TrimSuffix(key, "-update")
+	}
+	switch key {
+	case "ours-sqlite":
+		return "SQLite (`--state FILE`)", saves
+	case "ours-pg":
+		return "PostgreSQL (`--state postgres://…`)", saves
+	}
+	return "in memory (default)", saves
+}
+
+// ratio is the req/s of o over that of server at n, as "2.50×", or "—".
+func ratio(o loadResult, cells map[string]loadResult, server string, n int) string {
+	p, ok := cells[rowKey(server, n)]
+	if !ok || p.reqPerSec() == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f×", o.reqPerSec()/p.reqPerSec())
+}
+
+// rpsTarget checks server ≥ want × other in req/s at n customers.
+func rpsTarget(cells map[string]loadResult, server, other string, n int, want float64) target {
+	t := target{Name: fmt.Sprintf("%s / %s at %d customer(s), req/s", server, other, n), Want: fmt.Sprintf("≥ %.1f×", want), Got: "—"}
+	o, ok1 := cells[rowKey(server, n)]
+	p, ok2 := cells[rowKey(other, n)]
+	if !ok1 || !ok2 || p.reqPerSec() == 0 {
+		return t
+	}
+	r := o.reqPerSec() / p.reqPerSec()
+	t.Got = fmt.Sprintf("%.2f× (%s / %s)", r, num(o.reqPerSec()), num(p.reqPerSec()))
+	t.Met = verdict(r >= want && o.errors() == 0)
+	if o.errors() > 0 {
+		t.Got += fmt.Sprintf(", %d errors", o.errors())
+	}
+	return t
+}
+
+// issue11Targets are the speed targets of issue 11 (state that survives).
+func issue11Targets(res *results) []target {
+	cells := index(res.Load)
+	ts := []target{
+		rpsTarget(cells, "ours", "prism", 100, 3),
+		rpsTarget(cells, "ours-update", "prism", 100, 3),
+		rpsTarget(cells, "ours", "baseline-project", 100, 0.8),
+		rpsTarget(cells, "ours-update", "baseline-project", 100, 0.8),
+		rpsTarget(cells, "ours-update", "ours", 100, 1),
+	}
+	for _, n := range []int{1, 100} {
+		ts = append(ts, rpsTarget(cells, "ours-sqlite", "prism", n, 1), rpsTarget(cells, "ours-sqlite-update", "prism", n, 1))
+	}
+	if su := res.Startup; su != nil {
+		ok := su.StartSeconds < 2
+		ts = append(ts, target{
+			Name: "startup of `mock --state FILE` on a state file, to /healthz", Want: "< 2 s at 1,000,000 customers",
+			Got: fmt.Sprintf("%.3f s at %s customers, peak RSS %s", su.StartSeconds, num(float64(su.Customers)), mib(su.RSSPeakKiB)),
+			Met: &ok,
+		})
+	}
+	return ts
+}
+
+func renderStartup(w io.Writer, su *startupResult) {
+	fmt.Fprintf(w, "| | |\n|---|---|\n")
+	fmt.Fprintf(w, "| customers in the file | %s (`algoreg-kit fixtures --format ndjson` through `mock --preload`, %.1f s) |\n", num(float64(su.Customers)), su.BuildSeconds)
+	fmt.Fprintf(w, "| file (with its WAL) | %s |\n", mibBytes(su.StateBytes))
+	fmt.Fprintf(w, "| from starting `algoreg-kit mock --state FILE` to `/healthz` answering | %.3f s |\n", su.StartSeconds)
+	fmt.Fprintf(w, "| peak RSS then | %s |\n", mib(su.RSSPeakKiB))
+	fmt.Fprintf(w, "| then a first save (1 customer) / a first `/__admin/customers?limit=10` | %.3f s / %.3f s |\n", su.FirstSaveSeconds, su.FirstListSeconds)
+	fmt.Fprintf(w, "| peak RSS after them | %s |\n", mib(su.RSSPeakAfterKiB))
 }

@@ -151,7 +151,7 @@ func TestBestRounds(t *testing.T) {
 			}
 		})
 	}
-	if got, want := len(res.Load), 9; got != want {
+	if got, want := len(res.Load), 14; got != want {
 		t.Errorf("got %d cells, want %d (one per server and size)", got, want)
 	}
 }
@@ -178,5 +178,39 @@ func TestCreateCheck(t *testing.T) {
 				t.Errorf("got\n%s\nwant it to say %q", b.String(), tt.want)
 			}
 		})
+	}
+}
+
+func TestIssue11Targets(t *testing.T) {
+	res, err := readResults("testdata/run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fixture numbers are chosen so each verdict is known.
+	want := map[string]string{
+		"ours / prism at 100 customer(s), req/s":                      "**missed**", // 2.94×
+		"ours-update / prism at 100 customer(s), req/s":               "**met**",    // 41,000 / 13,600 = 3.01×
+		"ours / baseline-project at 100 customer(s), req/s":           "**missed**", // 0.65×
+		"ours-update / baseline-project at 100 customer(s), req/s":    "**missed**", // 0.66×
+		"ours-update / ours at 100 customer(s), req/s":                "**met**",    // 1.03×
+		"ours-sqlite / prism at 1 customer(s), req/s":                 "**met**",    // 40,000 / 36,000 (the best round)
+		"ours-sqlite-update / prism at 1 customer(s), req/s":          "**missed**", // 0.83×
+		"ours-sqlite / prism at 100 customer(s), req/s":               "**met**",    // 1.03×
+		"ours-sqlite-update / prism at 100 customer(s), req/s":        "not measured",
+		"startup of `mock --state FILE` on a state file, to /healthz": "**met**", // 0.085 s
+	}
+	got := issue11Targets(res)
+	if len(got) != len(want) {
+		t.Fatalf("got %d targets, want %d", len(got), len(want))
+	}
+	for _, tg := range got {
+		w, ok := want[tg.Name]
+		if !ok {
+			t.Errorf("got unexpected target %q", tg.Name)
+			continue
+		}
+		if tg.verdict() != w {
+			t.Errorf("%s: got %s (%s), want %s", tg.Name, tg.verdict(), tg.Got, w)
+		}
 	}
 }

@@ -36,11 +36,13 @@ type loadResult struct {
 	Round      int        `json:"round"`     // 1, 2, … (run.sh --rounds)
 	Conns      int        `json:"connections"`
 	Wrk        wrkSummary `json:"wrk"`
-	RSSPeakKiB int64      `json:"rss_peak_kib"` // VmHWM of the server's process tree at the end
-	CPUSeconds float64    `json:"cpu_seconds"`  // server user+system CPU during the measurement
-	Stored     int64      `json:"stored"`       // customers the server reports stored (ours only; -1 unknown)
-	Sent       int64      `json:"sent"`         // customers of the 2xx answers counted, sanity pass included (ours only)
-	LoadAvg    string     `json:"loadavg"`      // /proc/loadavg before the cell
+	RSSPeakKiB int64      `json:"rss_peak_kib"`   // VmHWM of the server's process tree at the end
+	CPUSeconds float64    `json:"cpu_seconds"`    // server user+system CPU during the measurement
+	DBCPU      float64    `json:"db_cpu_seconds"` // the PostgreSQL cluster's CPU in that time (ours-pg only)
+	StateBytes int64      `json:"state_bytes"`    // the SQLite state file and its WAL at the end (ours-sqlite only)
+	Stored     int64      `json:"stored"`         // customers the server reports stored (ours only; -1 unknown)
+	Sent       int64      `json:"sent"`           // customers of the 2xx answers counted, sanity pass included (ours only)
+	LoadAvg    string     `json:"loadavg"`        // /proc/loadavg before the cell
 
 	// Set by bestRounds: how many rounds the cell had and the spread of req/s.
 	rounds         int
@@ -64,12 +66,16 @@ func (r loadResult) errors() int64 {
 	return w.ErrorsConnect + w.ErrorsRead + w.ErrorsWrite + w.ErrorsStatus + w.ErrorsTimeout
 }
 
+// cpuSeconds is the CPU the server took during the measurement: the mock's
+// and, for PostgreSQL, the database cluster's.
+func (r loadResult) cpuSeconds() float64 { return r.CPUSeconds + r.DBCPU }
+
 // cpuCores is the server's average CPU use in cores during the measurement.
 func (r loadResult) cpuCores() float64 {
 	if r.Wrk.DurationUS == 0 {
 		return 0
 	}
-	return r.CPUSeconds / r.seconds()
+	return r.cpuSeconds() / r.seconds()
 }
 
 // genResult is one line of gen.ndjson: one generator run under /usr/bin/time -v.
@@ -105,6 +111,19 @@ type memoryResult struct {
 	Batch         int     `json:"batch"`
 }
 
+// startupResult is startup.json: "mock --state FILE" started on a state file
+// of many customers.
+type startupResult struct {
+	Customers        int64   `json:"customers"`
+	StateBytes       int64   `json:"state_bytes"`
+	BuildSeconds     float64 `json:"build_seconds"`      // making the file (mock --preload)
+	StartSeconds     float64 `json:"start_seconds"`      // from exec to /healthz answering
+	RSSPeakKiB       int64   `json:"rss_peak_kib"`       // VmHWM when /healthz answered
+	RSSPeakAfterKiB  int64   `json:"rss_peak_after_kib"` // VmHWM after the first save and listing
+	FirstSaveSeconds float64 `json:"first_save_seconds"`
+	FirstListSeconds float64 `json:"first_listing_seconds"`
+}
+
 // failure is one line of failed.ndjson.
 type failure struct {
 	What string `json:"what"`
@@ -127,6 +146,7 @@ type results struct {
 	Load    []loadResult
 	Gen     []genResult
 	Memory  *memoryResult
+	Startup *startupResult
 	Machine machine
 	// Heap is "go tool pprof -top -sample_index=inuse_space" of the memory run.
 	Heap string
@@ -153,6 +173,12 @@ func readResults(dir string) (*results, error) {
 	var mem memoryResult
 	if err := readJSON(filepath.Join(dir, "memory.json"), &mem); err == nil {
 		res.Memory = &mem
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	var su startupResult
+	if err := readJSON(filepath.Join(dir, "startup.json"), &su); err == nil {
+		res.Startup = &su
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
