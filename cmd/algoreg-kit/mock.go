@@ -128,7 +128,11 @@ func runMock(ctx context.Context, cfg mockConfig, e env) error {
 	if err != nil {
 		return fmt.Errorf("mock: %w", err)
 	}
-	defer st.Close() // after the server's Close
+	defer func() { // after the server's Close
+		if err := st.Close(); err != nil && cfg.Server.Logger != nil {
+			cfg.Server.Logger.Error("closing the state", "err", err)
+		}
+	}()
 	cfg.Server.Store = st
 	mock, err := cfg.newServer(logOut)
 	if err != nil {
