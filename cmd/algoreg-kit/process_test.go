@@ -53,6 +53,7 @@ func startProcess(t *testing.T, bin string, args ...string) *mockProcess {
 	p := &mockProcess{stderr: &mockBuffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{"mock", "--addr", "127.0.0.1:0", "--log-level", "warn"}, args...)...)
 	p.cmd.Stderr = p.stderr
+	dieWithTest(p.cmd)
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
