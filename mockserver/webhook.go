@@ -196,9 +196,17 @@ func (w *webhookSender) deliverEvent(e store.Event) {
 	// Delivered even if close is under way: remove it, but give up after a while.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), 5*time.Second)
 	defer cancel()
-	if err := w.outbox.EventDelivered(ctx, e.ID); err != nil {
+	if err := w.outbox.RecordAttempt(ctx, e.ID, store.Attempt{At: time.Now(), Error: errorText(err)}); err != nil {
 		w.log.Warn("webhook: cannot remove the event from the outbox; it will be sent again", "outbox_id", e.ID, "business", e.Business, "err", err)
 	}
+}
+
+// errorText is err's text for the outbox, "" for nil.
+func errorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // deliver POSTs body, retrying on transport errors and 5xx/429 answers with

@@ -121,19 +121,69 @@ type Lockout struct {
 	LockedUntil time.Time // zero when not locked
 }
 
-// Outbox holds the events written by Tx.AddEvent until they are delivered.
+// Outbox holds the events written by Tx.AddEvent and the state of their
+// delivery. An event is pending until an attempt delivers it (delivered) or
+// the sender gives it up (failed); delivered and failed events stay listed
+// (Events) until PruneEvents. The sender delivers the events of one business
+// in the order of their IDs, one at a time: NextEvents gives the oldest
+// pending event of each business, and Lease lets one sender of all those that
+// share the store deliver a business at a time.
 type Outbox interface {
-	// PendingEvents returns up to limit undelivered events of every business,
+	// PendingEvents returns up to limit pending events of every business,
 	// oldest first (in the order of their IDs).
 	PendingEvents(ctx context.Context, limit int) ([]Event, error)
-	// EventDelivered removes the event with id from the outbox.
-	EventDelivered(ctx context.Context, id int64) error
+	// NextEvents returns the oldest pending event of each business that has
+	// one, up to limit businesses, in the order of the events' IDs.
+	NextEvents(ctx context.Context, limit int) ([]Event, error)
+	// Events pages through business's events of one status, oldest first,
+	// and says how many there are.
+	Events(ctx context.Context, business string, status EventStatus, offset, limit int) ([]Event, int, error)
+	// RecordAttempt records the outcome of an attempt to deliver the pending
+	// event id: one more attempt, at a.At, and the event delivered (a.Error
+	// empty), pending until a.Next, or failed (a.Next zero). An id that is not
+	// pending (already delivered or failed, or dropped) is no error and is
+	// left as it is, so that a sender that lost its lease changes nothing.
+	RecordAttempt(ctx context.Context, id int64, a Attempt) error
+	// PruneEvents deletes the delivered events whose delivery was before
+	// before (failed and pending events are kept).
+	PruneEvents(ctx context.Context, before time.Time) error
+	// Lease gives holder the right to deliver business's events until
+	// until, and reports whether it has it: it does when no one holds it,
+	// when the lease of another holder has expired at now, or when holder
+	// holds it already (which extends it). An until not after now releases
+	// holder's lease. Leases use the clocks of the callers: senders sharing a
+	// store must have clocks that agree far better than a lease is long.
+	Lease(ctx context.Context, business, holder string, now, until time.Time) (bool, error)
 }
 
-// Event is one webhook event in the outbox.
+// EventStatus is where an event is in its delivery.
+type EventStatus string
+
+// The statuses of an event.
+const (
+	EventPending   EventStatus = "pending"
+	EventDelivered EventStatus = "delivered"
+	EventFailed    EventStatus = "failed"
+)
+
+// Event is one webhook event in the outbox. Tx.AddEvent sets Business,
+// Payload and CreatedAt; the store sets ID and the delivery fields.
 type Event struct {
 	ID        int64 // assigned by the store, increasing
 	Business  string
 	Payload   []byte // the webhook body, JSON
 	CreatedAt time.Time
+
+	Status      EventStatus // pending when added
+	Attempts    int         // attempts recorded
+	LastError   string      // of the last failed attempt, "" if none
+	LastAttempt time.Time   // when the last attempt ended; zero before any
+	NextAttempt time.Time   // a pending event's: not before then (zero: at once)
+}
+
+// Attempt is the outcome of one attempt to deliver an event.
+type Attempt struct {
+	At    time.Time // when it ended
+	Error string    // "": delivered
+	Next  time.Time // after a failure: when to try again; zero: give the event up
 }

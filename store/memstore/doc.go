@@ -21,10 +21,11 @@
 //
 // Accounts: the token-signing secret is random, made once per Store (tokens
 // do not outlive the process, as nothing else does); lockouts are a map. The
-// outbox keeps at most OutboxLimit events and OutboxBytes of payloads: past
-// either, the oldest events are dropped and counted (Stats), so that a mock
-// without a webhook receiver does not grow without end, and a save never
-// fails because of the outbox.
+// outbox keeps at most OutboxLimit events and OutboxBytes of payloads, of
+// every status: past either, events are dropped and counted (Stats) —
+// delivered ones first, then failed ones, the oldest pending ones last — so
+// that a mock without a webhook receiver does not grow without end, and a
+// save never fails because of the outbox. Leases are a map.
 //
 // A Store is safe for concurrent use. Its methods fail only when ctx is done
 // before they start (ctx.Err()), after Close (an error wrapping

@@ -27,7 +27,7 @@ var _ store.Store = (*Store)(nil)
 // New returns an empty Store. Its outbox keeps at most OutboxLimit events
 // and OutboxBytes bytes of payloads (see Store.PendingEvents).
 func New() *Store {
-	return &Store{tenants: map[string]*tenant{}, outbox: outbox{maxEvents: OutboxLimit, maxBytes: OutboxBytes}}
+	return &Store{tenants: map[string]*tenant{}, outbox: outbox{maxEvents: OutboxLimit, maxBytes: OutboxBytes, count: map[store.EventStatus]int{}}}
 }
 
 // tenant is the state of one business.
@@ -237,8 +237,8 @@ type Stats struct {
 	// RecordBytes is the size of the customers' and relations' records (on
 	// the Go heap, which counts them too).
 	RecordBytes int64
-	// Events are the undelivered events of the outbox; EventsDropped the
-	// events dropped because the outbox was full.
+	// Events are the pending events of the outbox; EventsDropped the
+	// events dropped because the outbox was full (see OutboxLimit).
 	Events, EventsDropped int64
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/algoreg-kit/algoreg-kit/rules"
 	"github.com/algoreg-kit/algoreg-kit/store"
@@ -194,9 +195,49 @@ func TestOutboxBound(t *testing.T) {
 	require.Len(t, events, 1)
 	assert.Equal(t, int64(10), events[0].ID)
 	// Delivered in any order; an unknown id is no error.
-	require.NoError(t, s.EventDelivered(ctx, 10))
-	require.NoError(t, s.EventDelivered(ctx, 10))
+	require.NoError(t, s.RecordAttempt(ctx, 10, store.Attempt{At: time.Now()}))
+	require.NoError(t, s.RecordAttempt(ctx, 10, store.Attempt{At: time.Now()}))
+	require.NoError(t, s.RecordAttempt(ctx, 99, store.Attempt{At: time.Now()}))
 	assert.Zero(t, s.Stats().Events)
+}
+
+// At the bound the outbox drops delivered events first (delivered longest
+// ago first), then failed ones, and pending ones last.
+func TestOutboxBoundDropsFinishedEventsFirst(t *testing.T) {
+	s := New()
+	s.outbox.maxEvents = 4
+	ctx := context.Background()
+	add := func() {
+		require.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error {
+			return tx.AddEvent(store.Event{Payload: []byte(`{}`)})
+		}))
+	}
+	for range 4 {
+		add()
+	}
+	t0 := time.Now()
+	require.NoError(t, s.RecordAttempt(ctx, 3, store.Attempt{At: t0}))
+	require.NoError(t, s.RecordAttempt(ctx, 4, store.Attempt{At: t0.Add(-time.Second)}))
+	require.NoError(t, s.RecordAttempt(ctx, 2, store.Attempt{At: t0, Error: "gave up"}))
+	statusOf := func() map[int64]store.EventStatus {
+		m := map[int64]store.EventStatus{}
+		for _, st := range []store.EventStatus{store.EventPending, store.EventDelivered, store.EventFailed} {
+			evs, _, err := s.Events(ctx, "b", st, 0, 100)
+			require.NoError(t, err)
+			for _, e := range evs {
+				m[e.ID] = e.Status
+			}
+		}
+		return m
+	}
+	add() // drops 4, delivered before 3
+	assert.Equal(t, map[int64]store.EventStatus{1: store.EventPending, 2: store.EventFailed, 3: store.EventDelivered, 5: store.EventPending}, statusOf())
+	add() // drops 3, the last delivered
+	add() // drops 2, failed
+	add() // drops 1, the oldest pending
+	assert.Equal(t, map[int64]store.EventStatus{5: store.EventPending, 6: store.EventPending, 7: store.EventPending, 8: store.EventPending}, statusOf())
+	assert.Equal(t, int64(4), s.Stats().EventsDropped)
+	assert.Equal(t, int64(4), s.Stats().Events)
 }
 
 // manyBusinesses is the size of the "many businesses" test of issue 11: the

@@ -13,23 +13,37 @@ import (
 // The bounds of a Store's outbox. The outbox of the in-memory store lives as
 // long as the process, like everything else in it; when no one delivers its
 // events (no webhook receiver, or one that is down), it would otherwise grow
-// without end. Past either bound the oldest events are dropped, and counted
-// in Stats().EventsDropped: a save never fails because of the outbox.
+// without end. The bounds count every event kept, delivered and failed ones
+// too. Past either bound events are dropped, and counted in
+// Stats().EventsDropped: first the delivered events that were delivered
+// longest ago, then the oldest failed ones, and only when there are none the
+// oldest pending ones (lost: they are never sent). A save never fails because
+// of the outbox.
 const (
 	OutboxLimit = 10_000   // events
-	OutboxBytes = 64 << 20 // bytes of payloads
+	OutboxBytes = 64 << 20 // bytes of payloads and errors
 )
 
 // outbox is the store.Outbox of a Store.
 type outbox struct {
-	mu        sync.Mutex    // guards the fields below
-	events    []store.Event // oldest first, so by increasing ID
+	mu        sync.Mutex     // guards the fields below
+	events    []*store.Event // by increasing ID
 	lastID    int64
-	bytes     int64 // of the payloads of events
+	bytes     int64 // of the payloads and errors of events
+	count     map[store.EventStatus]int
 	dropped   int64
 	maxEvents int
 	maxBytes  int64
+	leases    map[string]lease // by business
 }
+
+// lease is who holds the lease of a business, and until when.
+type lease struct {
+	holder string
+	until  time.Time
+}
+
+func eventBytes(e *store.Event) int64 { return int64(len(e.Payload) + len(e.LastError)) }
 
 // add appends the events a transaction of business added, giving them their
 // IDs; Business is set to business, and a zero CreatedAt to now.
@@ -46,46 +60,173 @@ func (o *outbox) add(business string, events []store.Event) {
 		if e.CreatedAt.IsZero() {
 			e.CreatedAt = now
 		}
-		o.events = append(o.events, e)
-		o.bytes += int64(len(e.Payload))
+		e.Status, e.Attempts, e.LastError, e.LastAttempt, e.NextAttempt = store.EventPending, 0, "", time.Time{}, time.Time{}
+		o.events = append(o.events, &e)
+		o.bytes += eventBytes(&e)
+		o.count[e.Status]++
 	}
 	for len(o.events) > o.maxEvents || (o.bytes > o.maxBytes && len(o.events) > 1) {
-		o.removeAt(0)
+		o.removeAt(o.victim())
 		o.dropped++
 	}
 }
 
+// victim is the index of the event to drop first: the delivered event
+// delivered longest ago, else the oldest failed one, else the oldest.
+func (o *outbox) victim() int {
+	if o.count[store.EventDelivered] > 0 {
+		best := -1
+		for i, e := range o.events {
+			if e.Status == store.EventDelivered && (best < 0 || e.LastAttempt.Before(o.events[best].LastAttempt)) {
+				best = i
+			}
+		}
+		return best
+	}
+	if o.count[store.EventFailed] > 0 {
+		return slices.IndexFunc(o.events, func(e *store.Event) bool { return e.Status == store.EventFailed })
+	}
+	return 0
+}
+
 func (o *outbox) removeAt(i int) {
-	o.bytes -= int64(len(o.events[i].Payload))
-	if i == 0 { // the usual case: delivered, or dropped, oldest first
-		o.events[0] = store.Event{}
+	e := o.events[i]
+	o.bytes -= eventBytes(e)
+	o.count[e.Status]--
+	if i == 0 { // the usual case: the oldest
+		o.events[0] = nil
 		o.events = o.events[1:]
 		return
 	}
 	o.events = slices.Delete(o.events, i, i+1)
 }
 
-func (o *outbox) stats() (events, dropped int64) {
+func (o *outbox) stats() (pending, dropped int64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return int64(len(o.events)), o.dropped
+	return int64(o.count[store.EventPending]), o.dropped
+}
+
+// find returns the index of the event with id, or -1.
+func (o *outbox) find(id int64) int {
+	i, ok := slices.BinarySearchFunc(o.events, id, func(e *store.Event, id int64) int { return cmp.Compare(e.ID, id) })
+	if !ok {
+		return -1
+	}
+	return i
 }
 
 // PendingEvents implements store.Outbox. The events share their payloads
 // with the outbox: the caller must not change them.
 func (s *Store) PendingEvents(ctx context.Context, limit int) (events []store.Event, err error) {
 	o := &s.outbox
-	err = s.locked(ctx, &o.mu, func() { events = slices.Clone(o.events[:min(max(limit, 0), len(o.events))]) })
+	err = s.locked(ctx, &o.mu, func() {
+		for _, e := range o.events {
+			if len(events) >= limit {
+				break
+			}
+			if e.Status == store.EventPending {
+				events = append(events, *e)
+			}
+		}
+	})
 	return events, err
 }
 
-// EventDelivered implements store.Outbox. An id that is not pending (already
-// delivered, or dropped) is no error.
-func (s *Store) EventDelivered(ctx context.Context, id int64) error {
+// NextEvents implements store.Outbox.
+func (s *Store) NextEvents(ctx context.Context, limit int) (events []store.Event, err error) {
 	o := &s.outbox
-	return s.locked(ctx, &o.mu, func() {
-		if i, ok := slices.BinarySearchFunc(o.events, id, func(e store.Event, id int64) int { return cmp.Compare(e.ID, id) }); ok {
-			o.removeAt(i)
+	err = s.locked(ctx, &o.mu, func() {
+		seen := map[string]bool{}
+		for _, e := range o.events {
+			if len(events) >= limit {
+				break
+			}
+			if e.Status == store.EventPending && !seen[e.Business] {
+				seen[e.Business] = true
+				events = append(events, *e)
+			}
 		}
 	})
+	return events, err
+}
+
+// Events implements store.Outbox.
+func (s *Store) Events(ctx context.Context, business string, status store.EventStatus, offset, limit int) (events []store.Event, total int, err error) {
+	o := &s.outbox
+	err = s.locked(ctx, &o.mu, func() {
+		for _, e := range o.events {
+			if e.Business != business || e.Status != status {
+				continue
+			}
+			if total >= offset && len(events) < limit {
+				events = append(events, *e)
+			}
+			total++
+		}
+	})
+	return events, total, err
+}
+
+// RecordAttempt implements store.Outbox.
+func (s *Store) RecordAttempt(ctx context.Context, id int64, a store.Attempt) error {
+	o := &s.outbox
+	return s.locked(ctx, &o.mu, func() {
+		i := o.find(id)
+		if i < 0 || o.events[i].Status != store.EventPending {
+			return
+		}
+		old := o.events[i]
+		e := *old // a new value: the copies callers hold do not change
+		e.Attempts++
+		e.LastAttempt, e.NextAttempt = a.At, time.Time{}
+		switch {
+		case a.Error == "":
+			e.Status = store.EventDelivered
+		case a.Next.IsZero():
+			e.Status, e.LastError = store.EventFailed, a.Error
+		default:
+			e.LastError, e.NextAttempt = a.Error, a.Next
+		}
+		o.bytes += eventBytes(&e) - eventBytes(old)
+		o.count[old.Status]--
+		o.count[e.Status]++
+		o.events[i] = &e
+	})
+}
+
+// PruneEvents implements store.Outbox.
+func (s *Store) PruneEvents(ctx context.Context, before time.Time) error {
+	o := &s.outbox
+	return s.locked(ctx, &o.mu, func() {
+		o.events = slices.DeleteFunc(o.events, func(e *store.Event) bool {
+			if e.Status != store.EventDelivered || !e.LastAttempt.Before(before) {
+				return false
+			}
+			o.bytes -= eventBytes(e)
+			o.count[e.Status]--
+			return true
+		})
+	})
+}
+
+// Lease implements store.Outbox.
+func (s *Store) Lease(ctx context.Context, business, holder string, now, until time.Time) (ok bool, err error) {
+	o := &s.outbox
+	err = s.locked(ctx, &o.mu, func() {
+		l, held := o.leases[business]
+		if held && l.holder != holder && now.Before(l.until) {
+			return
+		}
+		ok = true
+		if !until.After(now) {
+			delete(o.leases, business)
+			return
+		}
+		if o.leases == nil {
+			o.leases = map[string]lease{}
+		}
+		o.leases[business] = lease{holder: holder, until: until}
+	})
+	return ok, err
 }

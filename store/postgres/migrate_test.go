@@ -36,8 +36,7 @@ func TestMigrate(t *testing.T) {
 	ctx := context.Background()
 	d := rawDB(t)
 	const version = `SELECT COALESCE(MAX(version), 0) FROM schema_version`
-	v1 := sqlstore.Migrations()
-	require.Len(t, v1, 1)
+	v1 := sqlstore.Migrations()[:1] // the mechanism, with the first migration and made-up ones
 	require.NoError(t, sqlstore.Migrate(ctx, d, sqlstore.Postgres, "database x", v1))
 	assert.Equal(t, 0, d.count(t, `SELECT count(*) FROM customers`))
 	assert.Equal(t, 1, d.count(t, version))

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/algoreg-kit/algoreg-kit/internal/pgtest"
 	"github.com/algoreg-kit/algoreg-kit/rules"
 	"github.com/algoreg-kit/algoreg-kit/store"
+	"github.com/algoreg-kit/algoreg-kit/store/internal/sqlstore"
 	"github.com/algoreg-kit/algoreg-kit/store/postgres"
 	"github.com/algoreg-kit/algoreg-kit/store/storetest"
 	"github.com/jackc/pgx/v5"
@@ -126,11 +128,11 @@ func TestDatabaseGone(t *testing.T) {
 func TestNewerSchemaRefused(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	require.NoError(t, mustOpen(t, url).Close())
-	exec(t, url, `INSERT INTO schema_version (version, applied_at) VALUES (2, 0), (3, 0)`)
+	exec(t, url, `INSERT INTO schema_version (version, applied_at) VALUES (98, 0), (99, 0)`)
 	_, err := postgres.Open(context.Background(), url, postgres.Options{})
 	require.Error(t, err)
 	shown := strings.Replace(url, "algoreg@", "algoreg@", 1)
-	assert.Equal(t, "PostgreSQL database "+shown+" has schema version 3; this algoreg-kit knows up to 1: upgrade algoreg-kit", err.Error())
+	assert.Equal(t, "PostgreSQL database "+shown+" has schema version 99; this algoreg-kit knows up to "+strconv.Itoa(len(sqlstore.Migrations()))+": upgrade algoreg-kit", err.Error())
 	assert.NotErrorIs(t, err, store.ErrUnavailable, "a newer schema is no outage: retrying will not help")
 }
 
@@ -155,5 +157,9 @@ func TestConcurrentFirstStart(t *testing.T) {
 	require.NoError(t, err)
 	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[struct{ Version, N int }])
 	require.NoError(t, err)
-	assert.Equal(t, []struct{ Version, N int }{{1, 1}}, got)
+	var want []struct{ Version, N int }
+	for _, m := range sqlstore.Migrations() {
+		want = append(want, struct{ Version, N int }{m.Version, 1})
+	}
+	assert.Equal(t, want, got, "each version applied once")
 }

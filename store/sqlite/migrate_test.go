@@ -39,8 +39,7 @@ func TestMigrate(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "state.db")
 	d := rawDB(t, path)
-	v1 := sqlstore.Migrations()
-	require.Len(t, v1, 1)
+	v1 := sqlstore.Migrations()[:1] // the mechanism, with the first migration and made-up ones
 	require.NoError(t, sqlstore.Migrate(ctx, d, sqlstore.SQLite, "state file x", v1))
 	require.NoError(t, d.writer.QueryRow(`SELECT count(*) FROM customers`).Scan(new(int)))
 	assert.Equal(t, 1, version(t, d))

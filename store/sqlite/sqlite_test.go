@@ -5,11 +5,13 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 
 	"github.com/algoreg-kit/algoreg-kit/rules"
 	"github.com/algoreg-kit/algoreg-kit/store"
+	"github.com/algoreg-kit/algoreg-kit/store/internal/sqlstore"
 	"github.com/algoreg-kit/algoreg-kit/store/sqlite"
 	"github.com/algoreg-kit/algoreg-kit/store/storetest"
 	"github.com/stretchr/testify/assert"
@@ -137,7 +139,7 @@ func TestOpenKeepsAnEmptyFile(t *testing.T) {
 	defer db.Close()
 	var version int
 	require.NoError(t, db.QueryRow(`SELECT max(version) FROM schema_version`).Scan(&version))
-	assert.Equal(t, 1, version)
+	assert.Equal(t, len(sqlstore.Migrations()), version)
 }
 
 func TestNewerSchemaRefused(t *testing.T) {
@@ -146,12 +148,12 @@ func TestNewerSchemaRefused(t *testing.T) {
 	require.NoError(t, s.Close())
 	db, err := sql.Open("sqlite", path)
 	require.NoError(t, err)
-	_, err = db.Exec(`INSERT INTO schema_version (version, applied_at) VALUES (2, 0), (3, 0)`)
+	_, err = db.Exec(`INSERT INTO schema_version (version, applied_at) VALUES (98, 0), (99, 0)`)
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
 
 	_, err = sqlite.Open(context.Background(), path, sqlite.Options{})
 	require.Error(t, err)
-	assert.Equal(t, "state file "+path+" has schema version 3; this algoreg-kit knows up to 1: upgrade algoreg-kit", err.Error())
+	assert.Equal(t, "state file "+path+" has schema version 99; this algoreg-kit knows up to "+strconv.Itoa(len(sqlstore.Migrations()))+": upgrade algoreg-kit", err.Error())
 	assert.NotErrorIs(t, err, store.ErrUnavailable, "a newer file is no outage: retrying will not help")
 }

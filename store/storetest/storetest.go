@@ -21,8 +21,8 @@ type options struct {
 
 // WithReopen tells Run that the engine is durable: reopen closes s and
 // returns a store opened on the same state (and closes it in tb.Cleanup). Run
-// then checks that customers, relations, lockouts, pending events and the
-// secret survive, and that event IDs keep increasing.
+// then checks that customers, relations, lockouts, pending events (with
+// their attempts) and the secret survive, and that event IDs keep increasing.
 func WithReopen(reopen func(tb testing.TB, s store.Store) store.Store) Option {
 	return func(o *options) { o.reopen = reopen }
 }
@@ -62,6 +62,11 @@ func Run(t *testing.T, open func(tb testing.TB) store.Store, opts ...Option) {
 		{"concurrent updates serialised", concurrentUpdates},
 		{"outbox after commit", outboxAfterCommit},
 		{"outbox ids and delivery", outboxIDs},
+		{"outbox next events per business", outboxNextEvents},
+		{"outbox attempts", outboxAttempts},
+		{"outbox events paging", outboxEventsPaging},
+		{"outbox prune", outboxPrune},
+		{"outbox lease", outboxLease},
 		{"secret", secret},
 		{"lockout", lockout},
 		{"context cancelled", contextCancelled},

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/algoreg-kit/algoreg-kit/rules"
 	"github.com/algoreg-kit/algoreg-kit/store"
@@ -228,13 +229,20 @@ func contextCancelled(h *harness) {
 	assertCanceled(h.t, "ClearFailures", s.ClearFailures(ctx, "alice"))
 	_, err = s.PendingEvents(ctx, 10)
 	assertCanceled(h.t, "PendingEvents", err)
+	_, err = s.NextEvents(ctx, 10)
+	assertCanceled(h.t, "NextEvents", err)
+	_, _, err = s.Events(ctx, "acme", store.EventPending, 0, 10)
+	assertCanceled(h.t, "Events", err)
+	assertCanceled(h.t, "PruneEvents", s.PruneEvents(ctx, fixedNow))
+	_, err = s.Lease(ctx, "acme", "me", fixedNow, fixedNow.Add(time.Minute))
+	assertCanceled(h.t, "Lease", err)
 	evs := h.pending()
 	require.Len(h.t, evs, 1)
-	assertCanceled(h.t, "EventDelivered", s.EventDelivered(ctx, evs[0].ID))
+	assertCanceled(h.t, "RecordAttempt", s.RecordAttempt(ctx, evs[0].ID, delivered))
 
 	c, _ := h.counts("acme")
 	assert.Equal(h.t, 1, c, "customers after a cancelled Update and Reset")
-	assert.Len(h.t, h.pending(), 1, "events after a cancelled EventDelivered")
+	assert.Len(h.t, h.pending(), 1, "events after a cancelled RecordAttempt")
 	l, err := s.Lockout(h.ctx, "alice")
 	require.NoError(h.t, err)
 	assert.Equal(h.t, 1, l.Failures, "failures after a cancelled RecordFailure and ClearFailures")

@@ -43,5 +43,12 @@ func CheckUnavailable(t *testing.T, s store.Store) {
 	check("ClearFailures", s.ClearFailures(ctx, "alice"))
 	_, err = s.PendingEvents(ctx, 10)
 	check("PendingEvents", err)
-	check("EventDelivered", s.EventDelivered(ctx, 1))
+	_, err = s.NextEvents(ctx, 10)
+	check("NextEvents", err)
+	_, _, err = s.Events(ctx, "acme", store.EventPending, 0, 10)
+	check("Events", err)
+	check("RecordAttempt", s.RecordAttempt(ctx, 1, store.Attempt{At: time.Now()}))
+	check("PruneEvents", s.PruneEvents(ctx, time.Now()))
+	_, err = s.Lease(ctx, "acme", "me", time.Now(), time.Now().Add(time.Minute))
+	check("Lease", err)
 }

@@ -12,7 +12,8 @@ type queries struct {
 	customersIn, relationsIn                                    string
 	deleteCustomers, deleteRelations                            string
 	businesses, countBusinesses                                 string
-	addEvent, pendingEvents, deleteEvent                        string
+	addEvent, pendingEvents, nextEvents, events, countEvents    string
+	recordAttempt, pruneEvents, lease                           string
 	secret, putSecret                                           string
 	lockout, newLockout, lockoutForUpdate, putLockout, delLock  string
 }
@@ -42,11 +43,23 @@ func newQueries(d *Dialect) queries {
 ) AS counts GROUP BY business ORDER BY business LIMIT $1 OFFSET $2`),
 		countBusinesses: r(`SELECT count(*) FROM (SELECT business FROM customers UNION SELECT business FROM relations) AS b`),
 		addEvent:        r(`INSERT INTO outbox (business, payload, created_at) VALUES ($1, $2, $3)`),
-		pendingEvents:   r(`SELECT id, business, payload, created_at FROM outbox ORDER BY id LIMIT $1`),
-		deleteEvent:     r(`DELETE FROM outbox WHERE id = $1`),
-		secret:          r(`SELECT value FROM settings WHERE name = 'token_secret'`),
-		putSecret:       r(`INSERT INTO settings (name, value) VALUES ('token_secret', $1) ON CONFLICT (name) DO NOTHING`),
-		lockout:         r(`SELECT failures, locked_until FROM lockouts WHERE username = $1`),
+		pendingEvents:   r(`SELECT ` + eventColumns + ` FROM outbox WHERE status = 'pending' ORDER BY id LIMIT $1`),
+		nextEvents: r(`SELECT ` + eventColumns + ` FROM outbox WHERE id IN (
+    SELECT min(id) FROM outbox WHERE status = 'pending' GROUP BY business
+) ORDER BY id LIMIT $1`),
+		events:      r(`SELECT ` + eventColumns + ` FROM outbox WHERE business = $1 AND status = $2 ORDER BY id LIMIT $3 OFFSET $4`),
+		countEvents: r(`SELECT count(*) FROM outbox WHERE business = $1 AND status = $2`),
+		recordAttempt: r(`UPDATE outbox SET status = $2, attempts = attempts + 1,
+    last_error = CASE WHEN CAST($3 AS TEXT) = '' THEN last_error ELSE CAST($3 AS TEXT) END, last_attempt_at = $4, next_attempt_at = $5
+WHERE id = $1 AND status = 'pending'`),
+		pruneEvents: r(`DELETE FROM outbox WHERE status = 'delivered' AND last_attempt_at < $1`),
+		lease: r(`INSERT INTO webhook_leases (business, holder, until) VALUES ($1, $2, $4)
+ON CONFLICT (business) DO UPDATE SET holder = excluded.holder, until = excluded.until
+WHERE webhook_leases.holder = excluded.holder OR webhook_leases.until <= $3
+RETURNING holder`),
+		secret:    r(`SELECT value FROM settings WHERE name = 'token_secret'`),
+		putSecret: r(`INSERT INTO settings (name, value) VALUES ('token_secret', $1) ON CONFLICT (name) DO NOTHING`),
+		lockout:   r(`SELECT failures, locked_until FROM lockouts WHERE username = $1`),
 		newLockout: r(`INSERT INTO lockouts (username, failures, locked_until) VALUES ($1, 0, 0)
 ON CONFLICT (username) DO NOTHING`),
 		lockoutForUpdate: r(`SELECT failures, locked_until FROM lockouts WHERE username = $1` + d.forUpdate),
@@ -54,6 +67,9 @@ ON CONFLICT (username) DO NOTHING`),
 		delLock:          r(`DELETE FROM lockouts WHERE username = $1`),
 	}
 }
+
+// eventColumns are the columns of an event, in the order scanEvent reads them.
+const eventColumns = `id, business, payload, created_at, status, attempts, last_error, last_attempt_at, next_attempt_at`
 
 // upsert is the INSERT that creates or replaces a row of table by (business,
 // key), columns after business.

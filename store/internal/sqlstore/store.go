@@ -194,41 +194,134 @@ func (s *Store) ClearFailures(ctx context.Context, username string) error {
 
 // PendingEvents implements store.Outbox.
 func (s *Store) PendingEvents(ctx context.Context, limit int) ([]store.Event, error) {
-	var evs []store.Event
-	err := s.db.Read(ctx, func(q Querier) error {
-		evs = nil
-		rows, err := q.Query(ctx, s.q.pendingEvents, max(0, limit))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var (
-				e       store.Event
-				created int64
-			)
-			if err := rows.Scan(&e.ID, &e.Business, &e.Payload, &created); err != nil {
-				return err
-			}
-			e.CreatedAt = time.Unix(0, created)
-			evs = append(evs, e)
-		}
-		return rows.Err()
-	})
+	evs, err := s.readEvents(ctx, s.q.pendingEvents, max(0, limit))
 	if err != nil {
 		return nil, fmt.Errorf("read the outbox: %w", err)
 	}
 	return evs, nil
 }
 
-// EventDelivered implements store.Outbox. An ID that is not pending (already
-// delivered) is no error.
-func (s *Store) EventDelivered(ctx context.Context, id int64) error {
-	err := s.db.Write(ctx, "", func(q Querier) error { return q.Exec(ctx, s.q.deleteEvent, id) })
+// NextEvents implements store.Outbox.
+func (s *Store) NextEvents(ctx context.Context, limit int) ([]store.Event, error) {
+	evs, err := s.readEvents(ctx, s.q.nextEvents, max(0, limit))
 	if err != nil {
-		return fmt.Errorf("remove event %d from the outbox: %w", id, err)
+		return nil, fmt.Errorf("read the outbox: %w", err)
+	}
+	return evs, nil
+}
+
+// Events implements store.Outbox: the count and the page in one snapshot.
+func (s *Store) Events(ctx context.Context, business string, status store.EventStatus, offset, limit int) ([]store.Event, int, error) {
+	var (
+		evs   []store.Event
+		total int
+	)
+	err := s.db.Read(ctx, func(q Querier) error {
+		if err := q.QueryRow(ctx, s.q.countEvents, business, string(status)).Scan(&total); err != nil {
+			return err
+		}
+		var err error
+		evs, err = scanEvents(ctx, q, s.q.events, business, string(status), max(0, limit), max(0, offset))
+		return err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list the %s events of %q: %w", status, business, err)
+	}
+	return evs, total, nil
+}
+
+// readEvents runs a query of events in a read transaction.
+func (s *Store) readEvents(ctx context.Context, query string, args ...any) ([]store.Event, error) {
+	var evs []store.Event
+	err := s.db.Read(ctx, func(q Querier) error {
+		var err error
+		evs, err = scanEvents(ctx, q, query, args...)
+		return err
+	})
+	return evs, err
+}
+
+// scanEvents returns the events of a query of eventColumns.
+func scanEvents(ctx context.Context, q Querier, query string, args ...any) ([]store.Event, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var evs []store.Event
+	for rows.Next() {
+		var (
+			e                   store.Event
+			status              string
+			created, last, next int64
+		)
+		if err := rows.Scan(&e.ID, &e.Business, &e.Payload, &created, &status, &e.Attempts, &e.LastError, &last, &next); err != nil {
+			return nil, err
+		}
+		e.Status, e.CreatedAt, e.LastAttempt, e.NextAttempt = store.EventStatus(status), time.Unix(0, created), timeOrZero(last), timeOrZero(next)
+		evs = append(evs, e)
+	}
+	return evs, rows.Err()
+}
+
+// timeOrZero is the time of Unix nanoseconds, the zero time for 0.
+func timeOrZero(nanos int64) time.Time {
+	if nanos == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, nanos)
+}
+
+// nanosOrZero is the Unix nanoseconds of t, 0 for the zero time.
+func nanosOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// RecordAttempt implements store.Outbox: an UPDATE of a pending event only.
+func (s *Store) RecordAttempt(ctx context.Context, id int64, a store.Attempt) error {
+	status := store.EventPending
+	switch {
+	case a.Error == "":
+		status, a.Next = store.EventDelivered, time.Time{}
+	case a.Next.IsZero():
+		status = store.EventFailed
+	}
+	err := s.db.Write(ctx, "", func(q Querier) error {
+		return q.Exec(ctx, s.q.recordAttempt, id, string(status), a.Error, nanosOrZero(a.At), nanosOrZero(a.Next))
+	})
+	if err != nil {
+		return fmt.Errorf("record an attempt of event %d: %w", id, err)
 	}
 	return nil
+}
+
+// PruneEvents implements store.Outbox.
+func (s *Store) PruneEvents(ctx context.Context, before time.Time) error {
+	err := s.db.Write(ctx, "", func(q Querier) error { return q.Exec(ctx, s.q.pruneEvents, before.UnixNano()) })
+	if err != nil {
+		return fmt.Errorf("prune the delivered events: %w", err)
+	}
+	return nil
+}
+
+// Lease implements store.Outbox with one upsert, which the database
+// serialises with any other of the same business: it writes the lease only
+// when it is free, expired or holder's, and then returns the row.
+func (s *Store) Lease(ctx context.Context, business, holder string, now, until time.Time) (bool, error) {
+	var got string
+	err := s.db.Write(ctx, "", func(q Querier) error {
+		return q.QueryRow(ctx, s.q.lease, business, holder, now.UnixNano(), until.UnixNano()).Scan(&got)
+	})
+	switch {
+	case errors.Is(err, ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("lease the webhooks of %q: %w", business, err)
+	}
+	return true, nil
 }
 
 // Close implements store.Store.
