@@ -74,35 +74,14 @@ func (t target) verdict() string {
 
 func verdict(ok bool) *bool { return &ok }
 
-// ratioTarget checks ours ≥ want × other at one batch size, in requests/s.
-func ratioTarget(cells map[string]loadResult, other string, customers int, want float64) target {
-	t := target{
-		Name: fmt.Sprintf("ours / %s at %d customer(s), req/s", other, customers),
-		Want: fmt.Sprintf("≥ %.1f×", want),
-	}
-	o, ok1 := cells[rowKey("ours", customers)]
-	p, ok2 := cells[rowKey(other, customers)]
-	if !ok1 || !ok2 || p.reqPerSec() == 0 {
-		t.Got = "—"
-		return t
-	}
-	r := o.reqPerSec() / p.reqPerSec()
-	t.Got = fmt.Sprintf("%.2f× (%s / %s)", r, num(o.reqPerSec()), num(p.reqPerSec()))
-	t.Met = verdict(r >= want && o.errors() == 0)
-	if o.errors() > 0 {
-		t.Got += fmt.Sprintf(", ours had %d errors", o.errors())
-	}
-	return t
-}
-
 func targets(res *results) []target {
 	cells := index(res.Load)
 	ts := []target{
-		ratioTarget(cells, "baseline-project", 1, 0.6),
-		ratioTarget(cells, "baseline-project", 100, 0.6),
-		ratioTarget(cells, "prism", 1, 7),
-		ratioTarget(cells, "prism", 100, 3),
-		ratioTarget(cells, "baseline-std", 100, 2),
+		rpsTarget(cells, "ours", "baseline-project", 1, 0.6),
+		rpsTarget(cells, "ours", "baseline-project", 100, 0.6),
+		rpsTarget(cells, "ours", "prism", 1, 7),
+		rpsTarget(cells, "ours", "prism", 100, 3),
+		rpsTarget(cells, "ours", "baseline-std", 100, 2),
 	}
 	p99 := target{Name: "ours p99 latency, 1-customer saves, 32 connections", Want: "≤ 5 ms", Got: "—"}
 	rss := target{Name: "ours peak RSS under the 1-customer load", Want: "≤ 64 MiB", Got: "—"}

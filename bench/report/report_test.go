@@ -45,20 +45,7 @@ func TestTargets(t *testing.T) {
 		"fixtures ndjson customers/s / plain gofakeit loop":  "**met**",
 		"fixtures memory constant in --count":                "**met**",
 	}
-	got := targets(res)
-	if len(got) != len(want) {
-		t.Fatalf("got %d targets, want %d", len(got), len(want))
-	}
-	for _, tg := range got {
-		w, ok := want[tg.Name]
-		if !ok {
-			t.Errorf("got unexpected target %q", tg.Name)
-			continue
-		}
-		if tg.verdict() != w {
-			t.Errorf("%s: got %s (%s), want %s", tg.Name, tg.verdict(), tg.Got, w)
-		}
-	}
+	checkVerdicts(t, targets(res), want)
 }
 
 func TestTargetsMissedAndUnmeasured(t *testing.T) {
@@ -199,7 +186,13 @@ func TestIssue11Targets(t *testing.T) {
 		"ours-sqlite-update / prism at 100 customer(s), req/s":        "not measured",
 		"startup of `mock --state FILE` on a state file, to /healthz": "**met**", // 0.085 s
 	}
-	got := issue11Targets(res)
+	checkVerdicts(t, issue11Targets(res), want)
+}
+
+// checkVerdicts fails t unless got has exactly the targets of want, each with
+// its verdict.
+func checkVerdicts(t *testing.T, got []target, want map[string]string) {
+	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("got %d targets, want %d", len(got), len(want))
 	}
