@@ -63,6 +63,14 @@ func BenchmarkUpdate(b *testing.B) {
 							return err
 						}
 					}
+					for i := range bc.n / 2 { // a relation for every other customer, as in the fixtures
+						a, b := round*bc.n+2*i, round*bc.n+2*i+1
+						err := tx.PutRelation(rules.Relation{RelationExternalID: "r-" + strconv.Itoa(a), ParentExternalID: "c-" + strconv.Itoa(a),
+							ChildExternalID: "c-" + strconv.Itoa(b), RelationType: 1, CreatedAt: 1, UpdatedAt: 2})
+						if err != nil {
+							return err
+						}
+					}
 					for i := range bc.n {
 						id := "c-" + strconv.Itoa(round*bc.n+i)
 						if noRead == "" {
