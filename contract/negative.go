@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/algoreg-kit/algoreg-kit/fixtures"
@@ -217,8 +216,11 @@ func checkTokenGrant(t *checkT) {
 	}
 }
 
-func (t *checkT) tokenRequest(form url.Values) *exchange {
-	return t.Do(request{method: http.MethodPost, path: tokenPath, body: []byte(form.Encode()), contentType: "application/x-www-form-urlencoded", auth: authNone})
+// tokenRequest posts fields to the token endpoint as the JSON body the
+// vendor documents.
+func (t *checkT) tokenRequest(fields map[string]string) *exchange {
+	body, _ := json.Marshal(fields)
+	return t.Do(request{method: http.MethodPost, path: tokenPath, body: body, contentType: "application/json", auth: authNone})
 }
 
 func (t *checkT) expectOAuthError(x *exchange, code string) {
@@ -229,13 +231,13 @@ func (t *checkT) expectOAuthError(x *exchange, code string) {
 }
 
 func checkTokenWrongPassword(t *checkT) {
-	x := t.tokenRequest(url.Values{"grant_type": {"password"}, "username": {t.otherUser()}, "password": {"wrong-" + t.r.prefix}})
+	x := t.tokenRequest(map[string]string{"grant_type": "password", "username": t.otherUser(), "password": "wrong-" + t.r.prefix})
 	t.openMode(x)
 	t.expectOAuthError(x, "invalid_grant")
 }
 
 func checkTokenUnsupportedGrant(t *checkT) {
-	x := t.tokenRequest(url.Values{"grant_type": {"client_credentials"}, "client_id": {t.otherUser()}, "client_secret": {"x"}})
+	x := t.tokenRequest(map[string]string{"grant_type": "client_credentials", "client_id": t.otherUser(), "client_secret": "x"})
 	t.expectOAuthError(x, "unsupported_grant_type")
 }
 

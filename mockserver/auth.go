@@ -297,7 +297,8 @@ func (s *Server) authenticated(h func(w http.ResponseWriter, r *http.Request, bu
 }
 
 // handleToken is POST /api/v1/token, the OAuth2 password grant (RFC 6749
-// section 4.3), with a JSON or form body. Errors follow section 5.2.
+// section 4.3), with the JSON body the vendor documents (and, with
+// Config.Lenient, a form body too). Errors follow section 5.2.
 func handleToken(s *Server) http.Handler {
 	type tokenRequest struct {
 		GrantType *string `json:"grant_type"`
@@ -310,14 +311,14 @@ func handleToken(s *Server) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req tokenRequest
-		mt := mediaType(r.Header.Get("Content-Type"))
+		ct := r.Header.Get("Content-Type")
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
 		if err != nil {
 			oauthError(w, "invalid_request", "The body cannot be read or is larger than 64 KiB.")
 			return
 		}
 		switch {
-		case mt == "application/x-www-form-urlencoded":
+		case s.cfg.Lenient && mediaType(ct) == "application/x-www-form-urlencoded":
 			form, err := parseQuery(string(body))
 			if err != nil {
 				oauthError(w, "invalid_request", "The form body cannot be read: "+err.Error())
@@ -328,14 +329,14 @@ func handleToken(s *Server) http.Handler {
 					*p = &v
 				}
 			}
-		case isJSON(mt):
+		case isJSON(ct, s.cfg.Lenient):
 			if err := decodeStrict(body, &req); err != nil {
 				oauthError(w, "invalid_request", "The JSON body cannot be read: "+err.Error())
 				return
 			}
 		default:
 			writeProblem(w, r, http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
-				fmt.Sprintf("Content-Type %q is not supported; send application/json or application/x-www-form-urlencoded.", r.Header.Get("Content-Type")))
+				fmt.Sprintf(`Content-Type %q is not supported; send Content-Type: application/json with {"grant_type":"password","username":…,"password":…}, as the vendor documents (run the mock with --lenient to accept a form body too).`, ct))
 			return
 		}
 		switch {

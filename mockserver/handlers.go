@@ -19,9 +19,9 @@ import (
 // handleSaveCustomers is POST /api/v1/customers/save.
 func handleSaveCustomers(s *Server) http.Handler {
 	return s.authenticated(func(w http.ResponseWriter, r *http.Request, business tenant) {
-		if ct := r.Header.Get("Content-Type"); !isJSON(mediaType(ct)) {
+		if ct := r.Header.Get("Content-Type"); !isJSON(ct, s.cfg.Lenient) {
 			writeProblem(w, r, http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
-				fmt.Sprintf("Content-Type %q is not JSON; send Content-Type: application/json.", ct))
+				fmt.Sprintf("Content-Type %q is not the vendor's JSON; send Content-Type: application/json (optionally ; charset=utf-8), or run the mock with --lenient to accept any application/*+json type.", ct))
 			return
 		}
 		if r.ContentLength > s.rules.MaxBody {

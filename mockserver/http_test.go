@@ -21,6 +21,7 @@ import (
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/algoreg-kit/algoreg-kit/rules"
 	"github.com/algoreg-kit/algoreg-kit/store"
+	"github.com/stretchr/testify/require"
 )
 
 func problemOf(tb testing.TB, r response) openapi.Problem {
@@ -36,6 +37,49 @@ func problemOf(tb testing.TB, r response) openapi.Problem {
 		tb.Errorf("problem: got %+v for status %d", p, r.status)
 	}
 	return p
+}
+
+// TestStrictContentTypes: by default the save and token endpoints take
+// only the JSON the vendor documents; Config.Lenient (--lenient) takes form
+// token requests and application/*+json too.
+func TestStrictContentTypes(t *testing.T) {
+	const tokenBody = `{"grant_type":"password","username":"bob","password":"pw"}`
+	const formBody = `grant_type=password&username=bob&password=pw`
+	tests := []struct {
+		name, path, contentType, body string
+		strict, lenient               int
+	}{
+		{"save json", "/api/v1/customers/save", "application/json", `{}`, 200, 200},
+		{"save json utf-8", "/api/v1/customers/save", "application/json; charset=UTF-8", `{}`, 200, 200},
+		{"save json latin1", "/api/v1/customers/save", "application/json; charset=iso-8859-1", `{}`, 415, 200},
+		{"save json other parameter", "/api/v1/customers/save", "application/json; profile=x", `{}`, 415, 200},
+		{"save +json", "/api/v1/customers/save", "application/vnd.algoreg+json", `{}`, 415, 200},
+		{"save problem+json", "/api/v1/customers/save", "application/problem+json", `{}`, 415, 200},
+		{"save form", "/api/v1/customers/save", "application/x-www-form-urlencoded", `a=b`, 415, 415},
+		{"token json", "/api/v1/token", "application/json", tokenBody, 200, 200},
+		{"token json utf-8", "/api/v1/token", "application/json;charset=utf-8", tokenBody, 200, 200},
+		{"token form", "/api/v1/token", "application/x-www-form-urlencoded", formBody, 415, 200},
+		{"token +json", "/api/v1/token", "application/vnd.x+json", tokenBody, 415, 200},
+		{"token no type", "/api/v1/token", "", tokenBody, 415, 415},
+	}
+	for _, lenient := range []bool{false, true} {
+		ts := newServer(t, mockserver.Config{Lenient: lenient})
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s/lenient=%v", tt.name, lenient), func(t *testing.T) {
+				want := tt.strict
+				if lenient {
+					want = tt.lenient
+				}
+				r := do(t, ts.Client, http.MethodPost, ts.URL+tt.path, tt.contentType, tt.body)
+				require.Equal(t, want, r.status, "%s", r.body)
+				if want == 415 {
+					p := problemOf(t, r)
+					require.Equal(t, "urn:algoreg-kit:problem:unsupported-media-type", p.Type)
+					require.Contains(t, p.Detail, "application/json")
+				}
+			})
+		}
+	}
 }
 
 func TestTransport(t *testing.T) {
@@ -57,7 +101,7 @@ func TestTransport(t *testing.T) {
 		{"no content type is 415", "POST", save, "", `{}`, 415, "unsupported-media-type", nil},
 		{"form is 415", "POST", save, "application/x-www-form-urlencoded", `a=b`, 415, "unsupported-media-type", nil},
 		{"json with charset is fine", "POST", save, "application/json; charset=utf-8", `{}`, 200, "", nil},
-		{"a +json type is fine", "POST", save, "application/vnd.algoreg+json", `{}`, 200, "", nil},
+		{"a +json type is 415: the vendor documents application/json", "POST", save, "application/vnd.algoreg+json", `{}`, 415, "unsupported-media-type", detailHas("--lenient")},
 		{"body over the limit is 413", "POST", save, "application/json", big, 413, "too-large", nil},
 		{"malformed JSON is 400 with the offset", "POST", save, "application/json", `{"customers":[{"external_id":"a",}]}`, 400, "malformed-json",
 			func(t *testing.T, r response, p openapi.Problem) {
@@ -329,7 +373,7 @@ func testAuth(t *testing.T, st testStore) {
 			wantError      string
 		}{
 			{"json", "application/json", `{"grant_type":"password","username":"alice@acme.example","password":"s3cret"}`, 200, ""},
-			{"form", "application/x-www-form-urlencoded", `grant_type=password&username=bob&password=pw`, 200, ""},
+			{"form is 415: the vendor documents a JSON body", "application/x-www-form-urlencoded", `grant_type=password&username=bob&password=pw`, 415, ""},
 			{"wrong grant", "application/json", `{"grant_type":"client_credentials","username":"bob","password":"pw"}`, 400, "unsupported_grant_type"},
 			{"no grant", "application/json", `{"username":"bob","password":"pw"}`, 400, "invalid_request"},
 			{"no password", "application/json", `{"grant_type":"password","username":"bob"}`, 400, "invalid_request"},
@@ -406,7 +450,7 @@ func testAuth(t *testing.T, st testStore) {
 		if r := do(t, plain, http.MethodPost, saveURL, "application/json", `{}`, "Authorization", basic("alice@acme.example", "s3cret")); r.status != 401 {
 			t.Errorf("basic on a locked account: got %d, want 401", r.status)
 		}
-		if status, _, _ := token(t, "application/x-www-form-urlencoded", "grant_type=password&username=bob&password=pw"); status != 200 {
+		if status, _, _ := token(t, "application/json", `{"grant_type":"password","username":"bob","password":"pw"}`); status != 200 {
 			t.Errorf("another account of the business was locked too: %d", status)
 		}
 		clock.advance(61 * time.Second)

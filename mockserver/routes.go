@@ -102,9 +102,26 @@ func mediaType(contentType string) string {
 	return mt
 }
 
-// isJSON reports whether mt is application/json or a +json type.
-func isJSON(mt string) bool {
-	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
+// isJSON reports whether contentType is the JSON the vendor documents:
+// application/json, with at most a charset parameter of utf-8 (RFC 8259
+// section 8.1: JSON is UTF-8). lenient also takes any application/*+json
+// type and any parameters (Config.Lenient).
+func isJSON(contentType string, lenient bool) bool {
+	mt, params, err := mime.ParseMediaType(contentType)
+	switch {
+	case err != nil:
+		return false
+	case lenient:
+		return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
+	case mt != "application/json":
+		return false
+	}
+	for k, v := range params {
+		if k != "charset" || !strings.EqualFold(v, "utf-8") {
+			return false
+		}
+	}
+	return true
 }
 
 func parseQuery(s string) (map[string]string, error) {

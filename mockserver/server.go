@@ -72,6 +72,13 @@ type Config struct {
 	// logged), and by the next server on the store when this one closed
 	// first. Without it no event is written.
 	WebhookURL string
+	// Lenient accepts more than the vendor documents: a form-encoded
+	// (application/x-www-form-urlencoded) token request, and saves and token
+	// requests of any application/*+json type or with any parameters. By
+	// default both endpoints take only application/json (optionally with
+	// charset=utf-8) and answer anything else 415, as the vendor would, so
+	// that an integration that passes against the mock passes at the vendor.
+	Lenient bool
 }
 
 // Server is the stateful mock: an http.Handler serving the vendor's paths

@@ -170,8 +170,8 @@ func TestLoginStoreFailureIs503(t *testing.T) {
 				failing.arm(n)
 				var r response
 				if tt.token {
-					r = do(t, &http.Client{}, http.MethodPost, ts.URL+"/api/v1/token", "application/x-www-form-urlencoded",
-						"grant_type=password&username=alice&password="+tt.password)
+					r = do(t, &http.Client{}, http.MethodPost, ts.URL+"/api/v1/token", "application/json",
+						`{"grant_type":"password","username":"alice","password":"`+tt.password+`"}`)
 				} else {
 					r = do(t, &http.Client{}, http.MethodGet, ts.URL+"/__admin/customers", "", "", "Authorization", auth)
 				}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,12 +13,14 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/algoreg-kit/algoreg-kit/internal/flushwriter"
 	"github.com/algoreg-kit/algoreg-kit/internal/words"
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
+	"github.com/algoreg-kit/algoreg-kit/openapi"
 )
 
 const mockUsage = `Usage: algoreg-kit mock [flags]
@@ -99,6 +103,7 @@ func parseMock(args []string, getenv func(string) string) (mockConfig, error) {
 	fs.choice(&cfg.LogFormat, "log-format", "text", []string{"text", "json"}, "`format` of the log: text or json")
 	fs.Var((*listValue)(&cfg.Preload), "preload", "`file` or folder of data to save before serving, or several separated by commas (see above)")
 	fs.StringVar(&s.WebhookURL, "webhook", "", "URL that receives the vendor's customers_updated webhook after every save that created or updated customers (not dry runs); default: off")
+	fs.BoolVar(&s.Lenient, "lenient", false, "also accept what the vendor refuses with 415: form-encoded token requests, and application/*+json types or parameters other than charset=utf-8 on saves and token requests; default: only application/json, as the vendor documents")
 	fs.StringVar(&cfg.PprofAddr, "pprof-addr", "", "also serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060); default: off")
 	fs.StringVar(&state, "state", "", "where the state is kept: a SQLite `file` (or sqlite:PATH), or a postgres:// URL; default: in memory, lost on exit")
 	fs.choice(&stateSync, "state-sync", "", []string{"normal", "full"}, "`mode` of a SQLite state file: normal (a save survives a crash of the process) or full (a power loss too: an fsync per save); default normal")
@@ -208,8 +213,11 @@ func (cfg *mockConfig) newServer(w io.Writer) (*mockserver.Server, error) {
 	return mockserver.New(cfg.Server)
 }
 
-// printBanner says where the mock serves, in which mode, and how to try it.
-func (cfg *mockConfig) printBanner(w io.Writer, url string) {
+// printBanner says where the mock serves, in which mode, and how to try it,
+// in one write.
+func (cfg *mockConfig) printBanner(out io.Writer, url string) {
+	w := &strings.Builder{}
+	defer func() { io.WriteString(out, w.String()) }()
 	exampleUser, examplePass := "demo", "demo"
 	mode := "open mode: any username and password; the username names the business"
 	if users := cfg.Server.Users; users != nil {
@@ -217,8 +225,15 @@ func (cfg *mockConfig) printBanner(w io.Writer, url string) {
 		mode = fmt.Sprintf("%s from %s", words.Count(len(users), "account"), cfg.UsersFile)
 	}
 	fmt.Fprintf(w, "algoreg-kit mock serving on %s (%s; %s)\n", url, mode, cfg.State)
-	fmt.Fprintf(w, "try: TOKEN=$(curl -s -d grant_type=password -d username=%s -d password=%s %s/api/v1/token | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/') && curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{\"customers\":[{\"external_id\":\"c1\",\"account_type\":\"N\",\"last_name\":\"Doe\"}]}' %s/api/v1/customers/save\n",
-		exampleUser, examplePass, url, url)
+	if cfg.Server.Lenient {
+		fmt.Fprintln(w, "lenient: form-encoded token requests and any application/*+json type are accepted, which the vendor refuses (415); an integration that passes here may fail there")
+	}
+	var tokenBody bytes.Buffer
+	enc := json.NewEncoder(&tokenBody)
+	enc.SetEscapeHTML(false) // "<password>" as it is
+	enc.Encode(openapi.TokenRequest{GrantType: "password", Username: exampleUser, Password: examplePass})
+	fmt.Fprintf(w, "try: TOKEN=$(curl -s -H 'Content-Type: application/json' -d '%s' %s/api/v1/token | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/') && curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{\"customers\":[{\"external_id\":\"c1\",\"account_type\":\"N\",\"last_name\":\"Doe\"}]}' %s/api/v1/customers/save\n",
+		bytes.TrimSpace(tokenBody.Bytes()), url, url)
 }
 
 // listen listens on addr; an address in use gets a hint at flag, the flag

@@ -116,6 +116,32 @@ func mockDo(tb testing.TB, method, url, user, pass, body string) (int, []byte) {
 	return resp.StatusCode, b
 }
 
+// TestMockBannerTeachesTheVendorsToken runs the banner's token request as
+// it is written: the JSON body the vendor documents, which the mock takes by
+// default. A --lenient mock says so.
+func TestMockBannerTeachesTheVendorsToken(t *testing.T) {
+	url, stdout, _ := startMock(t, nil)
+	m := regexp.MustCompile(`curl -s -H '(Content-Type: [^']+)' -d '([^']+)' (\S+)/api/v1/token`).FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("banner lacks a JSON token request:\n%s", stdout.String())
+	}
+	if m[1] != "Content-Type: application/json" || m[3] != url || strings.Contains(stdout.String(), "lenient") {
+		t.Errorf("banner: %q", m)
+	}
+	resp, err := http.Post(url+"/api/v1/token", "application/json", strings.NewReader(m[2]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("the banner's token request %s: %d", m[2], resp.StatusCode)
+	}
+	_, stdout, _ = startMock(t, nil, "--lenient")
+	if !strings.Contains(stdout.String(), "lenient: form-encoded token requests") {
+		t.Errorf("--lenient banner does not say so:\n%s", stdout.String())
+	}
+}
+
 func TestMockServesAndStops(t *testing.T) {
 	url, stdout, stderr := startMock(t, nil)
 	if !strings.Contains(stdout.String(), "try: TOKEN=$(curl") || !strings.Contains(stdout.String(), url+"/api/v1/customers/save") {
@@ -152,7 +178,7 @@ func TestMockFlagsEnvUsersPreload(t *testing.T) {
 	if !strings.Contains(stdout.String(), `preloaded 3 customers and 0 relations from 2 files into business "acme": 1 customer added, 1 record rejected`) {
 		t.Errorf("preload banner:\n%s", stdout.String())
 	}
-	if !strings.Contains(stdout.String(), "username=api@acme.example") {
+	if !strings.Contains(stdout.String(), `"username":"api@acme.example","password":"<password>"`) {
 		t.Errorf("the curl example should use the users file's first account:\n%s", stdout.String())
 	}
 	save := url + "/api/v1/customers/save"

@@ -7,7 +7,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,8 +55,7 @@ func TestReplicasPostgreSQL(t *testing.T) {
 // replicaToken gets an access token with the password grant.
 func replicaToken(t *testing.T, base, user, password string) string {
 	t.Helper()
-	form := url.Values{"grant_type": {"password"}, "username": {user}, "password": {password}}
-	resp, err := http.PostForm(base+"/api/v1/token", form)
+	resp, err := postToken(base, user, password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +158,7 @@ func checkAddedOnce(t *testing.T, base, token string, added map[string][]string)
 func checkLockoutShared(t *testing.T, replicas []*mockProcess) {
 	t.Helper()
 	grant := func(base, password string) (int, string) {
-		resp, err := http.PostForm(base+"/api/v1/token", url.Values{"grant_type": {"password"}, "username": {"locked@acme.example"}, "password": {password}})
+		resp, err := postToken(base, "locked@acme.example", password)
 		if err != nil {
 			return 0, err.Error()
 		}
@@ -181,4 +179,10 @@ func checkLockoutShared(t *testing.T, replicas []*mockProcess) {
 			t.Errorf("Basic with the right password on replica %d while locked: %d, want 401", i, status)
 		}
 	}
+}
+
+// postToken asks base for a token with the password grant's JSON body.
+func postToken(base, user, password string) (*http.Response, error) {
+	body, _ := json.Marshal(openapi.TokenRequest{GrantType: "password", Username: user, Password: password})
+	return http.Post(base+"/api/v1/token", "application/json", bytes.NewReader(body))
 }

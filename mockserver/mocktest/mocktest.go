@@ -7,8 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"strings"
 	"sync"
 	"testing"
 
@@ -131,8 +129,8 @@ func (t basicTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // /api/v1/token, failing tb when the server refuses.
 func (ts *Server) Token(tb testing.TB, username, password string) string {
 	tb.Helper()
-	form := url.Values{"grant_type": {"password"}, "username": {username}, "password": {password}}
-	resp, err := ts.Server.Client().Post(ts.URL+"/api/v1/token", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	body, _ := json.Marshal(openapi.TokenRequest{GrantType: "password", Username: username, Password: password})
+	resp, err := ts.Server.Client().Post(ts.URL+"/api/v1/token", "application/json", bytes.NewReader(body))
 	if err != nil {
 		tb.Fatalf("token: %v", err)
 	}
