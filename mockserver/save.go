@@ -118,6 +118,12 @@ func write(tx store.Tx, out *rules.Outcome, resp *openapi.SaveCustomersResponse)
 		c.CustomerID = ids[j]
 		resp.Added[j] = openapi.AddedCustomer{CustomerID: c.CustomerID.String(), ExternalID: c.ExternalID}
 	}
+	if bw, ok := tx.(store.BatchWriter); ok {
+		if err := bw.PutCustomers(out.Customers); err != nil {
+			return err
+		}
+		return bw.PutRelations(out.Relations)
+	}
 	for _, c := range out.Customers {
 		if err := tx.PutCustomer(c); err != nil {
 			return err

@@ -91,6 +91,16 @@ type Preloader interface {
 	Preload(customerIDs, relationIDs []string) error
 }
 
+// BatchWriter is implemented by a Tx that writes many records in one
+// statement faster than one by one (PostgreSQL, where every statement is a
+// round trip). PutCustomers and PutRelations are PutCustomer and PutRelation
+// for each record, in order; the ids of one call must be distinct. The mock's
+// save writes through them when the Tx has them.
+type BatchWriter interface {
+	PutCustomers(cs []*rules.Customer) error
+	PutRelations(rs []rules.Relation) error
+}
+
 // BusinessCount is one business and the size of its state.
 type BusinessCount struct {
 	Business  string

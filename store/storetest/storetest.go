@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(tb testing.TB) store.Store, opts ...Option) {
 		{"update all or nothing", updateAllOrNothing},
 		{"update reads its own writes", updateReadsOwnWrites},
 		{"preload", preload},
+		{"batch writes", batchWrites},
 		{"reset", reset},
 		{"businesses paging", businessesPaging},
 		{"concurrent updates serialised", concurrentUpdates},

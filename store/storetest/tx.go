@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -113,6 +114,55 @@ func preload(h *harness) {
 		r, ok = relation(h.t, tx, "r-absent")
 		assert.True(h.t, ok, "created after the preload")
 		assert.Equal(h.t, int64(3), r.RelationType)
+		return nil
+	})
+}
+
+// batchWrites: a Tx that implements store.BatchWriter stores every record of
+// a batch (77 customers: more than one statement's worth) as PutCustomer
+// would, replacing the stored ones, and a read after it sees them.
+func batchWrites(h *harness) {
+	h.put("acme", []rules.Customer{{ExternalID: "c-00", LastName: "Before"}}, []rules.Relation{{RelationExternalID: "r-00"}})
+	var want []string
+	h.update("acme", func(tx store.Tx) error {
+		bw, ok := tx.(store.BatchWriter)
+		if !ok {
+			return nil // written one by one: nothing to check
+		}
+		if p, ok := tx.(store.Preloader); ok {
+			require.NoError(h.t, p.Preload([]string{"c-00", "c-01"}, []string{"r-00"}))
+		}
+		var cs []*rules.Customer
+		var rs []rules.Relation
+		for i := range 77 {
+			c := FilledCustomer(h.t, fmt.Sprintf("c-%02d", i))
+			cs = append(cs, &c)
+			rs = append(rs, FilledRelation(h.t, fmt.Sprintf("r-%02d", i)))
+			want = append(want, c.ExternalID)
+		}
+		require.NoError(h.t, bw.PutCustomers(cs))
+		require.NoError(h.t, bw.PutRelations(rs))
+		require.NoError(h.t, bw.PutCustomers(nil), "an empty batch")
+		got, ok := customer(h.t, tx, "c-00")
+		assert.True(h.t, ok)
+		assert.Equal(h.t, *cs[0], got, "replaced by the batch, after a preload")
+		got, _ = customer(h.t, tx, "c-76")
+		assert.Equal(h.t, *cs[76], got)
+		r, _ := relation(h.t, tx, "r-00")
+		assert.Equal(h.t, rs[0], r)
+		return nil
+	})
+	if want == nil {
+		return
+	}
+	h.view("acme", func(tx store.Tx) error {
+		ids, total := customerIDs(h.t, tx, 0, 100)
+		assert.Equal(h.t, want, ids)
+		assert.Equal(h.t, 77, total)
+		rs, total, err := tx.Relations(0, 100)
+		require.NoError(h.t, err)
+		assert.Equal(h.t, 77, total)
+		assert.Len(h.t, rs, 77)
 		return nil
 	})
 }

@@ -10,12 +10,15 @@ type queries struct {
 	customer, putCustomer, customers, countCustomers            string
 	relation, putRelation, relations, countRelations, relatedTo string
 	customersIn, relationsIn                                    string
-	deleteCustomers, deleteRelations                            string
-	businesses, countBusinesses                                 string
-	addEvent, pendingEvents, nextEvents, events, countEvents    string
-	recordAttempt, pruneEvents, lease                           string
-	secret, putSecret                                           string
-	lockout, newLockout, lockoutForUpdate, putLockout, delLock  string
+	// putCustomers[k] and putRelations[k] upsert 2^k rows in one statement
+	// (as many as the dialect's batches).
+	putCustomers, putRelations                                 []string
+	deleteCustomers, deleteRelations                           string
+	businesses, countBusinesses                                string
+	addEvent, pendingEvents, nextEvents, events, countEvents   string
+	recordAttempt, pruneEvents, lease                          string
+	secret, putSecret                                          string
+	lockout, newLockout, lockoutForUpdate, putLockout, delLock string
 }
 
 func newQueries(d *Dialect) queries {
@@ -28,6 +31,8 @@ func newQueries(d *Dialect) queries {
 		countCustomers: r(`SELECT count(*) FROM customers WHERE business = $1`),
 		relation:       r(`SELECT ` + rc + ` FROM relations WHERE business = $1 AND relation_external_id = $2`),
 		customersIn:    r(`SELECT ` + cc + ` FROM customers WHERE business = $1 AND ` + d.inList("external_id", "$2")),
+		putCustomers:   batches(d, "customers", "external_id", customerColumns),
+		putRelations:   batches(d, "relations", "relation_external_id", relationColumns),
 		relationsIn:    r(`SELECT ` + rc + ` FROM relations WHERE business = $1 AND ` + d.inList("relation_external_id", "$2")),
 		putRelation:    r(upsert("relations", "relation_external_id", relationColumns)),
 		relations:      r(`SELECT ` + rc + ` FROM relations WHERE business = $1 ORDER BY relation_external_id LIMIT $2 OFFSET $3`),
@@ -73,14 +78,34 @@ const eventColumns = `id, business, payload, created_at, status, attempts, last_
 
 // upsert is the INSERT that creates or replaces a row of table by (business,
 // key), columns after business.
-func upsert(table, key string, columns []string) string {
-	var values, set []string
-	for i, c := range columns {
-		values = append(values, fmt.Sprintf("$%d", i+2))
+func upsert(table, key string, columns []string) string { return upsertRows(table, key, columns, 1) }
+
+// batches returns the dialect's multi-row upserts of table: of 2^k rows for
+// each k below d.batches.
+func batches(d *Dialect, table, key string, columns []string) []string {
+	out := make([]string, d.batches)
+	for k := range out {
+		out[k] = d.Rebind(upsertRows(table, key, columns, 1<<k))
+	}
+	return out
+}
+
+// upsertRows is the INSERT that creates or replaces n rows of table by
+// (business, key), each row's values business and then columns.
+func upsertRows(table, key string, columns []string, n int) string {
+	var rows, set []string
+	for _, c := range columns {
 		if c != key {
 			set = append(set, c+" = excluded."+c)
 		}
 	}
-	return `INSERT INTO ` + table + ` (business, ` + strings.Join(columns, ", ") + `) VALUES ($1, ` +
-		strings.Join(values, ", ") + `) ON CONFLICT (business, ` + key + `) DO UPDATE SET ` + strings.Join(set, ", ")
+	for r := range n {
+		values := make([]string, 0, 1+len(columns))
+		for c := range 1 + len(columns) {
+			values = append(values, fmt.Sprintf("$%d", r*(1+len(columns))+c+1))
+		}
+		rows = append(rows, "("+strings.Join(values, ", ")+")")
+	}
+	return `INSERT INTO ` + table + ` (business, ` + strings.Join(columns, ", ") + `) VALUES ` +
+		strings.Join(rows, ", ") + ` ON CONFLICT (business, ` + key + `) DO UPDATE SET ` + strings.Join(set, ", ")
 }

@@ -331,9 +331,15 @@ func (s *Store) Close() error { return s.db.Close() }
 // engine that prepares them once.
 func (s *Store) Statements() []string {
 	v := reflect.ValueOf(s.q)
-	out := make([]string, v.NumField())
-	for i := range out {
-		out[i] = v.Field(i).String()
+	var out []string
+	for i := range v.NumField() {
+		if f := v.Field(i); f.Kind() == reflect.Slice {
+			for j := range f.Len() {
+				out = append(out, f.Index(j).String())
+			}
+		} else {
+			out = append(out, f.String())
+		}
 	}
 	return out
 }
