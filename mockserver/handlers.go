@@ -24,24 +24,14 @@ func handleSaveCustomers(s *Server) http.Handler {
 				fmt.Sprintf("Content-Type %q is not the vendor's JSON; send Content-Type: application/json (optionally ; charset=utf-8), or run the mock with --lenient to accept any application/*+json type.", ct))
 			return
 		}
-		if r.ContentLength > s.rules.MaxBody {
-			tooLarge(w, r, s.rules.MaxBody)
+		body, ok := s.readSaveBody(w, r)
+		if !ok {
 			return
 		}
-		body, err := readBody(http.MaxBytesReader(w, r.Body, s.rules.MaxBody), r.ContentLength)
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				tooLarge(w, r, s.rules.MaxBody)
-				return
-			}
-			writeProblem(w, r, http.StatusBadRequest, "unreadable-body", "Unreadable body",
-				"The body could not be read completely: "+err.Error())
-			return
-		}
-		// The batch limit is checked while decoding, so a body of millions of
-		// empty objects stops at MaxBatch+1 instead of costing gigabytes.
-		req, err := openapi.DecodeSaveCustomersLimits(body, openapi.Limits{MaxCustomers: s.rules.MaxBatch, MaxViolations: maxViolations})
+		// Every limit of the request is checked while decoding, so a body of
+		// millions of empty objects stops at the limit instead of costing
+		// gigabytes.
+		req, err := openapi.DecodeSaveCustomersLimits(body, s.rules.DecodeLimits(maxViolations))
 		if !s.cfg.KinValidation {
 			putBody(body)
 		}
@@ -51,8 +41,7 @@ func handleSaveCustomers(s *Server) http.Handler {
 			var le *openapi.LimitError
 			switch {
 			case errors.As(err, &le):
-				writeProblem(w, r, http.StatusRequestEntityTooLarge, "too-large", "Batch too large",
-					fmt.Sprintf("The request has more than %d customers, the limit per request. Split the batch.", s.rules.MaxBatch))
+				beyondLimit(w, r, le)
 			case errors.As(err, &se):
 				off := se.Offset
 				writeProblemBody(w, http.StatusBadRequest, openapi.Problem{
@@ -133,13 +122,6 @@ func putBody(b []byte) {
 	if cap(b) <= 4<<20 {
 		bodyPool.Put(&b)
 	}
-}
-
-func tooLarge(w http.ResponseWriter, r *http.Request, limit int64) {
-	// The rest of the body is not read: close the connection after answering.
-	w.Header().Set("Connection", "close")
-	writeProblem(w, r, http.StatusRequestEntityTooLarge, "too-large", "Body too large",
-		fmt.Sprintf("The body is larger than the limit of %d bytes. Split the batch.", limit))
 }
 
 // maxViolations bounds the violations a 422 lists, so a hostile body cannot

@@ -82,29 +82,88 @@ func DecodeSaveCustomers(body []byte) (*SaveCustomersRequest, error) {
 }
 
 // Limits bound what one body may cost DecodeSaveCustomersLimits. A zero field
-// means no limit.
+// means no limit. Every count and size of a request has one: without them a
+// 16 MiB body of empty objects ({},{},…) decodes to millions of customers,
+// relations or variations (gigabytes of memory, and an answer with messages
+// for each) before any per-request limit can be checked.
 type Limits struct {
-	// MaxCustomers is the most customers a body may have. Without it a 16 MiB
-	// body of empty objects ({},{},…) decodes to millions of customers and
-	// gigabytes of memory before any per-request limit can be checked.
+	// MaxCustomers is the most customers a body may have.
 	MaxCustomers int
+	// MaxRelations is the most relations a body may have.
+	MaxRelations int
+	// MaxVariations is the most variations one customer may have.
+	MaxVariations int
+	// MaxItems is the most items of any other list: alias_ids, contacts,
+	// domicile_codes, nationality_codes, review_groups (as an array or as the
+	// items of a string), and every array inside fields and unknown keys.
+	MaxItems int
+	// MaxKeys is the most keys of one object inside a record: fields, any
+	// object inside it, and the unknown keys of a customer, variation or
+	// relation (each one is a warning of the answer).
+	MaxKeys int
+	// MaxIDLength is the longest identifier, in bytes: external_id,
+	// relation_external_id, parent_ and child_customer_external_id, and each
+	// of alias_ids.
+	MaxIDLength int
+	// MaxStringLength is the longest of every other string, in bytes: names,
+	// comments, phone, custom-field values, keys.
+	MaxStringLength int
 	// MaxViolations is the most violations listed. At one more, decoding stops
 	// and the *ValidationError lists the first MaxViolations violations found,
 	// sorted, with Truncated set, whatever the rest of the body holds.
 	MaxViolations int
 }
 
-// LimitError is returned by DecodeSaveCustomersLimits when a body has more
-// customers than Limits.MaxCustomers (the mock answers 413). Decoding stops
-// there: the rest of the body is not read.
+// The limits a LimitError names (LimitError.What).
+const (
+	LimitCustomers    = "customers"
+	LimitRelations    = "relations"
+	LimitVariations   = "variations"
+	LimitItems        = "items"
+	LimitKeys         = "keys"
+	LimitIDLength     = "id-length"
+	LimitStringLength = "string-length"
+)
+
+// LimitError is returned by DecodeSaveCustomersLimits when a body exceeds one
+// of its Limits (the mock answers 413). Decoding stops there: the rest of the
+// body is not read.
 type LimitError struct {
-	What  string // "customers"
-	Limit int
+	What    string // one of the Limit… constants
+	Limit   int
+	Pointer string // the JSON pointer of the first value beyond the limit
 }
 
 func (e *LimitError) Error() string {
-	return fmt.Sprintf("the request has more than %d %s; split the batch", e.Limit, e.What)
+	switch e.What {
+	case LimitIDLength, LimitStringLength:
+		return fmt.Sprintf("the string at %q is longer than %d bytes", e.Pointer, e.Limit)
+	case LimitKeys:
+		return fmt.Sprintf("the object at %q has more than %d keys", e.Pointer, e.Limit)
+	}
+	return fmt.Sprintf("the request has more than %d %s (at %q); split the batch", e.Limit, e.What, e.Pointer)
 }
+
+// overLimit stops the decoding with a *LimitError for the value at the
+// current path plus name.
+func (d *decoder) overLimit(what string, limit int, name string) {
+	panic(abort{&LimitError{What: what, Limit: limit, Pointer: d.pointer(name)}})
+}
+
+// checkLength stops the decoding when s, the value at the current path plus
+// name, is longer than its limit: MaxIDLength when id, else MaxStringLength.
+func (d *decoder) checkLength(s string, name string, id bool) {
+	if id && d.lim.MaxIDLength > 0 && len(s) > d.lim.MaxIDLength {
+		d.overLimit(LimitIDLength, d.lim.MaxIDLength, name)
+	}
+	if d.lim.MaxStringLength > 0 && len(s) > d.lim.MaxStringLength {
+		d.overLimit(LimitStringLength, d.lim.MaxStringLength, name)
+	}
+}
+
+// isID reports whether the string property name holds an identifier (see
+// Limits.MaxIDLength).
+func isID(name string) bool { return strings.HasSuffix(name, "external_id") }
 
 // DecodeSaveCustomersLimits is DecodeSaveCustomers with limits on what a
 // hostile body may cost: it also returns *LimitError, and may return a
@@ -113,7 +172,12 @@ func DecodeSaveCustomersLimits(body []byte, lim Limits) (req *SaveCustomersReque
 	if len(body) == 0 {
 		return nil, &ValidationError{Kind: "request", Violations: []Violation{{Pointer: "", Message: msgRequired}}}
 	}
-	d := decoder{buf: body, lim: lim}
+	d := decoder{buf: body, lim: lim, short: math.MaxInt}
+	for _, n := range []int{lim.MaxIDLength, lim.MaxStringLength} {
+		if n > 0 {
+			d.short = min(d.short, n)
+		}
+	}
 	d.path = make([]pathToken, 0, 4) // deep enough for customers/i/variations/j
 	defer func() {
 		if r := recover(); r != nil {
@@ -190,6 +254,7 @@ const (
 // decoder is the state of one DecodeSaveCustomers call.
 type decoder struct {
 	lim     Limits
+	short   int // the shortest string length limit (math.MaxInt for none)
 	buf     []byte
 	pos     int
 	depth   int
@@ -765,7 +830,12 @@ func (d *decoder) anyValue() any {
 		}
 		out := []any{}
 		for first := true; d.next(first); first = false {
+			if d.lim.MaxItems > 0 && len(out) >= d.lim.MaxItems {
+				d.overLimit(LimitItems, d.lim.MaxItems, strconv.Itoa(len(out)))
+			}
+			d.path = append(d.path, pathToken{idx: len(out)})
 			v := d.anyValue()
+			d.path = d.path[:len(d.path)-1]
 			if d.err != nil {
 				return nil
 			}
@@ -773,7 +843,11 @@ func (d *decoder) anyValue() any {
 		}
 		return out
 	case '"':
-		return d.boxString(d.str())
+		s := d.str()
+		if len(s) > d.short {
+			d.checkLength(s, "", false)
+		}
+		return d.boxString(s)
 	case 't', 'f':
 		return d.boolean()
 	case 'n':
@@ -806,11 +880,27 @@ func (d *decoder) anyObject() map[string]any {
 			return out
 		}
 		k := d.keyString(key)
+		d.checkKey(k, out)
+		d.path = append(d.path, pathToken{key: k})
 		v := d.anyValue()
+		d.path = d.path[:len(d.path)-1]
 		if d.err != nil {
 			return nil
 		}
 		out[k] = v
+	}
+}
+
+// checkKey stops the decoding when k, a key about to be set in m, is one key
+// too many (Limits.MaxKeys) or too long (the pointer is then the object's).
+func (d *decoder) checkKey(k string, m map[string]any) {
+	if d.lim.MaxKeys > 0 && len(m) >= d.lim.MaxKeys {
+		if _, dup := m[k]; !dup {
+			d.overLimit(LimitKeys, d.lim.MaxKeys, "")
+		}
+	}
+	if len(k) > d.short {
+		d.checkLength(k, "", false)
 	}
 }
 
@@ -899,6 +989,9 @@ func (d *decoder) stringField(dst **string, name string) {
 	switch d.peek() {
 	case '"':
 		s := d.str()
+		if len(s) > d.short {
+			d.checkLength(s, name, isID(name))
+		}
 		*dst = d.newString(s)
 	case 'n':
 		d.literal("null")
@@ -946,7 +1039,9 @@ func (d *decoder) intField(dst **int64, name string) {
 func (d *decoder) objectField(dst *map[string]any, name string) {
 	switch d.peek() {
 	case '{':
+		d.path = append(d.path, pathToken{key: name})
 		*dst = d.anyObject()
+		d.path = d.path[:len(d.path)-1]
 	case 'n':
 		d.literal("null")
 		*dst = nil
@@ -963,8 +1058,14 @@ func (d *decoder) stringItems(name string, trim bool) []string {
 		d.items = make([]string, 0, d.slabCap(48, 16, 512))
 	}
 	start := len(d.items)
-	d.elements(name, '"', msgString, func(int) {
+	d.elements(name, '"', msgString, func(i int) {
+		if d.lim.MaxItems > 0 && i >= d.lim.MaxItems {
+			d.overLimit(LimitItems, d.lim.MaxItems, strconv.Itoa(i))
+		}
 		s := d.str()
+		if len(s) > d.short {
+			d.checkLength(s, strconv.Itoa(i), name == "alias_ids")
+		}
 		if trim {
 			if s = strings.TrimSpace(s); s == "" {
 				return
@@ -975,8 +1076,10 @@ func (d *decoder) stringItems(name string, trim bool) []string {
 	return d.items[start:len(d.items):len(d.items)]
 }
 
-// splitList is SplitStringList, carving the items from the items slab.
-func (d *decoder) splitList(s string) StringList {
+// splitList is SplitStringList, carving the items from the items slab; more
+// than Limits.MaxItems items stop the decoding (name is the key, for the
+// pointer).
+func (d *decoder) splitList(s, name string) StringList {
 	if cap(d.items)-len(d.items) < 8 {
 		d.items = make([]string, 0, d.slabCap(48, 16, 512))
 	}
@@ -990,6 +1093,9 @@ func (d *decoder) splitList(s string) StringList {
 			s = ""
 		}
 		if item = strings.TrimSpace(item); item != "" {
+			if d.lim.MaxItems > 0 && len(d.items)-start >= d.lim.MaxItems {
+				d.overLimit(LimitItems, d.lim.MaxItems, name)
+			}
 			d.items = append(d.items, item)
 		}
 	}
@@ -1003,7 +1109,11 @@ func (d *decoder) stringsField(dst *[]string, name string) {
 // stringListField reads a StringList: a string to split, or an array.
 func (d *decoder) stringListField(dst *StringList, name string) {
 	if d.peek() == '"' {
-		*dst = d.splitList(d.str())
+		s := d.str()
+		if len(s) > d.short {
+			d.checkLength(s, name, false)
+		}
+		*dst = d.splitList(s, name)
 		return
 	}
 	d.stringArray((*[]string)(dst), name, true, msgStringOrArray)
@@ -1138,7 +1248,7 @@ func (d *decoder) customerList(dst *[]Customer, name string) {
 	var out []Customer
 	d.objects(name, func(i int) {
 		if d.lim.MaxCustomers > 0 && i >= d.lim.MaxCustomers {
-			panic(abort{&LimitError{What: "customers", Limit: d.lim.MaxCustomers}})
+			d.overLimit(LimitCustomers, d.lim.MaxCustomers, strconv.Itoa(i))
 		}
 		if len(out) == cap(out) {
 			out = d.growCustomers(out, first)
@@ -1204,6 +1314,9 @@ func (d *decoder) relationList(dst *[]Relation, name string) {
 	}
 	out := []Relation{}
 	d.objects(name, func(i int) {
+		if d.lim.MaxRelations > 0 && i >= d.lim.MaxRelations {
+			d.overLimit(LimitRelations, d.lim.MaxRelations, strconv.Itoa(i))
+		}
 		out = grow1(out)
 		d.path = append(d.path, pathToken{idx: i})
 		d.relation(&out[len(out)-1])
@@ -1216,7 +1329,10 @@ func (d *decoder) relationList(dst *[]Relation, name string) {
 // Variation.Extra or Relation.Extra), making the map on first use.
 func (d *decoder) extra(m *map[string]any, key []byte) {
 	k := string(key)
+	d.checkKey(k, *m)
+	d.path = append(d.path, pathToken{key: k})
 	v := d.anyValue()
+	d.path = d.path[:len(d.path)-1]
 	if *m == nil {
 		*m = map[string]any{}
 	}
@@ -1232,6 +1348,9 @@ func (d *decoder) variationList(dst *[]Variation, name string) {
 	}
 	start := len(d.vars)
 	d.objects(name, func(i int) {
+		if d.lim.MaxVariations > 0 && i >= d.lim.MaxVariations {
+			d.overLimit(LimitVariations, d.lim.MaxVariations, strconv.Itoa(i))
+		}
 		d.vars = grow1(d.vars)
 		d.path = append(d.path, pathToken{idx: i})
 		d.variation(&d.vars[len(d.vars)-1])

@@ -316,3 +316,42 @@ func TestDecodeSaveCustomersLimits(t *testing.T) {
 		}
 	})
 }
+
+// TestDecodeSaveCustomersEveryLimit: each limit stops the decoding at the
+// first value beyond it, naming the limit and the value's pointer; at the
+// limit the body decodes.
+func TestDecodeSaveCustomersEveryLimit(t *testing.T) {
+	lim := Limits{MaxCustomers: 2, MaxRelations: 2, MaxVariations: 2, MaxItems: 2, MaxKeys: 2, MaxIDLength: 4, MaxStringLength: 8}
+	tests := []struct {
+		name, at, over string // a body at the limit, one beyond it
+		what, pointer  string
+	}{
+		{"customers", `{"customers":[{},{}]}`, `{"customers":[{},{},{}]}`, LimitCustomers, "/customers/2"},
+		{"relations", `{"relations":[{},{}]}`, `{"relations":[{},{},{}]}`, LimitRelations, "/relations/2"},
+		{"variations", `{"customers":[{"variations":[{},{}]}]}`, `{"customers":[{"variations":[{},{},{}]}]}`, LimitVariations, "/customers/0/variations/2"},
+		{"alias_ids", `{"customers":[{"alias_ids":["a","b"]}]}`, `{"customers":[{"alias_ids":["a","b","c"]}]}`, LimitItems, "/customers/0/alias_ids/2"},
+		{"review_groups string", `{"customers":[{"review_groups":"a;b"}]}`, `{"customers":[{"review_groups":"a;b,c"}]}`, LimitItems, "/customers/0/review_groups"},
+		{"array in fields", `{"customers":[{"fields":{"a":[1,2]}}]}`, `{"customers":[{"fields":{"a":[1,2,3]}}]}`, LimitItems, "/customers/0/fields/a/2"},
+		{"fields keys", `{"customers":[{"fields":{"a":1,"b":2,"a":3}}]}`, `{"customers":[{"fields":{"a":1,"b":2,"c":3}}]}`, LimitKeys, "/customers/0/fields"},
+		{"unknown keys", `{"relations":[{"x":1,"y":2}]}`, `{"relations":[{"x":1,"y":2,"z":3}]}`, LimitKeys, "/relations/0"},
+		{"external_id", `{"customers":[{"external_id":"abcd"}]}`, `{"customers":[{"external_id":"abcde"}]}`, LimitIDLength, "/customers/0/external_id"},
+		{"relation id", `{"relations":[{"parent_customer_external_id":"abcd"}]}`, `{"relations":[{"parent_customer_external_id":"abcde"}]}`, LimitIDLength, "/relations/0/parent_customer_external_id"},
+		{"alias id", `{"customers":[{"alias_ids":["abcd"]}]}`, `{"customers":[{"alias_ids":["abcde"]}]}`, LimitIDLength, "/customers/0/alias_ids/0"},
+		{"name", `{"customers":[{"last_name":"abcdefgh"}]}`, `{"customers":[{"last_name":"abcdefghi"}]}`, LimitStringLength, "/customers/0/last_name"},
+		{"escaped comment", `{"customers":[{"comment":"\u00e9\u00e9\u00e9\u00e9"}]}`, `{"customers":[{"comment":"\u00e9\u00e9\u00e9\u00e9\u00e9"}]}`, LimitStringLength, "/customers/0/comment"},
+		{"field value", `{"customers":[{"fields":{"a":["abcdefgh"]}}]}`, `{"customers":[{"fields":{"a":["abcdefghi"]}}]}`, LimitStringLength, "/customers/0/fields/a/0"},
+		{"unknown key name", `{"customers":[{"abcdefgh":1}]}`, `{"customers":[{"abcdefghi":1}]}`, LimitStringLength, "/customers/0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := DecodeSaveCustomersLimits([]byte(tt.at), lim); err != nil {
+				t.Fatalf("at the limit: got %v, want no error", err)
+			}
+			_, err := DecodeSaveCustomersLimits([]byte(tt.over), lim)
+			var le *LimitError
+			if !errors.As(err, &le) || le.What != tt.what || le.Pointer != tt.pointer || le.Limit != limitOf(lim, tt.what) {
+				t.Fatalf("beyond the limit: got %#v, want a *LimitError %s at %s", err, tt.what, tt.pointer)
+			}
+		})
+	}
+}

@@ -59,5 +59,5 @@ func ExampleDecodeSaveCustomersLimits() {
 		fmt.Println("413", le)
 	}
 	// Output:
-	// 413 the request has more than 2 customers; split the batch
+	// 413 the request has more than 2 customers (at "/customers/2"); split the batch
 }

@@ -38,11 +38,19 @@ func FuzzDecodeSaveCustomers(f *testing.F) {
 func checkLimits(tb testing.TB, body []byte) {
 	tb.Helper()
 	want, wantErr := DecodeSaveCustomers(body)
-	for _, lim := range []Limits{{MaxCustomers: 1}, {MaxCustomers: 2}, {MaxViolations: 1}, {MaxViolations: 3}, {MaxCustomers: 1, MaxViolations: 1}} {
+	for _, lim := range []Limits{
+		{MaxCustomers: 1}, {MaxCustomers: 2}, {MaxViolations: 1}, {MaxViolations: 3}, {MaxCustomers: 1, MaxViolations: 1},
+		{MaxRelations: 1}, {MaxVariations: 1}, {MaxItems: 1}, {MaxKeys: 1}, {MaxIDLength: 2, MaxStringLength: 4},
+	} {
 		got, err := DecodeSaveCustomersLimits(body, lim)
 		var le *LimitError
 		var ve *ValidationError
 		switch {
+		case errors.As(err, &le) && le.What != LimitCustomers:
+			if le.Limit != limitOf(lim, le.What) {
+				tb.Fatalf("body %q, %+v: got %v", body, lim, err)
+			}
+			continue
 		case errors.As(err, &le):
 			if lim.MaxCustomers == 0 || le.Limit != lim.MaxCustomers {
 				tb.Fatalf("body %q, %+v: got %v", body, lim, err)
@@ -67,6 +75,15 @@ func checkLimits(tb testing.TB, body []byte) {
 			tb.Fatalf("body %q, %+v: %d customers, got %v, want a *LimitError", body, lim, len(want.Customers), err)
 		}
 	}
+}
+
+// limitOf returns the limit of lim that a LimitError's What names (0 for
+// none).
+func limitOf(lim Limits, what string) int {
+	return map[string]int{
+		LimitCustomers: lim.MaxCustomers, LimitRelations: lim.MaxRelations, LimitVariations: lim.MaxVariations,
+		LimitItems: lim.MaxItems, LimitKeys: lim.MaxKeys, LimitIDLength: lim.MaxIDLength, LimitStringLength: lim.MaxStringLength,
+	}[what]
 }
 
 // fuzzSeeds are the seed bodies: the corpus's valid bodies and one of each

@@ -356,6 +356,24 @@ type Problem struct {
 
 	// For schema violations, every violation found.
 	Violations []Violation `json:"violations,omitempty"`
+
+	// For a request beyond one of the server's limits (`413`), the limit: `body`
+	// (bytes), `decoded-body` (bytes, after `Content-Encoding`), `customers`,
+	// `relations`, `variations` (of one customer), `items` (of a list), `keys` (of
+	// `fields`, or unknown keys of a record), `id-length` or `string-length`
+	// (bytes).
+	Limit string `json:"limit,omitempty"`
+
+	// For a request beyond a limit, the limit's value.
+	LimitValue *int64 `json:"limit_value,omitempty"`
+
+	// For a request beyond a limit, the flag of `algoreg-kit mock` that sets it,
+	// e.g. `--max-relations`.
+	Flag string `json:"flag,omitempty"`
+
+	// For a request beyond a limit, a JSON pointer (RFC 6901) to the first value
+	// beyond it.
+	Pointer string `json:"pointer,omitempty"`
 }
 
 // Violation is one schema violation.

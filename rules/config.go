@@ -3,6 +3,8 @@ package rules
 import (
 	"fmt"
 	"sort"
+
+	"github.com/algoreg-kit/algoreg-kit/openapi"
 )
 
 // RelationType is one row of the relation-type table: the child is Name of the
@@ -34,6 +36,15 @@ const (
 	DefaultRiskScanLimit = 100
 	DefaultMaxBatch      = 10000
 	DefaultMaxBody       = 16 << 20
+	// The other request limits (see Config): generous enough for every
+	// example of the document and every dataset of the fixtures, small enough
+	// that a hostile body costs memory and an answer in proportion to its size.
+	DefaultMaxRelations    = 10000
+	DefaultMaxVariations   = 100
+	DefaultMaxItems        = 1000
+	DefaultMaxKeys         = 256
+	DefaultMaxIDLength     = 1024
+	DefaultMaxStringLength = 64 << 10
 )
 
 // Config holds what a server may configure about the per-record rules and the
@@ -59,11 +70,66 @@ type Config struct {
 	MaxBatch int
 	// MaxBody is the largest request body in bytes.
 	MaxBody int64
+	// MaxRelations is the most relations one request may carry.
+	MaxRelations int
+	// MaxVariations is the most variations of one customer.
+	MaxVariations int
+	// MaxItems is the most items of any other list of a request (alias_ids,
+	// contacts, domicile_codes, nationality_codes, review_groups, arrays in
+	// fields).
+	MaxItems int
+	// MaxKeys is the most keys of fields (and of any object in it), and the
+	// most unknown keys of one record.
+	MaxKeys int
+	// MaxIDLength is the longest external_id, relation or alias id, in bytes.
+	MaxIDLength int
+	// MaxStringLength is the longest of every other string (names, comments,
+	// custom-field values, keys), in bytes.
+	MaxStringLength int
+}
+
+// The request limits: for each, what openapi.LimitError.What calls it, the
+// flag of the algoreg-kit command that sets it (the same for mock, fixtures
+// and contract), and its value in a Config. A request beyond one is answered
+// 413, naming the limit, the value's JSON pointer and the flag.
+var requestLimits = []struct {
+	what, flag string
+	value      func(Config) int
+}{
+	{openapi.LimitCustomers, "max-batch", func(c Config) int { return c.MaxBatch }},
+	{openapi.LimitRelations, "max-relations", func(c Config) int { return c.MaxRelations }},
+	{openapi.LimitVariations, "max-variations", func(c Config) int { return c.MaxVariations }},
+	{openapi.LimitItems, "max-items", func(c Config) int { return c.MaxItems }},
+	{openapi.LimitKeys, "max-keys", func(c Config) int { return c.MaxKeys }},
+	{openapi.LimitIDLength, "max-id-length", func(c Config) int { return c.MaxIDLength }},
+	{openapi.LimitStringLength, "max-string-length", func(c Config) int { return c.MaxStringLength }},
+}
+
+// LimitFlag returns the flag (without dashes) that sets the request limit
+// what (an openapi.LimitError's What), or "" for an unknown one.
+func LimitFlag(what string) string {
+	for _, l := range requestLimits {
+		if l.what == what {
+			return l.flag
+		}
+	}
+	return ""
+}
+
+// DecodeLimits returns c's request limits for openapi.DecodeSaveCustomersLimits,
+// with maxViolations.
+func (c Config) DecodeLimits(maxViolations int) openapi.Limits {
+	return openapi.Limits{
+		MaxCustomers: c.MaxBatch, MaxRelations: c.MaxRelations, MaxVariations: c.MaxVariations,
+		MaxItems: c.MaxItems, MaxKeys: c.MaxKeys, MaxIDLength: c.MaxIDLength, MaxStringLength: c.MaxStringLength,
+		MaxViolations: maxViolations,
+	}
 }
 
 // DefaultConfig returns the documented defaults: kyc 0–3, the default
 // relation-type table, no review-group or custom-field list, risk-scan limit
-// 100, batches of at most 10,000 customers, bodies of at most 16 MiB.
+// 100, batches of at most 10,000 customers and 10,000 relations, bodies of at
+// most 16 MiB, the Default… limits of the rest.
 func DefaultConfig() Config {
 	return Config{
 		KYCMin:        DefaultKYCMin,
@@ -72,6 +138,13 @@ func DefaultConfig() Config {
 		RiskScanLimit: DefaultRiskScanLimit,
 		MaxBatch:      DefaultMaxBatch,
 		MaxBody:       DefaultMaxBody,
+
+		MaxRelations:    DefaultMaxRelations,
+		MaxVariations:   DefaultMaxVariations,
+		MaxItems:        DefaultMaxItems,
+		MaxKeys:         DefaultMaxKeys,
+		MaxIDLength:     DefaultMaxIDLength,
+		MaxStringLength: DefaultMaxStringLength,
 	}
 }
 
@@ -94,8 +167,10 @@ func (c Config) Validate() error {
 	if c.RiskScanLimit < 0 {
 		return fmt.Errorf("risk-scan limit: %d is negative", c.RiskScanLimit)
 	}
-	if c.MaxBatch < 1 {
-		return fmt.Errorf("max batch: %d is below 1", c.MaxBatch)
+	for _, l := range requestLimits {
+		if v := l.value(c); v < 1 {
+			return fmt.Errorf("--%s: %d is below 1", l.flag, v)
+		}
 	}
 	if c.MaxBody < 1 {
 		return fmt.Errorf("max body: %d bytes is below 1", c.MaxBody)

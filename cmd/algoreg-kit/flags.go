@@ -180,7 +180,9 @@ type ruleFlags struct {
 }
 
 // ruleFlags declares --kyc-min, --kyc-max, --review-groups, --custom-fields,
-// --relation-types, --risk-scan-limit, --max-batch and --max-body, with
+// --relation-types, --risk-scan-limit, --max-batch, --max-body and the other
+// request limits (--max-relations, --max-variations, --max-items, --max-keys,
+// --max-id-length, --max-string-length), with
 // rules.DefaultConfig as their defaults.
 func (f *flagSet) ruleFlags() *ruleFlags {
 	r := &ruleFlags{Config: rules.DefaultConfig()}
@@ -192,6 +194,12 @@ func (f *flagSet) ruleFlags() *ruleFlags {
 	f.IntVar(&r.RiskScanLimit, "risk-scan-limit", r.RiskScanLimit, "above this many customers saved by one request, disable_risk_scan is forced to true")
 	f.IntVar(&r.MaxBatch, "max-batch", r.MaxBatch, "most customers per save request (more: 413)")
 	f.Var((*sizeValue)(&r.MaxBody), "max-body", "largest request body: a `size` (bytes, or with a KiB/MiB/GiB/KB/MB/GB suffix; more: 413)")
+	f.IntVar(&r.MaxRelations, "max-relations", r.MaxRelations, "most relations per save request (more: 413)")
+	f.IntVar(&r.MaxVariations, "max-variations", r.MaxVariations, "most variations of one customer (more: 413)")
+	f.IntVar(&r.MaxItems, "max-items", r.MaxItems, "most items of any other list: alias_ids, contacts, country codes, review_groups, arrays in fields (more: 413)")
+	f.IntVar(&r.MaxKeys, "max-keys", r.MaxKeys, "most keys of fields (and of objects in it), and most unknown keys of one record (more: 413)")
+	f.IntVar(&r.MaxIDLength, "max-id-length", r.MaxIDLength, "longest external_id, relation or alias id, in bytes (more: 413)")
+	f.IntVar(&r.MaxStringLength, "max-string-length", r.MaxStringLength, "longest other string (names, comments, custom-field values, keys), in bytes (more: 413)")
 	return r
 }
 
