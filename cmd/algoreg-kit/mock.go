@@ -56,10 +56,13 @@ normal: a save answered 200 survives a crash of the process; full: a power
 loss too). A postgres:// or postgresql:// URL keeps the state in that
 database; several mocks on one database are replicas of one mock. The schema
 is migrated at start; a state a newer algoreg-kit wrote is refused.
-Preload (--preload): a Save customers request body (JSON file), a folder of
-them named batch-*.json (applied in name order), or an NDJSON file (*.ndjson or
-*.jsonl) with one customer or relation object per line; several, separated by
-commas, are loaded in that order, e.g.
+Preload (--preload): a file or a folder of files, or several separated by
+commas: *.json (a Save customers request body, or fixtures --format json),
+*.ndjson or *.jsonl (one customer, relation or request body per line), *.csv
+(a customers or relations table of fixtures --format csv). Every file of a
+folder is loaded, in name order, or named in the error. Records are checked as
+the save endpoint checks them and saved --max-batch at a time, the customers of
+every file before any relation; rejected records are counted by code, e.g.
   algoreg-kit mock --preload customers.ndjson,relations.ndjson
 `
 
@@ -78,6 +81,8 @@ type mockConfig struct {
 	LogLevel  slog.Level
 	LogFormat string // text or json
 	Preload   []string
+	// PreloadOptions go to Server.Preload.
+	PreloadOptions mockserver.PreloadOptions
 	// PreloadBusiness is where Preload goes; "" means "demo", or with --users
 	// the first account's business.
 	PreloadBusiness string
@@ -107,6 +112,8 @@ func parseMock(args []string, getenv func(string) string) (mockConfig, error) {
 	fs.StringVar(&cfg.PprofAddr, "pprof-addr", "", "also serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060); default: off")
 	fs.StringVar(&state, "state", "", "where the state is kept: a SQLite `file` (or sqlite:PATH), or a postgres:// URL; default: in memory, lost on exit")
 	fs.choice(&stateSync, "state-sync", "", []string{"normal", "full"}, "`mode` of a SQLite state file: normal (a save survives a crash of the process) or full (a power loss too: an fsync per save); default normal")
+	cfg.PreloadOptions.MaxFileBytes = mockserver.DefaultPreloadMaxBytes
+	fs.Var((*sizeValue)(&cfg.PreloadOptions.MaxFileBytes), "preload-max-bytes", "largest file --preload reads: a `size` (as --max-body)")
 	fs.StringVar(&cfg.PreloadBusiness, "preload-business", "", `business that --preload saves into (default "demo"; with --users: the first account's business)`)
 	var err error
 	if cfg.notes, err = fs.parse(args, getenv); err != nil {
@@ -159,13 +166,11 @@ func runMock(ctx context.Context, cfg mockConfig, e env) error {
 		defer pprofLn.Close()
 	}
 	if len(cfg.Preload) > 0 {
-		st, err := mock.Preload(ctx, cfg.PreloadBusiness, cfg.Preload...)
+		st, err := mock.Preload(ctx, cfg.PreloadBusiness, cfg.PreloadOptions, cfg.Preload...)
 		if err != nil {
 			return fmt.Errorf("mock: %w", err)
 		}
-		fmt.Fprintf(e.stdout, "preloaded %s and %s from %s into business %q: %s added, %s rejected\n",
-			words.Count(st.Customers, "customer"), words.Count(st.Relations, "relation"), words.Count(st.Files, "file"),
-			cfg.PreloadBusiness, words.Count(st.Added, "customer"), words.Count(st.Rejected, "record"))
+		printPreload(e.stdout, st, cfg.PreloadBusiness)
 	}
 	srv := mock.HTTPServer()
 	cfg.printBanner(e.stdout, "http://"+ln.Addr().String())
@@ -211,6 +216,24 @@ func (cfg *mockConfig) newServer(w io.Writer) (*mockserver.Server, error) {
 		}
 	}
 	return mockserver.New(cfg.Server)
+}
+
+// printPreload says what the preload saved and, when it rejected records,
+// why: the errors by code and the first few records.
+func printPreload(w io.Writer, st mockserver.PreloadStats, business string) {
+	fmt.Fprintf(w, "preloaded %s and %s from %s into business %q: %s added, %s rejected\n",
+		words.Count(st.Customers, "customer"), words.Count(st.Relations, "relation"), words.Count(st.Files, "file"),
+		business, words.Count(st.Added, "customer"), words.Count(st.Rejected, "record"))
+	if st.Rejected == 0 {
+		return
+	}
+	fmt.Fprintf(w, "preload: errors by code: %s\n", st.CodesString())
+	for _, r := range st.Examples {
+		fmt.Fprintf(w, "preload: rejected %s\n", r)
+	}
+	if st.Codes["relation_customer_unknown"] > 0 {
+		fmt.Fprintln(w, "preload: relation_customer_unknown: the relation names a customer that no preloaded file has (the customers of every file are saved before any relation), or one that was rejected")
+	}
 }
 
 // printBanner says where the mock serves, in which mode, and how to try it,
