@@ -728,6 +728,8 @@ func TestNewRefusesInvalidConfig(t *testing.T) {
 		{"negative burst", mockserver.Config{RateLimit: 1, RateBurst: -2}, "Config.RateBurst is -2"},
 		{"webhook URL without a scheme", mockserver.Config{WebhookURL: "127.0.0.1:9000/hook"}, "Config.WebhookURL \"127.0.0.1:9000/hook\" is not an absolute http or https URL"},
 		{"webhook URL of another scheme", mockserver.Config{WebhookURL: "ftp://example.com/x"}, "is not an absolute http or https URL"},
+		{"webhook secret not base64", mockserver.Config{WebhookURL: "http://h/x", WebhookSecret: "whsec_not base64"}, "Config.WebhookSecret: it is not whsec_ followed by standard base64"},
+		{"negative webhook retry time", mockserver.Config{WebhookRetryFor: -time.Second}, "Config.WebhookRetryFor is -1s; make it positive"},
 		{"empty users", mockserver.Config{Users: []mockserver.User{}}, "Config.Users is empty"},
 		{"user without password", mockserver.Config{Users: []mockserver.User{{Username: "u", Business: "b"}}}, "Config.Users[0] has an empty username or password"},
 		{"user without business", mockserver.Config{Users: []mockserver.User{{Username: "u", Password: "p"}}}, `Config.Users[0] ("u") has no business`},

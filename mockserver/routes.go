@@ -25,6 +25,7 @@ func (s *Server) routeTable() []route {
 		{"GET /__admin/customers", false, handleListCustomers(s)},
 		{"GET /__admin/customers/{external_id}", false, handleGetCustomer(s)},
 		{"GET /__admin/relations", false, handleListRelations(s)},
+		{"GET /__admin/webhooks", false, handleListWebhooks(s)},
 		{"DELETE /__admin/state", false, handleResetState(s)},
 		{"GET /healthz", true, handleHealth()},
 		{"GET /openapi.yaml", true, handleDocument()},

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/algoreg-kit/algoreg-kit/internal/retry"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/algoreg-kit/algoreg-kit/rules"
 	"github.com/algoreg-kit/algoreg-kit/store"
@@ -68,9 +69,11 @@ type Config struct {
 	// envelope; see WebhookEvent) after every save that created or updated
 	// customers, except dry runs. The event is written to the Store's outbox
 	// in the save's transaction and delivered in the background, at least
-	// once: retried three times on errors, 429 and 5xx (failures are
-	// logged), and by the next server on the store when this one closed
-	// first. Without it no event is written.
+	// once and in order per business (the next event of a business waits
+	// for the previous one): retried with capped exponential backoff and
+	// jitter until WebhookRetryFor after its save, then kept in the outbox
+	// as failed (GET /__admin/webhooks?status=failed). Without it no event
+	// is written.
 	WebhookURL string
 	// Lenient accepts more than the vendor documents: a form-encoded
 	// (application/x-www-form-urlencoded) token request, and saves and token
@@ -79,6 +82,16 @@ type Config struct {
 	// charset=utf-8) and answer anything else 415, as the vendor would, so
 	// that an integration that passes against the mock passes at the vendor.
 	Lenient bool
+	// WebhookSecret, when set, signs every delivery the Standard Webhooks
+	// way (webhook-signature: v1,<base64 HMAC-SHA256>): "whsec_" followed by
+	// the base64 of a key of 24 to 64 bytes.
+	WebhookSecret string
+	// WebhookRetryFor is how long after its save an event is retried
+	// (default DefaultWebhookRetryFor, one hour); every event gets at least
+	// one attempt.
+	WebhookRetryFor time.Duration
+
+	webhookBackoff *retry.Policy // tests only (export_test.go); nil: defaultWebhookBackoff
 }
 
 // Server is the stateful mock: an http.Handler serving the vendor's paths
@@ -135,7 +148,7 @@ func New(cfg Config) (*Server, error) {
 		s.limits = newLimiter(cfg.RateLimit, cfg.RateBurst)
 	}
 	if cfg.WebhookURL != "" {
-		s.webhooks = startWebhookSender(cfg.WebhookURL, s.store, cfg.Logger)
+		s.webhooks = startWebhookSender(cfg, s.store)
 	}
 	var h http.Handler = s.routes()
 	if cfg.ValidateResponses {
@@ -162,7 +175,7 @@ func withDefaults(cfg Config) (Config, error) {
 	case cfg.RateBurst < 0:
 		return cfg, fmt.Errorf("Config.RateBurst is %d; make it positive, or 0 for the rate rounded up", cfg.RateBurst)
 	}
-	if err := checkWebhookURL(cfg.WebhookURL); err != nil {
+	if err := checkWebhook(cfg); err != nil {
 		return cfg, err
 	}
 	if err := checkUsers(cfg.Users); err != nil {
@@ -176,6 +189,9 @@ func withDefaults(cfg Config) (Config, error) {
 	}
 	if cfg.LockoutDuration == 0 {
 		cfg.LockoutDuration = DefaultLockoutDuration
+	}
+	if cfg.WebhookRetryFor == 0 {
+		cfg.WebhookRetryFor = DefaultWebhookRetryFor
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -201,17 +217,30 @@ func loadValidator(v *openapi.Validator) (*openapi.Validator, error) {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-// Close stops what the server started (the webhook sender: deliveries in
-// flight are cancelled, and their events stay in the store's outbox for the
-// next server on the store) and waits for it. The server still answers
-// requests after Close, but sends no more webhooks: close the HTTP server
-// first. It does not close
-// the store: a Config.Store is the caller's, and the in-memory store New
-// makes without one holds nothing to release (no goroutine, no file). Close
-// is idempotent and always returns nil.
+// Close stops what the server started (the webhook sender: attempts in
+// flight are cancelled, and their events stay pending in the store's outbox
+// for the next server on the store) and waits for it. The server still
+// answers requests after Close, but sends no more webhooks: close the HTTP
+// server first. It does not close the store: a Config.Store is the caller's,
+// and the in-memory store New makes without one holds nothing to release (no
+// goroutine, no file). Close is idempotent and always returns nil.
 func (s *Server) Close() error {
 	if s.webhooks != nil {
 		s.webhooks.close()
+	}
+	return nil
+}
+
+// Shutdown is Close after a grace period that ends with ctx: with an
+// in-memory store (whose events die with the process) the webhook sender
+// goes on delivering until no event is pending; with a durable store (whose
+// pending events wait for the next server) it starts no new attempt and
+// waits for those in flight. Call it after the HTTP server's Shutdown. It
+// always returns nil.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.webhooks != nil {
+		_, inMemory := s.store.(*memstore.Store)
+		s.webhooks.shutdown(ctx, inMemory)
 	}
 	return nil
 }

@@ -109,7 +109,7 @@ func TestWebhookCustomersUpdated(t *testing.T) {
 	}
 }
 
-// Close cancels the deliveries in flight and waits for them; after it, saves
+// Close cancels the deliveries in flight (of three businesses) and waits for them; after it, saves
 // start no goroutine and send nothing; a second Close is harmless.
 func TestCloseStopsWebhooks(t *testing.T) {
 	var calls atomic.Int32
@@ -130,8 +130,8 @@ func TestCloseStopsWebhooks(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	saveOne := func(id string) {
-		resp, _, err := mock.Save(ctx, "acme", &openapi.SaveCustomersRequest{Customers: []openapi.Customer{
+	saveOne := func(id string) { // one business each: a business has one delivery in flight at a time
+		resp, _, err := mock.Save(ctx, "acme-"+id, &openapi.SaveCustomersRequest{Customers: []openapi.Customer{
 			{ExternalID: &id, AccountType: ptr("N"), LastName: ptr("D")}}})
 		if err != nil || len(resp.Added) != 1 {
 			t.Fatalf("save %s: %v %+v", id, err, resp)

@@ -421,6 +421,56 @@ type RelationPage struct {
 	Limit int64 `json:"limit"`
 }
 
+// WebhookEventPage is one page of webhook events of one delivery status.
+type WebhookEventPage struct {
+	// The events of this page, oldest first.
+	Events []WebhookDelivery `json:"events"`
+
+	// The status listed.
+	Status string `json:"status"`
+
+	// How many events of this status the business has.
+	Total int64 `json:"total"`
+
+	// The offset of this page.
+	Offset int64 `json:"offset"`
+
+	// The page size asked for.
+	Limit int64 `json:"limit"`
+}
+
+// WebhookDelivery is one webhook event in the mock's outbox, and its delivery
+// so far.
+type WebhookDelivery struct {
+	// The event's number in the outbox (increasing in the order of the saves).
+	OutboxID int64 `json:"outbox_id"`
+
+	// The event's `event_id`, also sent as the `webhook-id` header.
+	EventID string `json:"event_id"`
+
+	// Where the delivery is.
+	Status string `json:"status"`
+
+	// The attempts made so far.
+	Attempts int64 `json:"attempts"`
+
+	// What went wrong at the last failed attempt (absent when none failed).
+	LastError string `json:"last_error,omitempty"`
+
+	// When the save that made the event committed.
+	CreatedAt time.Time `json:"created_at"`
+
+	// RFC 3339 time at which the last attempt ended (absent before the first).
+	LastAttemptAt string `json:"last_attempt_at,omitempty"`
+
+	// RFC 3339 time of the next attempt of a pending event that failed before
+	// (absent otherwise).
+	NextAttemptAt string `json:"next_attempt_at,omitempty"`
+
+	// The webhook's body, as every attempt sends it.
+	Event map[string]any `json:"event"`
+}
+
 // StoredCustomer is a customer as the mock stores it (after merging every
 // delta; country codes upper case, string lists as arrays).
 type StoredCustomer struct {

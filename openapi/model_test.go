@@ -37,6 +37,8 @@ var modelSchemas = []struct {
 	{reflect.TypeFor[Health](), "Health"},
 	{reflect.TypeFor[CustomerPage](), "CustomerPage"},
 	{reflect.TypeFor[RelationPage](), "RelationPage"},
+	{reflect.TypeFor[WebhookEventPage](), "WebhookEventPage"},
+	{reflect.TypeFor[WebhookDelivery](), "WebhookDelivery"},
 	{reflect.TypeFor[StoredCustomer](), "StoredCustomer"},
 	{reflect.TypeFor[StoredVariation](), "StoredVariation"},
 	{reflect.TypeFor[StoredRelation](), "StoredRelation"},

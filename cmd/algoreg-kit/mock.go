@@ -66,6 +66,11 @@ every file before any relation; rejected records are counted by code, e.g.
   algoreg-kit mock --preload customers.ndjson,relations.ndjson
 `
 
+// mockWebhookDrain bounds how long the mock, once stopped, goes on
+// delivering the pending webhooks of an in-memory state (a durable one
+// keeps them for the next start).
+const mockWebhookDrain = 5 * time.Second
+
 // mockDefaultPreloadBusiness is the business a newcomer's "demo" user lands in.
 const mockDefaultPreloadBusiness = "demo"
 
@@ -109,6 +114,8 @@ func parseMock(args []string, getenv func(string) string) (mockConfig, error) {
 	fs.Var((*listValue)(&cfg.Preload), "preload", "`file` or folder of data to save before serving, or several separated by commas (see above)")
 	fs.StringVar(&s.WebhookURL, "webhook", "", "URL that receives the vendor's customers_updated webhook after every save that created or updated customers (not dry runs); default: off")
 	fs.BoolVar(&s.Lenient, "lenient", false, "also accept what the vendor refuses with 415: form-encoded token requests, and application/*+json types or parameters other than charset=utf-8 on saves and token requests; default: only application/json, as the vendor documents")
+	fs.StringVar(&s.WebhookSecret, "webhook-secret", "", "Standard Webhooks secret (whsec_ and base64 of 24 to 64 bytes) that signs each delivery (webhook-signature); better given as ALGOREG_MOCK_WEBHOOK_SECRET, which ps does not show; default: unsigned")
+	fs.DurationVar(&s.WebhookRetryFor, "webhook-retry-for", mockserver.DefaultWebhookRetryFor, "how long after its save a webhook event is retried (backoff up to 30 s) before it is kept as failed")
 	fs.StringVar(&cfg.PprofAddr, "pprof-addr", "", "also serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060); default: off")
 	fs.StringVar(&state, "state", "", "where the state is kept: a SQLite `file` (or sqlite:PATH), or a postgres:// URL; default: in memory, lost on exit")
 	fs.choice(&stateSync, "state-sync", "", []string{"normal", "full"}, "`mode` of a SQLite state file: normal (a save survives a crash of the process) or full (a power loss too: an fsync per save); default normal")
@@ -150,7 +157,11 @@ func runMock(ctx context.Context, cfg mockConfig, e env) error {
 	if err != nil {
 		return fmt.Errorf("mock: %w", err)
 	}
-	defer mock.Close() // after the HTTP server's shutdown, before the store's close and the log's flush
+	defer func() { // after the HTTP server's shutdown, before the store's close and the log's flush
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), mockWebhookDrain)
+		defer cancel()
+		mock.Shutdown(ctx) // in memory: deliver the pending webhooks first, for a while
+	}()
 	// Listen (and on --pprof-addr) before preloading, so that a busy port
 	// fails at once, not after a long preload, its summary and the banner.
 	ln, err := listen(cfg.Addr, "--addr")

@@ -116,6 +116,11 @@ func (p Policy) Do(ctx context.Context, op func() error, notify func(err error, 
 	}
 }
 
+// Backoff is the wait after the attempt-th attempt (from 1), for a sender
+// that keeps its own schedule (the mock's webhook sender stores the time of
+// the next attempt in its outbox, so that it survives a restart).
+func (p Policy) Backoff(attempt int) time.Duration { return p.backoff(attempt) }
+
 // backoff is the wait after the attempt-th attempt: Initial doubled
 // attempt-1 times, at most Max, of which a random half to all.
 func (p Policy) backoff(attempt int) time.Duration {

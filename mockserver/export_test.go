@@ -1,0 +1,10 @@
+package mockserver
+
+import "github.com/algoreg-kit/algoreg-kit/internal/retry"
+
+// WithWebhookBackoff sets the webhook sender's backoff of cfg, for tests
+// that must not wait for the default one.
+func WithWebhookBackoff(cfg Config, p retry.Policy) Config {
+	cfg.webhookBackoff = &p
+	return cfg
+}
