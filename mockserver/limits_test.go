@@ -125,3 +125,39 @@ func TestContentEncoding(t *testing.T) {
 		t.Errorf("the gzip body was not saved: %+v", c)
 	}
 }
+
+// TestExactBytes: invalid UTF-8 and lone surrogate escapes are a 400 in any
+// string, never stored as U+FFFD (issue 12, row 5); an integer beyond int64
+// is the same 422 whether written with digits or an exponent (row 11).
+func TestExactBytes(t *testing.T) {
+	ts := newServer(t, mockserver.Config{})
+	saveURL := ts.URL + "/api/v1/customers/save"
+	for _, id := range []string{"\xff", "\xfe", `\ud800`, `\udc00`, `\ud800\u0041`, "\xc3a"} {
+		body := `{"customers":[{"external_id":"` + id + `","account_type":"N","last_name":"X"}]}`
+		p := problemWith(t, do(t, ts.Client, http.MethodPost, saveURL, "application/json", body), http.StatusBadRequest)
+		if p.Type != "urn:algoreg-kit:problem:malformed-json" || p.Offset == nil || *p.Offset != 31 {
+			t.Errorf("%q: got %+v, want malformed-json at offset 31", id, p)
+		}
+	}
+	for _, body := range []string{`{"other":"\xff"}`, `{"customers":[{"fields":{"k\ud800":1}}]}`} {
+		problemWith(t, do(t, ts.Client, http.MethodPost, saveURL, "application/json", body), http.StatusBadRequest)
+	}
+	if n := total(t, ts, ts.Client, "customers"); n != 0 {
+		t.Errorf("%d customers stored, want none", n)
+	}
+	// A surrogate pair is one character, stored as such.
+	save(t, ts, `{"customers":[{"external_id":"\ud83d\ude00","account_type":"N","last_name":"X"}]}`)
+	mustGetCustomer(t, ts, "😀")
+
+	var want []openapi.Violation
+	for _, n := range []string{"99999999999999999999999", "1e400", "-1e30", "1e23"} {
+		body := `{"customers":[{"external_id":"k","account_type":"N","last_name":"X","kyc_level":` + n + `}]}`
+		p := problemWith(t, do(t, ts.Client, http.MethodPost, saveURL, "application/json", body), http.StatusUnprocessableEntity)
+		if want == nil {
+			want = p.Violations
+		}
+		if len(p.Violations) != 1 || p.Violations[0] != want[0] || p.Violations[0].Pointer != "/customers/0/kyc_level" {
+			t.Errorf("kyc_level %s: got %+v, want %+v", n, p.Violations, want)
+		}
+	}
+}

@@ -55,12 +55,14 @@ const MaxDepth = 10000
 //   - When a key is repeated in an object the last one wins, as in encoding/json
 //     (which kin-openapi uses): the earlier value and its violations are dropped.
 //   - Integers: 1.0 and 1e2 are integers and 1.5 is not, as in kin-openapi (a
-//     number is an integer when its float64 value is whole). A whole number
-//     beyond int64 saturates to math.MaxInt64 or math.MinInt64, so that the
-//     per-record kyc and relation-type rules reject it. A number beyond float64's
-//     range is a violation ("number is too large to be represented").
-//   - Strings are unescaped as encoding/json does: invalid UTF-8 and lone
-//     surrogates become U+FFFD.
+//     number is an integer when its float64 value is whole). The integers are
+//     int64 (the document's format): a whole number whose float64 value is
+//     beyond ±2^63, and a number beyond float64's range, are the same
+//     violation, "number is too large to be represented"; ±2^63 itself
+//     saturates to math.MaxInt64 or math.MinInt64.
+//   - Strings are unescaped as encoding/json does, but invalid UTF-8 and lone
+//     surrogate escapes (\ud800 alone) in any string, keys and skipped values
+//     included, are a *SyntaxError (RFC 8259 §8.1), never U+FFFD.
 //   - Values inside fields and Extra decode as encoding/json decodes into any
 //     (float64 numbers, map[string]any, []any), except that a number beyond
 //     float64's range is kept as a json.Number so that it re-encodes unchanged.
@@ -611,7 +613,7 @@ func (d *decoder) scanString() bool {
 // opening quote) are plain ASCII.
 func (d *decoder) scanStringFrom(start, i int) bool {
 	buf := d.buf
-	simple, ascii := true, true
+	simple := true
 	for {
 		// Eight bytes at a time while none of them is special, then byte by
 		// byte near the end of the body.
@@ -634,9 +636,6 @@ func (d *decoder) scanStringFrom(start, i int) bool {
 		switch c := buf[i]; {
 		case c == '"':
 			d.pos = i + 1
-			if !ascii && simple {
-				simple = utf8.Valid(buf[start:i])
-			}
 			return simple
 		case c == '\\':
 			simple = false
@@ -650,14 +649,8 @@ func (d *decoder) scanStringFrom(start, i int) bool {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i++
 			case 'u':
-				i++
-				for k := 0; k < 4; k++ {
-					if i >= len(buf) || !isHex(buf[i]) {
-						d.pos = i
-						d.fail(`in \u hexadecimal character escape`, true)
-						return false
-					}
-					i++
+				if i = d.unicodeEscape(i - 1); i < 0 {
+					return false
 				}
 			default:
 				d.pos = i
@@ -668,15 +661,77 @@ func (d *decoder) scanStringFrom(start, i int) bool {
 			d.pos = i
 			d.fail("in string literal", false)
 			return false
-		default: // non-ASCII
-			ascii = false
-			i++
+		default: // non-ASCII: valid UTF-8 or an error (RFC 8259 §8.1)
+			r, size := utf8.DecodeRune(buf[i:])
+			if r == utf8.RuneError && size == 1 {
+				d.pos = i
+				d.failAt(i, "invalid UTF-8 in string literal")
+				return false
+			}
+			i += size
 		}
 	}
 }
 
+// unicodeEscape checks the escape \uXXXX at d.buf[i:] (i at its backslash)
+// and returns the index after it, or -1 on an error. A surrogate must be the
+// first half of a pair whose second half follows (RFC 8259 §8.2): a lone one
+// is an error, never U+FFFD.
+func (d *decoder) unicodeEscape(i int) int {
+	buf := d.buf
+	r, ok := d.hex4(i + 2)
+	if !ok {
+		return -1
+	}
+	switch {
+	case r < 0xd800 || r >= 0xe000:
+		return i + 6
+	case r < 0xdc00 && i+12 <= len(buf) && buf[i+6] == '\\' && buf[i+7] == 'u':
+		if r2, ok := d.hex4(i + 8); ok && 0xdc00 <= r2 && r2 < 0xe000 {
+			return i + 12
+		}
+		if d.err != nil {
+			return -1
+		}
+	}
+	d.failAt(i, fmt.Sprintf(`lone surrogate \u%04x in string literal`, r))
+	return -1
+}
+
+// hex4 reads the four hexadecimal digits of a \u escape at d.buf[i:], or
+// fails as encoding/json does.
+func (d *decoder) hex4(i int) (rune, bool) {
+	var r rune
+	for k := i; k < i+4; k++ {
+		if k >= len(d.buf) || !isHex(d.buf[k]) {
+			d.pos = k
+			d.fail(`in \u hexadecimal character escape`, true)
+			return 0, false
+		}
+		c := rune(d.buf[k])
+		switch {
+		case c <= '9':
+			c -= '0'
+		case c >= 'a':
+			c -= 'a' - 10
+		default:
+			c -= 'A' - 10
+		}
+		r = r<<4 | c
+	}
+	return r, true
+}
+
+// failAt records a syntax error of the string byte at i, which is not one of
+// encoding/json's (it replaces what we refuse).
+func (d *decoder) failAt(i int, msg string) {
+	if d.err == nil {
+		d.err = &SyntaxError{Offset: int64(i + 1), Msg: msg}
+	}
+}
+
 // unquoteSlow unquotes a checked string literal as encoding/json does (escapes,
-// surrogate pairs, U+FFFD for invalid UTF-8 and lone surrogates).
+// surrogate pairs; the scanner refused invalid UTF-8 and lone surrogates).
 func unquoteSlow(lit []byte) string {
 	var s string
 	if err := json.Unmarshal(lit, &s); err != nil {
@@ -951,9 +1006,10 @@ func smallInt(lit []byte) (int64, bool) {
 	return n, true
 }
 
-// integer converts a checked number literal for an integer field, with
-// kin-openapi's verdicts: a whole float64 value is an integer; beyond int64 it
-// saturates. It returns a violation message when the number is not an integer.
+// integer converts a checked number literal for an integer field (format
+// int64), with kin-openapi's verdicts: a whole float64 value is an integer;
+// one beyond ±2^63 is out of range, and ±2^63 itself saturates (the float64
+// value of 9223372036854775807 is 2^63). It returns a violation message when the number is not an integer.
 func integer(lit []byte, isInt bool) (int64, string) {
 	if isInt {
 		if n, ok := smallInt(lit); ok {
@@ -967,6 +1023,11 @@ func integer(lit []byte, isInt bool) (int64, string) {
 	}
 	if f != math.Trunc(f) {
 		return 0, msgInteger
+	}
+	if f > 1<<63 || f < -(1<<63) {
+		// Beyond int64 (format: int64), judged on the float64 value as
+		// kin-openapi does: 99999999999999999999999 gets the answer of 1e400.
+		return 0, msgOutOfRange
 	}
 	if isInt {
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {

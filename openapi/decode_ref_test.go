@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"math/big"
 	"reflect"
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -33,12 +35,19 @@ func decodeReference(body []byte) (*SaveCustomersRequest, error) {
 		return nil, &ValidationError{Kind: "request", Violations: []Violation{{Pointer: "", Message: "value is required but missing"}}}
 	}
 	var generic any
+	bad := refBadString(body)
 	if err := json.Unmarshal(body, &generic); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
+			if bad != nil && bad.Offset <= se.Offset {
+				return nil, bad
+			}
 			return nil, &SyntaxError{Offset: se.Offset, Msg: se.Error()}
 		}
 		// Only number range errors are left: decode again with UseNumber below.
+	}
+	if bad != nil {
+		return nil, bad
 	}
 	generic = nil
 	if err := unmarshalUseNumber(body, &generic); err != nil {
@@ -230,4 +239,45 @@ func refAny(v any) any {
 		return v
 	}
 	return v
+}
+
+// refBadString finds the first string byte that the decoder refuses and
+// encoding/json replaces with U+FFFD: invalid UTF-8, or a \u escape of a
+// surrogate that is not the first half of a pair followed by its second. It
+// reads strings the simple way (a quote opens one outside a string, a
+// backslash skips the next byte), which holds up to the first syntax error;
+// what lies beyond that does not matter.
+func refBadString(body []byte) *SyntaxError {
+	in := false
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case !in:
+			in = c == '"'
+		case c == '"':
+			in = false
+		case c == '\\' && i+1 < len(body) && body[i+1] == 'u':
+			r, err := strconv.ParseUint(string(body[i+2:min(i+6, len(body))]), 16, 32)
+			if err != nil || i+6 > len(body) {
+				return nil // a syntax error comes first
+			}
+			if r >= 0xd800 && r < 0xe000 {
+				r2, err := strconv.ParseUint(string(body[min(i+8, len(body)):min(i+12, len(body))]), 16, 32)
+				if r >= 0xdc00 || i+12 > len(body) || body[i+6] != '\\' || body[i+7] != 'u' || err != nil || r2 < 0xdc00 || r2 >= 0xe000 {
+					return &SyntaxError{Offset: int64(i + 1), Msg: fmt.Sprintf(`lone surrogate \u%04x in string literal`, r)}
+				}
+				i += 6
+			}
+			i += 5
+		case c == '\\':
+			i++
+		case c >= 0x80:
+			r, size := utf8.DecodeRune(body[i:])
+			if r == utf8.RuneError && size == 1 {
+				return &SyntaxError{Offset: int64(i + 1), Msg: "invalid UTF-8 in string literal"}
+			}
+			i += size - 1
+		}
+	}
+	return nil
 }

@@ -68,7 +68,7 @@ func TestDecodeSaveCustomersRealistic(t *testing.T) {
 
 // TestDecodeSaveCustomersValues pins the documented conversions.
 func TestDecodeSaveCustomersValues(t *testing.T) {
-	got, err := DecodeSaveCustomers([]byte(`{"customers":[{"external_id":"a","kyc_level":1e30,"kyc_level_requested":-1e30,
+	got, err := DecodeSaveCustomers([]byte(`{"customers":[{"external_id":"a","kyc_level":9223372036854775808,"kyc_level_requested":-9.223372036854775808e18,
 		"contacts":" a ;b,, c ","review_groups":[" x ",""],"phone":null,"fist_name":"M","fields":{"n":1,"big":1e400}}],
 		"relations":[{"relation_type":2.0,"relation_external_id":"r","ref":null}],"other":1,"verify_input":false}`))
 	if err != nil {
@@ -76,7 +76,7 @@ func TestDecodeSaveCustomersValues(t *testing.T) {
 	}
 	c := got.Customers[0]
 	if *c.KYCLevel != math.MaxInt64 || *c.KYCLevelRequested != math.MinInt64 {
-		t.Errorf("got kyc %d %d, want saturated", *c.KYCLevel, *c.KYCLevelRequested)
+		t.Errorf("got kyc %d %d, want ±2^63 saturated", *c.KYCLevel, *c.KYCLevelRequested)
 	}
 	if want := (StringList{"a", "b", "c"}); !reflect.DeepEqual(c.Contacts, want) {
 		t.Errorf("got contacts %q, want %q", c.Contacts, want)
@@ -353,5 +353,25 @@ func TestDecodeSaveCustomersEveryLimit(t *testing.T) {
 				t.Fatalf("beyond the limit: got %#v, want a *LimitError %s at %s", err, tt.what, tt.pointer)
 			}
 		})
+	}
+}
+
+// TestDecodeOutOfInt64: a number beyond int64 in an integer field is the
+// same violation whether written with digits or an exponent (issue 12, row
+// 11).
+func TestDecodeOutOfInt64(t *testing.T) {
+	for _, n := range []string{"99999999999999999999999", "1e400", "1e23", "-1e30", "-99999999999999999999999", "9223372036854777856"} {
+		for _, body := range []string{
+			`{"customers":[{"kyc_level":` + n + `}]}`,
+			`{"customers":[{"kyc_level_requested":` + n + `}]}`,
+			`{"relations":[{"relation_type":` + n + `}]}`,
+		} {
+			checkDecode(t, []byte(body))
+			_, err := DecodeSaveCustomers([]byte(body))
+			var ve *ValidationError
+			if !errors.As(err, &ve) || len(ve.Violations) != 1 || ve.Violations[0].Message != msgOutOfRange {
+				t.Errorf("%s: got %v, want one violation %q", body, err, msgOutOfRange)
+			}
+		}
 	}
 }

@@ -172,6 +172,8 @@ func schemaMessage(e *openapi3.SchemaError) string {
 	switch e.Reason {
 	case "cannot convert json.Number to float64":
 		return msgOutOfRange
+	case `integer doesn't match the format "int64" (value should be between -9223372036854775808 and 9223372036854775807)`:
+		return msgOutOfRange // the same answer for 1e23 as for 1e400
 	case "Value is not nullable":
 		return msgNotNullable
 	}

@@ -94,12 +94,18 @@ type Customer struct {
 
 	// Current KYC level, within the server's range (the mock's default 0 to 3;
 	// else `kyc_level_out_of_range`). 0 none, 1 simplified, 2 standard, 3 enhanced
-	// due diligence.
+	// due diligence. The vendor documents an `integer` without a range; the mock
+	// reads a 64-bit one (format int64), and a number beyond it is `422` ("number
+	// is too large to be represented"), written with digits
+	// (`99999999999999999999999`) or with an exponent (`1e400`) alike.
 	KYCLevel *int64 `json:"kyc_level,omitempty"`
 
 	// Requested KYC level, within the same range (`kyc_level_out_of_range`); below
 	// `kyc_level` it is stored with the warning
-	// `kyc_level_requested_below_current`.
+	// `kyc_level_requested_below_current`. The vendor documents an `integer`
+	// without a range; the mock reads a 64-bit one (format int64), and a number
+	// beyond it is `422` ("number is too large to be represented"), written with
+	// digits (`99999999999999999999999`) or with an exponent (`1e400`) alike.
 	KYCLevelRequested *int64 `json:"kyc_level_requested,omitempty"`
 
 	// Last name of an individual; required when an individual is created
@@ -232,7 +238,8 @@ type Relation struct {
 	RelationExternalID *string `json:"relation_external_id,omitempty"`
 
 	// The relation type, required when a relation is created; a value missing or
-	// not in the table is `relation_type_invalid`.
+	// not in the table is `relation_type_invalid`. A number beyond 64 bits is
+	// `422`, as for `kyc_level`.
 	RelationType *int64 `json:"relation_type,omitempty"`
 
 	// Extra holds the keys of the object that the schema does not define (typos
