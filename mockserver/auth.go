@@ -312,7 +312,7 @@ func handleToken(s *Server) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req tokenRequest
 		ct := r.Header.Get("Content-Type")
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxTokenBody))
 		if err != nil {
 			oauthError(w, "invalid_request", "The body cannot be read or is larger than 64 KiB.")
 			return

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/algoreg-kit/algoreg-kit/openapi"
@@ -57,7 +58,8 @@ func (s *Server) readSaveBody(w http.ResponseWriter, r *http.Request) ([]byte, b
 var errDecodedTooLarge = errors.New("the decoded body is too large")
 
 // bodyRead answers the error of reading a body, if any: 413 when a limit
-// stopped it, 400 otherwise.
+// stopped it, 408 when the body came too slowly (boundBody's deadline), 400
+// otherwise.
 func (s *Server) bodyRead(w http.ResponseWriter, r *http.Request, err error) bool {
 	var mbe *http.MaxBytesError
 	switch {
@@ -67,6 +69,8 @@ func (s *Server) bodyRead(w http.ResponseWriter, r *http.Request, err error) boo
 		tooLarge(w, r, "decoded-body", s.rules.MaxBody)
 	case errors.As(err, &mbe):
 		tooLarge(w, r, "body", s.rules.MaxBody)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		s.bodyTimeout(w, r)
 	default:
 		writeProblem(w, r, http.StatusBadRequest, "unreadable-body", "Unreadable body",
 			"The body could not be read completely: "+err.Error()+". Send it whole, encoded as its Content-Encoding says.")

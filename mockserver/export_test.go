@@ -8,3 +8,6 @@ func WithWebhookBackoff(cfg Config, p retry.Policy) Config {
 	cfg.webhookBackoff = &p
 	return cfg
 }
+
+// BodyPeak is the most request-body bytes s held at once (its bodyBudget).
+func BodyPeak(s *Server) int64 { return s.bodies.peak.Load() }

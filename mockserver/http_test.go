@@ -662,8 +662,13 @@ func TestHTTPServerTimeouts(t *testing.T) {
 			t.Errorf("%s is not set", name)
 		}
 	}
-	if srv.Handler == nil {
-		t.Error("no handler")
+	if srv.Handler == nil || srv.ConnState == nil || srv.ConnContext == nil {
+		t.Error("no handler or connection hooks")
+	}
+	// The body limit (16 MiB) at the minimum rate (256 KiB/s) after the
+	// header timeout; headers of at most 64 KiB.
+	if srv.ReadTimeout != 74*time.Second || srv.MaxHeaderBytes != 64<<10 {
+		t.Errorf("ReadTimeout %s, MaxHeaderBytes %d", srv.ReadTimeout, srv.MaxHeaderBytes)
 	}
 }
 

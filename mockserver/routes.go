@@ -20,8 +20,8 @@ type route struct {
 // routeTable lists every route of the mock.
 func (s *Server) routeTable() []route {
 	return []route{
-		{"POST /api/v1/customers/save", false, s.rateLimit(handleSaveCustomers(s))},
-		{"POST /api/v1/token", true, handleToken(s)},
+		{"POST /api/v1/customers/save", false, s.rateLimit(s.boundBody(s.rules.MaxBody, handleSaveCustomers(s)))},
+		{"POST /api/v1/token", true, s.boundBody(maxTokenBody, handleToken(s))},
 		{"GET /__admin/customers", false, handleListCustomers(s)},
 		{"GET /__admin/customers/{external_id}", false, handleGetCustomer(s)},
 		{"GET /__admin/relations", false, handleListRelations(s)},
@@ -43,6 +43,9 @@ func (s *Server) routes() http.Handler {
 		mux.Handle(rt.pattern, h)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if refuseAmbiguous(w, r) {
+			return
+		}
 		if _, pattern := mux.Handler(r); pattern == "" || !isClean(r.URL.EscapedPath()) {
 			noRoute(mux, w, r)
 			return

@@ -92,6 +92,24 @@ type Config struct {
 	WebhookRetryFor time.Duration
 
 	webhookBackoff *retry.Policy // tests only (export_test.go); nil: defaultWebhookBackoff
+
+	// Connections and bodies in flight (conns.go, bodies.go); every zero
+	// field takes its default. MaxConns caps the open connections of
+	// Listener (DefaultMaxConns). MaxHeaderBytes bounds the request line and
+	// headers (DefaultMaxHeaderBytes; over it 431). BodyMemory bounds the
+	// request-body bytes held at once across all requests (default 16
+	// bodies of the body limit; at least the body limit); a request waits
+	// BodyWait (DefaultBodyWait) for room, then gets 503. A body must arrive
+	// at MinBodyRate bytes per second (DefaultMinBodyRate) after
+	// ReadHeaderTimeout (DefaultReadHeaderTimeout), else 408. IdleTimeout
+	// closes an idle keep-alive connection (DefaultIdleTimeout).
+	MaxConns          int
+	MaxHeaderBytes    int
+	BodyMemory        int64
+	BodyWait          time.Duration
+	MinBodyRate       int64
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
 }
 
 // Server is the stateful mock: an http.Handler serving the vendor's paths
@@ -111,6 +129,8 @@ type Server struct {
 	validator *openapi.Validator // nil unless KinValidation or ValidateResponses
 
 	webhooks *webhookSender // nil without Config.WebhookURL
+	conns    *connLimiter
+	bodies   *bodyBudget
 }
 
 // New returns a Server for cfg, or an error, one sentence saying what to
@@ -134,7 +154,14 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mockserver: Config.Rules is invalid: %w; fix it, or leave Rules nil for the defaults", err)
 	}
-	s := &Server{cfg: cfg, rules: compiled, store: cfg.Store, log: cfg.Logger, now: cfg.Now}
+	if cfg.BodyMemory == 0 {
+		cfg.BodyMemory = defaultBodyMemoryBodies * compiled.MaxBody
+	}
+	if cfg.BodyMemory < compiled.MaxBody {
+		return nil, fmt.Errorf("mockserver: Config.BodyMemory is %d bytes, less than one body of the limit (%d); raise it, or 0 for %d bodies of the limit", cfg.BodyMemory, compiled.MaxBody, defaultBodyMemoryBodies)
+	}
+	s := &Server{cfg: cfg, rules: compiled, store: cfg.Store, log: cfg.Logger, now: cfg.Now,
+		conns: newConnLimiter(cfg), bodies: newBodyBudget(cfg.BodyMemory, cfg.BodyWait)}
 	if s.store == nil {
 		s.store = memstore.New()
 	}
@@ -179,6 +206,10 @@ func withDefaults(cfg Config) (Config, error) {
 		return cfg, err
 	}
 	if err := checkUsers(cfg.Users); err != nil {
+		return cfg, err
+	}
+	cfg, err := connDefaults(cfg)
+	if err != nil {
 		return cfg, err
 	}
 	if cfg.TokenTTL == 0 {
@@ -250,21 +281,6 @@ func (s *Server) Store() store.Store { return s.store }
 
 // Rules returns the server's compiled rule configuration.
 func (s *Server) Rules() *rules.Compiled { return s.rules }
-
-// HTTPServer returns an *http.Server for s with the mock's timeouts: 10 s to
-// read the headers, 2 min to read a body, 2 min to write a response, 2 min idle.
-// The caller sets Addr (or uses Serve with its own listener) and calls
-// Shutdown when finished.
-func (s *Server) HTTPServer() *http.Server {
-	return &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute,
-		WriteTimeout:      2 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
-}
 
 // logNote collects what the request log line reports beyond the status: the
 // business requireAuth (or the token endpoint) found, and a save's counts. The

@@ -242,7 +242,7 @@ func startInProcessMock(cfg *contract.Config) (func(), error) {
 		return nil, err
 	}
 	srv := mock.HTTPServer()
-	go srv.Serve(ln)
+	go srv.Serve(mock.Listener(ln))
 	cfg.Target = "http://" + ln.Addr().String()
 	cfg.User, cfg.Password, cfg.Token, cfg.Basic = "contract-a@algoreg-kit.test", passA, "", false
 	cfg.SecondUser, cfg.SecondPassword = "contract-b@algoreg-kit.test", passB

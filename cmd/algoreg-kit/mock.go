@@ -116,6 +116,12 @@ func parseMock(args []string, getenv func(string) string) (mockConfig, error) {
 	fs.BoolVar(&s.Lenient, "lenient", false, "also accept what the vendor refuses with 415: form-encoded token requests, and application/*+json types or parameters other than charset=utf-8 on saves and token requests; default: only application/json, as the vendor documents")
 	fs.StringVar(&s.WebhookSecret, "webhook-secret", "", "Standard Webhooks secret (whsec_ and base64 of 24 to 64 bytes) that signs each delivery (webhook-signature); better given as ALGOREG_MOCK_WEBHOOK_SECRET, which ps does not show; default: unsigned")
 	fs.DurationVar(&s.WebhookRetryFor, "webhook-retry-for", mockserver.DefaultWebhookRetryFor, "how long after its save a webhook event is retried (backoff up to 30 s) before it is kept as failed")
+	fs.IntVar(&s.MaxConns, "max-conns", mockserver.DefaultMaxConns, "most connections open at once; at the cap a new one closes the longest-idle keep-alive connection, or gets 503 with Retry-After when none is idle")
+	fs.Var((*sizeValue)(&s.BodyMemory), "max-body-memory", "most request-body bytes held at once across all requests, a `size` (default 16 × --max-body); over it a request waits up to 5 s, then 503 with Retry-After")
+	s.MinBodyRate = mockserver.DefaultMinBodyRate
+	fs.Var((*sizeValue)(&s.MinBodyRate), "min-body-rate", "slowest a body may arrive, a `size` per second, after 10 s; slower: 408 and the connection closed")
+	fs.IntVar(&s.MaxHeaderBytes, "max-header-bytes", mockserver.DefaultMaxHeaderBytes, "largest request line and headers; over it 431")
+	fs.DurationVar(&s.IdleTimeout, "idle-timeout", mockserver.DefaultIdleTimeout, "how long an idle keep-alive connection stays open")
 	fs.StringVar(&cfg.PprofAddr, "pprof-addr", "", "also serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060); default: off")
 	fs.StringVar(&state, "state", "", "where the state is kept: a SQLite `file` (or sqlite:PATH), or a postgres:// URL; default: in memory, lost on exit")
 	fs.choice(&stateSync, "state-sync", "", []string{"normal", "full"}, "`mode` of a SQLite state file: normal (a save survives a crash of the process) or full (a power loss too: an fsync per save); default normal")
@@ -153,6 +159,9 @@ func runMock(ctx context.Context, cfg mockConfig, e env) error {
 		}
 	}()
 	cfg.Server.Store = st
+	if note := cfg.fitConnsToFileLimit(); note != "" {
+		fmt.Fprintln(e.stdout, note)
+	}
 	mock, err := cfg.newServer(logOut)
 	if err != nil {
 		return fmt.Errorf("mock: %w", err)
@@ -189,9 +198,9 @@ func runMock(ctx context.Context, cfg mockConfig, e env) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if pprofLn != nil {
-		defer servePprof(pprofLn, e.stdout)()
+		defer servePprof(pprofLn, mock, e.stdout)()
 	}
-	return serveUntilDone(ctx, srv, ln, cfg.Server.Logger)
+	return serveUntilDone(ctx, srv, mock.Listener(ln), cfg.Server.Logger)
 }
 
 // newServer reads the users file and the rules and builds the mock, logging
@@ -247,6 +256,27 @@ func printPreload(w io.Writer, st mockserver.PreloadStats, business string) {
 	}
 }
 
+// fileReserve is how many files the mock keeps for itself beyond its
+// connections (the listeners, the state, the log, a webhook's connections).
+const fileReserve = 64
+
+// fitConnsToFileLimit lowers --max-conns under the process's limit of open
+// files, so that a flood of connections meets the cap (a closed idle
+// connection or a 503) rather than "too many open files" in accept; it
+// returns a line saying so, or "".
+func (cfg *mockConfig) fitConnsToFileLimit() string {
+	limit, ok := fileLimit()
+	want := cfg.Server.MaxConns
+	if want == 0 {
+		want = mockserver.DefaultMaxConns
+	}
+	if !ok || limit >= uint64(want+fileReserve) || limit <= 2*fileReserve {
+		return ""
+	}
+	cfg.Server.MaxConns = int(limit) - fileReserve
+	return fmt.Sprintf("note: --max-conns lowered from %d to %d, under the limit of %d open files (raise it with ulimit -n)", want, cfg.Server.MaxConns, limit)
+}
+
 // printBanner says where the mock serves, in which mode, and how to try it,
 // in one write.
 func (cfg *mockConfig) printBanner(out io.Writer, url string) {
@@ -283,16 +313,17 @@ func listen(addr, flag string) (net.Listener, error) {
 	return ln, nil
 }
 
-// servePprof serves net/http/pprof on ln until the returned function is
-// called.
-func servePprof(ln net.Listener, stdout io.Writer) func() {
+// servePprof serves net/http/pprof on ln, with the mock's timeouts and
+// header limit, until the returned function is called.
+func servePprof(ln net.Listener, mock *mockserver.Server, stdout io.Writer) func() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: mux}
+	mock.ServerLimits(srv)
 	go srv.Serve(ln)
 	fmt.Fprintf(stdout, "profiles on http://%s/debug/pprof/ (go tool pprof http://%s/debug/pprof/profile?seconds=30)\n", ln.Addr(), ln.Addr())
 	return func() { srv.Close() }

@@ -410,3 +410,22 @@ func TestMockPreloadExplainsRejections(t *testing.T) {
 		}
 	}
 }
+
+// The connection cap is lowered under the limit of open files, so that a
+// flood meets the cap rather than "too many open files".
+func TestFitConnsToFileLimit(t *testing.T) {
+	limit, ok := fileLimit()
+	if !ok || limit > 1<<30 {
+		t.Skip("no file limit known on this platform")
+	}
+	cfg := mockConfig{}
+	cfg.Server.MaxConns = int(limit)
+	note := cfg.fitConnsToFileLimit()
+	if cfg.Server.MaxConns != int(limit)-fileReserve || !strings.Contains(note, "lowered") {
+		t.Errorf("MaxConns %d at a file limit of %d: %q", cfg.Server.MaxConns, limit, note)
+	}
+	cfg.Server.MaxConns = int(limit) / 4
+	if note := cfg.fitConnsToFileLimit(); note != "" || cfg.Server.MaxConns != int(limit)/4 {
+		t.Errorf("a cap under the limit was changed: %q", note)
+	}
+}

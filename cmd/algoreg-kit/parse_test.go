@@ -83,6 +83,19 @@ func TestParseMock(t *testing.T) {
 					t.Errorf("got preload %q, want %q", got.Preload, want)
 				}
 			}},
+		{name: "connection and body limits", args: []string{"--max-conns", "100", "--max-body-memory", "64MiB", "--min-body-rate", "1MiB", "--max-header-bytes", "8192", "--idle-timeout", "5s", "--lenient"},
+			check: func(t *testing.T, got mockConfig) {
+				s := got.Server
+				if s.MaxConns != 100 || s.BodyMemory != 64<<20 || s.MinBodyRate != 1<<20 || s.MaxHeaderBytes != 8192 || s.IdleTimeout != 5*time.Second || !s.Lenient {
+					t.Errorf("got %+v", s)
+				}
+			}},
+		{name: "connection defaults", check: func(t *testing.T, got mockConfig) {
+			s := got.Server
+			if s.MaxConns != 4096 || s.BodyMemory != 0 || s.MinBodyRate != 256<<10 || s.MaxHeaderBytes != 64<<10 || s.IdleTimeout != 2*time.Minute || s.Lenient {
+				t.Errorf("got %+v", s)
+			}
+		}},
 		{name: "env", env: map[string]string{"ALGOREG_MOCK_MAX_BATCH": "7", "ALGOREG_MOCK_KIN_VALIDATION": "true", "ALGOREG_MOCK_REVIEW_GROUPS": "retail;eu", "ALGOREG_MOCK_PRELOAD_BUSINESS": "acme"},
 			check: func(t *testing.T, got mockConfig) {
 				if got.Rules.MaxBatch != 7 || !got.Server.KinValidation || got.PreloadBusiness != "acme" || !reflect.DeepEqual(got.Rules.ReviewGroups, []string{"retail", "eu"}) {
