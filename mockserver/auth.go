@@ -116,30 +116,44 @@ var (
 // lockouts (store.Accounts) and the secret that signs the stateless tokens
 // (token.go), read once and kept.
 type authenticator struct {
-	users     map[string]User // nil in open mode
+	users     map[string]User      // nil in open mode
+	byAccount map[accountID]string // the usernames of users, by accountOf
 	accounts  store.Accounts
 	threshold int
 	lockFor   time.Duration
 	now       func() time.Time
 	secret    atomic.Pointer[[]byte] // nil until first read
+	locks     lockCache
 }
 
 func newAuthenticator(cfg Config, accounts store.Accounts) *authenticator {
 	a := &authenticator{accounts: accounts, threshold: cfg.LockoutThreshold, lockFor: cfg.LockoutDuration, now: cfg.Now}
 	if cfg.Users != nil {
 		a.users = make(map[string]User, len(cfg.Users))
+		a.byAccount = make(map[accountID]string, len(cfg.Users))
 		for _, u := range cfg.Users {
 			a.users[u.Username] = u
+			a.byAccount[accountOf(u.Username)] = u.Username // distinct 64-bit prefixes: a collision is 2^-64 per pair
 		}
 	}
 	return a
 }
 
+// unknownUser is the lockout record an unknown username's attempts go to:
+// no account can have it (a username is never empty), it never locks, and
+// it makes a wrong username cost the store the same read and write as a
+// wrong password, so that the two cannot be told apart by their time.
+const unknownUser = ""
+
+// neverLocks is the threshold of unknownUser's failures.
+const neverLocks = math.MaxInt
+
 // check returns the business of username if password is right. In open
-// mode it never reads the store; with Users, only known accounts lock (an
-// unknown username costs no store call). Errors other than errBadCredentials,
-// errLocked (until is then the end of the lock) and errLongBusiness are the
-// store's.
+// mode it never reads the store. With Users, an unknown username and a
+// wrong password get the same error after the same store calls (a read of a
+// lockout, a constant-time comparison, a counted failure). Errors other than
+// errBadCredentials, errLocked (until is then the end of the lock) and
+// errLongBusiness are the store's.
 func (a *authenticator) check(ctx context.Context, username, password string) (business string, until time.Time, err error) {
 	if a.users == nil {
 		switch {
@@ -150,29 +164,34 @@ func (a *authenticator) check(ctx context.Context, username, password string) (b
 		}
 		return username, time.Time{}, nil
 	}
-	u, ok := a.users[username]
-	if !ok {
-		return "", time.Time{}, errBadCredentials
+	u, known := a.users[username]
+	record, threshold := username, a.threshold
+	if !known {
+		u, record, threshold = User{Password: "\x00 no account has this password"}, unknownUser, neverLocks
 	}
-	l, err := a.accounts.Lockout(ctx, username)
+	l, err := a.accounts.Lockout(ctx, record)
 	if err != nil {
 		return "", time.Time{}, err
 	}
+	a.locks.put(record, l.LockedUntil)
 	now := a.now()
 	if now.Before(l.LockedUntil) {
 		return "", l.LockedUntil, errLocked
 	}
-	if subtle.ConstantTimeCompare([]byte(u.Password), []byte(password)) == 1 {
+	if subtle.ConstantTimeCompare([]byte(u.Password), []byte(password)) == 1 && known {
 		if l.Failures > 0 || !l.LockedUntil.IsZero() { // a write only when there is something to forget
 			if err := a.accounts.ClearFailures(ctx, username); err != nil {
 				return "", time.Time{}, err
 			}
+			a.locks.put(username, time.Time{})
 		}
 		return u.Business, time.Time{}, nil
 	}
-	if _, err := a.accounts.RecordFailure(ctx, username, now, a.threshold, a.lockFor); err != nil {
+	l, err = a.accounts.RecordFailure(ctx, record, now, threshold, a.lockFor)
+	if err != nil {
 		return "", time.Time{}, err
 	}
+	a.locks.put(record, l.LockedUntil)
 	return "", time.Time{}, errBadCredentials
 }
 
@@ -190,16 +209,82 @@ func (a *authenticator) key(ctx context.Context) ([]byte, error) {
 	return k, nil
 }
 
+// lockedError is the answer to a valid token whose account is locked.
+type lockedError struct{ until time.Time }
+
+func (e *lockedError) Error() string { return lockedDetail(e.until) }
+
 // token returns the business of tok; ok is false when tok is not a valid,
-// unexpired token of this store. err is the store's, when the secret cannot
-// be read.
+// unexpired token of this store, or (with Users) not one of an account of
+// Users of the same business. err is the store's, when the secret or a
+// lockout cannot be read, or a *lockedError when the token's account is
+// locked: a token issued before a lock stops working while it holds.
 func (a *authenticator) token(ctx context.Context, tok string) (business string, ok bool, err error) {
 	k, err := a.key(ctx)
 	if err != nil {
 		return "", false, err
 	}
-	business, ok = verifyToken(k, tok, a.now())
-	return business, ok, nil
+	business, account, ok := verifyToken(k, tok, a.now())
+	if !ok || a.users == nil { // open mode never locks
+		return business, ok, nil
+	}
+	username, known := a.byAccount[account]
+	if !known || a.users[username].Business != business {
+		return "", false, nil
+	}
+	until, err := a.locks.lockedUntil(ctx, a.accounts, username)
+	if err != nil {
+		return "", false, err
+	}
+	if a.now().Before(until) {
+		return "", false, &lockedError{until}
+	}
+	return business, true, nil
+}
+
+// lockRecheck is how long a token check trusts what it last read of an
+// account's lockout. Every lockout this process reads or writes updates it
+// at once; a lock set by another process of the store is seen within
+// lockRecheck.
+const lockRecheck = time.Second
+
+// lockCache is what the server last read of each account's lock, so that a
+// Bearer request costs no store read but once per account per lockRecheck.
+// It holds at most one entry per account of Users (and unknownUser).
+type lockCache struct {
+	mu sync.Mutex // guards m
+	m  map[string]lockEntry
+}
+
+type lockEntry struct {
+	until time.Time // zero: not locked
+	read  time.Time // when it was read, on the process's own clock
+}
+
+func (c *lockCache) put(username string, until time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]lockEntry{}
+	}
+	c.m[username] = lockEntry{until: until, read: time.Now()}
+}
+
+// lockedUntil returns until when username is locked (zero: it is not), read
+// from the store when what is known is older than lockRecheck.
+func (c *lockCache) lockedUntil(ctx context.Context, accounts store.Accounts, username string) (time.Time, error) {
+	c.mu.Lock()
+	e, ok := c.m[username]
+	c.mu.Unlock()
+	if ok && time.Since(e.read) < lockRecheck {
+		return e.until, nil
+	}
+	l, err := accounts.Lockout(ctx, username)
+	if err != nil {
+		return time.Time{}, err
+	}
+	c.put(username, l.LockedUntil)
+	return l.LockedUntil, nil
 }
 
 const wwwAuthenticate = `Bearer realm="algoreg", Basic realm="algoreg"`
@@ -249,6 +334,10 @@ func (s *Server) authenticate(r *http.Request) (tenant, string, error) {
 		return "", "No credentials: send Authorization: Bearer <access_token> (from POST /api/v1/token) or Basic base64(user:password).", nil
 	case strings.EqualFold(scheme, "Bearer"):
 		b, ok, err := s.auth.token(r.Context(), cred)
+		var locked *lockedError
+		if errors.As(err, &locked) {
+			return "", "The account of this access token is locked after repeated wrong passwords; retry after " + locked.until.UTC().Format(time.RFC3339) + ".", nil
+		}
 		if err != nil || ok {
 			return tenant(b), "", err
 		}
@@ -376,7 +465,11 @@ func grant(s *Server, w http.ResponseWriter, r *http.Request, username, password
 		s.fail(w, r, err)
 		return
 	}
-	tok := signToken(key, business, s.now().Add(s.cfg.TokenTTL))
+	var account accountID // open mode: none
+	if s.auth.users != nil {
+		account = accountOf(username)
+	}
+	tok := signToken(key, business, account, s.now().Add(s.cfg.TokenTTL))
 	noteTenant(r.Context(), tenant(business))
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
