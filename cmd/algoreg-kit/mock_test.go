@@ -385,6 +385,16 @@ func TestMockPprof(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(b), "goroutine profile") {
 		t.Errorf("pprof: %d %.200s", resp.StatusCode, b)
 	}
+	// The profiles' server has the mock's header limit (64 KiB, where
+	// net/http's default is 1 MiB), and its timeouts.
+	req, _ := http.NewRequest(http.MethodGet, m[1], nil)
+	req.Header.Set("X-Big", strings.Repeat("a", 100<<10))
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("pprof with 100 KiB of headers: %d, want 431", resp.StatusCode)
+		}
+	}
 }
 
 // A preload that rejects records says why on stdout: the errors by code,
