@@ -108,3 +108,7 @@ func beyondLimit(w http.ResponseWriter, r *http.Request, le *openapi.LimitError)
 		Instance: r.URL.Path, Limit: le.What, LimitValue: &v, Flag: flag, Pointer: le.Pointer,
 	})
 }
+
+// detailOmittedHeader counts the messages that the answer's detail leaves
+// out: its JSON text is bounded by the body's size (rules.DetailBudget).
+const detailOmittedHeader = "Algoreg-Kit-Detail-Omitted"

@@ -68,10 +68,13 @@ func handleSaveCustomers(s *Server) http.Handler {
 				panic(err) // the route exists: any other error is a bug
 			}
 		}
-		resp, stats, err := s.Save(r.Context(), string(business), req)
+		resp, stats, err := s.save(r.Context(), string(business), req, rules.DetailBudget(len(body)))
 		if err != nil {
 			s.fail(w, r, err)
 			return
+		}
+		if stats.DetailOmitted > 0 {
+			w.Header().Set(detailOmittedHeader, strconv.Itoa(stats.DetailOmitted))
 		}
 		noteSave(r.Context(), stats)
 		writeJSON(w, http.StatusOK, resp)

@@ -16,6 +16,7 @@ type SaveStats struct {
 	Customers, Relations int // records in the request
 	Added                int // customers created
 	Errors, Warnings     int // records with errors, with warnings
+	DetailOmitted        int // messages left out of the answer (rules.Outcome.DetailOmitted)
 }
 
 // A store.Tx is what rules.Evaluate reads the stored records through.
@@ -35,11 +36,17 @@ var _ rules.State = store.Tx(nil)
 // read or write, or a commit that failed) is returned, with nothing stored
 // (no event either); the HTTP handler answers it 503.
 func (s *Server) Save(ctx context.Context, business string, req *openapi.SaveCustomersRequest) (*openapi.SaveCustomersResponse, SaveStats, error) {
+	return s.save(ctx, business, req, 0)
+}
+
+// save is Save with the answer's detail bounded to detailBudget bytes (see
+// rules.Env.DetailBudget; 0 for no bound).
+func (s *Server) save(ctx context.Context, business string, req *openapi.SaveCustomersRequest, detailBudget int) (*openapi.SaveCustomersResponse, SaveStats, error) {
 	verify := req.VerifyInput != nil && *req.VerifyInput
 	resp := openapi.NewSaveCustomersResponse(verify)
 	now := s.now().UTC()
 	y, m, d := now.Date()
-	env := rules.Env{Today: rules.MakeDate(y, int(m), d), NowNanos: now.UnixNano()}
+	env := rules.Env{Today: rules.MakeDate(y, int(m), d), NowNanos: now.UnixNano(), DetailBudget: detailBudget}
 	stats := SaveStats{Customers: len(req.Customers), Relations: len(req.Relations)}
 	var out rules.Outcome
 	event := false
@@ -64,7 +71,7 @@ func (s *Server) Save(ctx context.Context, business string, req *openapi.SaveCus
 		event = true
 		return tx.AddEvent(e)
 	})
-	stats.Errors, stats.Warnings = out.Errors, out.Warnings
+	stats.Errors, stats.Warnings, stats.DetailOmitted = out.Errors, out.Warnings, out.DetailOmitted
 	if err != nil {
 		return nil, stats, err
 	}

@@ -93,16 +93,18 @@ type Limits struct {
 	MaxCustomers int
 	// MaxRelations is the most relations a body may have.
 	MaxRelations int
-	// MaxVariations is the most variations one customer may have.
-	MaxVariations int
+	// MaxVariations is the most variations one customer may have, and
+	// MaxAllVariations the most of all the customers of a body.
+	MaxVariations, MaxAllVariations int
 	// MaxItems is the most items of any other list: alias_ids, contacts,
 	// domicile_codes, nationality_codes, review_groups (as an array or as the
 	// items of a string), and every array inside fields and unknown keys.
 	MaxItems int
 	// MaxKeys is the most keys of one object inside a record: fields, any
 	// object inside it, and the unknown keys of a customer, variation or
-	// relation (each one is a warning of the answer).
-	MaxKeys int
+	// relation (each one is a warning of the answer). MaxAllKeys is the most
+	// of those keys in a body, all objects together.
+	MaxKeys, MaxAllKeys int
 	// MaxIDLength is the longest identifier, in bytes: external_id,
 	// relation_external_id, parent_ and child_customer_external_id, and each
 	// of alias_ids.
@@ -118,13 +120,15 @@ type Limits struct {
 
 // The limits a LimitError names (LimitError.What).
 const (
-	LimitCustomers    = "customers"
-	LimitRelations    = "relations"
-	LimitVariations   = "variations"
-	LimitItems        = "items"
-	LimitKeys         = "keys"
-	LimitIDLength     = "id-length"
-	LimitStringLength = "string-length"
+	LimitCustomers     = "customers"
+	LimitRelations     = "relations"
+	LimitVariations    = "variations"
+	LimitAllVariations = "all-variations"
+	LimitAllKeys       = "all-keys"
+	LimitItems         = "items"
+	LimitKeys          = "keys"
+	LimitIDLength      = "id-length"
+	LimitStringLength  = "string-length"
 )
 
 // LimitError is returned by DecodeSaveCustomersLimits when a body exceeds one
@@ -142,6 +146,10 @@ func (e *LimitError) Error() string {
 		return fmt.Sprintf("the string at %q is longer than %d bytes", e.Pointer, e.Limit)
 	case LimitKeys:
 		return fmt.Sprintf("the object at %q has more than %d keys", e.Pointer, e.Limit)
+	case LimitAllKeys:
+		return fmt.Sprintf("the request has more than %d keys in fields and unknown keys, all records together (at %q); split the batch", e.Limit, e.Pointer)
+	case LimitAllVariations:
+		return fmt.Sprintf("the request has more than %d variations, all customers together (at %q); split the batch", e.Limit, e.Pointer)
 	}
 	return fmt.Sprintf("the request has more than %d %s (at %q); split the batch", e.Limit, e.What, e.Pointer)
 }
@@ -255,15 +263,18 @@ const (
 
 // decoder is the state of one DecodeSaveCustomers call.
 type decoder struct {
-	lim     Limits
-	short   int // the shortest string length limit (math.MaxInt for none)
-	buf     []byte
-	pos     int
-	depth   int
-	err     *SyntaxError
-	path    []pathToken // where the value being read is, for violations
-	viols   []Violation
-	dropped int // violations marked dropped (empty Message) by repeated keys
+	lim   Limits
+	short int // the shortest string length limit (math.MaxInt for none)
+	// nVars and nKeys count the variations and the keys of fields and Extra
+	// read so far (Limits.MaxAllVariations, MaxAllKeys).
+	nVars, nKeys int
+	buf          []byte
+	pos          int
+	depth        int
+	err          *SyntaxError
+	path         []pathToken // where the value being read is, for violations
+	viols        []Violation
+	dropped      int // violations marked dropped (empty Message) by repeated keys
 
 	// Slabs that the pointer fields of the model point into: one allocation
 	// per slab instead of one per value. A slab is never grown, only
@@ -949,6 +960,9 @@ func (d *decoder) anyObject() map[string]any {
 // checkKey stops the decoding when k, a key about to be set in m, is one key
 // too many (Limits.MaxKeys) or too long (the pointer is then the object's).
 func (d *decoder) checkKey(k string, m map[string]any) {
+	if d.nKeys++; d.lim.MaxAllKeys > 0 && d.nKeys > d.lim.MaxAllKeys {
+		d.overLimit(LimitAllKeys, d.lim.MaxAllKeys, "")
+	}
 	if d.lim.MaxKeys > 0 && len(m) >= d.lim.MaxKeys {
 		if _, dup := m[k]; !dup {
 			d.overLimit(LimitKeys, d.lim.MaxKeys, "")
@@ -1411,6 +1425,9 @@ func (d *decoder) variationList(dst *[]Variation, name string) {
 	d.objects(name, func(i int) {
 		if d.lim.MaxVariations > 0 && i >= d.lim.MaxVariations {
 			d.overLimit(LimitVariations, d.lim.MaxVariations, strconv.Itoa(i))
+		}
+		if d.nVars++; d.lim.MaxAllVariations > 0 && d.nVars > d.lim.MaxAllVariations {
+			d.overLimit(LimitAllVariations, d.lim.MaxAllVariations, strconv.Itoa(i))
 		}
 		d.vars = grow1(d.vars)
 		d.path = append(d.path, pathToken{idx: i})

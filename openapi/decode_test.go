@@ -321,7 +321,7 @@ func TestDecodeSaveCustomersLimits(t *testing.T) {
 // first value beyond it, naming the limit and the value's pointer; at the
 // limit the body decodes.
 func TestDecodeSaveCustomersEveryLimit(t *testing.T) {
-	lim := Limits{MaxCustomers: 2, MaxRelations: 2, MaxVariations: 2, MaxItems: 2, MaxKeys: 2, MaxIDLength: 4, MaxStringLength: 8}
+	lim := Limits{MaxCustomers: 2, MaxRelations: 2, MaxVariations: 2, MaxAllVariations: 3, MaxItems: 2, MaxKeys: 2, MaxAllKeys: 3, MaxIDLength: 4, MaxStringLength: 8}
 	tests := []struct {
 		name, at, over string // a body at the limit, one beyond it
 		what, pointer  string
@@ -329,6 +329,8 @@ func TestDecodeSaveCustomersEveryLimit(t *testing.T) {
 		{"customers", `{"customers":[{},{}]}`, `{"customers":[{},{},{}]}`, LimitCustomers, "/customers/2"},
 		{"relations", `{"relations":[{},{}]}`, `{"relations":[{},{},{}]}`, LimitRelations, "/relations/2"},
 		{"variations", `{"customers":[{"variations":[{},{}]}]}`, `{"customers":[{"variations":[{},{},{}]}]}`, LimitVariations, "/customers/0/variations/2"},
+		{"all variations", `{"customers":[{"variations":[{},{}]},{"variations":[{}]}]}`, `{"customers":[{"variations":[{},{}]},{"variations":[{},{}]}]}`, LimitAllVariations, "/customers/1/variations/1"},
+		{"all keys", `{"customers":[{"fields":{"a":1,"b":2}},{"x":1}]}`, `{"customers":[{"fields":{"a":1,"b":2}},{"x":1,"y":2}]}`, LimitAllKeys, "/customers/1"},
 		{"alias_ids", `{"customers":[{"alias_ids":["a","b"]}]}`, `{"customers":[{"alias_ids":["a","b","c"]}]}`, LimitItems, "/customers/0/alias_ids/2"},
 		{"review_groups string", `{"customers":[{"review_groups":"a;b"}]}`, `{"customers":[{"review_groups":"a;b,c"}]}`, LimitItems, "/customers/0/review_groups"},
 		{"array in fields", `{"customers":[{"fields":{"a":[1,2]}}]}`, `{"customers":[{"fields":{"a":[1,2,3]}}]}`, LimitItems, "/customers/0/fields/a/2"},

@@ -40,7 +40,7 @@ func checkLimits(tb testing.TB, body []byte) {
 	want, wantErr := DecodeSaveCustomers(body)
 	for _, lim := range []Limits{
 		{MaxCustomers: 1}, {MaxCustomers: 2}, {MaxViolations: 1}, {MaxViolations: 3}, {MaxCustomers: 1, MaxViolations: 1},
-		{MaxRelations: 1}, {MaxVariations: 1}, {MaxItems: 1}, {MaxKeys: 1}, {MaxIDLength: 2, MaxStringLength: 4},
+		{MaxRelations: 1}, {MaxVariations: 1}, {MaxItems: 1}, {MaxKeys: 1}, {MaxIDLength: 2, MaxStringLength: 4}, {MaxAllVariations: 2, MaxAllKeys: 2},
 	} {
 		got, err := DecodeSaveCustomersLimits(body, lim)
 		var le *LimitError
@@ -82,7 +82,7 @@ func checkLimits(tb testing.TB, body []byte) {
 func limitOf(lim Limits, what string) int {
 	return map[string]int{
 		LimitCustomers: lim.MaxCustomers, LimitRelations: lim.MaxRelations, LimitVariations: lim.MaxVariations,
-		LimitItems: lim.MaxItems, LimitKeys: lim.MaxKeys, LimitIDLength: lim.MaxIDLength, LimitStringLength: lim.MaxStringLength,
+		LimitItems: lim.MaxItems, LimitKeys: lim.MaxKeys, LimitAllVariations: lim.MaxAllVariations, LimitAllKeys: lim.MaxAllKeys, LimitIDLength: lim.MaxIDLength, LimitStringLength: lim.MaxStringLength,
 	}[what]
 }
 

@@ -366,9 +366,9 @@ type Problem struct {
 
 	// For a request beyond one of the server's limits (`413`), the limit: `body`
 	// (bytes), `decoded-body` (bytes, after `Content-Encoding`), `customers`,
-	// `relations`, `variations` (of one customer), `items` (of a list), `keys` (of
-	// `fields`, or unknown keys of a record), `id-length` or `string-length`
-	// (bytes).
+	// `relations`, `variations` (of one customer), `all-variations` (of a
+	// request), `items` (of a list), `keys` (of `fields`, or unknown keys of a
+	// record), `all-keys` (of a request), `id-length` or `string-length` (bytes).
 	Limit string `json:"limit,omitempty"`
 
 	// For a request beyond a limit, the limit's value.

@@ -39,12 +39,14 @@ const (
 	// The other request limits (see Config): generous enough for every
 	// example of the document and every dataset of the fixtures, small enough
 	// that a hostile body costs memory and an answer in proportion to its size.
-	DefaultMaxRelations    = 10000
-	DefaultMaxVariations   = 100
-	DefaultMaxItems        = 1000
-	DefaultMaxKeys         = 256
-	DefaultMaxIDLength     = 1024
-	DefaultMaxStringLength = 64 << 10
+	DefaultMaxRelations     = 10000
+	DefaultMaxVariations    = 100
+	DefaultMaxAllVariations = 50000
+	DefaultMaxAllKeys       = 200000
+	DefaultMaxItems         = 1000
+	DefaultMaxKeys          = 256
+	DefaultMaxIDLength      = 1024
+	DefaultMaxStringLength  = 64 << 10
 )
 
 // Config holds what a server may configure about the per-record rules and the
@@ -72,15 +74,17 @@ type Config struct {
 	MaxBody int64
 	// MaxRelations is the most relations one request may carry.
 	MaxRelations int
-	// MaxVariations is the most variations of one customer.
-	MaxVariations int
+	// MaxVariations is the most variations of one customer, MaxAllVariations
+	// of all the customers of one request.
+	MaxVariations, MaxAllVariations int
 	// MaxItems is the most items of any other list of a request (alias_ids,
 	// contacts, domicile_codes, nationality_codes, review_groups, arrays in
 	// fields).
 	MaxItems int
 	// MaxKeys is the most keys of fields (and of any object in it), and the
-	// most unknown keys of one record.
-	MaxKeys int
+	// most unknown keys of one record; MaxAllKeys the most of those keys in
+	// one request, all records together.
+	MaxKeys, MaxAllKeys int
 	// MaxIDLength is the longest external_id, relation or alias id, in bytes.
 	MaxIDLength int
 	// MaxStringLength is the longest of every other string (names, comments,
@@ -101,6 +105,8 @@ var requestLimits = []struct {
 	{openapi.LimitVariations, "max-variations", func(c Config) int { return c.MaxVariations }},
 	{openapi.LimitItems, "max-items", func(c Config) int { return c.MaxItems }},
 	{openapi.LimitKeys, "max-keys", func(c Config) int { return c.MaxKeys }},
+	{openapi.LimitAllVariations, "max-all-variations", func(c Config) int { return c.MaxAllVariations }},
+	{openapi.LimitAllKeys, "max-all-keys", func(c Config) int { return c.MaxAllKeys }},
 	{openapi.LimitIDLength, "max-id-length", func(c Config) int { return c.MaxIDLength }},
 	{openapi.LimitStringLength, "max-string-length", func(c Config) int { return c.MaxStringLength }},
 }
@@ -121,6 +127,7 @@ func LimitFlag(what string) string {
 func (c Config) DecodeLimits(maxViolations int) openapi.Limits {
 	return openapi.Limits{
 		MaxCustomers: c.MaxBatch, MaxRelations: c.MaxRelations, MaxVariations: c.MaxVariations,
+		MaxAllVariations: c.MaxAllVariations, MaxAllKeys: c.MaxAllKeys,
 		MaxItems: c.MaxItems, MaxKeys: c.MaxKeys, MaxIDLength: c.MaxIDLength, MaxStringLength: c.MaxStringLength,
 		MaxViolations: maxViolations,
 	}
@@ -139,12 +146,14 @@ func DefaultConfig() Config {
 		MaxBatch:      DefaultMaxBatch,
 		MaxBody:       DefaultMaxBody,
 
-		MaxRelations:    DefaultMaxRelations,
-		MaxVariations:   DefaultMaxVariations,
-		MaxItems:        DefaultMaxItems,
-		MaxKeys:         DefaultMaxKeys,
-		MaxIDLength:     DefaultMaxIDLength,
-		MaxStringLength: DefaultMaxStringLength,
+		MaxRelations:     DefaultMaxRelations,
+		MaxVariations:    DefaultMaxVariations,
+		MaxAllVariations: DefaultMaxAllVariations,
+		MaxAllKeys:       DefaultMaxAllKeys,
+		MaxItems:         DefaultMaxItems,
+		MaxKeys:          DefaultMaxKeys,
+		MaxIDLength:      DefaultMaxIDLength,
+		MaxStringLength:  DefaultMaxStringLength,
 	}
 }
 

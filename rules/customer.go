@@ -43,7 +43,7 @@ func (e *evaluation) customer(i int, in *openapi.Customer, m *msgs) (*Customer, 
 
 	if eid != "" && !dup {
 		s := seenCustomer{first: i}
-		if len(m.errors) == 0 {
+		if !m.hasErrors() {
 			s.saved = c
 		}
 		e.seen[eid] = s
@@ -153,7 +153,7 @@ func checkNames(c *Customer, m *msgs) {
 // is saved with "; stored anyway": only once every check has run is it known
 // whether the record is saved.
 func settleNotApplicable(m *msgs) {
-	if len(m.errors) > 0 {
+	if m.hasErrors() {
 		return
 	}
 	for j := range m.warnings {

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/algoreg-kit/algoreg-kit/openapi"
@@ -16,7 +17,20 @@ type Env struct {
 	// NowNanos is the time of the save in Unix nanoseconds: CreatedAt of new
 	// records, UpdatedAt of every merged one.
 	NowNanos int64
+	// DetailBudget, when not zero, bounds the answer's detail: messages are
+	// listed, in order, while their JSON text fits in DetailBudget bytes; the
+	// rest are counted in Outcome.DetailOmitted and not even formatted. The
+	// mock sets it from the body's size (DetailBudget), so that an answer
+	// grows with its request, never faster: a body of empty relations would
+	// otherwise cost about 200 bytes of answer per byte.
+	DetailBudget int
 }
+
+// DetailBudget returns the detail budget of a request body of bodyBytes
+// bytes: 32 KiB, plus 2 bytes per body byte. No realistic request comes near
+// it (a record with findings takes hundreds of bytes and gets one or two
+// messages of about 150); a hostile one stops there.
+func DetailBudget(bodyBytes int) int { return 32<<10 + 2*bodyBytes }
 
 // State is what Evaluate reads of a business's stored records. Both methods
 // return a copy that Evaluate may keep and merge into, or the error of the
@@ -66,6 +80,10 @@ type Outcome struct {
 	RiskScanDisabled, RiskScanForced bool
 	// Errors and Warnings count the records with an error, with a warning.
 	Errors, Warnings int
+	// DetailOmitted counts the messages left out of Detail by
+	// Env.DetailBudget (0 without a budget); the records they are about are
+	// saved or rejected all the same.
+	DetailOmitted int
 }
 
 // Evaluate applies the rules to one save request against the stored state, as
@@ -80,13 +98,16 @@ type Outcome struct {
 // zero Outcome), and the caller must not store anything.
 func Evaluate(cfg *Compiled, env Env, state State, req *openapi.SaveCustomersRequest) (Outcome, error) {
 	n := len(req.Customers)
-	e := evaluation{cfg: cfg, env: env, state: state, seen: make(map[string]seenCustomer, n)}
+	e := evaluation{cfg: cfg, env: env, state: state, seen: make(map[string]seenCustomer, n), budget: env.DetailBudget}
+	if env.DetailBudget <= 0 {
+		e.budget = math.MaxInt
+	}
 	both := make([]*Customer, 0, 2*n) // one allocation for Customers and New
 	e.out.Customers, e.out.New = both[:0:n], both[n:n:2*n]
 	var m msgs
 	for i := range req.Customers {
 		in := &req.Customers[i]
-		m = msgs{kind: "customers", index: i}
+		m = msgs{kind: "customers", index: i, e: &e}
 		c, isNew := e.customer(i, in, &m)
 		if e.err != nil {
 			return Outcome{}, e.err
@@ -110,7 +131,7 @@ func Evaluate(cfg *Compiled, env Env, state State, req *openapi.SaveCustomersReq
 	firstAt := make(map[string]int, len(req.Relations))
 	for i := range req.Relations {
 		in := &req.Relations[i]
-		m = msgs{kind: "relations", index: i}
+		m = msgs{kind: "relations", index: i, e: &e}
 		rel := e.relation(i, in, firstAt, &m)
 		if e.err != nil {
 			return Outcome{}, e.err
@@ -140,6 +161,8 @@ type evaluation struct {
 	out   Outcome
 	seen  map[string]seenCustomer // external_ids of this request's customers
 	err   error                   // the first error of state
+	// budget is what is left of Env.DetailBudget, in bytes of JSON.
+	budget int
 }
 
 // seenCustomer is what a request did with an external_id.
@@ -191,14 +214,14 @@ func (e *evaluation) rejected(eid string) bool {
 // report adds the detail entry of one record, if it has messages, and
 // reports whether the record is saved (it has no error).
 func (e *evaluation) report(externalID string, m *msgs) bool {
-	if len(m.errors) > 0 {
+	if m.hasErrors() {
 		e.out.Errors++
 	}
-	if len(m.warnings) > 0 {
+	if len(m.warnings)+m.omittedWarnings > 0 {
 		e.out.Warnings++
 	}
 	if len(m.errors) == 0 && len(m.warnings) == 0 {
-		return true
+		return !m.hasErrors() // no message listed (none, or all over the budget)
 	}
 	errs, warns := m.errors, m.warnings
 	if errs == nil {
@@ -207,8 +230,9 @@ func (e *evaluation) report(externalID string, m *msgs) bool {
 	if warns == nil {
 		warns = []openapi.Message{}
 	}
+	e.budget -= jsonLen(externalID)
 	e.out.Detail = append(e.out.Detail, openapi.RecordDetail{ExternalID: externalID, Errors: errs, Warnings: warns})
-	return len(m.errors) == 0
+	return !m.hasErrors()
 }
 
 // msgs gathers the messages of one record.
@@ -217,6 +241,51 @@ type msgs struct {
 	index    int
 	errors   []openapi.Message
 	warnings []openapi.Message
+	e        *evaluation // whose budget the listed messages spend (nil: no budget)
+	entry    bool        // whether the record's entry was paid for
+	// omittedErrors and omittedWarnings count the messages over the budget.
+	omittedErrors, omittedWarnings int
+}
+
+// add appends the message code to list, formatted, if the budget pays for
+// its JSON text (and for the record's entry, with the first message); else it
+// only counts it in *omitted.
+func (m *msgs) add(list *[]openapi.Message, omitted *int, code, format string, args []any) {
+	if m.e != nil && m.e.budget <= 0 {
+		*omitted++
+		m.e.out.DetailOmitted++
+		return
+	}
+	msg := openapi.Message{Code: code, Detail: m.text(format, args)}
+	if m.e != nil {
+		cost := jsonLen(code) + jsonLen(msg.Detail) + len(`{"error":"","detail":""},`)
+		if !m.entry {
+			cost += len(`{"external_id":"","errors":[],"warnings":[]},`) // the id is paid in report
+			m.entry = true
+		}
+		m.e.budget -= cost
+	}
+	*list = append(*list, msg)
+}
+
+// hasErrors reports whether the record has an error, listed or not.
+func (m *msgs) hasErrors() bool { return len(m.errors)+m.omittedErrors > 0 }
+
+// jsonLen is the most bytes encoding/json writes for s inside quotes: '<', '>'
+// and '&' become \u003c…, control characters \u00XX, '"' and '\\' two bytes.
+func jsonLen(s string) int {
+	n := len(s)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '<' || c == '>' || c == '&' || c < 0x20:
+			n += 5
+		case c == '"' || c == '\\':
+			n++
+		case c == 0xe2: // U+2028, U+2029
+			n += 3
+		}
+	}
+	return n
 }
 
 // text prefixes a message with its record, e.g. "customers[3]: ".
@@ -225,11 +294,11 @@ func (m *msgs) text(format string, args []any) string {
 }
 
 func (m *msgs) err(code, format string, args ...any) {
-	m.errors = append(m.errors, openapi.Message{Code: code, Detail: m.text(format, args)})
+	m.add(&m.errors, &m.omittedErrors, code, format, args)
 }
 
 func (m *msgs) warn(code, format string, args ...any) {
-	m.warnings = append(m.warnings, openapi.Message{Code: code, Detail: m.text(format, args)})
+	m.add(&m.warnings, &m.omittedWarnings, code, format, args)
 }
 
 func deref(p *string) string {

@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -488,5 +489,47 @@ func TestEvaluateStateError(t *testing.T) {
 	}
 	if reads != 4 {
 		t.Errorf("Evaluate read the state %d times, want 4 (c1, c2, r1, c0)", reads)
+	}
+}
+
+// TestEvaluateDetailBudget: with a budget, messages are listed in order
+// while their JSON text fits, the rest only counted; every record is judged
+// all the same.
+func TestEvaluateDetailBudget(t *testing.T) {
+	cfg, err := rules.DefaultConfig().Compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"customers":[{"external_id":"ok","account_type":"N","last_name":"X"}` + strings.Repeat(`,{}`, 500) + `],"relations":[` + strings.Repeat(`{},`, 499) + `{}]}`
+	req, err := openapi.DecodeSaveCustomers([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := rules.Evaluate(cfg, rules.Env{}, rules.EmptyState, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	budget := rules.DetailBudget(len(body))
+	out, err := rules.Evaluate(cfg, rules.Env{DetailBudget: budget}, rules.EmptyState, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := json.Marshal(out.Detail)
+	listed := 0
+	for _, d := range out.Detail {
+		listed += len(d.Errors) + len(d.Warnings)
+	}
+	total := 0
+	for _, d := range full.Detail {
+		total += len(d.Errors) + len(d.Warnings)
+	}
+	if len(text) > budget+1024 || out.DetailOmitted == 0 || listed+out.DetailOmitted != total || full.DetailOmitted != 0 {
+		t.Errorf("detail of %d bytes for a budget of %d; %d listed + %d omitted, want %d in all", len(text), budget, listed, out.DetailOmitted, total)
+	}
+	if n := len(out.Detail) - 1; n < 1 || !reflect.DeepEqual(out.Detail[:n], full.Detail[:n]) { // the last may be cut
+		t.Errorf("the listed entries are not the first ones of the full answer")
+	}
+	if out.Errors != full.Errors || out.Status != full.Status || len(out.Customers) != 1 || len(out.New) != 1 {
+		t.Errorf("got %d errors, status %s, %d customers; want %d, %s, 1", out.Errors, out.Status, len(out.Customers), full.Errors, full.Status)
 	}
 }

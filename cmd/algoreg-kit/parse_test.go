@@ -269,10 +269,12 @@ func TestParseSpec(t *testing.T) {
 func TestRuleFlagsAreShared(t *testing.T) {
 	args := []string{"--kyc-min", "1", "--kyc-max", "5", "--review-groups", "retail, eu", "--custom-fields", "segment",
 		"--relation-types", "1=director,42=auditor", "--risk-scan-limit", "7", "--max-batch", "300", "--max-body", "64KiB",
-		"--max-relations", "11", "--max-variations", "12", "--max-items", "13", "--max-keys", "14", "--max-id-length", "15", "--max-string-length", "16"}
+		"--max-relations", "11", "--max-variations", "12", "--max-items", "13", "--max-keys", "14", "--max-id-length", "15", "--max-string-length", "16",
+		"--max-all-variations", "17", "--max-all-keys", "18"}
 	want := rules.Config{KYCMin: 1, KYCMax: 5, ReviewGroups: []string{"retail", "eu"}, CustomFields: []string{"segment"},
 		RelationTypes: []rules.RelationType{{Value: 1, Name: "director"}, {Value: 42, Name: "auditor"}}, RiskScanLimit: 7, MaxBatch: 300, MaxBody: 64 << 10,
-		MaxRelations: 11, MaxVariations: 12, MaxItems: 13, MaxKeys: 14, MaxIDLength: 15, MaxStringLength: 16}
+		MaxRelations: 11, MaxVariations: 12, MaxItems: 13, MaxKeys: 14, MaxIDLength: 15, MaxStringLength: 16,
+		MaxAllVariations: 17, MaxAllKeys: 18}
 	parsers := map[string]func([]string) (*ruleFlags, error){
 		"mock":     func(a []string) (*ruleFlags, error) { c, err := parseMock(a, getenvOf(nil)); return c.Rules, err },
 		"fixtures": func(a []string) (*ruleFlags, error) { c, err := parseFixtures(a, getenvOf(nil)); return c.Rules, err },
