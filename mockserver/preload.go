@@ -16,7 +16,7 @@ import (
 )
 
 // DefaultPreloadMaxBytes is the largest file Preload reads when
-// PreloadOptions.MaxFileBytes is 0: 4 GiB, about three million customers of
+// PreloadOptions.MaxFileBytes is 0: 4 GiB, about ten million customers of
 // the fixtures' shape as NDJSON. Memory does not grow with the file (records
 // are read one by one and saved a batch at a time); the limit stops a file
 // that never ends.

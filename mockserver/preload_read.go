@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/algoreg-kit/algoreg-kit/fixtures"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 )
 
@@ -73,7 +74,9 @@ func (p *preloader) jsonList(dec *json.Decoder, key string) error {
 	for i := 0; dec.More(); i++ {
 		start := dec.InputOffset()
 		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
+		if err := dec.Decode(&raw); err == nil && int64(len(raw)) > p.s.rules.MaxBody {
+			return fmt.Errorf("preload %s: in %s[%d] (after byte offset %d): %w", p.file.path, key, i, start, p.tooLong())
+		} else if err != nil {
 			return p.jsonErr(dec, fmt.Errorf("in %s[%d] (after byte offset %d): %w", key, i, start, err))
 		}
 		if !want {
@@ -144,6 +147,11 @@ func (p *preloader) jsonErr(dec *json.Decoder, err error) error {
 	return fmt.Errorf("preload %s: %w", p.file.path, err)
 }
 
+// tooLong is the error of a record over the body limit.
+func (p *preloader) tooLong() error {
+	return fmt.Errorf("the value is larger than the body limit of %d bytes (--max-body)", p.s.rules.MaxBody)
+}
+
 // recordLimit returns a mark for limitedFile that fails once the bytes read
 // beyond the reader's position, offset, pass the body limit: one record
 // larger than a body could be cannot fill the memory.
@@ -151,7 +159,7 @@ func (p *preloader) recordLimit(offset func() int64) func(int64) error {
 	limit := p.s.rules.MaxBody
 	return func(read int64) error {
 		if read-offset() > limit {
-			return fmt.Errorf("the value is larger than the body limit of %d bytes (--max-body)", limit)
+			return p.tooLong()
 		}
 		return nil
 	}
@@ -271,7 +279,55 @@ func (s *Server) decodeRecord(list string, raw []byte) (*openapi.SaveCustomersRe
 	return one, nil
 }
 
-// readCSV reads a table of the fixtures' CSV format.
+// readCSV reads a table of algoreg-kit fixtures --format csv: customers,
+// or relations. Each record goes through the endpoint's decoder, as JSON, so
+// that it is checked as a save checks it.
 func (p *preloader) readCSV(r *limitedFile) error {
-	return fmt.Errorf("preload %s: CSV is not read yet", p.file.path)
+	var cr *fixtures.CSVReader
+	r.mark = p.recordLimit(func() int64 {
+		if cr == nil {
+			return 0
+		}
+		return cr.InputOffset()
+	})
+	cr, err := fixtures.NewCSVReader(r)
+	if err != nil {
+		return fmt.Errorf("preload %s %w", p.file.path, err)
+	}
+	if cr.Relations() != (p.phase == relationsPhase) {
+		p.file.relations = p.file.relations || cr.Relations()
+		return nil
+	}
+	var buf []byte
+	for {
+		start := cr.InputOffset()
+		c, rel, err := cr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err == nil && cr.InputOffset()-start > p.s.rules.MaxBody {
+			err = fmt.Errorf("line %d: %w", cr.Line(), p.tooLong())
+		}
+		if err != nil {
+			return fmt.Errorf("preload %s %w", p.file.path, err)
+		}
+		list := "customers"
+		if c != nil {
+			buf = fixtures.AppendCustomer(buf[:0], c)
+		} else {
+			list, buf = "relations", fixtures.AppendRelation(buf[:0], rel)
+		}
+		one, err := p.s.decodeRecord(list, buf)
+		if err != nil {
+			return fmt.Errorf("preload %s line %d: %w", p.file.path, cr.Line(), err)
+		}
+		if c != nil {
+			err = p.customer(one.Customers[0], cr.Line())
+		} else {
+			err = p.relation(one.Relations[0], cr.Line())
+		}
+		if err != nil {
+			return err
+		}
+	}
 }

@@ -222,28 +222,40 @@ func TestMockPreloadNDJSON(t *testing.T) {
 // every customer and every relation saved, none rejected. The same for CSV is
 // not possible: the mock does not read CSV.
 func TestFixturesRelationsAsidePreload(t *testing.T) {
-	dir := t.TempDir()
-	customers, relations := filepath.Join(dir, "customers.ndjson"), filepath.Join(dir, "relations.ndjson")
-	_, stderr, err := runSubcommand(t, nil, "fixtures", "--count", "3000", "--seed", "7", "--format", "ndjson", "--out", customers, "--relations-out", relations)
-	if err != nil {
-		t.Fatal(err)
+	for _, format := range []string{"ndjson", "csv"} {
+		t.Run(format, func(t *testing.T) {
+			dir := t.TempDir()
+			customers, relations := filepath.Join(dir, "customers."+format), filepath.Join(dir, "relations."+format)
+			_, stderr, err := runSubcommand(t, nil, "fixtures", "--count", "3000", "--seed", "7", "--format", format, "--out", customers, "--relations-out", relations)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := regexp.MustCompile(`(\d+) customers, (\d+) relations`).FindStringSubmatch(stderr)
+			if m == nil || m[2] == "0" {
+				t.Fatalf("fixtures summary %q: want relations", stderr)
+			}
+			lines, _ := os.ReadFile(relations)
+			if n := strings.Count(string(lines), "\n") - btoi(format == "csv"); fmt.Sprint(n) != m[2] { // CSV: a header
+				t.Errorf("%s has %d records, the summary says %s relations", relations, n, m[2])
+			}
+			// the relations first: the customers of every file are saved before any relation
+			url, stdout, _ := startMock(t, nil, "--preload", relations+","+customers)
+			want := fmt.Sprintf(`preloaded %s customers and %s relations from 2 files into business "demo": %s customers added, 0 records rejected`, m[1], m[2], m[1])
+			if !strings.Contains(stdout.String(), want) {
+				t.Errorf("banner:\n%s\nwant %s", stdout.String(), want)
+			}
+			if b := mockGet(t, url+"/__admin/relations?limit=1", "demo", "demo"); !strings.Contains(string(b), `"total":`+m[2]) {
+				t.Errorf("stored relations: %s, want total %s", b, m[2])
+			}
+		})
 	}
-	m := regexp.MustCompile(`(\d+) customers, (\d+) relations`).FindStringSubmatch(stderr)
-	if m == nil || m[2] == "0" {
-		t.Fatalf("fixtures summary %q: want relations", stderr)
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
 	}
-	lines, _ := os.ReadFile(relations)
-	if n := strings.Count(string(lines), "\n"); fmt.Sprint(n) != m[2] {
-		t.Errorf("%s has %d lines, the summary says %s relations", relations, n, m[2])
-	}
-	url, stdout, _ := startMock(t, nil, "--preload", customers+","+relations)
-	want := fmt.Sprintf(`preloaded %s customers and %s relations from 2 files into business "demo": %s customers added, 0 records rejected`, m[1], m[2], m[1])
-	if !strings.Contains(stdout.String(), want) {
-		t.Errorf("banner:\n%s\nwant %s", stdout.String(), want)
-	}
-	if b := mockGet(t, url+"/__admin/relations?limit=1", "demo", "demo"); !strings.Contains(string(b), `"total":`+m[2]) {
-		t.Errorf("stored relations: %s, want total %s", b, m[2])
-	}
+	return 0
 }
 
 func TestMockBadFlags(t *testing.T) {

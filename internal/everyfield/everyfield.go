@@ -12,7 +12,8 @@ import (
 // Fill sets every field of the struct v, recursively, to a value that is not
 // zero and differs from field to field: strings name their path, integers
 // count, bools are true, slices have two items, an interface (a custom-field
-// value) holds a string. It fails tb for a kind it does not know.
+// value) holds a string, a pointer points to a filled value, a map has one
+// key. It fails tb for a kind it does not know.
 func Fill(tb testing.TB, v reflect.Value, path string) {
 	tb.Helper()
 	next := 0
@@ -32,6 +33,14 @@ func Fill(tb testing.TB, v reflect.Value, path string) {
 			}
 		case reflect.Interface: // a custom-field value
 			v.Set(reflect.ValueOf("value of " + path))
+		case reflect.Pointer: // an optional field of the API's model
+			v.Set(reflect.New(v.Type().Elem()))
+			fill(v.Elem(), path)
+		case reflect.Map: // custom fields: one key, named by its path
+			v.Set(reflect.MakeMap(v.Type()))
+			val := reflect.New(v.Type().Elem()).Elem()
+			fill(val, path+"[]")
+			v.SetMapIndex(reflect.ValueOf(fmt.Sprintf("key%d", next)).Convert(v.Type().Key()), val)
 		case reflect.Slice:
 			v.Set(reflect.MakeSlice(v.Type(), 2, 2))
 			for i := range v.Len() {

@@ -16,6 +16,8 @@ type sample struct {
 	On    bool
 	Value any
 	List  []inner
+	Opt   *int64
+	Map   map[string]any
 }
 
 // Every field comes out set, and a copy that loses one is caught.
