@@ -402,3 +402,42 @@ func withStore(cfg mockserver.Config, s store.Store) mockserver.Config {
 	cfg.Store = s
 	return cfg
 }
+
+// Shutdown with a durable store lets the attempt in flight finish, starts
+// no other, and leaves the pending events for the next server on the
+// store, which delivers them in order.
+func TestWebhooksShutdownKeepsDurableEvents(t *testing.T) {
+	open := storeOf(t, "sqlite").state(t)
+	rec := newHookRecorder(t, 300*time.Millisecond, nil)
+	first := open()
+	mock, err := mockserver.New(mockserver.Config{Store: first, WebhookURL: rec.url})
+	require.NoError(t, err)
+	for i := range 3 {
+		_, _, err := mock.Save(context.Background(), "acme", saveOf(fmt.Sprint("c", i), "N", false))
+		require.NoError(t, err)
+	}
+	time.Sleep(100 * time.Millisecond) // the first attempt is in flight (300 ms)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, mock.Shutdown(ctx))
+	require.Len(t, rec.all(), 1, "the attempt in flight, and no other")
+	pending, err := first.PendingEvents(context.Background(), 10)
+	require.NoError(t, err)
+	require.Len(t, pending, 2, "the events left for the next server")
+	require.NoError(t, first.Close())
+
+	mocktest.NewMock(t, mockserver.Config{Store: open(), WebhookURL: rec.url})
+	waitForWithin(t, 10*time.Second, "the other two", func() bool { return len(rec.all()) == 3 })
+	assert.Equal(t, []string{"c0", "c1", "c2"}, externalIDs(rec.delivered()["acme"]))
+}
+
+// storeOf returns the entry of testStores with name.
+func storeOf(tb testing.TB, name string) testStore {
+	for _, st := range testStores {
+		if st.name == name {
+			return st
+		}
+	}
+	tb.Fatalf("no test store %q", name)
+	return testStore{}
+}

@@ -201,8 +201,8 @@ func TestOutboxBound(t *testing.T) {
 	assert.Zero(t, s.Stats().Events)
 }
 
-// At the bound the outbox drops delivered events first (delivered longest
-// ago first), then failed ones, and pending ones last.
+// At the bound the outbox drops delivered events first (the oldest first),
+// then failed ones, and pending ones last.
 func TestOutboxBoundDropsFinishedEventsFirst(t *testing.T) {
 	s := New()
 	s.outbox.maxEvents = 4
@@ -230,9 +230,9 @@ func TestOutboxBoundDropsFinishedEventsFirst(t *testing.T) {
 		}
 		return m
 	}
-	add() // drops 4, delivered before 3
-	assert.Equal(t, map[int64]store.EventStatus{1: store.EventPending, 2: store.EventFailed, 3: store.EventDelivered, 5: store.EventPending}, statusOf())
-	add() // drops 3, the last delivered
+	add() // drops 3, the oldest delivered
+	assert.Equal(t, map[int64]store.EventStatus{1: store.EventPending, 2: store.EventFailed, 4: store.EventDelivered, 5: store.EventPending}, statusOf())
+	add() // drops 4, the last delivered
 	add() // drops 2, failed
 	add() // drops 1, the oldest pending
 	assert.Equal(t, map[int64]store.EventStatus{5: store.EventPending, 6: store.EventPending, 7: store.EventPending, 8: store.EventPending}, statusOf())

@@ -15,8 +15,8 @@ import (
 // events (no webhook receiver, or one that is down), it would otherwise grow
 // without end. The bounds count every event kept, delivered and failed ones
 // too. Past either bound events are dropped, and counted in
-// Stats().EventsDropped: first the delivered events that were delivered
-// longest ago, then the oldest failed ones, and only when there are none the
+// Stats().EventsDropped: first the oldest delivered events, then the oldest
+// failed ones, and only when there are none the
 // oldest pending ones (lost: they are never sent). A save never fails because
 // of the outbox.
 const (
@@ -35,6 +35,12 @@ type outbox struct {
 	maxEvents int
 	maxBytes  int64
 	leases    map[string]lease // by business
+
+	// pendingFrom is a lower bound of the index of the first pending event
+	// (no event before it is pending), so that the reads of pending events
+	// skip the delivered and failed ones kept before them; firstPending
+	// moves it on.
+	pendingFrom int
 }
 
 // lease is who holds the lease of a business, and until when.
@@ -71,25 +77,32 @@ func (o *outbox) add(business string, events []store.Event) {
 	}
 }
 
-// victim is the index of the event to drop first: the delivered event
-// delivered longest ago, else the oldest failed one, else the oldest.
+// victim is the index of the event to drop first: the oldest delivered
+// event, else the oldest failed one, else the oldest. Events are delivered
+// about in the order of their IDs, so the first delivered one is usually at
+// the front.
 func (o *outbox) victim() int {
-	if o.count[store.EventDelivered] > 0 {
-		best := -1
-		for i, e := range o.events {
-			if e.Status == store.EventDelivered && (best < 0 || e.LastAttempt.Before(o.events[best].LastAttempt)) {
-				best = i
-			}
+	for _, status := range []store.EventStatus{store.EventDelivered, store.EventFailed} {
+		if o.count[status] > 0 {
+			return slices.IndexFunc(o.events, func(e *store.Event) bool { return e.Status == status })
 		}
-		return best
-	}
-	if o.count[store.EventFailed] > 0 {
-		return slices.IndexFunc(o.events, func(e *store.Event) bool { return e.Status == store.EventFailed })
 	}
 	return 0
 }
 
+// firstPending returns the index of the first pending event (len(events)
+// when there is none), moving pendingFrom on to it.
+func (o *outbox) firstPending() int {
+	for o.pendingFrom < len(o.events) && o.events[o.pendingFrom].Status != store.EventPending {
+		o.pendingFrom++
+	}
+	return o.pendingFrom
+}
+
 func (o *outbox) removeAt(i int) {
+	if i < o.pendingFrom {
+		o.pendingFrom--
+	}
 	e := o.events[i]
 	o.bytes -= eventBytes(e)
 	o.count[e.Status]--
@@ -121,7 +134,7 @@ func (o *outbox) find(id int64) int {
 func (s *Store) PendingEvents(ctx context.Context, limit int) (events []store.Event, err error) {
 	o := &s.outbox
 	err = s.locked(ctx, &o.mu, func() {
-		for _, e := range o.events {
+		for _, e := range o.events[o.firstPending():] {
 			if len(events) >= limit {
 				break
 			}
@@ -138,7 +151,7 @@ func (s *Store) NextEvents(ctx context.Context, limit int) (events []store.Event
 	o := &s.outbox
 	err = s.locked(ctx, &o.mu, func() {
 		seen := map[string]bool{}
-		for _, e := range o.events {
+		for _, e := range o.events[o.firstPending():] {
 			if len(events) >= limit {
 				break
 			}
@@ -155,7 +168,11 @@ func (s *Store) NextEvents(ctx context.Context, limit int) (events []store.Event
 func (s *Store) Events(ctx context.Context, business string, status store.EventStatus, offset, limit int) (events []store.Event, total int, err error) {
 	o := &s.outbox
 	err = s.locked(ctx, &o.mu, func() {
-		for _, e := range o.events {
+		from := 0
+		if status == store.EventPending {
+			from = o.firstPending()
+		}
+		for _, e := range o.events[from:] {
 			if e.Business != business || e.Status != status {
 				continue
 			}
@@ -199,6 +216,7 @@ func (s *Store) RecordAttempt(ctx context.Context, id int64, a store.Attempt) er
 func (s *Store) PruneEvents(ctx context.Context, before time.Time) error {
 	o := &s.outbox
 	return s.locked(ctx, &o.mu, func() {
+		o.pendingFrom = 0 // moved on again by the next read
 		o.events = slices.DeleteFunc(o.events, func(e *store.Event) bool {
 			if e.Status != store.EventDelivered || !e.LastAttempt.Before(before) {
 				return false
