@@ -72,6 +72,53 @@ func TestRollbackAfterListing(t *testing.T) {
 	}))
 }
 
+// Ids of every length find their record, on both sides of the index's
+// short-key limit (held in the key up to shortIDLen bytes, by a copy above):
+// ids that differ only by trailing NUL bytes or by length stay apart, a
+// replace keeps the slot, and a rolled-back create leaves no index entry.
+func TestIndexKeys(t *testing.T) {
+	var idsOf []string
+	for _, n := range []int{0, 1, shortIDLen - 1, shortIDLen, shortIDLen + 1, 200} {
+		idsOf = append(idsOf, strings.Repeat("x", n), strings.Repeat("x", n)+"\x00")
+	}
+	s := New()
+	ctx := context.Background()
+	require.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error {
+		for i, id := range idsOf {
+			put(t, tx, id, fmt.Sprint("v", i))
+		}
+		put(t, tx, idsOf[4], "replaced")  // a short id, replaced in the same transaction
+		put(t, tx, idsOf[10], "replaced") // a long one
+		return nil
+	}))
+	boom := errors.New("boom")
+	require.ErrorIs(t, s.Update(ctx, "b", func(tx store.Tx) error {
+		put(t, tx, "short-new", "v")
+		put(t, tx, strings.Repeat("y", shortIDLen+5), "v")
+		return boom
+	}), boom)
+	require.NoError(t, s.View(ctx, "b", func(tx store.Tx) error {
+		for i, id := range idsOf {
+			want := fmt.Sprint("v", i)
+			if i == 4 || i == 10 {
+				want = "replaced"
+			}
+			c, ok, err := tx.Customer(id)
+			require.NoError(t, err)
+			assert.True(t, ok, "id of %d bytes", len(id))
+			assert.Equal(t, want, c.LastName, "id of %d bytes", len(id))
+		}
+		for _, id := range []string{"short-new", strings.Repeat("y", shortIDLen+5), "xx\x00\x00", strings.Repeat("x", 3)} {
+			_, ok, err := tx.Customer(id)
+			require.NoError(t, err)
+			assert.False(t, ok, "%q", id)
+		}
+		_, total := ids(t, tx, 0, 100)
+		assert.Equal(t, len(idsOf), total)
+		return nil
+	}))
+}
+
 // A transaction whose fn panics is rolled back too, and the business is
 // unlocked.
 func TestUpdatePanicRollsBack(t *testing.T) {

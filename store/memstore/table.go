@@ -9,11 +9,15 @@ import (
 // table holds one kind of record (customers or relations) of one business.
 // A record has a slot, its index in recs, from its creation until the
 // business is reset: records are replaced, never deleted one by one, so
-// slots never move. index maps an id to its slot; its keys are copies of the
-// ids, so that an old record is freed as soon as recs no longer holds it.
+// slots never move. The index maps an id to its slot: short maps the ids of
+// up to shortIDLen bytes, held in the key itself, long the others, by copies
+// of the ids (so that an old record is freed as soon as recs no longer holds
+// it). A key of short has no pointer: the garbage collector does not scan
+// that map, and growing it rehashes keys without reading other memory.
 // The owner (a tenant) locks the table, except for what mu guards.
 type table struct {
-	index map[string]int32
+	short map[shortID]int32
+	long  map[string]int32
 	recs  []string // by slot; every record starts with its id (see recordID)
 
 	mu sync.Mutex // guards sorted, which listings rebuild under a read lock
@@ -25,9 +29,35 @@ type table struct {
 
 func (t *table) len() int { return len(t.recs) }
 
+// shortIDLen is the longest id that short holds (a key of 32 bytes).
+const shortIDLen = 31
+
+// shortID is an id of at most shortIDLen bytes: its length and its bytes,
+// the rest zero (the length keeps "a" and "a\x00" apart).
+type shortID struct {
+	n  uint8
+	id [shortIDLen]byte
+}
+
+func toShort(id string) shortID {
+	k := shortID{n: uint8(len(id))}
+	copy(k.id[:], id)
+	return k
+}
+
+// slot returns the slot of the record with id.
+func (t *table) slot(id string) (int32, bool) {
+	if len(id) <= shortIDLen {
+		slot, ok := t.short[toShort(id)]
+		return slot, ok
+	}
+	slot, ok := t.long[id]
+	return slot, ok
+}
+
 // get returns the record with id.
 func (t *table) get(id string) (string, bool) {
-	slot, ok := t.index[id]
+	slot, ok := t.slot(id)
 	if !ok {
 		return "", false
 	}
@@ -37,23 +67,40 @@ func (t *table) get(id string) (string, bool) {
 // put stores rec as the record with id. It returns the slot and the record
 // it replaced, or -1 for a new record.
 func (t *table) put(id, rec string) (slot int32, old string) {
-	if slot, ok := t.index[id]; ok {
+	if slot, ok := t.slot(id); ok {
 		old, t.recs[slot] = t.recs[slot], rec
 		return slot, old
 	}
-	if t.index == nil {
-		t.index = map[string]int32{}
+	slot = int32(len(t.recs))
+	if len(id) <= shortIDLen {
+		if t.short == nil {
+			t.short = map[shortID]int32{}
+		}
+		t.short[toShort(id)] = slot
+	} else {
+		if t.long == nil {
+			t.long = map[string]int32{}
+		}
+		t.long[strings.Clone(id)] = slot
 	}
-	t.index[strings.Clone(id)] = int32(len(t.recs))
 	t.recs = append(t.recs, rec)
 	return -1, ""
+}
+
+// forget removes id from the index.
+func (t *table) forget(id string) {
+	if len(id) <= shortIDLen {
+		delete(t.short, toShort(id))
+	} else {
+		delete(t.long, id)
+	}
 }
 
 // truncate removes the records of slots n and above (the ones a rolled-back
 // transaction created).
 func (t *table) truncate(n int) {
 	for _, rec := range t.recs[n:] {
-		delete(t.index, recordID(rec))
+		t.forget(recordID(rec))
 	}
 	clear(t.recs[n:])
 	t.recs = t.recs[:n]
