@@ -1,9 +1,11 @@
 package mockserver_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -46,8 +48,15 @@ func FuzzSaveHandler(f *testing.F) {
 			handlers, names = append(handlers, check(mock)), append(names, st.name)
 		}
 	}
+	// probe is one more mock, without the response checker (kin-openapi's
+	// validation allocates far more than the mock), whose allocations per
+	// input are measured.
+	probe := mocktest.NewMock(f, mockserver.Config{Rules: &cfg, Validator: mocktest.Validator(f)})
 	contentTypes := []string{"application/json", "application/json; charset=utf-8", "text/plain", "", "application/problem+json"}
 	f.Fuzz(func(t *testing.T, ct byte, body []byte) {
+		if alloc := allocatedBy(probe, contentTypes[int(ct)%len(contentTypes)], body); alloc > maxAlloc(len(body)) {
+			t.Fatalf("allocated %d bytes for a body of %d, want at most %d (1 MiB + 256 per byte)", alloc, len(body), maxAlloc(len(body)))
+		}
 		for i, h := range handlers {
 			failure = ""
 			req := httptest.NewRequest(http.MethodPost, "/api/v1/customers/save", strings.NewReader(string(body)))
@@ -151,4 +160,30 @@ func FuzzParseUsers(f *testing.F) {
 			seen[u.Username] = true
 		}
 	})
+}
+
+// maxAlloc is the most a save of a body of n bytes may allocate in the fuzz
+// target: 1 MiB + 256 bytes per body byte. Generous: the model's records cost
+// far more than their shortest JSON (an empty relation, 3 bytes, decodes to 56
+// bytes and is judged with about 400 more), which the count limits bound
+// (TestMemoryProportionalToBody holds whole bodies to 4 bytes per byte + 64
+// MiB). What it catches is an answer or a decoding that grows without bound
+// per byte: 1 MiB of empty relations once allocated over a gigabyte.
+func maxAlloc(n int) uint64 { return 1<<20 + 256*uint64(n) }
+
+// allocatedBy returns the bytes allocated while h answers a save of body
+// (runtime.MemStats.TotalAlloc: every byte allocated, garbage included,
+// whatever the collector does meanwhile).
+func allocatedBy(h http.Handler, contentType string, body []byte) uint64 {
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/customers/save", bytes.NewReader(body))
+	req.SetBasicAuth("fuzz", "x")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	rec := httptest.NewRecorder()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	h.ServeHTTP(rec, req)
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
 }

@@ -3,6 +3,8 @@ package rules
 import (
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 )
@@ -192,8 +194,11 @@ func (c Config) Validate() error {
 type Compiled struct {
 	Config
 	relationTypes map[int64]bool
-	reviewGroups  map[string]bool
-	customFields  map[string]bool
+	// relationTypeText lists the table's values, "1, 2, 3", for messages
+	// (built once: a body of empty relations asks for it per relation).
+	relationTypeText string
+	reviewGroups     map[string]bool
+	customFields     map[string]bool
 }
 
 // Compile prepares c for the checks. It returns the error of c.Validate.
@@ -205,6 +210,14 @@ func (c Config) Compile() (*Compiled, error) {
 	for _, rt := range c.RelationTypes {
 		cc.relationTypes[rt.Value] = true
 	}
+	var b strings.Builder
+	for j, v := range c.RelationTypeValues() {
+		if j > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.FormatInt(v, 10))
+	}
+	cc.relationTypeText = b.String()
 	if len(c.ReviewGroups) > 0 {
 		cc.reviewGroups = setOf(c.ReviewGroups)
 	}

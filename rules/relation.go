@@ -1,9 +1,6 @@
 package rules
 
 import (
-	"strconv"
-	"strings"
-
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 )
 
@@ -69,13 +66,4 @@ func (e *evaluation) checkEnds(rel *Relation, m *msgs) {
 	}
 }
 
-func (e *evaluation) relationTypeList() string {
-	var b strings.Builder
-	for j, v := range e.cfg.RelationTypeValues() {
-		if j > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(strconv.FormatInt(v, 10))
-	}
-	return b.String()
-}
+func (e *evaluation) relationTypeList() string { return e.cfg.relationTypeText }
