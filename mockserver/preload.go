@@ -99,8 +99,10 @@ func (st PreloadStats) CodesString() string {
 // opened), of at most opts.MaxFileBytes each. Each record is checked as the
 // save endpoint checks it (the document's types, then the rules) and may be
 // at most Rules().MaxBody bytes. The customers of every path are saved first,
-// then the relations of every path, each in requests of at most
-// Rules().MaxBatch records: a relation may name customers of any file. A
+// then the relations of every path, in requests of at most Rules().MaxBatch
+// customers or Rules().MaxRelations relations: a relation may name customers
+// of any file. Each record is decoded with the endpoint's limits
+// (Rules().DecodeLimits), one by one. A
 // file's verify_input and disable_risk_scan apply to all its records.
 //
 // It returns an error naming the file (and the line or the record) that

@@ -11,6 +11,7 @@ import (
 
 	"github.com/algoreg-kit/algoreg-kit/fixtures"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
+	"github.com/algoreg-kit/algoreg-kit/rules"
 )
 
 // readJSON reads a Save customers request body token by token: each record
@@ -230,7 +231,7 @@ func (p *preloader) ndjsonLine(b []byte, line int) error {
 		}
 		return p.relation(one.Relations[0], line)
 	}
-	body, err := openapi.DecodeSaveCustomersLimits(b, openapi.Limits{MaxCustomers: p.s.rules.MaxBatch, MaxViolations: maxViolations})
+	body, err := openapi.DecodeSaveCustomersLimits(b, p.s.rules.DecodeLimits(maxViolations))
 	if err != nil {
 		return fail(err)
 	}
@@ -259,10 +260,14 @@ func (s *Server) decodeRecord(list string, raw []byte) (*openapi.SaveCustomersRe
 	prefix := `{"` + list + `":[`
 	body := make([]byte, 0, len(prefix)+len(raw)+2)
 	body = append(append(append(body, prefix...), raw...), ']', '}')
-	one, err := openapi.DecodeSaveCustomersLimits(body, openapi.Limits{MaxCustomers: s.rules.MaxBatch, MaxViolations: maxViolations})
+	one, err := openapi.DecodeSaveCustomersLimits(body, s.rules.DecodeLimits(maxViolations))
 	var se *openapi.SyntaxError
 	var ve *openapi.ValidationError
+	var le *openapi.LimitError
 	switch {
+	case errors.As(err, &le):
+		le.Pointer = strings.TrimPrefix(le.Pointer, "/"+list+"/0")
+		return nil, fmt.Errorf("%w; --%s changes the limit", le, rules.LimitFlag(le.What))
 	case errors.As(err, &se):
 		return nil, fmt.Errorf("malformed JSON near byte %d of the record: %s", max(0, se.Offset-int64(len(prefix))), se.Msg)
 	case errors.As(err, &ve):

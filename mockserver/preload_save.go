@@ -93,7 +93,7 @@ func (p *preloader) wants(key string) bool {
 func (p *preloader) flags(verify, disable *bool) error {
 	f := p.file
 	if p.saved && (!sameBool(verify, f.verify) || !sameBool(disable, f.disable)) {
-		return fmt.Errorf("preload %s: verify_input or disable_risk_scan comes after more than %d records (a batch already saved without it); put them before the records", f.path, p.s.rules.MaxBatch)
+		return fmt.Errorf("preload %s: verify_input or disable_risk_scan comes after a batch of the file was saved without it (the file has more records than one request may hold: --max-batch, --max-relations); put them before the records", f.path)
 	}
 	f.verify, f.disable = verify, disable
 	p.req.VerifyInput, p.req.DisableRiskScan = verify, disable
@@ -102,9 +102,10 @@ func (p *preloader) flags(verify, disable *bool) error {
 
 func sameBool(a, b *bool) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 
-// flushFull saves the batch when it holds MaxBatch records.
+// flushFull saves the batch when it holds as many records as a request may:
+// MaxBatch customers, or MaxRelations relations.
 func (p *preloader) flushFull() error {
-	if len(p.req.Customers)+len(p.req.Relations) < p.s.rules.MaxBatch {
+	if len(p.req.Customers) < p.s.rules.MaxBatch && len(p.req.Relations) < p.s.rules.MaxRelations {
 		return nil
 	}
 	return p.flush()

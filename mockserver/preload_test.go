@@ -76,6 +76,7 @@ func TestPreloadNDJSON(t *testing.T) {
 		{"broken JSON", []string{preC1, `{"external_id":`}, "line 2: malformed JSON", 0, 0, mockserver.PreloadStats{}},
 		{"two records on a line", []string{preC1 + "," + preC2}, "line 1: want one customer or relation object", 0, 0, mockserver.PreloadStats{}},
 		{"not an object", []string{`[1]`}, "line 1: customer does not match the OpenAPI document: ", 0, 0, mockserver.PreloadStats{}},
+		{"over a request limit", []string{`{"external_id":"` + strings.Repeat("x", 5000) + `"}`}, `line 1: the string at "/external_id" is longer than 1024 bytes; --max-id-length changes the limit`, 0, 0, mockserver.PreloadStats{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,9 +147,10 @@ func TestPreloadRefuses(t *testing.T) {
 	}
 }
 
-// A JSON body is read record by record and saved MaxBatch records at a
-// time; the customers of every file come before any relation, whatever the
-// order of the files; and every file of a folder is loaded.
+// A JSON body is read record by record and saved MaxBatch customers (or
+// MaxRelations relations) at a time; the customers of every file come before
+// any relation, whatever the order of the files; and every file of a folder
+// is loaded.
 func TestPreloadStreamsAndOrders(t *testing.T) {
 	var customers, relations []string
 	for i := range 25 {
@@ -178,7 +180,7 @@ func TestPreloadStreamsAndOrders(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := rules.DefaultConfig()
-			cfg.MaxBatch = 10
+			cfg.MaxBatch, cfg.MaxRelations = 10, 10
 			mock := mocktest.NewMock(t, mockserver.Config{Rules: &cfg})
 			var paths []string
 			for _, p := range tt.paths {
@@ -206,7 +208,7 @@ func TestPreloadJSONErrors(t *testing.T) {
 		{"a customer of the wrong type", `{"customers":[` + preC1 + `,{"external_id":"x","disabled":"no"}]}`, "customers[1]: customer does not match the OpenAPI document: /disabled: "},
 		{"a key twice", `{"customers":[],"customers":[]}`, `the key "customers" appears twice`},
 		{"verify_input of the wrong type", `{"verify_input":"yes"}`, "/verify_input: "},
-		{"verify_input after a saved batch", `{"customers":[` + many + `],"verify_input":true}`, "verify_input or disable_risk_scan comes after more than 10 records"},
+		{"verify_input after a saved batch", `{"customers":[` + many + `],"verify_input":true}`, "verify_input or disable_risk_scan comes after a batch of the file was saved without it"},
 		{"data after the object", `{} {}`, "more data after the top-level object"},
 	}
 	for _, tt := range tests {

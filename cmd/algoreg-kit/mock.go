@@ -61,8 +61,9 @@ commas: *.json (a Save customers request body, or fixtures --format json),
 *.ndjson or *.jsonl (one customer, relation or request body per line), *.csv
 (a customers or relations table of fixtures --format csv). Every file of a
 folder is loaded, in name order, or named in the error. Records are checked as
-the save endpoint checks them and saved --max-batch at a time, the customers of
-every file before any relation; rejected records are counted by code, e.g.
+the save endpoint checks them and saved --max-batch customers (--max-relations
+relations) at a time, the customers of every file before any relation; rejected
+records are counted by code, e.g.
   algoreg-kit mock --preload customers.ndjson,relations.ndjson
 `
 
