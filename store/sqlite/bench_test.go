@@ -21,5 +21,5 @@ func BenchmarkUpdate(b *testing.B) {
 		}
 		tb.Cleanup(func() { s.Close() })
 		return s
-	})
+	}, nil)
 }
