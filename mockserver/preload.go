@@ -142,6 +142,9 @@ type preloadFile struct {
 	// relations is set by the customers' phase when the file holds any, so
 	// that the relations' phase reads only those files again.
 	relations bool
+	// relationsAt is where a JSON body's relations list starts (after its
+	// key), so that the relations' phase reads from there; 0 if unknown.
+	relationsAt int64
 	// verify, disable are the file's verify_input and disable_risk_scan.
 	verify, disable *bool
 }

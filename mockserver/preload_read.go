@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/algoreg-kit/algoreg-kit/fixtures"
@@ -37,6 +38,9 @@ func (p *preloader) readJSON(r *limitedFile) error {
 			return fmt.Errorf("preload %s: the key %q appears twice at the top level; keep one", p.file.path, key)
 		}
 		seen[key] = true
+		if key == "relations" && p.phase == customersPhase {
+			p.file.relationsAt = dec.InputOffset()
+		}
 		if key == "customers" || key == "relations" {
 			err = p.jsonList(dec, key)
 		} else {
@@ -56,6 +60,29 @@ func (p *preloader) readJSON(r *limitedFile) error {
 		return p.jsonErr(dec, err)
 	}
 	return nil
+}
+
+// readJSONRelations reads the relations list of a JSON body from where the
+// customers' phase found it (the rest of the body was read then), without
+// reading the customers again.
+func (p *preloader) readJSONRelations(fh *os.File, r *limitedFile) error {
+	if _, err := fh.Seek(p.file.relationsAt, io.SeekStart); err != nil {
+		return fmt.Errorf("preload %s: %w", p.file.path, err)
+	}
+	br := bufio.NewReader(r)
+	skipped := int64(0)
+	for { // the white space and the colon between the key and its value
+		c, err := br.ReadByte()
+		if err != nil {
+			return fmt.Errorf("preload %s: %w", p.file.path, err)
+		}
+		if skipped++; c == ':' {
+			break
+		}
+	}
+	dec := json.NewDecoder(br)
+	r.mark = p.recordLimit(func() int64 { return skipped + dec.InputOffset() })
+	return p.jsonList(dec, "relations")
 }
 
 // jsonList reads the list key ("customers" or "relations") of a body,

@@ -40,12 +40,14 @@ func (p *preloader) load(f *preloadFile) error {
 		return err
 	}
 	defer fh.Close()
-	switch f.format {
-	case "json":
+	switch {
+	case f.format == "json" && p.phase == relationsPhase && f.relationsAt > 0:
+		err = p.readJSONRelations(fh, r)
+	case f.format == "json":
 		err = p.readJSON(r)
-	case "ndjson":
+	case f.format == "ndjson":
 		err = p.readNDJSON(r)
-	case "csv":
+	case f.format == "csv":
 		err = p.readCSV(r)
 	}
 	if err == nil {
