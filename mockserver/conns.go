@@ -276,12 +276,26 @@ func (c *serverConn) Read(p []byte) (int, error) {
 // has them: they never answer text/plain.
 const goErrorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
 
+// expectationFailed starts net/http's bodiless 417 for an Expect other than
+// 100-continue, which it writes whole in one write, ending with an empty
+// Content-Length; no handler of the mock answers 417, and no body of its
+// has the raw line breaks of that end.
+var expectationFailed = [][]byte{[]byte("HTTP/1.1 417 "), []byte("HTTP/1.0 417 ")}
+
 func (c *serverConn) Write(p []byte) (int, error) {
-	if bytes.HasPrefix(p, []byte("HTTP/1.1 ")) {
-		if status, text, ok := parseGoError(p); ok {
-			c.Conn.Write(problemResponse(status, nil, c.lim.goErrorProblem(status, text)))
-			return len(p), nil
-		}
+	if !bytes.HasPrefix(p, []byte("HTTP/1.")) {
+		return c.Conn.Write(p)
+	}
+	if status, text, ok := parseGoError(p); ok {
+		c.Conn.Write(problemResponse(status, nil, c.lim.goErrorProblem(status, text)))
+		return len(p), nil
+	}
+	if (bytes.HasPrefix(p, expectationFailed[0]) || bytes.HasPrefix(p, expectationFailed[1])) && bytes.HasSuffix(p, []byte("\r\nContent-Length: 0\r\n\r\n")) {
+		c.Conn.Write(problemResponse(http.StatusExpectationFailed, nil, openapi.Problem{
+			Type: "urn:algoreg-kit:problem:expectation-failed", Title: "Expectation failed", Status: http.StatusExpectationFailed,
+			Detail: "The request's Expect header is not 100-continue, the only expectation the mock meets; drop it.",
+		}))
+		return len(p), nil
 	}
 	return c.Conn.Write(p)
 }
@@ -290,7 +304,7 @@ func (c *serverConn) Write(p []byte) (int, error) {
 // after the reason phrase ("missing required Host header"), if any.
 func parseGoError(p []byte) (status int, text string, ok bool) {
 	eol := bytes.Index(p, []byte("\r\n"))
-	if eol < 12 || !bytes.HasPrefix(p[eol:], []byte(goErrorHeaders)) {
+	if eol < 12 || !bytes.HasPrefix(p, []byte("HTTP/1.1 ")) || !bytes.HasPrefix(p[eol:], []byte(goErrorHeaders)) {
 		return 0, "", false
 	}
 	status, err := strconv.Atoi(string(p[9:12]))

@@ -114,6 +114,7 @@ func TestHTTPEdges(t *testing.T) {
 		{"not HTTP", "GARBAGE\r\n\r\n", 400, "bad-request", true, ""},
 		{"two Content-Lengths", save + "Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}", 400, "bad-request", true, ""},
 		{"an unknown transfer coding", save + "Transfer-Encoding: gzip\r\n\r\n", 501, "unsupported-transfer-encoding", true, ""},
+		{"an Expect other than 100-continue", "GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: 100-foo\r\n\r\n", 417, "expectation-failed", true, "Expect"},
 		{"HTTP/2.0 in a request line", "GET /healthz HTTP/2.0\r\nHost: x\r\n\r\n", 505, "http-version", true, ""},
 	}
 	t.Run("edges", func(t *testing.T) {
