@@ -87,16 +87,18 @@ type delivery struct {
 // hookRecorder is a webhook receiver that records every call and answers what
 // answer says (nil: 204 after delay).
 type hookRecorder struct {
-	mu     sync.Mutex
-	calls  []delivery
-	url    string
-	delay  time.Duration
-	answer func(n int) int // the status of the n-th call (from 1)
+	arrived atomic.Int32 // calls that have started
+	mu      sync.Mutex
+	calls   []delivery
+	url     string
+	delay   time.Duration
+	answer  func(n int) int // the status of the n-th call (from 1)
 }
 
 func newHookRecorder(tb testing.TB, delay time.Duration, answer func(n int) int) *hookRecorder {
 	rec := &hookRecorder{delay: delay, answer: answer}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec.arrived.Add(1)
 		body, err := io.ReadAll(r.Body)
 		require.NoError(tb, err)
 		var ev mockserver.WebhookEvent
@@ -416,7 +418,7 @@ func TestWebhooksShutdownKeepsDurableEvents(t *testing.T) {
 		_, _, err := mock.Save(context.Background(), "acme", saveOf(fmt.Sprint("c", i), "N", false))
 		require.NoError(t, err)
 	}
-	time.Sleep(100 * time.Millisecond) // the first attempt is in flight (300 ms)
+	waitFor(t, "the first attempt in flight (300 ms)", func() bool { return rec.arrived.Load() == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	require.NoError(t, mock.Shutdown(ctx))
