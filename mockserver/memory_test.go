@@ -43,6 +43,9 @@ var hostileShapes = []struct {
 		}
 		return b.String() + `}`
 	}, rules.DefaultMaxBatch},
+	{"nested arrays in fields", `{"customers":[{"external_id":"f","fields":{"a":[`, `]}}]}`, func(int) string {
+		return `[0` + strings.Repeat(`,0`, rules.DefaultMaxItems-1) + `]`
+	}, 0},
 	{"long comments", `{"customers":[`, `]}`, func(i int) string {
 		return `{"external_id":"c` + fmt.Sprint(i) + `","account_type":"N","last_name":"L","comment":"` + strings.Repeat("<", rules.DefaultMaxStringLength-8) + `"}`
 	}, 0},

@@ -103,7 +103,9 @@ type Limits struct {
 	// MaxKeys is the most keys of one object inside a record: fields, any
 	// object inside it, and the unknown keys of a customer, variation or
 	// relation (each one is a warning of the answer). MaxAllKeys is the most
-	// of those keys in a body, all objects together.
+	// of those keys in a body, all objects together, counting the items of
+	// the arrays inside fields and unknown keys too (nested arrays of small
+	// values cost 16 bytes and more per item).
 	MaxKeys, MaxAllKeys int
 	// MaxIDLength is the longest identifier, in bytes: external_id,
 	// relation_external_id, parent_ and child_customer_external_id, and each
@@ -147,7 +149,7 @@ func (e *LimitError) Error() string {
 	case LimitKeys:
 		return fmt.Sprintf("the object at %q has more than %d keys", e.Pointer, e.Limit)
 	case LimitAllKeys:
-		return fmt.Sprintf("the request has more than %d keys in fields and unknown keys, all records together (at %q); split the batch", e.Limit, e.Pointer)
+		return fmt.Sprintf("the request has more than %d keys and array items in fields and unknown keys, all records together (at %q); split the batch", e.Limit, e.Pointer)
 	case LimitAllVariations:
 		return fmt.Sprintf("the request has more than %d variations, all customers together (at %q); split the batch", e.Limit, e.Pointer)
 	}
@@ -898,6 +900,9 @@ func (d *decoder) anyValue() any {
 		for first := true; d.next(first); first = false {
 			if d.lim.MaxItems > 0 && len(out) >= d.lim.MaxItems {
 				d.overLimit(LimitItems, d.lim.MaxItems, strconv.Itoa(len(out)))
+			}
+			if d.nKeys++; d.lim.MaxAllKeys > 0 && d.nKeys > d.lim.MaxAllKeys {
+				d.overLimit(LimitAllKeys, d.lim.MaxAllKeys, strconv.Itoa(len(out)))
 			}
 			d.path = append(d.path, pathToken{idx: len(out)})
 			v := d.anyValue()

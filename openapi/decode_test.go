@@ -330,6 +330,7 @@ func TestDecodeSaveCustomersEveryLimit(t *testing.T) {
 		{"relations", `{"relations":[{},{}]}`, `{"relations":[{},{},{}]}`, LimitRelations, "/relations/2"},
 		{"variations", `{"customers":[{"variations":[{},{}]}]}`, `{"customers":[{"variations":[{},{},{}]}]}`, LimitVariations, "/customers/0/variations/2"},
 		{"all variations", `{"customers":[{"variations":[{},{}]},{"variations":[{}]}]}`, `{"customers":[{"variations":[{},{}]},{"variations":[{},{}]}]}`, LimitAllVariations, "/customers/1/variations/1"},
+		{"all keys and items", `{"customers":[{"fields":{"a":[1,2]}}]}`, `{"customers":[{"fields":{"a":[1,[2]]}}]}`, LimitAllKeys, "/customers/0/fields/a/1/0"},
 		{"all keys", `{"customers":[{"fields":{"a":1,"b":2}},{"x":1}]}`, `{"customers":[{"fields":{"a":1,"b":2}},{"x":1,"y":2}]}`, LimitAllKeys, "/customers/1"},
 		{"alias_ids", `{"customers":[{"alias_ids":["a","b"]}]}`, `{"customers":[{"alias_ids":["a","b","c"]}]}`, LimitItems, "/customers/0/alias_ids/2"},
 		{"review_groups string", `{"customers":[{"review_groups":"a;b"}]}`, `{"customers":[{"review_groups":"a;b,c"}]}`, LimitItems, "/customers/0/review_groups"},

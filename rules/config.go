@@ -85,7 +85,8 @@ type Config struct {
 	MaxItems int
 	// MaxKeys is the most keys of fields (and of any object in it), and the
 	// most unknown keys of one record; MaxAllKeys the most of those keys in
-	// one request, all records together.
+	// one request, all records together, with the items of the arrays inside
+	// fields and unknown keys.
 	MaxKeys, MaxAllKeys int
 	// MaxIDLength is the longest external_id, relation or alias id, in bytes.
 	MaxIDLength int

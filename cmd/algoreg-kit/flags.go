@@ -197,7 +197,7 @@ func (f *flagSet) ruleFlags() *ruleFlags {
 	f.IntVar(&r.MaxRelations, "max-relations", r.MaxRelations, "most relations per save request (more: 413)")
 	f.IntVar(&r.MaxVariations, "max-variations", r.MaxVariations, "most variations of one customer (more: 413)")
 	f.IntVar(&r.MaxAllVariations, "max-all-variations", r.MaxAllVariations, "most variations per save request, all customers together (more: 413)")
-	f.IntVar(&r.MaxAllKeys, "max-all-keys", r.MaxAllKeys, "most keys of fields and unknown keys per save request, all records together (more: 413)")
+	f.IntVar(&r.MaxAllKeys, "max-all-keys", r.MaxAllKeys, "most keys and array items of fields and unknown keys per save request, all records together (more: 413)")
 	f.IntVar(&r.MaxItems, "max-items", r.MaxItems, "most items of any other list: alias_ids, contacts, country codes, review_groups, arrays in fields (more: 413)")
 	f.IntVar(&r.MaxKeys, "max-keys", r.MaxKeys, "most keys of fields (and of objects in it), and most unknown keys of one record (more: 413)")
 	f.IntVar(&r.MaxIDLength, "max-id-length", r.MaxIDLength, "longest external_id, relation or alias id, in bytes (more: 413)")
