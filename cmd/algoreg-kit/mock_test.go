@@ -283,6 +283,7 @@ func TestMockBadFlags(t *testing.T) {
 		{"bad relation types", []string{"--relation-types", "x=director"}, nil, `"x" is not an integer relation type`},
 		// mockserver.New's own sentences, as they are: the command has no copy.
 		{"webhook not an http URL", []string{"--webhook", "ftp://example.org/hook"}, nil, `mock: mockserver: Config.WebhookURL "ftp://example.org/hook" is not an absolute http or https URL`},
+		{"webhook secret too short", []string{"--webhook", "http://127.0.0.1:1/h", "--webhook-secret", "whsec_c2hvcnQ="}, nil, "mock: mockserver: Config.WebhookSecret: its key is 5 bytes; Standard Webhooks wants 24 to 64"},
 		{"negative rate", []string{"--rate-limit", "-1"}, nil, "mock: mockserver: Config.RateLimit is -1; make it a positive number"},
 		{"negative token ttl", []string{"--token-ttl", "-1m"}, nil, "mock: mockserver: Config.TokenTTL is -1m0s; make it positive"},
 		{"negative lockout from the environment", nil, map[string]string{"ALGOREG_MOCK_LOCKOUT_DURATION": "-1s"}, "mock: mockserver: Config.LockoutDuration is -1s"},

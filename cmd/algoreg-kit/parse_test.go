@@ -90,6 +90,18 @@ func TestParseMock(t *testing.T) {
 					t.Errorf("got %+v", s)
 				}
 			}},
+		{name: "webhook settings", args: []string{"--webhook", "http://h/x", "--webhook-retry-for", "5m"}, env: map[string]string{"ALGOREG_MOCK_WEBHOOK_SECRET": "whsec_abc"},
+			check: func(t *testing.T, got mockConfig) {
+				s := got.Server
+				if s.WebhookURL != "http://h/x" || s.WebhookRetryFor != 5*time.Minute || s.WebhookSecret != "whsec_abc" {
+					t.Errorf("got %+v", s)
+				}
+			}},
+		{name: "webhook defaults", check: func(t *testing.T, got mockConfig) {
+			if s := got.Server; s.WebhookRetryFor != time.Hour || s.WebhookSecret != "" {
+				t.Errorf("got %+v", s)
+			}
+		}},
 		{name: "connection defaults", check: func(t *testing.T, got mockConfig) {
 			s := got.Server
 			if s.MaxConns != 4096 || s.BodyMemory != 0 || s.MinBodyRate != 256<<10 || s.MaxHeaderBytes != 64<<10 || s.IdleTimeout != 2*time.Minute || s.Lenient {
