@@ -17,19 +17,18 @@
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/algoreg-kit/algoreg-kit/bench/internal/benchutil"
 )
 
 func main() {
@@ -47,7 +46,7 @@ func main() {
 	if *mode == "webhooks" {
 		args = append(args, "--webhook", recv.URL, "--webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
 	}
-	url, cmd, err := start(*bin, args)
+	url, cmd, err := benchutil.StartMock(*bin, args, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "webhookload:", err)
 		os.Exit(1)
@@ -57,7 +56,7 @@ func main() {
 		cmd.Wait()
 	}()
 	pid := cmd.Process.Pid
-	fmt.Println("mock RSS at start:", status(pid, "VmRSS"))
+	fmt.Println("mock RSS at start:", benchutil.ProcStatus(pid, "VmRSS"))
 	began := time.Now()
 	switch *mode {
 	case "webhooks":
@@ -70,30 +69,7 @@ func main() {
 	default:
 		fmt.Printf("%d tokens in %s\n", tokens(url), time.Since(began).Round(time.Millisecond))
 	}
-	fmt.Println("mock RSS:", status(pid, "VmRSS"), "peak:", status(pid, "VmHWM"))
-}
-
-// start runs the mock with args and returns its URL once it prints it.
-func start(bin string, args []string) (string, *exec.Cmd, error) {
-	cmd := exec.Command(bin, args...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return "", nil, err
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return "", nil, err
-	}
-	serving := regexp.MustCompile(`serving on (http://[0-9.:]+)`)
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		if m := serving.FindStringSubmatch(sc.Text()); m != nil {
-			go io.Copy(io.Discard, out)
-			return m[1], cmd, nil
-		}
-	}
-	cmd.Wait()
-	return "", nil, fmt.Errorf("%s exited without serving", bin)
+	fmt.Println("mock RSS:", benchutil.ProcStatus(pid, "VmRSS"), "peak:", benchutil.ProcStatus(pid, "VmHWM"))
 }
 
 // saves posts 100 one-customer saves into each of 20 businesses, the
@@ -145,18 +121,4 @@ func mustOK(resp *http.Response, err error) {
 		fmt.Fprintln(os.Stderr, "webhookload: status", resp.StatusCode)
 		os.Exit(1)
 	}
-}
-
-// status is a field of /proc/pid/status.
-func status(pid int, field string) string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return "?"
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, field+":"); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "?"
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -68,5 +69,26 @@ func TestListenNamesTheAddress(t *testing.T) {
 	_, err := benchutil.Listen("127.0.0.1:notaport")
 	if err == nil || !strings.Contains(err.Error(), "listen on 127.0.0.1:notaport") {
 		t.Fatalf("got %v, want an error naming the address", err)
+	}
+}
+
+// ProcKB reads this process's own VmRSS; a process that does not exist is -1.
+func TestProcKB(t *testing.T) {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("no /proc on this system")
+	}
+	if kb := benchutil.ProcKB(os.Getpid(), "VmRSS"); kb <= 0 {
+		t.Errorf("VmRSS of this process: got %d kB, want > 0", kb)
+	}
+	if kb := benchutil.ProcKB(-1, "VmRSS"); kb != -1 {
+		t.Errorf("VmRSS of pid -1: got %d, want -1", kb)
+	}
+}
+
+// StartMock names the binary it could not start.
+func TestStartMockNamesTheBinary(t *testing.T) {
+	_, _, err := benchutil.StartMock("/nonexistent/algoreg-kit", []string{"mock"}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "/nonexistent/algoreg-kit") {
+		t.Fatalf("got %v, want an error naming the binary", err)
 	}
 }
