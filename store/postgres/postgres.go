@@ -174,20 +174,22 @@ func (d *db) Read(ctx context.Context, fn func(q sqlstore.Querier) error) error 
 
 // run runs fn in a transaction and commits it when fn returns nil and ctx is
 // not done. A transaction that does not commit (fn's error, a cancelled
-// context, a panic of fn) is rolled back.
+// context, a panic of fn) is rolled back. BEGIN and the lock go to the
+// server together, in one round trip.
 func (d *db) run(ctx context.Context, opts pgx.TxOptions, lock string, fn func(q sqlstore.Querier) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	tx, err := d.pool.BeginTx(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", sqlstore.Unavailable(ctx, err))
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) // after Commit: does nothing
+	b := &pgx.Batch{}
+	b.BeginTx(opts)
 	if lock != "" {
-		if _, err := tx.Exec(ctx, lockQuery, lock); err != nil {
-			return fmt.Errorf("postgres: lock %q: %w", lock, sqlstore.Unavailable(ctx, err))
-		}
+		b.Queue(lockQuery, lock)
+	}
+	br := d.pool.SendBatch(ctx, b)
+	tx := br.Tx()
+	defer tx.Rollback(context.WithoutCancel(ctx)) // after Commit: does nothing; gives the connection back
+	if _, err := results(br, b.Len()); err != nil {
+		return fmt.Errorf("postgres: begin: %w", sqlstore.Unavailable(ctx, err))
 	}
 	if err := fn(querier{tx: tx}); err != nil {
 		return err
@@ -199,6 +201,18 @@ func (d *db) run(ctx context.Context, opts pgx.TxOptions, lock string, fn func(q
 		return fmt.Errorf("postgres: commit: %w", sqlstore.Unavailable(ctx, err))
 	}
 	return nil
+}
+
+// results reads the results of the n statements of a batch and closes it;
+// it returns the index of the first that failed, with its error.
+func results(br pgx.BatchResults, n int) (int, error) {
+	for i := range n {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return i, err
+		}
+	}
+	return n, br.Close()
 }
 
 func (d *db) Close() error {
@@ -225,6 +239,18 @@ func (q querier) Query(ctx context.Context, query string, args ...any) (sqlstore
 
 func (q querier) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
 	return row{ctx: ctx, r: q.tx.QueryRow(ctx, query, args...)}
+}
+
+// ExecAll implements sqlstore.Batcher: the statements go to the server in
+// one pipeline.
+func (q querier) ExecAll(ctx context.Context, stmts []sqlstore.Statement) (int, error) {
+	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(stmts))}
+	for _, s := range stmts {
+		b.Queue(s.Query, s.Args...)
+	}
+	br := q.tx.SendBatch(ctx, b)
+	i, err := results(br, len(stmts))
+	return i, sqlstore.Unavailable(ctx, err)
 }
 
 type rows struct {

@@ -33,6 +33,36 @@ type Querier interface {
 	QueryRow(ctx context.Context, query string, args ...any) Row
 }
 
+// Statement is one statement and its arguments.
+type Statement struct {
+	Query string
+	Args  []any
+}
+
+// Batcher is implemented by a Querier that sends many statements in one
+// round trip (PostgreSQL's pipeline). ExecAll runs stmts in order and stops
+// at the first error, which it returns with the index of the statement that
+// failed. A Querier without it runs them one by one (SQLite, where a
+// statement is a call, not a round trip).
+type Batcher interface {
+	ExecAll(ctx context.Context, stmts []Statement) (failed int, err error)
+}
+
+// execAll runs stmts on q, through ExecAll when q is a Batcher, and returns
+// the index of the statement that failed with its error.
+func execAll(ctx context.Context, q Querier, stmts []Statement) (int, error) {
+	if b, ok := q.(Batcher); ok && len(stmts) > 1 {
+		i, err := b.ExecAll(ctx, stmts)
+		return min(i, len(stmts)-1), err
+	}
+	for i, s := range stmts {
+		if err := q.Exec(ctx, s.Query, s.Args...); err != nil {
+			return i, err
+		}
+	}
+	return 0, nil
+}
+
 // Rows is the result of Querier.Query: database/sql's and pgx's rows both fit.
 type Rows interface {
 	Next() bool

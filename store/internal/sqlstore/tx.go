@@ -116,9 +116,13 @@ func (t *tx) PutRelations(rs []rules.Relation) error {
 
 // putBatches writes records with the multi-row upserts of queries (of 2^k
 // rows for each k), the largest that fits first: 100 records are 64 + 32 +
-// 4 rows in 3 statements. args returns a record's name (for errors) and its
-// row's values.
+// 4 rows in 3 statements, sent in one round trip when the Querier is a
+// Batcher. args returns a record's name (for errors) and its row's values.
 func putBatches[T any](t *tx, records []T, queries []string, args func(T) (string, []any, error)) error {
+	var (
+		stmts []Statement
+		names []string // what each statement writes, for its error
+	)
 	for len(records) > 0 {
 		k := min(bits.Len(uint(len(records)))-1, len(queries)-1)
 		batch := records[:1<<k]
@@ -135,12 +139,13 @@ func putBatches[T any](t *tx, records []T, queries []string, args func(T) (strin
 			}
 			values = append(values, a...)
 		}
-		if err := t.q.Exec(t.ctx, queries[k], values...); err != nil {
-			if len(batch) > 1 {
-				first = fmt.Sprintf("%s and %d more", first, len(batch)-1)
-			}
-			return fmt.Errorf("save %s: %w", first, err)
+		if len(batch) > 1 {
+			first = fmt.Sprintf("%s and %d more", first, len(batch)-1)
 		}
+		stmts, names = append(stmts, Statement{queries[k], values}), append(names, first)
+	}
+	if i, err := execAll(t.ctx, t.q, stmts); err != nil {
+		return fmt.Errorf("save %s: %w", names[i], err)
 	}
 	return nil
 }
