@@ -208,3 +208,32 @@ func TestReplicasResetAtomic(t *testing.T) {
 	wg.Wait()
 	assert.Positive(t, saves.Load())
 }
+
+// Replicas that ask for the webhook lease of a business at once, each for
+// a sender of its own: exactly one gets it, every round.
+func TestReplicasOneLeaseHolder(t *testing.T) {
+	rs := replicas(t, 2)
+	ctx := context.Background()
+	now := time.Unix(1_800_000_000, 0)
+	for round := range 10 {
+		business := fmt.Sprintf("b%d", round)
+		var (
+			got   atomic.Int64
+			wg    sync.WaitGroup
+			start = make(chan struct{})
+		)
+		for g := range 6 {
+			wg.Go(func() {
+				<-start
+				ok, err := rs[g%2].Lease(ctx, business, fmt.Sprintf("sender-%d", g), now, now.Add(time.Minute))
+				assert.NoError(t, err)
+				if ok {
+					got.Add(1)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		assert.Equal(t, int64(1), got.Load(), "holders of the lease of %s", business)
+	}
+}
