@@ -8,10 +8,9 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strconv"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/algoreg-kit/algoreg-kit/internal/cpuclock"
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
 	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
@@ -62,15 +61,6 @@ func benchRequest(prefix string, from, to int, customer func(b *bytes.Buffer, pr
 	}
 	b.WriteString(`]}`)
 	return b.Bytes()
-}
-
-// processCPU is the user and system CPU time of the process so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func serveSave(tb testing.TB, h http.Handler, business string, body []byte) *httptest.ResponseRecorder {
@@ -144,7 +134,7 @@ func benchSave(b *testing.B, st store.Store, n int, update, replay, kin bool) {
 	}
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
-	cpu0 := processCPU()
+	cpu0 := cpuclock.Process()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if !update {
@@ -164,7 +154,7 @@ func benchSave(b *testing.B, st store.Store, n int, update, replay, kin bool) {
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "customers/s")
 	// On a shared machine wall time includes waiting for a CPU; the
 	// process's CPU time does not (with -cpu 1 it is one core's work).
-	b.ReportMetric(float64(n*b.N)/(processCPU()-cpu0).Seconds(), "customers/cpu-s")
+	b.ReportMetric(float64(n*b.N)/(cpuclock.Process()-cpu0).Seconds(), "customers/cpu-s")
 }
 
 // BenchmarkStoredCustomers1M loads 1,000,000 realistic customers into one

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/algoreg-kit/algoreg-kit/internal/cpuclock"
 )
 
 // The benchmarks of the request path, for a realistic body of 1 and of 1,000
@@ -16,14 +18,14 @@ var benchSizes = []int{1, 1000}
 // reportPerCustomer reports the wall-clock figures, and the CPU time of the
 // whole process (every goroutine, the garbage collector included) per
 // customer: on a shared machine the wall clock counts other processes' load,
-// the CPU time much less so. cpuStart is cpuTime() just before the loop.
+// the CPU time much less so. cpuStart is cpuclock.Process() just before the loop.
 func reportPerCustomer(b *testing.B, n int, cpuStart time.Duration) {
 	b.Helper()
 	perOp := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 	b.ReportMetric(perOp/float64(n)/1000, "µs/customer")
 	b.ReportMetric(float64(n)*1e9/perOp, "customers/s")
 	if cpuStart > 0 {
-		cpuPerOp := float64((cpuTime() - cpuStart).Nanoseconds()) / float64(b.N)
+		cpuPerOp := float64((cpuclock.Process() - cpuStart).Nanoseconds()) / float64(b.N)
 		b.ReportMetric(cpuPerOp/float64(n)/1000, "cpu-µs/customer")
 		b.ReportMetric(float64(n)*1e9/cpuPerOp, "customers/cpu-s")
 	}
@@ -37,7 +39,7 @@ func benchBodies(b *testing.B, op func(b *testing.B, body []byte) error) {
 		b.Run(fmt.Sprintf("customers=%d", n), func(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
-			cpu := cpuTime()
+			cpu := cpuclock.Process()
 			for b.Loop() {
 				if err := op(b, body); err != nil {
 					b.Fatal(err)

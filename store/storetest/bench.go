@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/algoreg-kit/algoreg-kit/internal/cpuclock"
 	"github.com/algoreg-kit/algoreg-kit/rules"
 	"github.com/algoreg-kit/algoreg-kit/store"
 	"github.com/google/uuid"
@@ -60,9 +61,9 @@ func BenchmarkUpdate(b *testing.B, open func(tb testing.TB) store.Store, serverC
 			save(0)
 			cpu := func() time.Duration {
 				if serverCPU == nil {
-					return cpuTime()
+					return cpuclock.Process()
 				}
-				return cpuTime() + serverCPU(b, s)
+				return cpuclock.Process() + serverCPU(b, s)
 			}
 			b.ReportAllocs()
 			startCPU := cpu()

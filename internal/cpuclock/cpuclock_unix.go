@@ -1,14 +1,15 @@
 //go:build unix
 
-package storetest
+package cpuclock
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime returns the CPU time (user + system) the process has used so far.
-func cpuTime() time.Duration {
+// Process returns the CPU time (user + system) the process has used so far,
+// or 0 when the system does not report it.
+func Process() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
