@@ -36,24 +36,9 @@ func TestStore(t *testing.T) {
 		{"full", sqlite.Options{Sync: sqlite.SyncFull, Readers: 1}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			var mu sync.Mutex
-			paths := map[store.Store]string{}
-			open := func(tb testing.TB) store.Store {
-				path := filepath.Join(tb.TempDir(), "state.db")
-				s := mustOpen(tb, path, tt.opts)
-				mu.Lock()
-				defer mu.Unlock()
-				paths[s] = path
-				return s
-			}
-			reopen := func(tb testing.TB, old store.Store) store.Store {
-				require.NoError(tb, old.Close())
-				mu.Lock()
-				path := paths[old]
-				mu.Unlock()
-				return mustOpen(tb, path, tt.opts)
-			}
-			storetest.Run(t, open, storetest.WithReopen(reopen))
+			storetest.RunDurable(t,
+				func(tb testing.TB) string { return filepath.Join(tb.TempDir(), "state.db") },
+				func(tb testing.TB, path string) store.Store { return mustOpen(tb, path, tt.opts) })
 		})
 	}
 }

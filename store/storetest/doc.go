@@ -5,7 +5,10 @@
 // PostgreSQL engines behave the same through store.Store.
 //
 // A durable engine also gives Run a reopen function (WithReopen): the state
-// must then survive closing the store and opening it again.
+// must then survive closing the store and opening it again. An engine whose
+// state lives at a location (a file, a database URL) can call RunDurable,
+// which builds the open and reopen functions from a fresh location and an
+// opener.
 //
 // The package imports testing and is for tests only; no command may import it.
 package storetest
