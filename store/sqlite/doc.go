@@ -9,6 +9,6 @@
 // SQLite allows one writer at a time: every update takes the one write
 // connection in a BEGIN IMMEDIATE transaction, so the updates of every
 // business are serialised, also with other processes that open the same file.
-// The schema (store/README.md) is migrated at Open; a file a newer
+// The schema (store/SCHEMA.md) is migrated at Open; a file a newer
 // algoreg-kit made is refused.
 package sqlite
