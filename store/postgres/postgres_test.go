@@ -40,24 +40,7 @@ func exec(tb testing.TB, url string, statements ...string) {
 }
 
 func TestStore(t *testing.T) {
-	var mu sync.Mutex
-	urls := map[store.Store]string{}
-	open := func(tb testing.TB) store.Store {
-		url := pgtest.NewDatabase(tb)
-		s := mustOpen(tb, url)
-		mu.Lock()
-		defer mu.Unlock()
-		urls[s] = url
-		return s
-	}
-	reopen := func(tb testing.TB, old store.Store) store.Store {
-		require.NoError(tb, old.Close())
-		mu.Lock()
-		url := urls[old]
-		mu.Unlock()
-		return mustOpen(tb, url)
-	}
-	storetest.Run(t, open, storetest.WithReopen(reopen))
+	storetest.RunDurable(t, pgtest.NewDatabase, func(tb testing.TB, url string) store.Store { return mustOpen(tb, url) })
 }
 
 // A database that cannot be reached is one line that says what to check,
