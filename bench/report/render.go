@@ -359,22 +359,8 @@ func renderRatios(w io.Writer, load []loadResult, perCPU bool) {
 		}
 		return float64(r.Wrk.Requests-r.Wrk.ErrorsStatus) / r.cpuSeconds()
 	}
-	var sizes []int
-	for _, r := range load {
-		if !slices.Contains(sizes, r.Customers) {
-			sizes = append(sizes, r.Customers)
-		}
-	}
-	slices.Sort(sizes)
-	fmt.Fprintf(w, "| ours ÷ |")
-	for _, n := range sizes {
-		fmt.Fprintf(w, " %d customer(s) |", n)
-	}
-	fmt.Fprintf(w, "\n|---|")
-	for range sizes {
-		fmt.Fprintf(w, "---:|")
-	}
-	fmt.Fprintln(w)
+	sizes := batchSizes(load)
+	sizeHeader(w, "ours ÷", sizes, " %d customer(s) |")
 	for _, s := range servers {
 		if strings.HasPrefix(s.key, "ours") {
 			continue
@@ -516,22 +502,8 @@ func hasStores(load []loadResult) bool {
 // and in brackets the ratio to Prism's and to the ceiling's req/s.
 func renderStores(w io.Writer, load []loadResult) {
 	cells := index(load)
-	var sizes []int
-	for _, r := range load {
-		if !slices.Contains(sizes, r.Customers) {
-			sizes = append(sizes, r.Customers)
-		}
-	}
-	slices.Sort(sizes)
-	fmt.Fprintf(w, "| store | saves |")
-	for _, n := range sizes {
-		fmt.Fprintf(w, " %d customer(s): req/s (× Prism, × ceiling) |", n)
-	}
-	fmt.Fprintf(w, "\n|---|---|")
-	for range sizes {
-		fmt.Fprintf(w, "---:|")
-	}
-	fmt.Fprintln(w)
+	sizes := batchSizes(load)
+	sizeHeader(w, "store | saves", sizes, " %d customer(s): req/s (× Prism, × ceiling) |")
 	for _, key := range storeRows {
 		if !slices.ContainsFunc(load, func(r loadResult) bool { return r.Server == key }) {
 			continue
@@ -624,4 +596,31 @@ func renderStartup(w io.Writer, su *startupResult) {
 	fmt.Fprintf(w, "| peak RSS then | %s |\n", mib(su.RSSPeakKiB))
 	fmt.Fprintf(w, "| then a first save (1 customer) / a first `/__admin/customers?limit=10` | %.3f s / %.3f s |\n", su.FirstSaveSeconds, su.FirstListSeconds)
 	fmt.Fprintf(w, "| peak RSS after them | %s |\n", mib(su.RSSPeakAfterKiB))
+}
+
+// batchSizes returns the distinct customers-per-request of load, in order.
+func batchSizes(load []loadResult) []int {
+	var sizes []int
+	for _, r := range load {
+		if !slices.Contains(sizes, r.Customers) {
+			sizes = append(sizes, r.Customers)
+		}
+	}
+	slices.Sort(sizes)
+	return sizes
+}
+
+// sizeHeader writes the header of a Markdown table whose first columns are
+// lead ("a | b" for two) and whose other columns are one per batch size,
+// named by cell (a format with the size's %d), right-aligned.
+func sizeHeader(w io.Writer, lead string, sizes []int, cell string) {
+	fmt.Fprintf(w, "| %s |", lead)
+	for _, n := range sizes {
+		fmt.Fprintf(w, cell, n)
+	}
+	fmt.Fprintf(w, "\n|%s", strings.Repeat("---|", strings.Count(lead, "|")+1))
+	for range sizes {
+		fmt.Fprintf(w, "---:|")
+	}
+	fmt.Fprintln(w)
 }
