@@ -91,6 +91,18 @@ func DecodeSaveCustomers(body []byte) (*SaveCustomersRequest, error) {
 type Limits struct {
 	// MaxCustomers is the most customers a body may have.
 	MaxCustomers int
+	// RecordLimits bound the relations, the variations, the list items, the
+	// keys and the string lengths.
+	RecordLimits
+	// MaxViolations is the most violations listed. At one more, decoding stops
+	// and the *ValidationError lists the first MaxViolations violations found,
+	// sorted, with Truncated set, whatever the rest of the body holds.
+	MaxViolations int
+}
+
+// RecordLimits are the limits of Limits beyond the number of customers: the
+// ones rules.Config holds too (it embeds them), so that each is declared once.
+type RecordLimits struct {
 	// MaxRelations is the most relations a body may have.
 	MaxRelations int
 	// MaxVariations is the most variations one customer may have, and
@@ -114,10 +126,6 @@ type Limits struct {
 	// MaxStringLength is the longest of every other string, in bytes: names,
 	// comments, phone, custom-field values, keys.
 	MaxStringLength int
-	// MaxViolations is the most violations listed. At one more, decoding stops
-	// and the *ValidationError lists the first MaxViolations violations found,
-	// sorted, with Truncated set, whatever the rest of the body holds.
-	MaxViolations int
 }
 
 // The limits a LimitError names (LimitError.What).

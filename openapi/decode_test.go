@@ -321,7 +321,7 @@ func TestDecodeSaveCustomersLimits(t *testing.T) {
 // first value beyond it, naming the limit and the value's pointer; at the
 // limit the body decodes.
 func TestDecodeSaveCustomersEveryLimit(t *testing.T) {
-	lim := Limits{MaxCustomers: 2, MaxRelations: 2, MaxVariations: 2, MaxAllVariations: 3, MaxItems: 2, MaxKeys: 2, MaxAllKeys: 3, MaxIDLength: 4, MaxStringLength: 8}
+	lim := Limits{MaxCustomers: 2, RecordLimits: RecordLimits{MaxRelations: 2, MaxVariations: 2, MaxAllVariations: 3, MaxItems: 2, MaxKeys: 2, MaxAllKeys: 3, MaxIDLength: 4, MaxStringLength: 8}}
 	tests := []struct {
 		name, at, over string // a body at the limit, one beyond it
 		what, pointer  string

@@ -40,7 +40,9 @@ func checkLimits(tb testing.TB, body []byte) {
 	want, wantErr := DecodeSaveCustomers(body)
 	for _, lim := range []Limits{
 		{MaxCustomers: 1}, {MaxCustomers: 2}, {MaxViolations: 1}, {MaxViolations: 3}, {MaxCustomers: 1, MaxViolations: 1},
-		{MaxRelations: 1}, {MaxVariations: 1}, {MaxItems: 1}, {MaxKeys: 1}, {MaxIDLength: 2, MaxStringLength: 4}, {MaxAllVariations: 2, MaxAllKeys: 2},
+		{RecordLimits: RecordLimits{MaxRelations: 1}}, {RecordLimits: RecordLimits{MaxVariations: 1}}, {RecordLimits: RecordLimits{MaxItems: 1}},
+		{RecordLimits: RecordLimits{MaxKeys: 1}}, {RecordLimits: RecordLimits{MaxIDLength: 2, MaxStringLength: 4}},
+		{RecordLimits: RecordLimits{MaxAllVariations: 2, MaxAllKeys: 2}},
 	} {
 		got, err := DecodeSaveCustomersLimits(body, lim)
 		var le *LimitError

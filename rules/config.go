@@ -74,25 +74,9 @@ type Config struct {
 	MaxBatch int
 	// MaxBody is the largest request body in bytes.
 	MaxBody int64
-	// MaxRelations is the most relations one request may carry.
-	MaxRelations int
-	// MaxVariations is the most variations of one customer, MaxAllVariations
-	// of all the customers of one request.
-	MaxVariations, MaxAllVariations int
-	// MaxItems is the most items of any other list of a request (alias_ids,
-	// contacts, domicile_codes, nationality_codes, review_groups, arrays in
-	// fields).
-	MaxItems int
-	// MaxKeys is the most keys of fields (and of any object in it), and the
-	// most unknown keys of one record; MaxAllKeys the most of those keys in
-	// one request, all records together, with the items of the arrays inside
-	// fields and unknown keys.
-	MaxKeys, MaxAllKeys int
-	// MaxIDLength is the longest external_id, relation or alias id, in bytes.
-	MaxIDLength int
-	// MaxStringLength is the longest of every other string (names, comments,
-	// custom-field values, keys), in bytes.
-	MaxStringLength int
+	// RecordLimits bound the relations, variations, list items, keys and
+	// string lengths of one request (openapi.RecordLimits says each).
+	openapi.RecordLimits
 }
 
 // The request limits: for each, what openapi.LimitError.What calls it, the
@@ -129,9 +113,8 @@ func LimitFlag(what string) string {
 // with maxViolations.
 func (c Config) DecodeLimits(maxViolations int) openapi.Limits {
 	return openapi.Limits{
-		MaxCustomers: c.MaxBatch, MaxRelations: c.MaxRelations, MaxVariations: c.MaxVariations,
-		MaxAllVariations: c.MaxAllVariations, MaxAllKeys: c.MaxAllKeys,
-		MaxItems: c.MaxItems, MaxKeys: c.MaxKeys, MaxIDLength: c.MaxIDLength, MaxStringLength: c.MaxStringLength,
+		MaxCustomers:  c.MaxBatch,
+		RecordLimits:  c.RecordLimits,
 		MaxViolations: maxViolations,
 	}
 }
@@ -149,14 +132,16 @@ func DefaultConfig() Config {
 		MaxBatch:      DefaultMaxBatch,
 		MaxBody:       DefaultMaxBody,
 
-		MaxRelations:     DefaultMaxRelations,
-		MaxVariations:    DefaultMaxVariations,
-		MaxAllVariations: DefaultMaxAllVariations,
-		MaxAllKeys:       DefaultMaxAllKeys,
-		MaxItems:         DefaultMaxItems,
-		MaxKeys:          DefaultMaxKeys,
-		MaxIDLength:      DefaultMaxIDLength,
-		MaxStringLength:  DefaultMaxStringLength,
+		RecordLimits: openapi.RecordLimits{
+			MaxRelations:     DefaultMaxRelations,
+			MaxVariations:    DefaultMaxVariations,
+			MaxAllVariations: DefaultMaxAllVariations,
+			MaxAllKeys:       DefaultMaxAllKeys,
+			MaxItems:         DefaultMaxItems,
+			MaxKeys:          DefaultMaxKeys,
+			MaxIDLength:      DefaultMaxIDLength,
+			MaxStringLength:  DefaultMaxStringLength,
+		},
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/algoreg-kit/algoreg-kit/rules"
 )
 
@@ -285,8 +286,8 @@ func TestRuleFlagsAreShared(t *testing.T) {
 		"--max-all-variations", "17", "--max-all-keys", "18"}
 	want := rules.Config{KYCMin: 1, KYCMax: 5, ReviewGroups: []string{"retail", "eu"}, CustomFields: []string{"segment"},
 		RelationTypes: []rules.RelationType{{Value: 1, Name: "director"}, {Value: 42, Name: "auditor"}}, RiskScanLimit: 7, MaxBatch: 300, MaxBody: 64 << 10,
-		MaxRelations: 11, MaxVariations: 12, MaxItems: 13, MaxKeys: 14, MaxIDLength: 15, MaxStringLength: 16,
-		MaxAllVariations: 17, MaxAllKeys: 18}
+		RecordLimits: openapi.RecordLimits{MaxRelations: 11, MaxVariations: 12, MaxItems: 13, MaxKeys: 14, MaxIDLength: 15, MaxStringLength: 16,
+			MaxAllVariations: 17, MaxAllKeys: 18}}
 	parsers := map[string]func([]string) (*ruleFlags, error){
 		"mock":     func(a []string) (*ruleFlags, error) { c, err := parseMock(a, getenvOf(nil)); return c.Rules, err },
 		"fixtures": func(a []string) (*ruleFlags, error) { c, err := parseFixtures(a, getenvOf(nil)); return c.Rules, err },
