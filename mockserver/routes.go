@@ -27,6 +27,7 @@ func (s *Server) routeTable() []route {
 		{"GET /__admin/relations", false, handleListRelations(s)},
 		{"GET /__admin/webhooks", false, handleListWebhooks(s)},
 		{"DELETE /__admin/state", false, handleResetState(s)},
+		{"GET /__admin/config", false, handleConfig(s)},
 		{"GET /healthz", true, handleHealth()},
 		{"GET /openapi.yaml", true, handleDocument()},
 	}

@@ -104,28 +104,30 @@ type Limits struct {
 // ones rules.Config holds too (it embeds them), so that each is declared once.
 type RecordLimits struct {
 	// MaxRelations is the most relations a body may have.
-	MaxRelations int
+	MaxRelations int `json:"max_relations"`
 	// MaxVariations is the most variations one customer may have, and
 	// MaxAllVariations the most of all the customers of a body.
-	MaxVariations, MaxAllVariations int
+	MaxVariations    int `json:"max_variations"`
+	MaxAllVariations int `json:"max_all_variations"`
 	// MaxItems is the most items of any other list: alias_ids, contacts,
 	// domicile_codes, nationality_codes, review_groups (as an array or as the
 	// items of a string), and every array inside fields and unknown keys.
-	MaxItems int
+	MaxItems int `json:"max_items"`
 	// MaxKeys is the most keys of one object inside a record: fields, any
 	// object inside it, and the unknown keys of a customer, variation or
 	// relation (each one is a warning of the answer). MaxAllKeys is the most
 	// of those keys in a body, all objects together, counting the items of
 	// the arrays inside fields and unknown keys too (nested arrays of small
 	// values cost 16 bytes and more per item).
-	MaxKeys, MaxAllKeys int
+	MaxKeys    int `json:"max_keys"`
+	MaxAllKeys int `json:"max_all_keys"`
 	// MaxIDLength is the longest identifier, in bytes: external_id,
 	// relation_external_id, parent_ and child_customer_external_id, and each
 	// of alias_ids.
-	MaxIDLength int
+	MaxIDLength int `json:"max_id_length"`
 	// MaxStringLength is the longest of every other string, in bytes: names,
 	// comments, phone, custom-field values, keys.
-	MaxStringLength int
+	MaxStringLength int `json:"max_string_length"`
 }
 
 // The limits a LimitError names (LimitError.What).

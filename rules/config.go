@@ -12,8 +12,8 @@ import (
 // RelationType is one row of the relation-type table: the child is Name of the
 // parent.
 type RelationType struct {
-	Value int64
-	Name  string
+	Value int64  `json:"value"`
+	Name  string `json:"name"`
 }
 
 // DefaultRelationTypes is the document's default relation-type table (the
@@ -55,25 +55,28 @@ const (
 // limits of one request: the one home of these settings for the mock, the
 // fixtures and the contract suite. The zero
 // value is not useful; start from DefaultConfig. A Config is read-only once in
-// use and may then be shared between goroutines.
+// use and may then be shared between goroutines. Its JSON form (the json
+// tags, the limits of RecordLimits inline) is the "rules" object of the mock's
+// GET /__admin/config, which the contract suite and the fixtures read back.
 type Config struct {
 	// KYCMin and KYCMax bound kyc_level and kyc_level_requested (inclusive).
-	KYCMin, KYCMax int64
+	KYCMin int64 `json:"kyc_min"`
+	KYCMax int64 `json:"kyc_max"`
 	// RelationTypes is the relation-type table.
-	RelationTypes []RelationType
+	RelationTypes []RelationType `json:"relation_types"`
 	// ReviewGroups, when not empty, is the list of known review groups; other
 	// groups are stored with the warning review_group_unknown.
-	ReviewGroups []string
+	ReviewGroups []string `json:"review_groups"`
 	// CustomFields, when not empty, is the list of known custom fields; other
 	// keys of "fields" are dropped with the warning custom_field_unknown.
-	CustomFields []string
+	CustomFields []string `json:"custom_fields"`
 	// RiskScanLimit: a request that creates or updates more customers than this
 	// has disable_risk_scan forced to true.
-	RiskScanLimit int
+	RiskScanLimit int `json:"risk_scan_limit"`
 	// MaxBatch is the most customers one request may carry.
-	MaxBatch int
+	MaxBatch int `json:"max_batch"`
 	// MaxBody is the largest request body in bytes.
-	MaxBody int64
+	MaxBody int64 `json:"max_body"`
 	// RecordLimits bound the relations, variations, list items, keys and
 	// string lengths of one request (openapi.RecordLimits says each).
 	openapi.RecordLimits

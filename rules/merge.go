@@ -84,6 +84,18 @@ func (e *evaluation) mergeFields(m *msgs, field string, stored []Field, in map[s
 	return out
 }
 
+// The values of a variation's _op: OpAdd (the default) adds the names to the
+// stored variations, OpRemove removes them; any other is
+// variation_op_invalid.
+const (
+	OpAdd    = "add"
+	OpRemove = "remove"
+)
+
+// VariationOps lists the values of _op, for those who describe the rules
+// (the mock's GET /__admin/config).
+var VariationOps = []string{OpAdd, OpRemove}
+
 // variations applies add and remove operations to the stored set.
 func variations(m *msgs, stored []Variation, ops []openapi.Variation) []Variation {
 	out := make([]Variation, len(stored), len(stored)+len(ops))
@@ -93,12 +105,12 @@ func variations(m *msgs, stored []Variation, ops []openapi.Variation) []Variatio
 		if len(in.Extra) > 0 {
 			unknownKeys(m, fmt.Sprintf("variations[%d]: ", j), in.Extra, openapi.VariationKeys)
 		}
-		op := "add"
+		op := OpAdd
 		if in.Op != nil {
 			op = *in.Op
 		}
-		if op != "add" && op != "remove" {
-			m.err(VariationOpInvalid, "variations[%d]._op %q is neither \"add\" nor \"remove\"", j, op)
+		if op != OpAdd && op != OpRemove {
+			m.err(VariationOpInvalid, "variations[%d]._op %q is neither %q nor %q", j, op, OpAdd, OpRemove)
 			continue
 		}
 		v := Variation{deref(in.FirstName), deref(in.MiddleName), deref(in.LastName), deref(in.CompanyName), deref(in.TradingName)}
@@ -114,11 +126,11 @@ func variations(m *msgs, stored []Variation, ops []openapi.Variation) []Variatio
 			}
 		}
 		switch {
-		case op == "add" && at < 0:
+		case op == OpAdd && at < 0:
 			out = append(out, v)
-		case op == "remove" && at >= 0:
+		case op == OpRemove && at >= 0:
 			out = append(out[:at], out[at+1:]...)
-		case op == "remove":
+		case op == OpRemove:
 			m.warn(VariationNotFound, "variations[%d]: no stored variation has exactly these names; nothing removed", j)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+
+	"github.com/algoreg-kit/algoreg-kit/internal/buildinfo"
 )
 
 const versionUsage = `Usage: algoreg-kit version
@@ -24,34 +26,9 @@ func parseVersion(args []string, getenv func(string) string) (versionConfig, err
 }
 
 func runVersion(ctx context.Context, cfg versionConfig, e env) error {
-	bi, ok := debug.ReadBuildInfo()
-	_, err := fmt.Fprintln(e.stdout, versionLine(bi, ok))
+	_, err := fmt.Fprintln(e.stdout, buildinfo.Current())
 	return err
 }
 
-// versionLine says which build this is, from the build info the Go toolchain
-// records: "algoreg-kit v1.2.0, revision 4649491c…, modified, go1.26.8", or
-// "algoreg-kit (devel), unknown revision, go1.26.8".
-func versionLine(bi *debug.BuildInfo, ok bool) string {
-	version, revision, modified, goVersion := "(devel)", "unknown revision", false, "unknown Go version"
-	if ok && bi != nil {
-		if bi.Main.Version != "" {
-			version = bi.Main.Version
-		}
-		if bi.GoVersion != "" {
-			goVersion = bi.GoVersion
-		}
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				revision = "revision " + s.Value
-			case "vcs.modified":
-				modified = s.Value == "true"
-			}
-		}
-	}
-	if modified {
-		revision += ", modified"
-	}
-	return fmt.Sprintf("algoreg-kit %s, %s, %s", version, revision, goVersion)
-}
+// versionLine says which build bi is (see buildinfo.Build.String).
+func versionLine(bi *debug.BuildInfo, ok bool) string { return buildinfo.From(bi, ok).String() }
