@@ -79,7 +79,7 @@ func TestConfigReflectsSettings(t *testing.T) {
 		c.KYCMin, c.KYCMax = 1, 2
 		c.CustomFields, c.ReviewGroups = []string{"segment"}, []string{"retail", "vip"}
 		c.RelationTypes = []rules.RelationType{{Value: 1, Name: "director"}, {Value: 7, Name: ""}}
-		c.MaxBatch, c.MaxBody, c.MaxStringLength = 50, 1 << 20, 99
+		c.MaxBatch, c.MaxBody, c.MaxStringLength = 50, 1<<20, 99
 	})
 	for _, tt := range []struct {
 		name     string
