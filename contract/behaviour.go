@@ -62,14 +62,14 @@ func (t *checkT) expectAdded(want []openapi.Customer, resp *openapi.SaveCustomer
 func checkCreateListsAdded(t *checkT) {
 	g := t.gen(0)
 	req := &openapi.SaveCustomersRequest{}
-	for i := 0; i < 6; i++ {
+	for i := 0; i < t.fit(6); i++ {
 		req.Customers = append(req.Customers, g.Customer(i))
 	}
 	t.saveValid(req, false)
 }
 
 func checkResaveNotAdded(t *checkT) {
-	req := batch(t.gen(0), 4)
+	req := t.batch(t.gen(0), 4)
 	resp, x := t.saveValid(req, false)
 	resp, x = t.Save(req)
 	if len(resp.Added) != 0 {
@@ -173,14 +173,31 @@ func (t *checkT) errorUnits(k int64, codes ...string) []openapi.Customer {
 }
 
 func checkMixedBatch(t *checkT) {
+	t.needBatch(2)
 	g := t.gen(0)
-	valid := []openapi.Customer{g.Customer(0), g.Customer(1), g.Customer(2)}
-	bad := t.errorUnits(1, rules.DateOfBirthInvalid, rules.CountryCodeUnknown, rules.AccountTypeInvalid)
-	wantCode := map[string]string{idOf(bad[0]): rules.DateOfBirthInvalid, idOf(bad[1]): rules.CountryCodeUnknown, idOf(bad[2]): rules.AccountTypeInvalid}
-	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{valid[0], bad[0], valid[1], bad[1], bad[2], valid[2]}}
+	// 3 valid and 3 invalid customers, alternating; fewer of each when the
+	// server's batch limit is below 6.
+	nValid := min(3, t.fit(6)/2)
+	nBad := min(3, t.fit(6)-nValid)
+	valid := []openapi.Customer{g.Customer(0), g.Customer(1), g.Customer(2)}[:nValid]
+	badCodes := []string{rules.DateOfBirthInvalid, rules.CountryCodeUnknown, rules.AccountTypeInvalid}[:nBad]
+	bad := t.errorUnits(1, badCodes...)
+	wantCode := map[string]string{}
+	for i, b := range bad {
+		wantCode[idOf(b)] = badCodes[i]
+	}
+	req := &openapi.SaveCustomersRequest{}
+	for i := 0; i < max(nValid, nBad); i++ {
+		if i < nValid {
+			req.Customers = append(req.Customers, valid[i])
+		}
+		if i < nBad {
+			req.Customers = append(req.Customers, bad[i])
+		}
+	}
 	resp, x := t.Save(req)
 	if resp.Status != openapi.StatusPartial {
-		t.Errorf(x, "status partial for 3 valid and 3 invalid customers, got %q", resp.Status)
+		t.Errorf(x, "status partial for %d valid and %d invalid customers, got %q", nValid, nBad, resp.Status)
 	}
 	det := details(resp)
 	for _, b := range bad {
@@ -205,12 +222,12 @@ func checkMixedBatch(t *checkT) {
 }
 
 func checkAllValid(t *checkT) {
-	req := batch(t.gen(0), 12)
+	req := t.batch(t.gen(0), 12)
 	t.saveValid(req, false)
 }
 
 func checkAllInvalid(t *checkT) {
-	bad := t.errorUnits(0, rules.DateOfBirthInFuture, rules.KYCLevelOutOfRange, rules.AccountTypeMissing)
+	bad := t.errorUnits(0, []string{rules.DateOfBirthInFuture, rules.KYCLevelOutOfRange, rules.AccountTypeMissing}[:t.fit(3)]...)
 	resp, x := t.Save(&openapi.SaveCustomersRequest{Customers: bad})
 	if resp.Status != openapi.StatusFailed {
 		t.Errorf(x, "status failed when every record is rejected, got %q", resp.Status)
@@ -249,6 +266,7 @@ func (t *checkT) pairWithRelation(k int64) (firm, person openapi.Customer, rel o
 }
 
 func checkRelationsSameRequest(t *checkT) {
+	t.needBatch(2)
 	firm, person, rel := t.pairWithRelation(0)
 	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{firm, person}, Relations: []openapi.Relation{rel}}
 	resp, x := t.Save(req)
@@ -259,6 +277,7 @@ func checkRelationsSameRequest(t *checkT) {
 }
 
 func checkRelationStored(t *checkT) {
+	t.needBatch(2)
 	firm, person, rel := t.pairWithRelation(0)
 	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{firm, person}, Relations: []openapi.Relation{rel}}
 	t.saveValid(req, false)
@@ -295,7 +314,7 @@ func checkRelationUnknown(t *checkT) {
 
 func checkVerifyPersistsNothing(t *checkT) {
 	g := t.gen(0)
-	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{g.Customer(0), g.Customer(1)}}
+	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{g.Customer(0), g.Customer(1)}[:t.fit(2)]}
 	resp, x := t.save(req, saveOpts{verify: true})
 	if !resp.VerifyInput {
 		t.Errorf(x, "verify_input: true echoed")
@@ -311,7 +330,7 @@ func checkVerifySameAnswer(t *checkT) {
 	g := t.gen(0)
 	bad := t.errorUnits(1, rules.DateOfBirthInvalid)
 	warn := t.invalid(g, rules.PhoneNotE164, 50)
-	req := &openapi.SaveCustomersRequest{Customers: append([]openapi.Customer{g.Customer(0), warn.Customers[0]}, bad...)}
+	req := &openapi.SaveCustomersRequest{Customers: append([]openapi.Customer{g.Customer(0), warn.Customers[0]}, bad...)[:t.fit(3)]}
 	vresp, vx := t.save(req, saveOpts{verify: true})
 	resp, x := t.Save(req)
 	if len(vresp.Added) != 0 {
@@ -500,9 +519,11 @@ func checkVariations(t *checkT) {
 }
 
 func checkDetailOrder(t *checkT) {
+	t.needBatch(2)
 	g := t.gen(0)
 	// Customers with a warning or an error at known places, then relations
-	// with errors, in an order that differs from id order.
+	// with errors, in an order that differs from id order; the first ones
+	// only when the server's batch limit is lower.
 	warn1 := t.invalid(g, rules.PhoneNotE164, 10).Customers[0]
 	bad1 := t.invalid(g, rules.DateOfBirthInvalid, 11).Customers[0]
 	warn2 := t.invalid(g, rules.CountryCodeLowercase, 12).Customers[0]
@@ -511,11 +532,28 @@ func checkDetailOrder(t *checkT) {
 	relBad1, relBad2 := rel, rel
 	relBad1.RelationExternalID, relBad1.ChildCustomerExternalID = ptr(t.NewID("rel-z")), ptr(t.NewID("nobody"))
 	relBad2.RelationExternalID, relBad2.RelationType = ptr(t.NewID("rel-a")), ptr(int64(-7))
-	req := &openapi.SaveCustomersRequest{
-		Customers: []openapi.Customer{bad2, g.Customer(0), warn2, firm, bad1, person, warn1},
-		Relations: []openapi.Relation{relBad1, rel, relBad2},
+	rc := t.r.serverRules()
+	customers := []openapi.Customer{bad2, g.Customer(0), warn2, firm, bad1, person, warn1}
+	customers = customers[:t.fit(len(customers))]
+	relations := []openapi.Relation{relBad1, rel, relBad2}
+	relations = relations[:min(len(relations), rc.MaxRelations)]
+	req := &openapi.SaveCustomersRequest{Customers: customers, Relations: relations}
+	sent := map[string]bool{}
+	for _, c := range customers {
+		sent[idOf(c)] = true
 	}
-	want := []string{idOf(bad2), idOf(warn2), idOf(bad1), idOf(warn1), *relBad1.RelationExternalID, *relBad2.RelationExternalID}
+	var want []string
+	for _, c := range []openapi.Customer{bad2, warn2, bad1, warn1} {
+		if sent[idOf(c)] {
+			want = append(want, idOf(c))
+		}
+	}
+	pairSent := sent[idOf(firm)] && sent[idOf(person)]
+	for _, r := range relations {
+		if r.RelationExternalID != rel.RelationExternalID || !pairSent {
+			want = append(want, *r.RelationExternalID)
+		}
+	}
 	resp, x := t.Save(req)
 	var got []string
 	for _, d := range resp.Detail {
@@ -527,6 +565,7 @@ func checkDetailOrder(t *checkT) {
 }
 
 func checkRelationUpsert(t *checkT) {
+	t.needBatch(2)
 	firm, person, rel := t.pairWithRelation(0)
 	req := &openapi.SaveCustomersRequest{Customers: []openapi.Customer{firm, person}, Relations: []openapi.Relation{rel}}
 	resp, x := t.saveValid(req, false)

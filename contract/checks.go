@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -52,4 +53,87 @@ func Checks() []Check {
 		all[i].Category = Category(cat)
 	}
 	return all
+}
+
+// Select returns the checks of the catalogue that run picks and skip leaves
+// out (nil: no filter), in catalogue order. A pattern that matches no check
+// is a *ConfigError that names the closest IDs, and so is a pair that leaves
+// nothing to run: a typo in a CI job would otherwise be a green run of no
+// check.
+func Select(run, skip *regexp.Regexp) ([]Check, error) {
+	all := Checks()
+	var ids []string
+	for _, c := range all {
+		ids = append(ids, c.ID)
+	}
+	for _, p := range []struct {
+		what string
+		re   *regexp.Regexp
+	}{{"run", run}, {"skip", skip}} {
+		if p.re != nil && !slices.ContainsFunc(ids, p.re.MatchString) {
+			return nil, configErrorf("the %s pattern %q matches no check; the closest are %s", p.what, p.re.String(), strings.Join(closest(p.re.String(), ids, 3), ", "))
+		}
+	}
+	var out []Check
+	for _, c := range all {
+		if (run == nil || run.MatchString(c.ID)) && (skip == nil || !skip.MatchString(c.ID)) {
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 {
+		return nil, configErrorf("the skip pattern %q leaves out every check the run pattern %q picks: no check would run", skip.String(), run.String())
+	}
+	return out, nil
+}
+
+// closest returns the n ids nearest to the regular expression pattern read
+// as text (its anchors and escapes dropped): the fewest edits that turn the
+// pattern into a part of the id, then the shortest id.
+func closest(pattern string, ids []string, n int) []string {
+	p := strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`^$\`, r) {
+			return -1
+		}
+		return r
+	}, pattern)
+	type scored struct {
+		id   string
+		dist int
+	}
+	var s []scored
+	for _, id := range ids {
+		s = append(s, scored{id, substringDistance(p, id)})
+	}
+	slices.SortStableFunc(s, func(a, b scored) int {
+		if a.dist != b.dist {
+			return a.dist - b.dist
+		}
+		return len(a.id) - len(b.id)
+	})
+	var out []string
+	for _, x := range s[:min(n, len(s))] {
+		out = append(out, x.id)
+	}
+	return out
+}
+
+// substringDistance is the fewest insertions, deletions and substitutions
+// that turn p into a substring of s (Sellers' variant of the Levenshtein
+// distance: the match may start and end anywhere in s).
+func substringDistance(p, s string) int {
+	a, b := []rune(p), []rune(s)
+	prev := make([]int, len(b)+1) // row 0: an empty p matches anywhere
+	cur := make([]int, len(b)+1)
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j-1]+cost, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return slices.Min(prev)
 }

@@ -24,8 +24,9 @@ import (
 
 // The paths the suite calls.
 const (
-	savePath      = "/api/v1/customers/save"
-	tokenPath     = "/api/v1/token"
+	apiPrefix     = "/api/v1"
+	savePath      = apiPrefix + "/customers/save"
+	tokenPath     = apiPrefix + "/token"
 	healthPath    = "/healthz"
 	adminCustomer = "/__admin/customers"
 	adminRelation = "/__admin/relations"
@@ -416,7 +417,11 @@ func (c *client) fetchToken(ctx context.Context, user, password, checkID string)
 	return &tok, x
 }
 
-// describe says in a few words what a response was.
+// describe says in a few words what a response was, to be embedded in a
+// sentence: the status, then the problem's detail or the OAuth2 error in
+// parentheses, e.g. `401 Unauthorized ("The username or password is
+// wrong.")` or `400 Bad Request (invalid_grant: "The username or password is
+// wrong.")`.
 func describe(x *exchange) string {
 	if x.Err != nil {
 		return "nothing (" + x.Err.Error() + ")"
@@ -426,11 +431,12 @@ func describe(x *exchange) string {
 	var p openapi.Problem
 	switch {
 	case json.Unmarshal(x.Body, &p) == nil && p.Detail != "":
-		s += ": " + p.Detail
+		s += fmt.Sprintf(" (%q)", p.Detail)
 	case json.Unmarshal(x.Body, &oe) == nil && oe.Error != "":
-		s += ": " + oe.Error
 		if oe.ErrorDescription != "" {
-			s += " (" + oe.ErrorDescription + ")"
+			s += fmt.Sprintf(" (%s: %q)", oe.Error, oe.ErrorDescription)
+		} else {
+			s += " (" + oe.Error + ")"
 		}
 	}
 	return s

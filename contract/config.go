@@ -1,9 +1,9 @@
 package contract
 
 import (
-	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -15,9 +15,29 @@ import (
 
 // The defaults of Config.
 const (
-	DefaultCases    = 100
-	DefaultParallel = 4
+	DefaultCases = 100
+	// DefaultParallel is how many checks run at once against a loopback
+	// target (the in-process mock, a mock on 127.0.0.1);
+	// DefaultRemoteParallel against any other host, to be gentle with a
+	// shared sandbox or a live tenant. See DefaultParallelFor.
+	DefaultParallel       = 8
+	DefaultRemoteParallel = 4
 )
+
+// DefaultParallelFor returns the default of Config.Parallel for target:
+// DefaultParallel when its host is a loopback address or "localhost",
+// DefaultRemoteParallel otherwise.
+func DefaultParallelFor(target string) int {
+	u, err := url.Parse(target)
+	if err != nil {
+		return DefaultRemoteParallel
+	}
+	h := u.Hostname()
+	if ip := net.ParseIP(h); (ip != nil && ip.IsLoopback()) || strings.EqualFold(h, "localhost") {
+		return DefaultParallel
+	}
+	return DefaultRemoteParallel
+}
 
 // Config says which server to check and how.
 type Config struct {
@@ -52,7 +72,9 @@ type Config struct {
 	// Run, when not nil, picks the checks whose ID it matches; Skip, when not
 	// nil, leaves out the checks whose ID it matches.
 	Run, Skip *regexp.Regexp
-	// Parallel is how many checks run at once (default DefaultParallel).
+	// Parallel is how many checks run at once (0: DefaultParallelFor the
+	// target: 8 on loopback, 4 elsewhere). Every check has its own ids, so
+	// the verdicts do not depend on it.
 	Parallel int
 
 	// Rules are the server's rule settings and limits (kyc range,
@@ -72,44 +94,75 @@ type Config struct {
 	Progress io.Writer
 }
 
-// withDefaults returns c with its defaults filled in, or an error that says
-// which setting to fix.
+// ConfigError is a mistake in a Config (or in the --run and --skip patterns
+// given to Select): Run returns it before it sends any request, and its
+// message says what to fix. The command exits with status 2 on it.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+func configErrorf(format string, args ...any) error {
+	return &ConfigError{Err: fmt.Errorf(format, args...)}
+}
+
+// withDefaults returns c with its defaults filled in, or a *ConfigError that
+// says which setting to fix.
 func (c Config) withDefaults() (Config, error) {
 	if c.Target == "" {
-		return c, errors.New("no target: give the server's base URL")
+		return c, configErrorf("no target: give the server's base URL")
 	}
-	u, err := url.Parse(c.Target)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return c, fmt.Errorf("target %q: give an absolute http:// or https:// URL", c.Target)
+	if err := checkTarget(c.Target); err != nil {
+		return c, err
 	}
 	c.Target = strings.TrimRight(c.Target, "/")
 	switch {
 	case c.Token != "" && (c.User != "" || c.Basic):
-		return c, errors.New("credentials: give either a token or a user and password, not both")
+		return c, configErrorf("credentials: give either a token or a user and password, not both")
 	case c.Token == "" && (c.User == "" || c.Password == ""):
-		return c, errors.New("credentials: give a user and a password, or a token")
+		return c, configErrorf("credentials: give a user and a password, or a token")
 	case (c.SecondUser == "") != (c.SecondPassword == ""):
-		return c, errors.New("second credentials: give both the second user and its password")
+		return c, configErrorf("second credentials: give both the second user and its password")
 	}
 	if c.Cases == 0 {
 		c.Cases = DefaultCases
 	}
 	if c.Cases < 0 {
-		return c, fmt.Errorf("cases: %d is negative", c.Cases)
+		return c, configErrorf("cases: %d is negative", c.Cases)
 	}
 	if c.Rate < 0 {
-		return c, fmt.Errorf("rate: %g requests per second is negative", c.Rate)
+		return c, configErrorf("rate: %g requests per second is negative", c.Rate)
 	}
-	if c.Parallel <= 0 {
-		c.Parallel = DefaultParallel
+	if c.Parallel < 0 {
+		return c, configErrorf("parallel: %d checks at once is negative", c.Parallel)
+	}
+	if c.Parallel == 0 {
+		c.Parallel = DefaultParallelFor(c.Target)
 	}
 	if c.Rules != nil {
 		if err := c.Rules.Validate(); err != nil {
-			return c, fmt.Errorf("server rules: %w", err)
+			return c, &ConfigError{Err: fmt.Errorf("server rules: %w", err)}
 		}
 	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: defaultTimeout}
 	}
 	return c, nil
+}
+
+// checkTarget refuses a target that is not an absolute http(s) URL, and one
+// whose path already holds the API's /api/v1: the suite adds the API's paths
+// itself, so https://host/api/v1 would be called at /api/v1/api/v1/token.
+func checkTarget(target string) error {
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return configErrorf("target %q: give an absolute http:// or https:// URL", target)
+	}
+	if i := strings.Index(u.Path+"/", apiPrefix+"/"); i >= 0 {
+		base := *u
+		base.Path, base.RawPath, base.RawQuery, base.Fragment = u.Path[:i], "", "", ""
+		return configErrorf("target %q: its path %q already holds the API's %s, which the suite adds to every path itself (it would call %s%s); give the base URL, %s",
+			target, u.Path, apiPrefix, strings.TrimRight(target, "/"), tokenPath, base.String())
+	}
+	return nil
 }

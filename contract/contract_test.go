@@ -53,7 +53,12 @@ func mockRules() *rules.Config {
 // server is closed when the test ends.
 func startMock(tb testing.TB, wrap func(http.Handler) http.Handler) contract.Config {
 	tb.Helper()
-	rc := mockRules()
+	return startMockRules(tb, mockRules(), wrap)
+}
+
+// startMockRules is startMock with the mock's (and the suite's) rules rc.
+func startMockRules(tb testing.TB, rc *rules.Config, wrap func(http.Handler) http.Handler) contract.Config {
+	tb.Helper()
 	var h http.Handler = mocktest.NewMock(tb, mockserver.Config{
 		Rules: rc,
 		Users: []mockserver.User{
@@ -103,6 +108,23 @@ func TestMock(t *testing.T) {
 	assert.Equal(t, len(contract.Checks()), len(rep.Checks), "every check of the catalogue runs")
 	assert.Zero(t, rep.Count(contract.Skip), "against the mock with two users and rule lists, no check is skipped")
 	t.Logf("%d checks, %d requests in %s (seed %d)", len(rep.Checks), rep.Requests, rep.Duration, rep.Seed)
+}
+
+// TestMockSmallLimits: the checks size their requests to the target's
+// limits, so a mock with a batch limit of 5 customers and 2 relations passes
+// every check but the one that needs more customers than the risk-scan
+// limit in one request, which says so.
+func TestMockSmallLimits(t *testing.T) {
+	rc := mockRules()
+	rc.MaxBatch, rc.MaxRelations = 5, 2
+	cfg := startMockRules(t, rc, nil)
+	cfg.Cases = 20
+	rep := report(t, cfg)
+	for _, c := range rep.Checks {
+		if c.Status == contract.Skip && c.ID != "behaviour/risk-scan-forced" {
+			t.Errorf("%s skipped: %s", c.ID, c.Reason)
+		}
+	}
 }
 
 func TestLive(t *testing.T) {

@@ -36,14 +36,31 @@ func (t *checkT) gen(k int64) *fixtures.Generator {
 
 // batch returns the valid customers of slots 0..n-1 of g and their relations:
 // a self-contained request in which every relation names customers of the
-// same request.
-func batch(g *fixtures.Generator, n int) *openapi.SaveCustomersRequest {
+// same request. It holds at most the server's batch limit of customers and
+// its relation limit of relations (see fit).
+func (t *checkT) batch(g *fixtures.Generator, n int) *openapi.SaveCustomersRequest {
 	req := &openapi.SaveCustomersRequest{}
-	for i := 0; i < n; i++ {
+	for i := 0; i < t.fit(n); i++ {
 		req.Customers = append(req.Customers, g.Customer(i))
 		req.Relations = append(req.Relations, g.Relations(i)...)
 	}
+	if max := t.r.serverRules().MaxRelations; len(req.Relations) > max {
+		req.Relations = req.Relations[:max]
+	}
 	return req
+}
+
+// fit returns n, or the server's batch limit when that is lower: the checks
+// size their requests to the target's limits (--max-batch), so that a
+// server with a small limit is checked, not refused.
+func (t *checkT) fit(n int) int { return min(n, t.r.serverRules().MaxBatch) }
+
+// needBatch skips the check when the server's batch limit is below the n
+// customers per request that the check cannot do without.
+func (t *checkT) needBatch(n int) {
+	if max := t.r.serverRules().MaxBatch; max < n {
+		t.Skipf("needs %d customers in one request; the server's batch limit is %d", n, max)
+	}
 }
 
 // unitRequest turns a fixtures unit into a request.

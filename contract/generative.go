@@ -39,7 +39,7 @@ func (t *checkT) eachCase(f func(k int, r *rand.Rand)) {
 
 func checkValidBatches(t *checkT) {
 	t.eachCase(func(k int, r *rand.Rand) {
-		req := batch(t.gen(int64(k)), 1+r.Intn(12))
+		req := t.batch(t.gen(int64(k)), 1+r.Intn(12)) // at most the server's batch limit
 		req.DisableRiskScan = ptr(r.Intn(2) == 0)
 		resp, x := t.Save(req)
 		t.expectAllSaved(req, resp, x, false)
@@ -67,6 +67,7 @@ var relationKeys = []string{
 }
 
 func checkMutations(t *checkT) {
+	t.needBatch(2)
 	cfg, err := t.r.serverRules().Compile()
 	if err != nil {
 		t.Fatalf(nil, "the server rules the suite was given: %v", err)

@@ -154,11 +154,16 @@ func TestRunErrors(t *testing.T) {
 	}{
 		{"no target", contract.Config{User: "u", Password: "p"}, "no target"},
 		{"relative target", contract.Config{Target: "example.com", User: "u", Password: "p"}, "absolute http"},
+		{"target with the API's path", contract.Config{Target: "https://api.example.com/api/v1/", User: "u", Password: "p"},
+			`target "https://api.example.com/api/v1/": its path "/api/v1/" already holds the API's /api/v1, which the suite adds to every path itself (it would call https://api.example.com/api/v1/api/v1/token); give the base URL, https://api.example.com`},
+		{"target with the save path", contract.Config{Target: "https://gw.example.com/algoreg/api/v1/customers/save", User: "u", Password: "p"}, "give the base URL, https://gw.example.com/algoreg"},
+		{"run matches nothing", contract.Config{Target: srv.URL, User: "u", Password: "p", Run: regexp.MustCompile("behavior/")}, `the run pattern "behavior/" matches no check; the closest are behaviour/`},
 		{"no credentials", contract.Config{Target: srv.URL}, "credentials"},
 		{"token and user", contract.Config{Target: srv.URL, Token: "t", User: "u"}, "not both"},
 		{"half a second business", contract.Config{Target: srv.URL, User: "u", Password: "p", SecondUser: "v"}, "second"},
 		{"wrong password", contract.Config{Target: srv.URL, User: "u", Password: "xyzzy-secret"}, "invalid_grant"},
-		{"wrong Basic password", contract.Config{Target: srv.URL, User: "u", Password: "xyzzy-secret", Basic: true}, "401 Unauthorized"},
+		{"wrong Basic password", contract.Config{Target: srv.URL, User: "u", Password: "xyzzy-secret", Basic: true},
+			`the target refused the given credentials: an empty dry-run save was answered 401 Unauthorized ("The username or password is wrong."); check the user and password, or the token`},
 		{"unknown token", contract.Config{Target: srv.URL, Token: "xyzzy-secret"}, "401 Unauthorized"},
 		{"nothing listening", contract.Config{Target: "http://127.0.0.1:1", User: "u", Password: "p", Basic: true}, "reach http://127.0.0.1:1"},
 		{"negative cases", contract.Config{Target: srv.URL, User: "u", Password: "p", Cases: -1}, "cases"},
@@ -169,6 +174,7 @@ func TestRunErrors(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 			assert.NotContains(t, err.Error(), "xyzzy-secret", "the password is never printed")
+			assert.NotRegexp(t, `\. [a-z]`, err.Error(), "sentences are not run together")
 		})
 	}
 }

@@ -41,8 +41,12 @@ func checkCode(t *checkT, code rules.Code) {
 		t.Skipf("%s needs the server's list of %s; the suite does not know it (give the server's rules)", code.Code, code.Rule)
 	}
 	g := t.gen(0)
+	rc := t.r.serverRules()
 	for i := 0; i < unitsPerCode; i++ {
 		u := t.invalid(g, code.Code, i)
+		if len(u.Customers) > rc.MaxBatch || len(u.Relations) > rc.MaxRelations {
+			t.Skipf("the labelled record of %s comes with %d customers and %d relations; the server's limits are %d and %d per request", code.Code, len(u.Customers), len(u.Relations), rc.MaxBatch, rc.MaxRelations)
+		}
 		resp, x := t.Save(unitRequest(u))
 		t.expectLabels(u, resp, x)
 	}

@@ -189,3 +189,43 @@ func TestCatalogue(t *testing.T) {
 		assert.True(t, ids[want], "the issue's check %s exists", want)
 	}
 }
+
+// TestSelect: --run and --skip pick checks by ID; a pattern that matches no
+// check, or a pair that leaves none, is a ConfigError naming the closest IDs.
+func TestSelect(t *testing.T) {
+	all := len(contract.Checks())
+	tests := []struct {
+		name      string
+		run, skip string
+		wantN     int    // checks picked, when no error
+		wantErr   string // substring of the error
+	}{
+		{"no filter", "", "", all, ""},
+		{"one check", "^behaviour/all-valid-ok$", "", 1, ""},
+		{"run and skip", "^negative/auth/", "token", 3, ""},
+		{"run matches nothing", "nomatch", "", 0, `the run pattern "nomatch" matches no check; the closest are `},
+		{"a misspelt category", "^behavior/", "", 0, `the run pattern "^behavior/" matches no check; the closest are behaviour/`},
+		{"a misspelt code", "negative/code/phone_not_e165", "", 0, "the closest are negative/code/phone_not_e164, "},
+		{"skip matches nothing", "", "^transport/oversized-bdy", 0, `the skip pattern "^transport/oversized-bdy" matches no check; the closest are transport/oversized-body-413`},
+		{"skip leaves nothing", "^schema/", "^schema/", 0, "no check would run"},
+	}
+	re := func(s string) *regexp.Regexp {
+		if s == "" {
+			return nil
+		}
+		return regexp.MustCompile(s)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := contract.Select(re(tt.run), re(tt.skip))
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+				assert.Len(t, got, tt.wantN)
+				return
+			}
+			var ce *contract.ConfigError
+			require.ErrorAs(t, err, &ce)
+			assert.Contains(t, err.Error(), tt.wantErr)
+		})
+	}
+}

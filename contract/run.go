@@ -50,6 +50,10 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
+	picked, final, err := r.pick()
+	if err != nil {
+		return Report{}, err
+	}
 	rep := Report{
 		Target: r.cfg.Target, Seed: r.seed, Cases: r.cfg.Cases, RunPrefix: r.prefix,
 		VerifyOnly: r.cfg.VerifyOnly, Started: start.UTC(),
@@ -59,7 +63,6 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	rep.Mock = r.mock
 
-	picked, final := r.pick()
 	results := r.runAll(ctx, picked)
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	r.disableCreated(cctx)
@@ -126,7 +129,7 @@ func (r *runner) setup(ctx context.Context) error {
 	case x.Err != nil:
 		return fmt.Errorf("reach %s: %w", r.cfg.Target, x.Err)
 	case x.Status == http.StatusUnauthorized || x.Status == http.StatusForbidden:
-		return fmt.Errorf("the target answered %s to an empty dry-run save with the given credentials; check the user and password, or the token", describe(x))
+		return fmt.Errorf("the target refused the given credentials: an empty dry-run save was answered %s; check the user and password, or the token", describe(x))
 	}
 	r.mock = r.probeMock(ctx)
 	if r.mock && r.second == nil {
@@ -135,20 +138,21 @@ func (r *runner) setup(ctx context.Context) error {
 	return nil
 }
 
-// pick returns the checks that cfg.Run and cfg.Skip select, the final ones
-// (run after the clean-up) apart.
-func (r *runner) pick() (picked, final []Check) {
-	for _, c := range Checks() {
-		if (r.cfg.Run != nil && !r.cfg.Run.MatchString(c.ID)) || (r.cfg.Skip != nil && r.cfg.Skip.MatchString(c.ID)) {
-			continue
-		}
+// pick returns the checks that cfg.Run and cfg.Skip select (see Select),
+// the final ones (run after the clean-up) apart.
+func (r *runner) pick() (picked, final []Check, err error) {
+	checks, err := Select(r.cfg.Run, r.cfg.Skip)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, c := range checks {
 		if c.final {
 			final = append(final, c)
 		} else {
 			picked = append(picked, c)
 		}
 	}
-	return picked, final
+	return picked, final, nil
 }
 
 // runAll runs checks cfg.Parallel at a time and returns their results in

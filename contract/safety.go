@@ -10,7 +10,7 @@ import (
 )
 
 func checkVerifyStoresNothing(t *checkT) {
-	req := batch(t.gen(0), 3)
+	req := t.batch(t.gen(0), 3)
 	t.saveValid(req, true)
 	for _, c := range req.Customers {
 		if sc, x := t.stored(idOf(c), nil); sc != nil {
@@ -53,13 +53,14 @@ type cleanupResult struct {
 	skipped  string
 }
 
-// cleanupBatch is how many customers (and as many relations) one clean-up
-// request disables at most: 500, fewer when the server's batch limit is
-// lower, or when its body limit would not take 500 deltas of about 100
-// bytes each (2 × n of them, with room for long ids).
-func (r *runner) cleanupBatch() int {
+// cleanupBatch is how many customers and how many relations one clean-up
+// request disables at most: 500 of each, fewer when the server's batch or
+// relation limit is lower, or when its body limit would not take 500 deltas
+// of about 100 bytes each (2 × 500 of them, with room for long ids).
+func (r *runner) cleanupBatch() (customers, relations int) {
 	rc := r.serverRules()
-	return max(1, min(500, rc.MaxBatch, int(min(rc.MaxBody/512, 500))))
+	n := int(min(rc.MaxBody/512, 500))
+	return max(1, min(n, rc.MaxBatch)), max(1, min(n, rc.MaxRelations))
 }
 
 // disableCreated disables every customer and relation that a save of the run
@@ -84,14 +85,14 @@ func (r *runner) disableCreated(ctx context.Context) {
 		sent[k] = v
 	}
 	tl.mu.Unlock()
-	n := r.cleanupBatch()
+	nc, nr := r.cleanupBatch()
 	for creds, ids := range sent {
-		for lo := 0; lo < len(ids.customers) || lo < len(ids.relations); lo += n {
+		for i := 0; i*nc < len(ids.customers) || i*nr < len(ids.relations); i++ {
 			req := &openapi.SaveCustomersRequest{DisableRiskScan: ptr(true)}
-			for _, id := range window(ids.customers, lo, n) {
+			for _, id := range window(ids.customers, i*nc, nc) {
 				req.Customers = append(req.Customers, openapi.Customer{ExternalID: ptr(id), Disabled: ptr(true)})
 			}
-			for _, id := range window(ids.relations, lo, n) {
+			for _, id := range window(ids.relations, i*nr, nr) {
 				req.Relations = append(req.Relations, openapi.Relation{RelationExternalID: ptr(id), Disabled: ptr(true)})
 			}
 			x := r.client.do(ctx, request{method: http.MethodPost, path: savePath, body: t.marshal(req, false), creds: creds}, t.id)

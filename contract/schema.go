@@ -10,7 +10,7 @@ import (
 )
 
 func checkSaveResponseValid(t *checkT) {
-	req := batch(t.gen(0), 3)
+	req := t.batch(t.gen(0), 3)
 	resp, x := t.Save(req)
 	if ct := x.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf(x, "Content-Type application/json, got %q", ct)
@@ -61,6 +61,9 @@ func checkDocumentExamples(t *checkT) {
 			remap(req.Relations[i].RelationExternalID)
 			remap(req.Relations[i].ParentCustomerExternalID)
 			remap(req.Relations[i].ChildCustomerExternalID)
+		}
+		if rc := t.r.serverRules(); len(req.Customers) > rc.MaxBatch || len(req.Relations) > rc.MaxRelations {
+			t.Skipf("the example %s has %d customers and %d relations; the server's limits are %d and %d per request", name, len(req.Customers), len(req.Relations), rc.MaxBatch, rc.MaxRelations)
 		}
 		if name == "deltaUpdate" && t.VerifyOnly() {
 			continue // updates a customer that verify-only mode did not store

@@ -34,6 +34,7 @@ func checkMalformedJSON(t *checkT) {
 }
 
 func checkSchemaInvalid(t *checkT) {
+	t.needBatch(2)
 	body := fmt.Sprintf(`{"verify_input":true,"customers":[{"external_id":%q,"account_type":"N","last_name":"Doe","kyc_level":"high"},{"external_id":%q,"account_type":"F","company_name":"Acme","fields":["not","an","object"]}]}`,
 		t.NewID("schema"), t.NewID("schema"))
 	x := t.Do(request{method: http.MethodPost, path: savePath, body: []byte(body)})

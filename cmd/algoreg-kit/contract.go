@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -50,6 +51,11 @@ from ALGOREG_CONTRACT_TARGET). They are never printed. The rule flags
 syntax of algoreg-kit mock; without --target they configure the in-process
 mock.
 
+Mistakes stop it with exit status 2 before the first request: a --run or
+--skip pattern that matches no check (the closest are named), a --junit or
+--json path that cannot be written, a --target whose path already holds the
+API's /api/v1 (give the base URL), missing credentials.
+
 Examples:
   algoreg-kit contract
   algoreg-kit contract --list
@@ -90,7 +96,7 @@ func parseContract(args []string, getenv func(string) string) (contractConfig, e
 	fs.IntVar(&s.Cases, "cases", contract.DefaultCases, "cases of each generative check")
 	fs.Int64Var(&s.Seed, "seed", 0, "seed of the generated data (0: random; the report prints it for replays)")
 	fs.Float64Var(&s.Rate, "rate", 0, "most requests per second (0: no bound)")
-	fs.IntVar(&s.Parallel, "parallel", contract.DefaultParallel, "checks run at once")
+	fs.IntVar(&s.Parallel, "parallel", 0, fmt.Sprintf("checks run at once (0: %d against a loopback target, %d against any other host)", contract.DefaultParallel, contract.DefaultRemoteParallel))
 	fs.BoolVar(&s.VerifyOnly, "verify-only", false, "send only verify_input: true saves, so nothing is persisted")
 	cfg.Rules = fs.ruleFlags()
 	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "timeout of one request")
@@ -112,6 +118,12 @@ func parseContract(args []string, getenv func(string) string) (contractConfig, e
 		if *re.p, err = regexp.Compile(re.expr); err != nil {
 			return cfg, fs.usageErrorf("--%s %q is not a regular expression: %v", re.name, re.expr, err)
 		}
+	}
+	if _, err := contract.Select(s.Run, s.Skip); err != nil {
+		return cfg, fs.usageErrorf("%v", err)
+	}
+	if s.Parallel < 0 {
+		return cfg, fs.usageErrorf("--parallel %d: give at least 1, or 0 for the default", s.Parallel)
 	}
 	if s.Cases <= 0 {
 		return cfg, fs.usageErrorf("--cases %d: give at least 1", s.Cases)
@@ -135,6 +147,18 @@ func runContract(ctx context.Context, cfg contractConfig, e env) error {
 	if cfg.Progress {
 		suite.Progress = e.stderr
 	}
+	// The report files are opened before the first request, so that a path
+	// that cannot be written stops the run before it starts.
+	junit, err := openReport("--junit", cfg.JUnit)
+	if err != nil {
+		return err
+	}
+	defer junit.abandon()
+	jsonReport, err := openReport("--json", cfg.JSON)
+	if err != nil {
+		return err
+	}
+	defer jsonReport.abandon()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if suite.Target == "" {
@@ -146,16 +170,20 @@ func runContract(ctx context.Context, cfg contractConfig, e env) error {
 		fmt.Fprintf(e.stderr, "no --target: checking the mock, started in-process at %s\n", suite.Target)
 	}
 	rep, err := contract.Run(ctx, suite)
-	if err != nil {
+	var ce *contract.ConfigError
+	switch {
+	case errors.As(err, &ce):
+		return usageError{cmd: "contract", err: err}
+	case err != nil:
 		return fmt.Errorf("contract: %w", err)
 	}
 	if err := rep.WriteText(e.stdout); err != nil {
 		return err
 	}
-	if err := writeReport(cfg.JUnit, rep.WriteJUnit); err != nil {
+	if err := junit.write(rep.WriteJUnit); err != nil {
 		return err
 	}
-	if err := writeReport(cfg.JSON, rep.WriteJSON); err != nil {
+	if err := jsonReport.write(rep.WriteJSON); err != nil {
 		return err
 	}
 	if !rep.OK() {
@@ -164,32 +192,72 @@ func runContract(ctx context.Context, cfg contractConfig, e env) error {
 	return nil
 }
 
-func writeReport(path string, write func(io.Writer) error) error {
+// reportFile is a report's file, opened before the run.
+type reportFile struct {
+	flag, path string
+	f          *os.File // nil: no report asked for, or written
+	created    bool     // the file did not exist before the run
+}
+
+// openReport opens path for writing (nothing when path is ""), without
+// truncating it yet: a run that ends before its report leaves an earlier
+// report as it was. A path that cannot be written is a usage error.
+func openReport(flag, path string) (*reportFile, error) {
+	r := &reportFile{flag: flag, path: path}
 	if path == "" {
+		return r, nil
+	}
+	_, statErr := os.Stat(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, usageError{cmd: "contract", err: fmt.Errorf("%s %s cannot be written (%v); give a path in a writable folder", flag, path, errors.Unwrap(err))}
+	}
+	r.f, r.created = f, errors.Is(statErr, os.ErrNotExist)
+	return r, nil
+}
+
+// write replaces the file's content with what write writes, and closes it.
+func (r *reportFile) write(write func(io.Writer) error) error {
+	if r.f == nil {
 		return nil
 	}
-	f, err := os.Create(path)
+	f := r.f
+	r.f = nil
+	err := f.Truncate(0)
+	if err == nil {
+		err = write(f)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
-		return fmt.Errorf("contract: write the report: %w", err)
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("contract: write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("contract: write %s: %w", path, err)
+		return fmt.Errorf("contract: write %s: %w", r.path, err)
 	}
 	return nil
 }
 
+// abandon closes a report that was not written, and removes its file if
+// the run created it.
+func (r *reportFile) abandon() {
+	if r.f == nil {
+		return
+	}
+	r.f.Close()
+	r.f = nil
+	if r.created {
+		os.Remove(r.path)
+	}
+}
+
 // listChecks lists the checks that --run and --skip pick.
 func listChecks(w io.Writer, run, skip *regexp.Regexp) error {
+	checks, err := contract.Select(run, skip)
+	if err != nil {
+		return usageError{cmd: "contract", err: err}
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CHECK\tNEEDS\tDESCRIPTION")
-	for _, c := range contract.Checks() {
-		if (run != nil && !run.MatchString(c.ID)) || (skip != nil && skip.MatchString(c.ID)) {
-			continue
-		}
+	for _, c := range checks {
 		var needs []string
 		if c.NeedsInspection {
 			needs = append(needs, "mock")

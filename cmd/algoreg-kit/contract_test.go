@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/algoreg-kit/algoreg-kit/contract"
@@ -173,6 +175,10 @@ func TestContractUsageErrors(t *testing.T) {
 		{"zero cases", nil, []string{"--cases", "0"}, "--cases 0", 0},
 		{"bad relation types", nil, []string{"--relation-types", "1,x"}, "--relation-types: item 2", 0},
 		{"kyc range upside down", nil, []string{"--kyc-min", "3", "--kyc-max", "1"}, "the target's rules: kyc range", 0},
+		{"run matches nothing", nil, []string{"--run", "nomatch"}, `the run pattern "nomatch" matches no check; the closest are `, 2},
+		{"skip matches nothing", nil, []string{"--skip", "^negative/cod/"}, "the closest are negative/code/", 2},
+		{"list, run matches nothing", nil, []string{"--list", "--run", "behavior"}, "the closest are behaviour/", 2},
+		{"negative parallel", nil, []string{"--parallel", "-1"}, "--parallel -1", 2},
 		{"unknown flag", nil, []string{"--nope"}, "", 2},
 		{"stray argument", nil, []string{"extra"}, "", 2},
 	}
@@ -186,7 +192,9 @@ func TestContractUsageErrors(t *testing.T) {
 				if code, _ := exitStatus(err); code != tt.wantCode {
 					t.Errorf("got %v, want exit status %d", err, tt.wantCode)
 				}
-				return
+				if tt.wantErr == "" {
+					return
+				}
 			}
 			if !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("got error %q, want one line containing %q", err, tt.wantErr)
@@ -195,6 +203,43 @@ func TestContractUsageErrors(t *testing.T) {
 	}
 	if stdout, _, err := runSubcommand(t, nil, "contract", "-h"); err != nil || !strings.Contains(stdout, "Examples:") {
 		t.Errorf("-h: got error %v, stdout %q", err, stdout)
+	}
+}
+
+// TestContractMistakesBeforeTheFirstRequest: report paths that cannot be
+// written and a target whose path repeats the API's stop the run with exit
+// status 2 before it sends anything, and leave no report file behind.
+func TestContractMistakesBeforeTheFirstRequest(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	creds := map[string]string{"ALGOREG_USER": "u", "ALGOREG_PASSWORD": "p"}
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"junit in a missing folder", []string{"--target", srv.URL, "--junit", filepath.Join(dir, "missing", "c.xml")}, "--junit " + filepath.Join(dir, "missing", "c.xml") + " cannot be written (no such file or directory)"},
+		{"json is a folder", []string{"--target", srv.URL, "--junit", filepath.Join(dir, "ok.xml"), "--json", dir}, "--json " + dir + " cannot be written (is a directory)"},
+		{"target ends in /api/v1", []string{"--target", srv.URL + "/api/v1", "--junit", filepath.Join(dir, "ok.xml")}, "already holds the API's /api/v1, which the suite adds to every path itself (it would call " + srv.URL + "/api/v1/api/v1/token); give the base URL, " + srv.URL},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := runSubcommand(t, creds, append([]string{"contract"}, tt.args...)...)
+			if code, _ := exitStatus(err); code != 2 || !strings.Contains(fmt.Sprint(err), tt.wantErr) {
+				t.Errorf("got exit status %d, error %v; want 2 and %q", code, err, tt.wantErr)
+			}
+		})
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("the target got %d requests, want none", n)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ok.xml")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a run that did not start left its report file (stat: %v)", err)
 	}
 }
 
