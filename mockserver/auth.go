@@ -385,6 +385,13 @@ func (s *Server) authenticated(h func(w http.ResponseWriter, r *http.Request, bu
 	})
 }
 
+// writeOAuthError answers an OAuth2 error (RFC 6749 section 5.2): 400,
+// never cached.
+func writeOAuthError(w http.ResponseWriter, code, desc string) {
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusBadRequest, map[string]string{"error": code, "error_description": desc})
+}
+
 // handleToken is POST /api/v1/token, the OAuth2 password grant (RFC 6749
 // section 4.3), with the JSON body the vendor documents (and, with
 // Config.Lenient, a form body too). Errors follow section 5.2.
@@ -394,10 +401,7 @@ func handleToken(s *Server) http.Handler {
 		Username  *string `json:"username"`
 		Password  *string `json:"password"`
 	}
-	oauthError := func(w http.ResponseWriter, code, desc string) {
-		w.Header().Set("Cache-Control", "no-store")
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": code, "error_description": desc})
-	}
+	oauthError := writeOAuthError
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req tokenRequest
 		ct := r.Header.Get("Content-Type")

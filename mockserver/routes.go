@@ -38,6 +38,9 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range s.routeTable() {
 		h := rt.handler
+		if strings.HasPrefix(rt.pattern, "POST /api/") { // the vendor's operations
+			h = s.preferFaults(rt.pattern, h)
+		}
 		if !rt.public {
 			h = s.requireAuth(h)
 		}

@@ -1,11 +1,13 @@
 package openapi
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -110,12 +112,16 @@ func (v *Validator) ValidateResponse(req *http.Request, status int, header http.
 // unchanged. Tests use it to fail on any off-spec answer of the mock; at run
 // time it is optional, since it costs a copy of every response.
 //
-// Requests to paths the document does not define are not checked.
+// Requests to paths the document does not define are not checked, nor are
+// hijacked connections.
 func (v *Validator) ResponseChecker(report func(*http.Request, error)) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 			next.ServeHTTP(rec, r)
+			if rec.hijacked {
+				return // the handler wrote to the connection itself: no response to check
+			}
 			err := v.ValidateResponse(r, rec.status, w.Header(), rec.body.Bytes())
 			if err != nil && !errors.Is(err, routers.ErrPathNotFound) && !errors.Is(err, routers.ErrMethodNotAllowed) {
 				report(r, err)
@@ -129,7 +135,17 @@ type recorder struct {
 	http.ResponseWriter
 	status      int
 	wroteHeader bool
+	hijacked    bool
 	body        bytes.Buffer
+}
+
+// Hijack passes http.ResponseController's Hijack on, and notes it: what the
+// handler then writes (a broken answer the mock injects on purpose) is not
+// a response to check.
+func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, rw, err := http.NewResponseController(r.ResponseWriter).Hijack()
+	r.hijacked = err == nil
+	return c, rw, err
 }
 
 func (r *recorder) WriteHeader(status int) {
