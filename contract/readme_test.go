@@ -1,6 +1,7 @@
 package contract_test
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -33,5 +34,40 @@ func TestREADME(t *testing.T) {
 	}
 	if score := fmt.Sprintf("mutation score: %d/%d", len(ms), len(ms)); !strings.Contains(readme, score) {
 		t.Errorf("README.md does not state %q", score)
+	}
+}
+
+// TestREADMEGoTestCommands keeps the `go test ./contract … -args …` commands
+// of this README and the top one true: one that passes flags to a target
+// runs TestLive (without -run it would run every test of the package, the
+// in-process ones too), and every flag after -args is one TestLive reads.
+func TestREADMEGoTestCommands(t *testing.T) {
+	n := 0
+	for _, f := range []string{"README.md", "../README.md"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.ReplaceAll(string(b), "\\\n", " ")
+		for _, line := range strings.Split(text, "\n") {
+			_, rest, ok := strings.Cut(line, "go test ./contract")
+			if !ok || !strings.Contains(rest, " -args ") {
+				continue
+			}
+			n++
+			before, after, _ := strings.Cut(rest, " -args ")
+			if !strings.Contains(before, "-run TestLive") {
+				t.Errorf("%s: %q passes -args without -run TestLive", f, strings.TrimSpace(line))
+			}
+			after, _, _ = strings.Cut(after, "#")
+			for _, arg := range strings.Fields(after) {
+				if name, ok := strings.CutPrefix(arg, "-"); ok && flag.Lookup(name) == nil {
+					t.Errorf("%s: %q passes -%s, which TestLive does not read", f, strings.TrimSpace(line), name)
+				}
+			}
+		}
+	}
+	if n < 2 {
+		t.Errorf("found %d go test commands with -args, want the two READMEs' at least", n)
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"go.yaml.in/yaml/v4"
+
 	"github.com/algoreg-kit/algoreg-kit/contract"
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
 	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
@@ -305,4 +307,175 @@ func TestContractUnderSmallLimits(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDocumentedCommands keeps the documented contract commands true: every
+// `algoreg-kit contract …` line of the READMEs, the CI examples in docs/ci/
+// and the command's own usage parses with the command's flag parser (so a
+// renamed flag or a --run pattern that matches no check fails here), the CI
+// files are YAML whose jobs publish the JUnit file their command writes, and
+// the README's go install line names this module's command.
+func TestDocumentedCommands(t *testing.T) {
+	files := []string{"../../README.md", "../../contract/README.md", "../../docs/ci/README.md", "../../docs/ci/github-actions.yml", "../../docs/ci/gitlab-ci.yml"}
+	texts := map[string]string{"contractUsage": contractUsage}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts[f] = string(b)
+	}
+	n := 0
+	for name, text := range texts {
+		for _, args := range contractCommands(text) {
+			n++
+			if _, err := parseContract(args, getenvOf(nil)); err != nil {
+				t.Errorf("%s: algoreg-kit contract %s: %v", name, strings.Join(args, " "), err)
+			}
+		}
+	}
+	t.Logf("%d documented contract commands parsed", n)
+	if n < 10 {
+		t.Errorf("found %d documented contract commands, want at least 10 (is the extraction broken?)", n)
+	}
+
+	mod, _ := os.ReadFile("../../go.mod")
+	module := strings.Fields(strings.SplitN(string(mod), "\n", 2)[0])[1]
+	if want := "go install " + module + "/cmd/algoreg-kit@latest"; !strings.Contains(texts["../../README.md"], want) {
+		t.Errorf("README.md lacks %q", want)
+	}
+
+	junitOf := func(run string) string {
+		args := shellFields(run)
+		for i, a := range args {
+			if a == "--junit" && i+1 < len(args) {
+				return args[i+1]
+			}
+		}
+		return ""
+	}
+	var gh struct {
+		Jobs map[string]struct {
+			Steps []struct {
+				Run  string            `yaml:"run"`
+				Uses string            `yaml:"uses"`
+				With map[string]string `yaml:"with"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal([]byte(texts["../../docs/ci/github-actions.yml"]), &gh); err != nil {
+		t.Fatalf("github-actions.yml: %v", err)
+	}
+	if len(gh.Jobs) != 2 {
+		t.Errorf("github-actions.yml: got %d jobs, want 2 (mock and sandbox)", len(gh.Jobs))
+	}
+	for name, job := range gh.Jobs {
+		written, published := "", ""
+		for _, st := range job.Steps {
+			if j := junitOf(st.Run); j != "" {
+				written = j
+			}
+			if strings.HasPrefix(st.Uses, "mikepenz/action-junit-report") {
+				published = st.With["report_paths"]
+			}
+		}
+		if written == "" || written != published {
+			t.Errorf("github-actions.yml job %s: writes JUnit to %q, publishes %q", name, written, published)
+		}
+	}
+	var gl map[string]struct {
+		Script    []string `yaml:"script"`
+		Artifacts struct {
+			Reports struct {
+				JUnit string `yaml:"junit"`
+			} `yaml:"reports"`
+		} `yaml:"artifacts"`
+	}
+	if err := yaml.Unmarshal([]byte(texts["../../docs/ci/gitlab-ci.yml"]), &gl); err != nil {
+		t.Fatalf("gitlab-ci.yml: %v", err)
+	}
+	jobs := 0
+	for name, job := range gl {
+		if strings.HasPrefix(name, ".") {
+			continue
+		}
+		jobs++
+		if j := junitOf(strings.Join(job.Script, " ")); j == "" || j != job.Artifacts.Reports.JUnit {
+			t.Errorf("gitlab-ci.yml job %s: writes JUnit to %q, publishes %q", name, j, job.Artifacts.Reports.JUnit)
+		}
+	}
+	if jobs != 2 {
+		t.Errorf("gitlab-ci.yml: got %d jobs, want 2 (mock and sandbox)", jobs)
+	}
+}
+
+// contractCommands returns the arguments of every `algoreg-kit contract`
+// command in text: in Markdown, the lines of fenced blocks and the inline
+// code spans of the prose (which may wrap); elsewhere every line. Lines
+// continued with a backslash are joined; what follows a shell comment, a
+// pipe or && is left out, and so is "[flags]".
+func contractCommands(text string) [][]string {
+	var lines []string
+	if strings.Contains(text, "```") {
+		for i, part := range strings.Split(text, "```") {
+			if i%2 == 1 { // a fenced block
+				lines = append(lines, strings.Split(strings.ReplaceAll(part, "\\\n", " "), "\n")...)
+				continue
+			}
+			for _, m := range regexp.MustCompile("`([^`]*)`").FindAllStringSubmatch(strings.ReplaceAll(part, "\n", " "), -1) {
+				lines = append(lines, m[1])
+			}
+		}
+	} else {
+		lines = strings.Split(strings.ReplaceAll(text, "\\\n", " "), "\n")
+	}
+	var out [][]string
+	for _, line := range lines {
+		if strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		_, rest, ok := strings.Cut(line, "algoreg-kit contract")
+		if !ok || (rest != "" && rest[0] != ' ') {
+			continue
+		}
+		var args []string
+		for _, f := range shellFields(rest) {
+			if f == "#" || f == "|" || f == "&&" || strings.HasPrefix(f, "[") {
+				break
+			}
+			args = append(args, f)
+		}
+		out = append(out, args)
+	}
+	return out
+}
+
+// shellFields splits s as a shell does words, with single and double quotes.
+func shellFields(s string) []string {
+	var out []string
+	var cur strings.Builder
+	in, quote := false, rune(0)
+	for _, r := range s {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteRune(r)
+		case r == '\'' || r == '"':
+			quote, in = r, true
+		case r == ' ' || r == '\t':
+			if in {
+				out = append(out, cur.String())
+				cur.Reset()
+				in = false
+			}
+		default:
+			cur.WriteRune(r)
+			in = true
+		}
+	}
+	if in {
+		out = append(out, cur.String())
+	}
+	return out
 }
