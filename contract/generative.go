@@ -249,13 +249,18 @@ func (t *checkT) schemaValid(body []byte) bool {
 // server's rules against a business that holds none of its records (every id
 // of a case is new) on today's date.
 func predict(cfg *rules.Compiled, raw []byte) (rules.Outcome, error) {
+	return predictOn(cfg, rules.EmptyState, raw)
+}
+
+// predictOn is predict on a business that holds state.
+func predictOn(cfg *rules.Compiled, state rules.State, raw []byte) (rules.Outcome, error) {
 	req, err := openapi.DecodeSaveCustomers(raw)
 	if err != nil {
 		return rules.Outcome{}, err
 	}
 	now := time.Now().UTC()
 	y, m, d := now.Date()
-	return rules.Evaluate(cfg, rules.Env{Today: rules.MakeDate(y, int(m), d), NowNanos: now.UnixNano()}, rules.EmptyState, req)
+	return rules.Evaluate(cfg, rules.Env{Today: rules.MakeDate(y, int(m), d), NowNanos: now.UnixNano()}, state, req)
 }
 
 // expectPrediction compares a 200 answer with the rules' prediction: the same

@@ -5,15 +5,9 @@ import (
 	"net/http"
 
 	"github.com/algoreg-kit/algoreg-kit/internal/buildinfo"
+	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/algoreg-kit/algoreg-kit/rules"
 )
-
-// KitName is what GET /__admin/config answers as kit.name.
-const KitName = "algoreg-kit"
-
-// KitVersionHeader is the header of the GET /__admin/config answer that holds
-// the kit's version (kit.version of the body).
-const KitVersionHeader = "Algoreg-Kit-Version"
 
 // maxNonce is the longest nonce GET /__admin/config echoes.
 const maxNonce = 128
@@ -96,7 +90,7 @@ func handleConfig(s *Server) http.Handler {
 		}
 		body := s.settings()
 		body.Kit.Nonce, body.Kit.Business = nonce, string(business)
-		w.Header().Set(KitVersionHeader, body.Kit.Version)
+		w.Header().Set(openapi.KitVersionHeader, body.Kit.Version)
 		w.Header().Set("Cache-Control", "no-store")
 		writeJSON(w, http.StatusOK, body)
 	})
@@ -129,7 +123,7 @@ func (s *Server) settings() kitConfig {
 	rc.ReviewGroups, rc.CustomFields = nonNil(rc.ReviewGroups), nonNil(rc.CustomFields)
 	c := s.cfg
 	body := kitConfig{
-		Kit:   kitInfo{Name: KitName, Version: build.Version, Revision: build.Revision},
+		Kit:   kitInfo{Name: openapi.KitName, Version: build.Version, Revision: build.Revision},
 		Rules: ruleSettings{Config: rc, VariationOps: rules.VariationOps},
 		Auth: authSettings{OpenMode: c.Users == nil, Accounts: len(c.Users), TokenTTLSeconds: c.TokenTTL.Seconds(),
 			LockoutThreshold: c.LockoutThreshold, LockoutDurationSeconds: c.LockoutDuration.Seconds()},

@@ -16,6 +16,7 @@ import (
 	"github.com/algoreg-kit/algoreg-kit/internal/golden"
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
 	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
+	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/algoreg-kit/algoreg-kit/rules"
 )
 
@@ -58,7 +59,7 @@ func TestConfigGolden(t *testing.T) {
 	r, k := getConfig(t, ts, "golden-nonce")
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
 	build := buildinfo.Current()
-	assert.Equal(t, build.Version, r.header.Get(mockserver.KitVersionHeader))
+	assert.Equal(t, build.Version, r.header.Get(openapi.KitVersionHeader))
 	assert.Equal(t, build.Version, k.Kit.Version)
 	assert.Equal(t, build.Revision, k.Kit.Revision)
 	assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
@@ -118,7 +119,7 @@ func TestConfigReflectsSettings(t *testing.T) {
 			ts := newServer(t, tt.cfg, mocktest.WithCredentials(tt.user, pass))
 			r, k := getConfig(t, ts, "n-"+tt.name)
 			require.Equal(t, http.StatusOK, r.status, "%s", r.body)
-			assert.Equal(t, mockserver.KitName, k.Kit.Name)
+			assert.Equal(t, openapi.KitName, k.Kit.Name)
 			assert.Equal(t, "n-"+tt.name, k.Kit.Nonce)
 			assert.Equal(t, tt.business, k.Kit.Business)
 			tt.want(t, k)

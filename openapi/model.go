@@ -106,3 +106,12 @@ func NewSaveCustomersResponse(verifyInput bool) *SaveCustomersResponse {
 
 // ProblemContentType is the media type of Problem bodies.
 const ProblemContentType = "application/problem+json"
+
+// What the mock's GET /__admin/config (ConfigPath) answers to say that it is
+// an algoreg-kit mock: the header KitVersionHeader, and KitName as kit.name
+// of the body, which also repeats the query's nonce (see the document).
+const (
+	ConfigPath       = "/__admin/config"
+	KitVersionHeader = "Algoreg-Kit-Version"
+	KitName          = "algoreg-kit"
+)

@@ -49,7 +49,10 @@ from ALGOREG_CONTRACT_TARGET). They are never printed. The rule flags
 (--kyc-min, --kyc-max, --review-groups, --custom-fields, --relation-types,
 --risk-scan-limit, --max-batch, --max-body) describe the target, with the
 syntax of algoreg-kit mock; without --target they configure the in-process
-mock.
+mock. When the target is an algoreg-kit mock (its GET /__admin/config
+answers with the kit's header and repeats a random nonce), the suite takes
+the mock's own rules from there, the rule flags given overriding them, and
+says so in one line on stderr.
 
 Mistakes stop it with exit status 2 before the first request: a --run or
 --skip pattern that matches no check (the closest are named), a --junit or
@@ -138,15 +141,6 @@ func runContract(ctx context.Context, cfg contractConfig, e env) error {
 	if cfg.List {
 		return listChecks(e.stdout, cfg.Suite.Run, cfg.Suite.Skip)
 	}
-	rc, err := cfg.Rules.resolve()
-	if err != nil {
-		return fmt.Errorf("contract: the target's rules: %w", err)
-	}
-	suite := cfg.Suite
-	suite.Rules, suite.HTTPClient = &rc, &http.Client{Timeout: cfg.Timeout}
-	if cfg.Progress {
-		suite.Progress = e.stderr
-	}
 	// The report files are opened before the first request, so that a path
 	// that cannot be written stops the run before it starts.
 	junit, err := openReport("--junit", cfg.JUnit)
@@ -161,6 +155,19 @@ func runContract(ctx context.Context, cfg contractConfig, e env) error {
 	defer jsonReport.abandon()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	suite := cfg.Suite
+	suite.HTTPClient = &http.Client{Timeout: cfg.Timeout}
+	rc, err := cfg.Rules.resolve()
+	if err == nil && suite.Target != "" {
+		rc, err = targetRules(ctx, e.stderr, "contract", cfg.Rules, suite)
+	}
+	if err != nil {
+		return fmt.Errorf("contract: the target's rules: %w", err)
+	}
+	suite.Rules = &rc
+	if cfg.Progress {
+		suite.Progress = e.stderr
+	}
 	if suite.Target == "" {
 		shutdown, err := startInProcessMock(&suite)
 		if err != nil {

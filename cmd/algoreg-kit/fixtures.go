@@ -17,6 +17,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/algoreg-kit/algoreg-kit/contract"
 	"github.com/algoreg-kit/algoreg-kit/fixtures"
 	"github.com/algoreg-kit/algoreg-kit/internal/words"
 	"github.com/algoreg-kit/algoreg-kit/rules"
@@ -37,6 +38,9 @@ or a new --prefix for each load. The rule flags (--kyc-min, --kyc-max,
 --review-groups, --custom-fields, --relation-types, --risk-scan-limit,
 --max-batch, --max-body) describe the server the data is meant for, with the
 syntax of algoreg-kit mock: valid records follow them, invalid ones break them.
+With --post to an algoreg-kit mock, the data follows the mock's own rules (its
+GET /__admin/config), the rule flags given overriding them; one line on stderr
+says what was taken.
 
 Examples:
   # 10 records to stdout, as one request body
@@ -150,7 +154,14 @@ func (cfg *fixturesConfig) declare(fs *flagSet) {
 }
 
 func runFixtures(ctx context.Context, cfg fixturesConfig, e env) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	rc, err := cfg.Rules.resolve()
+	if err == nil && cfg.Post != "" {
+		lc := cfg.Load
+		rc, err = targetRules(ctx, e.stderr, "fixtures", cfg.Rules,
+			contract.Config{Target: cfg.Post, User: lc.User, Password: lc.Password, Token: lc.Token, Basic: lc.Basic})
+	}
 	if err != nil {
 		return fmt.Errorf("fixtures: %w", err)
 	}
@@ -159,8 +170,6 @@ func runFixtures(ctx context.Context, cfg fixturesConfig, e env) error {
 	if err != nil {
 		return fmt.Errorf("fixtures: %w", err)
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	bar := newBar(e.stderr, cfg.Progress, cfg.Count)
 	if cfg.Post != "" {
 		return postFixtures(ctx, cfg, g, bar, e.stderr)

@@ -144,11 +144,11 @@ func TestFixturesPostToMock(t *testing.T) {
 			wantOut: []string{"0 mismatches", "relation_type_invalid="},
 		},
 		{
-			name:    "a server list the flags do not give",
+			name:    "a server list the flags say is not there",
 			cfg:     &fields,
-			args:    []string{"--count", "100", "--user", "ops", "--password", "pw"},
+			args:    []string{"--count", "100", "--user", "ops", "--password", "pw", "--custom-fields="},
 			wantErr: "answers differ from the labels",
-			wantOut: []string{"unexpected custom_field_unknown=", "hint: the server has a custom-field list: pass it with --custom-fields"},
+			wantOut: []string{"flags given override them: --custom-fields", "unexpected custom_field_unknown=", "hint: the server has a custom-field list: pass it with --custom-fields"},
 		},
 	}
 	for _, tt := range tests {

@@ -42,6 +42,10 @@ type flagSet struct {
 	*flag.FlagSet
 	cmd   string
 	usage string
+	// rules are the rule flags of the set, nil without them; ruleNames
+	// their names.
+	rules     *ruleFlags
+	ruleNames map[string]bool
 }
 
 func newFlagSet(cmd, usage string) *flagSet {
@@ -88,6 +92,13 @@ func (f *flagSet) parse(args []string, getenv func(string) string) (notes []stri
 			err = f.usageErrorf("%s=%q: invalid value for --%s: %v", name, v, fl.Name, serr)
 		}
 	})
+	if f.rules != nil {
+		f.Visit(func(fl *flag.Flag) {
+			if f.ruleNames[fl.Name] {
+				f.rules.given[fl.Name] = fl.Value.String()
+			}
+		})
+	}
 	return notes, err
 }
 
@@ -177,6 +188,12 @@ type ruleFlags struct {
 	// listErr is why the --relation-types value is not a list, reported when
 	// it is not a file either.
 	listErr error
+	// relationTypesRaw is the --relation-types value as given, so that the
+	// flag can be given again (over).
+	relationTypesRaw string
+	// given holds the rule flags given on the command line or in the
+	// environment, with their values (set by flagSet.parse), for over.
+	given map[string]string
 }
 
 // ruleFlags declares --kyc-min, --kyc-max, --review-groups, --custom-fields,
@@ -184,8 +201,14 @@ type ruleFlags struct {
 // request limits (--max-relations, --max-variations, --max-items, --max-keys,
 // --max-id-length, --max-string-length), with
 // rules.DefaultConfig as their defaults.
-func (f *flagSet) ruleFlags() *ruleFlags {
-	r := &ruleFlags{Config: rules.DefaultConfig()}
+func (f *flagSet) ruleFlags() *ruleFlags { return f.ruleFlagsFrom(rules.DefaultConfig()) }
+
+// ruleFlagsFrom declares the rule flags with the settings of base as their
+// defaults.
+func (f *flagSet) ruleFlagsFrom(base rules.Config) *ruleFlags {
+	r := &ruleFlags{Config: base, given: map[string]string{}}
+	before := map[string]bool{}
+	f.VisitAll(func(fl *flag.Flag) { before[fl.Name] = true })
 	f.Int64Var(&r.KYCMin, "kyc-min", r.KYCMin, "lowest valid kyc_level and kyc_level_requested")
 	f.Int64Var(&r.KYCMax, "kyc-max", r.KYCMax, "highest valid kyc_level and kyc_level_requested")
 	f.Var((*listValue)(&r.ReviewGroups), "review-groups", "comma-separated `list` of known review groups (others get review_group_unknown); default: any")
@@ -202,7 +225,30 @@ func (f *flagSet) ruleFlags() *ruleFlags {
 	f.IntVar(&r.MaxKeys, "max-keys", r.MaxKeys, "most keys of fields (and of objects in it), and most unknown keys of one record (more: 413)")
 	f.IntVar(&r.MaxIDLength, "max-id-length", r.MaxIDLength, "longest external_id, relation or alias id, in bytes (more: 413)")
 	f.IntVar(&r.MaxStringLength, "max-string-length", r.MaxStringLength, "longest other string (names, comments, custom-field values, keys), in bytes (more: 413)")
+	f.rules, f.ruleNames = r, map[string]bool{}
+	f.VisitAll(func(fl *flag.Flag) {
+		if !before[fl.Name] {
+			f.ruleNames[fl.Name] = true
+		}
+	})
 	return r
+}
+
+// givenNames returns the names of the rule flags given on the command line
+// or in the environment, in name order.
+func (r *ruleFlags) givenNames() []string { return sortedKeys(r.given) }
+
+// over returns the settings of base with the rule flags that were given
+// applied over it, resolved as resolve does.
+func (r *ruleFlags) over(base rules.Config) (rules.Config, error) {
+	fs := newFlagSet("", "")
+	o := fs.ruleFlagsFrom(base)
+	for _, name := range r.givenNames() {
+		if err := fs.Set(name, r.given[name]); err != nil {
+			return base, fmt.Errorf("--%s: %w", name, err)
+		}
+	}
+	return o.resolve()
 }
 
 // check validates the settings once they are all known (after resolve when
@@ -296,6 +342,8 @@ func (v *relationTypesValue) String() string {
 	switch {
 	case v == nil:
 		return ""
+	case v.relationTypesRaw != "":
+		return v.relationTypesRaw
 	case v.relationTypesFile != "":
 		return v.relationTypesFile
 	case slices.Equal(v.RelationTypes, rules.DefaultRelationTypes):
@@ -312,6 +360,7 @@ func (v *relationTypesValue) String() string {
 }
 
 func (v *relationTypesValue) Set(s string) error {
+	v.relationTypesRaw = s
 	items := strings.Split(s, ",")
 	for i := range items {
 		items[i] = strings.Replace(items[i], "=", ",", 1)
