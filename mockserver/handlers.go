@@ -68,15 +68,23 @@ func handleSaveCustomers(s *Server) http.Handler {
 				panic(err) // the route exists: any other error is a bug
 			}
 		}
+		act, fire := s.faultRules.pick(business, r.URL.Path, req) // faultrules.go
+		if fire && s.injectBefore(w, r, act) {
+			return
+		}
 		resp, stats, err := s.save(r.Context(), string(business), req, rules.DetailBudget(len(body)))
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
+		noteSave(r.Context(), stats)
+		if fire && act.applyThenFail {
+			s.failAfter(w, r, act, resp)
+			return
+		}
 		if stats.DetailOmitted > 0 {
 			w.Header().Set(detailOmittedHeader, strconv.Itoa(stats.DetailOmitted))
 		}
-		noteSave(r.Context(), stats)
 		writeJSON(w, http.StatusOK, resp)
 	})
 }

@@ -128,9 +128,10 @@ type Server struct {
 	now       func() time.Time
 	validator *openapi.Validator // nil unless KinValidation or ValidateResponses
 
-	webhooks *webhookSender // nil without Config.WebhookURL
-	conns    *connLimiter
-	bodies   *bodyBudget
+	webhooks   *webhookSender // nil without Config.WebhookURL
+	conns      *connLimiter
+	bodies     *bodyBudget
+	faultRules *faultRules // /__admin/faults, in memory
 }
 
 // New returns a Server for cfg, or an error, one sentence saying what to
@@ -161,7 +162,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("mockserver: Config.BodyMemory is %d bytes, less than one body of the limit (%d); raise it, or 0 for %d bodies of the limit", cfg.BodyMemory, compiled.MaxBody, defaultBodyMemoryBodies)
 	}
 	s := &Server{cfg: cfg, rules: compiled, store: cfg.Store, log: cfg.Logger, now: cfg.Now,
-		conns: newConnLimiter(cfg), bodies: newBodyBudget(cfg.BodyMemory, cfg.BodyWait)}
+		conns: newConnLimiter(cfg), bodies: newBodyBudget(cfg.BodyMemory, cfg.BodyWait), faultRules: newFaultRules()}
 	if s.store == nil {
 		s.store = memstore.New()
 	}

@@ -605,6 +605,89 @@ type StoredRelation struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// FaultRule is a fault rule of the mock (mock only): which saves it matches,
+// how often it fires, and what it does then. Sent without the read-only
+// properties; answered with them.
+type FaultRule struct {
+	// The rule's id, set by the mock.
+	ID string `json:"id"`
+
+	// The API path the rule matches (default `/api/v1/customers/save`; the token
+	// endpoint has no business until its grant, so rules do not apply to it;
+	// `Prefer` does).
+	Path string `json:"path,omitempty"`
+
+	// Match only saves with a customer (or a relation's customer) whose
+	// `external_id` starts with this.
+	ExternalIDPrefix string `json:"external_id_prefix,omitempty"`
+
+	// The chance that a matching save fires the rule (default 1).
+	Probability *float64 `json:"probability,omitempty"`
+
+	// Fire for this many matching saves only (absent, the default, for every one).
+	Times *int64 `json:"times,omitempty"`
+
+	// How many more times a rule with `times` fires.
+	Remaining *int64 `json:"remaining,omitempty"`
+
+	// How many saves the rule acted on.
+	Fired int64 `json:"fired"`
+
+	// Answer this status, with a problem body: any 4xx or 5xx the Save customers
+	// operation lists with one (400, 401, 408, 413, 415, 422, 429, 500, 502, 503,
+	// 504).
+	Status *int64 `json:"status,omitempty"`
+
+	// The `Retry-After` seconds of a `429` or `503` (default 1; 0 is sent as 1).
+	RetryAfter *int64 `json:"retry_after,omitempty"`
+
+	// A fault rule's wait before the save is served: `fixed`, or uniform between
+	// `min` and `max`, or log-normal with `median` and `sigma` (the spread of its
+	// logarithm; 0.5 is a moderate tail). Durations as Go writes them (`250ms`,
+	// `1.5s`); every wait is at most 60 s.
+	Latency *FaultLatency `json:"latency,omitempty"`
+
+	// Break the answer as `Prefer` `fault=` does.
+	Fault string `json:"fault,omitempty"`
+
+	// With `status` or `fault`, commit the save first, then fail (the lost
+	// answer).
+	ApplyThenFail *bool `json:"apply_then_fail,omitempty"`
+
+	// When the rule was added.
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// FaultLatency is a fault rule's wait before the save is served: `fixed`, or
+// uniform between `min` and `max`, or log-normal with `median` and `sigma`
+// (the spread of its logarithm; 0.5 is a moderate tail). Durations as Go
+// writes them (`250ms`, `1.5s`); every wait is at most 60 s.
+type FaultLatency struct {
+	// Always this long.
+	Fixed string `json:"fixed,omitempty"`
+
+	// Uniform between `min` and `max`.
+	Min string `json:"min,omitempty"`
+
+	// Uniform between `min` and `max`.
+	Max string `json:"max,omitempty"`
+
+	// Log-normal with this median.
+	Median string `json:"median,omitempty"`
+
+	// Log-normal with this spread.
+	Sigma *float64 `json:"sigma,omitempty"`
+}
+
+// FaultRuleList is the business's fault rules, in the order they are tried.
+type FaultRuleList struct {
+	// The rules.
+	Rules []FaultRule `json:"rules"`
+
+	// The most rules a business may have.
+	Limit int64 `json:"limit"`
+}
+
 // SaveCustomersRequestKeys are the property names of the schema
 // SaveCustomersRequest, in name order (the order of the fields of
 // SaveCustomersRequest and of its JSON encoding). Do not modify it.

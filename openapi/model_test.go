@@ -42,6 +42,9 @@ var modelSchemas = []struct {
 	{reflect.TypeFor[StoredCustomer](), "StoredCustomer"},
 	{reflect.TypeFor[StoredVariation](), "StoredVariation"},
 	{reflect.TypeFor[StoredRelation](), "StoredRelation"},
+	{reflect.TypeFor[FaultRule](), "FaultRule"},
+	{reflect.TypeFor[FaultLatency](), "FaultLatency"},
+	{reflect.TypeFor[FaultRuleList](), "FaultRuleList"},
 }
 
 // drift lists the differences between the json tags of struct t and the
@@ -90,6 +93,8 @@ func jsonTypeOf(t reflect.Type) string {
 		return "boolean"
 	case reflect.Int, reflect.Int64, reflect.Int32:
 		return "integer"
+	case reflect.Float64:
+		return "number"
 	case reflect.Slice:
 		return "array"
 	case reflect.Map:

@@ -92,9 +92,9 @@ func TestGeneratorRefuses(t *testing.T) {
 		name, schema, yaml, want string
 	}{
 		{"not nullable", "Customer", "        place_of_birth:\n          type: string\n", "schema Customer, property place_of_birth: not nullable"},
-		{"number", "Customer", "        score:\n          type: number\n          nullable: true\n", `schema Customer, property score: type "number" (format "") has no Go type`},
+		{"number", "Customer", "        score:\n          type: number\n          nullable: true\n", "schema Customer, property score: type *float64 has no decoder"},
 		{"array of integers", "Relation", "        shares:\n          type: array\n          nullable: true\n          items:\n            type: integer\n", `schema Relation, property shares: type "array"`},
-		{"object", "Customer", "        address:\n          $ref: '#/components/schemas/Violation'\n", "schema Customer, property address: a property of object type Violation"},
+		{"object", "Customer", "        address:\n          $ref: '#/components/schemas/Violation'\n", "schema Customer, property address: type *Violation has no decoder"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

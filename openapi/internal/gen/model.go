@@ -187,14 +187,12 @@ func goType(doc *document, s *schema, required bool) (string, kind, string, erro
 		case name == "StringList":
 			return "StringList", kindStringList, "", nil
 		case target.isObject():
-			return "", 0, "", fmt.Errorf("a property of object type %s: wrap it in an array or inline it", name)
+			// Outside the request tree only: there, kindOther has no decoder.
+			return ptr(required) + name, kindOther, "", nil
 		}
 		return "", 0, "", fmt.Errorf("%s: a Go type for it must be hand-written in model.go first", s.Ref)
 	}
-	ptr := ""
-	if !required {
-		ptr = "*"
-	}
+	ptr := ptr(required)
 	switch {
 	case s.Type == "string" && s.Format == "date-time":
 		if !required {
@@ -209,6 +207,8 @@ func goType(doc *document, s *schema, required bool) (string, kind, string, erro
 		return ptr + "bool", kindBool, "", nil
 	case s.Type == "integer":
 		return ptr + "int64", kindInt, "", nil
+	case s.Type == "number":
+		return ptr + "float64", kindOther, "", nil
 	case s.isFreeMap():
 		return "map[string]any", kindMap, "", nil
 	case s.Type == "array" && s.Items != nil && s.Items.Type == "string" && s.Items.Format == "":
@@ -224,6 +224,14 @@ func goType(doc *document, s *schema, required bool) (string, kind, string, erro
 		return "[]" + name, kindList, name, nil
 	}
 	return "", 0, "", fmt.Errorf("type %q (format %q) has no Go type in internal/gen", s.Type, s.Format)
+}
+
+// ptr is the pointer of an optional property's Go type.
+func ptr(required bool) string {
+	if required {
+		return ""
+	}
+	return "*"
 }
 
 // goName turns a property name into a Go field name: account_type is
