@@ -77,7 +77,7 @@ func handleSaveCustomers(s *Server) http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		noteSave(r.Context(), stats)
+		noteSave(r.Context(), stats, req, resp)
 		if fire && act.applyThenFail {
 			s.failAfter(w, r, act, resp)
 			return

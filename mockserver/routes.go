@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -19,7 +20,7 @@ type route struct {
 
 // routeTable lists every route of the mock.
 func (s *Server) routeTable() []route {
-	return []route{
+	return slices.Concat([]route{
 		{"POST /api/v1/customers/save", false, s.rateLimit(s.boundBody(s.rules.MaxBody, handleSaveCustomers(s)))},
 		{"POST /api/v1/token", true, s.boundBody(maxTokenBody, handleToken(s))},
 		{"GET /__admin/customers", false, handleListCustomers(s)},
@@ -35,7 +36,7 @@ func (s *Server) routeTable() []route {
 		{"GET /__admin/config", false, handleConfig(s)},
 		{"GET /healthz", true, handleHealth()},
 		{"GET /openapi.yaml", true, handleDocument()},
-	}
+	}, s.journalRoutes())
 }
 
 // routes serves the route table, with noRoute's answers for the rest.
@@ -55,10 +56,12 @@ func (s *Server) routes() http.Handler {
 		if refuseAmbiguous(w, r) {
 			return
 		}
-		if _, pattern := mux.Handler(r); pattern == "" || !isClean(r.URL.EscapedPath()) {
+		_, pattern := mux.Handler(r)
+		if pattern == "" || !isClean(r.URL.EscapedPath()) {
 			noRoute(mux, w, r)
 			return
 		}
+		noteRoute(r.Context(), pattern)
 		mux.ServeHTTP(w, r)
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/algoreg-kit/algoreg-kit/internal/retry"
@@ -91,6 +92,17 @@ type Config struct {
 	// one attempt.
 	WebhookRetryFor time.Duration
 
+	// The request journal (journal.go, GET /__admin/requests): per business
+	// at most JournalSize entries (DefaultJournalSize) and JournalBytes bytes
+	// (DefaultJournalBytes), and JournalTotalBytes (DefaultJournalTotalBytes)
+	// for every business together, the oldest dropped first; each body kept
+	// up to JournalBodyBytes (DefaultJournalBodyBytes). A negative
+	// JournalSize or JournalBytes turns the journal off.
+	JournalSize       int
+	JournalBytes      int64
+	JournalTotalBytes int64
+	JournalBodyBytes  int64
+
 	webhookBackoff *retry.Policy // tests only (export_test.go); nil: defaultWebhookBackoff
 
 	// Connections and bodies in flight (conns.go, bodies.go); every zero
@@ -129,6 +141,7 @@ type Server struct {
 	validator *openapi.Validator // nil unless KinValidation or ValidateResponses
 
 	webhooks   *webhookSender // nil without Config.WebhookURL
+	journal    *journal       // nil when Config turns it off
 	conns      *connLimiter
 	bodies     *bodyBudget
 	faultRules *faultRules // /__admin/faults, in memory
@@ -162,7 +175,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("mockserver: Config.BodyMemory is %d bytes, less than one body of the limit (%d); raise it, or 0 for %d bodies of the limit", cfg.BodyMemory, compiled.MaxBody, defaultBodyMemoryBodies)
 	}
 	s := &Server{cfg: cfg, rules: compiled, store: cfg.Store, log: cfg.Logger, now: cfg.Now,
-		conns: newConnLimiter(cfg), bodies: newBodyBudget(cfg.BodyMemory, cfg.BodyWait), faultRules: newFaultRules()}
+		conns: newConnLimiter(cfg), bodies: newBodyBudget(cfg.BodyMemory, cfg.BodyWait), faultRules: newFaultRules(),
+		journal: newJournal(cfg)}
 	if s.store == nil {
 		s.store = memstore.New()
 	}
@@ -211,6 +225,9 @@ func withDefaults(cfg Config) (Config, error) {
 	}
 	cfg, err := connDefaults(cfg)
 	if err != nil {
+		return cfg, err
+	}
+	if cfg, err = journalSettings(cfg); err != nil {
 		return cfg, err
 	}
 	if cfg.TokenTTL == 0 {
@@ -290,6 +307,11 @@ type logNote struct {
 	business  tenant
 	save      *SaveStats
 	cancelled bool // the client went away before the answer
+	// For the journal and the metrics (observe.go): the route pattern
+	// matched ("" for none), a save's decoded body and its answer.
+	route    string
+	saveReq  *openapi.SaveCustomersRequest
+	saveResp *openapi.SaveCustomersResponse
 }
 
 type logNoteKey struct{}
@@ -301,10 +323,18 @@ func noteTenant(ctx context.Context, business tenant) {
 	}
 }
 
-// noteSave records a save's counts for the request log.
-func noteSave(ctx context.Context, st SaveStats) {
+// noteSave records a save's counts for the request log, and its body and
+// answer for the journal and the metrics.
+func noteSave(ctx context.Context, st SaveStats, req *openapi.SaveCustomersRequest, resp *openapi.SaveCustomersResponse) {
 	if n, ok := ctx.Value(logNoteKey{}).(*logNote); ok {
-		n.save = &st
+		n.save, n.saveReq, n.saveResp = &st, req, resp
+	}
+}
+
+// noteRoute records the route pattern a request matched.
+func noteRoute(ctx context.Context, pattern string) {
+	if n, ok := ctx.Value(logNoteKey{}).(*logNote); ok {
+		n.route = pattern
 	}
 }
 
@@ -319,11 +349,14 @@ func noteCancelled(ctx context.Context) {
 // its client before it was answered (nginx's 499); nothing is sent.
 const statusCancelled = 499
 
-// statusWriter records the status and size of a response.
+// statusWriter records the status and size of a response, and keeps its
+// first keep bytes (for the journal).
 type statusWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	keep   int
+	kept   strings.Builder
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -339,6 +372,12 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 	}
 	n, err := w.ResponseWriter.Write(p)
 	w.bytes += int64(n)
+	if room := w.keep - w.kept.Len(); room > 0 && n > 0 {
+		if w.kept.Cap() == 0 {
+			w.kept.Grow(min(n, room))
+		}
+		w.kept.Write(p[:min(n, room)])
+	}
 	return n, err
 }
 
@@ -349,14 +388,24 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		note := &logNote{}
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), logNoteKey{}, note)))
+		sw := &statusWriter{ResponseWriter: w, keep: s.journalKeep()}
+		r = r.WithContext(context.WithValue(r.Context(), logNoteKey{}, note))
+		cb := s.captureBody(r)
+		answered := false
+		defer func() { // a handler that aborts the connection (panic(http.ErrAbortHandler)) is observed too
+			if !answered {
+				s.observe(r, sw, cb, note, statusAborted, start)
+			}
+		}()
+		next.ServeHTTP(sw, r)
+		answered = true
 		switch {
 		case note.cancelled && sw.status == 0:
 			sw.status = statusCancelled
 		case sw.status == 0:
 			sw.status = http.StatusOK
 		}
+		s.observe(r, sw, cb, note, sw.status, start)
 		level := slog.LevelInfo
 		if sw.status >= 500 {
 			level = slog.LevelError

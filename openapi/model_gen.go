@@ -688,6 +688,112 @@ type FaultRuleList struct {
 	Limit int64 `json:"limit"`
 }
 
+// JournalPage is one page of the business's journal, newest first.
+type JournalPage struct {
+	// The entries of this page, newest first.
+	Requests []JournalEntry `json:"requests"`
+
+	// How many entries match the filters.
+	Total int64 `json:"total"`
+
+	// How many of the business's entries the journal's bounds dropped (oldest
+	// first) since its last `DELETE /__admin/requests`.
+	Dropped int64 `json:"dropped"`
+
+	// The offset of this page.
+	Offset int64 `json:"offset"`
+
+	// The page size asked for.
+	Limit int64 `json:"limit"`
+}
+
+// JournalCount is how many journal entries match.
+type JournalCount struct {
+	// How many of the business's entries match the filters.
+	Count int64 `json:"count"`
+
+	// How many of the business's entries the journal's bounds dropped; a count
+	// cannot see those.
+	Dropped int64 `json:"dropped"`
+}
+
+// JournalEntry is one request of the business and the mock's answer.
+type JournalEntry struct {
+	// The entry's number, increasing in the order of the requests (unique in the
+	// mock's process, not consecutive within a business).
+	ID int64 `json:"id"`
+
+	// When the request arrived.
+	Time time.Time `json:"time"`
+
+	// The request's method.
+	Method string `json:"method"`
+
+	// The request's path.
+	Path string `json:"path"`
+
+	// The request's query string, without `?` (empty when none).
+	Query string `json:"query"`
+
+	// The route the path matched, as `METHOD /pattern` (empty when none did).
+	Route string `json:"route"`
+
+	// The kind of the request's credentials; the credentials themselves are never
+	// kept.
+	Credentials string `json:"credentials"`
+
+	// The request's headers, each a list of values, with `Authorization`,
+	// `Proxy-Authorization` and `Cookie` redacted.
+	RequestHeaders map[string]any `json:"request_headers"`
+
+	// The body as received (before any `Content-Encoding` is undone), up to
+	// `--journal-body-bytes`; the token request's `password` replaced by
+	// `[redacted]`.
+	RequestBody string `json:"request_body"`
+
+	// Whether `request_body` is base64 (the body was not UTF-8 text, e.g. gzip).
+	RequestBodyBase64 bool `json:"request_body_base64"`
+
+	// The length of the whole body, in bytes.
+	RequestBodyBytes int64 `json:"request_body_bytes"`
+
+	// Whether `request_body` is only the first `--journal-body-bytes` of it.
+	RequestBodyTruncated bool `json:"request_body_truncated"`
+
+	// The status answered; 0 when the mock closed the connection without an
+	// answer, 499 when the client went away first.
+	Status int64 `json:"status"`
+
+	// The headers the mock set on its answer, each a list of values.
+	ResponseHeaders map[string]any `json:"response_headers"`
+
+	// The answer's body, up to `--journal-body-bytes`.
+	ResponseBody string `json:"response_body"`
+
+	// Whether `response_body` is base64.
+	ResponseBodyBase64 bool `json:"response_body_base64"`
+
+	// The length of the whole answer's body, in bytes.
+	ResponseBodyBytes int64 `json:"response_body_bytes"`
+
+	// Whether `response_body` is only the first `--journal-body-bytes` of it.
+	ResponseBodyTruncated bool `json:"response_body_truncated"`
+
+	// How long the mock took, in microseconds.
+	DurationUs int64 `json:"duration_us"`
+
+	// The customer `external_id`s a save touched (its customers and the customers
+	// its relations name), each once, in request order, up to
+	// `--journal-body-bytes` of them in all.
+	ExternalIDs []string `json:"external_ids"`
+
+	// How many more `external_id`s the save touched.
+	ExternalIDsOmitted int64 `json:"external_ids_omitted"`
+
+	// The error and warning codes of the save's answer, each once, sorted.
+	Codes []string `json:"codes"`
+}
+
 // SaveCustomersRequestKeys are the property names of the schema
 // SaveCustomersRequest, in name order (the order of the fields of
 // SaveCustomersRequest and of its JSON encoding). Do not modify it.

@@ -45,6 +45,9 @@ var modelSchemas = []struct {
 	{reflect.TypeFor[FaultRule](), "FaultRule"},
 	{reflect.TypeFor[FaultLatency](), "FaultLatency"},
 	{reflect.TypeFor[FaultRuleList](), "FaultRuleList"},
+	{reflect.TypeFor[JournalPage](), "JournalPage"},
+	{reflect.TypeFor[JournalCount](), "JournalCount"},
+	{reflect.TypeFor[JournalEntry](), "JournalEntry"},
 }
 
 // drift lists the differences between the json tags of struct t and the

@@ -128,6 +128,7 @@ func parseMock(args []string, getenv func(string) string) (mockConfig, error) {
 	fs.choice(&stateSync, "state-sync", "", []string{"normal", "full"}, "`mode` of a SQLite state file: normal (a save survives a crash of the process) or full (a power loss too: an fsync per save); default normal")
 	cfg.PreloadOptions.MaxFileBytes = mockserver.DefaultPreloadMaxBytes
 	fs.Var((*sizeValue)(&cfg.PreloadOptions.MaxFileBytes), "preload-max-bytes", "largest file --preload reads: a `size` (as --max-body)")
+	fs.observeFlags(s)
 	fs.StringVar(&cfg.PreloadBusiness, "preload-business", "", `business that --preload saves into (default "demo"; with --users: the first account's business)`)
 	var err error
 	if cfg.notes, err = fs.parse(args, getenv); err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/algoreg-kit/algoreg-kit/mockserver"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/algoreg-kit/algoreg-kit/rules"
 )
@@ -98,6 +99,23 @@ func TestParseMock(t *testing.T) {
 					t.Errorf("got %+v", s)
 				}
 			}},
+		{name: "journal", args: []string{"--journal-size", "10", "--journal-bytes", "1MiB", "--journal-total-bytes", "8MiB", "--journal-body-bytes", "1KiB"},
+			check: func(t *testing.T, got mockConfig) {
+				if s := got.Server; s.JournalSize != 10 || s.JournalBytes != 1<<20 || s.JournalTotalBytes != 8<<20 || s.JournalBodyBytes != 1<<10 {
+					t.Errorf("got %+v", s)
+				}
+			}},
+		{name: "journal off", args: []string{"--journal-size", "0"}, check: func(t *testing.T, got mockConfig) {
+			if s := got.Server; s.JournalSize != -1 || s.JournalBytes != mockserver.DefaultJournalBytes {
+				t.Errorf("got journal size %d, bytes %d; want -1 (off) and the default", s.JournalSize, s.JournalBytes)
+			}
+		}},
+		{name: "journal off by bytes", env: map[string]string{"ALGOREG_MOCK_JOURNAL_BYTES": "0"}, check: func(t *testing.T, got mockConfig) {
+			if got.Server.JournalBytes != -1 {
+				t.Errorf("got journal bytes %d, want -1 (off)", got.Server.JournalBytes)
+			}
+		}},
+		{name: "bad journal size", args: []string{"--journal-size", "-3"}, wantErr: `"-3" is not a count`},
 		{name: "webhook defaults", check: func(t *testing.T, got mockConfig) {
 			if s := got.Server; s.WebhookRetryFor != time.Hour || s.WebhookSecret != "" {
 				t.Errorf("got %+v", s)
