@@ -176,6 +176,24 @@ func TestJournalSettings(t *testing.T) {
 		assert.Equal(t, gz, string(raw))
 		assert.Equal(t, []string{"g"}, e.ExternalIDs)
 	})
+	t.Run("injected faults", func(t *testing.T) {
+		ts := newServer(t, mockserver.Config{})
+		body := `{"customers":[{"external_id":"f","account_type":"N","last_name":"A"}]}`
+		for _, prefer := range []string{"fault=reset", "fault=truncated", "code=503"} {
+			req, _ := http.NewRequest(http.MethodPost, ts.URL+"/api/v1/customers/save", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Prefer", prefer)
+			if resp, err := ts.Client.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}
+		page := journalPage(t, ts.URL, ts.Client, "")
+		require.Len(t, page.Requests, 3)
+		assert.EqualValues(t, 503, page.Requests[0].Status, "code=503")
+		assert.EqualValues(t, 0, page.Requests[1].Status, "fault=truncated: the connection taken over")
+		assert.EqualValues(t, 0, page.Requests[2].Status, "fault=reset")
+		assert.Equal(t, int64(2), journalCount(t, ts.URL, ts.Client, "status=0"))
+	})
 	t.Run("off", func(t *testing.T) {
 		ts := newServer(t, mockserver.Config{JournalSize: -1})
 		for _, m := range []string{http.MethodGet, http.MethodDelete} {

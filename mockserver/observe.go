@@ -26,8 +26,10 @@ func (s *Server) observe(r *http.Request, sw *statusWriter, cb *captureBody, not
 	}
 }
 
-// statusAborted is the status the journal and the metrics give a request
-// that the mock closed without an answer (an injected connection fault).
+// statusAborted is the status the request log, the journal and the
+// metrics give a request whose connection the mock took over or closed
+// without an answer of its own (an injected fault: reset, empty, truncated,
+// malformed).
 const statusAborted = 0
 
 // journalKeep is how much of each body the journal keeps (0 without it).

@@ -1,10 +1,12 @@
 package mockserver
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -353,10 +355,18 @@ const statusCancelled = 499
 // first keep bytes (for the journal).
 type statusWriter struct {
 	http.ResponseWriter
-	status int
-	bytes  int64
-	keep   int
-	kept   strings.Builder
+	status   int
+	bytes    int64
+	keep     int
+	kept     strings.Builder
+	hijacked bool // the connection was taken over (an injected fault)
+}
+
+// Hijack takes the connection over, for an injected fault, and notes it.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	w.hijacked = err == nil
+	return c, rw, err
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -402,6 +412,8 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		switch {
 		case note.cancelled && sw.status == 0:
 			sw.status = statusCancelled
+		case sw.hijacked && sw.status == 0:
+			sw.status = statusAborted
 		case sw.status == 0:
 			sw.status = http.StatusOK
 		}

@@ -760,8 +760,8 @@ type JournalEntry struct {
 	// Whether `request_body` is only the first `--journal-body-bytes` of it.
 	RequestBodyTruncated bool `json:"request_body_truncated"`
 
-	// The status answered; 0 when the mock closed the connection without an
-	// answer, 499 when the client went away first.
+	// The status answered; 0 when an injected fault (`Prefer` `fault=…`, or a
+	// fault rule) took the connection over, 499 when the client went away first.
 	Status int64 `json:"status"`
 
 	// The headers the mock set on its answer, each a list of values.
