@@ -11,7 +11,7 @@ import (
 func (f *flagSet) observeFlags(s *mockserver.Config) {
 	s.JournalSize, s.JournalBytes = mockserver.DefaultJournalSize, mockserver.DefaultJournalBytes
 	s.JournalTotalBytes, s.JournalBodyBytes = mockserver.DefaultJournalTotalBytes, mockserver.DefaultJournalBodyBytes
-	f.Var((*offCount)(&s.JournalSize), "journal-size", "requests the journal keeps per business (GET /__admin/requests), the oldest dropped first; 0 turns the journal off")
+	f.Var((*offCount)(&s.JournalSize), "journal-size", "`count` of requests the journal keeps per business (GET /__admin/requests), the oldest dropped first; 0 turns the journal off")
 	f.Var((*offSize)(&s.JournalBytes), "journal-bytes", "bytes the journal keeps per business, a `size`; 0 turns the journal off")
 	f.Var((*sizeValue)(&s.JournalTotalBytes), "journal-total-bytes", "bytes the journal keeps for every business together, a `size`: the bound of its memory")
 	f.Var((*sizeValue)(&s.JournalBodyBytes), "journal-body-bytes", "bytes the journal keeps of each request and response body, a `size` (with the whole length)")
