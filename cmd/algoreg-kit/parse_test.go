@@ -343,7 +343,7 @@ func TestEveryFlagReadsItsVariable(t *testing.T) {
 		"mock log-level": "debug", "mock log-format": "json", "spec format": "json",
 		"fixtures format": "csv", "fixtures progress": "never", "fixtures codes": "phone_not_e164",
 		"mock kyc-min": "1", "fixtures kyc-min": "1", "contract kyc-min": "1",
-		"mock state-sync": "full", // an error without --state, the same from the variable
+		"mock state-sync":   "full", // an error without --state, the same from the variable
 		"mock journal-size": "7",
 	}
 	byType := map[string]string{"": "true", "int": "7", "float": "0.5", "duration": "7s", "size": "1KiB", "list": "a,b", "table": "1,2"}
