@@ -52,6 +52,7 @@ type authSettings struct {
 	TokenTTLSeconds        float64 `json:"token_ttl_seconds"`
 	LockoutThreshold       int     `json:"lockout_threshold"`
 	LockoutDurationSeconds float64 `json:"lockout_duration_seconds"`
+	OperatorEndpoints      bool    `json:"operator_endpoints"`
 }
 
 type requestSettings struct {
@@ -126,7 +127,8 @@ func (s *Server) settings() kitConfig {
 		Kit:   kitInfo{Name: openapi.KitName, Version: build.Version, Revision: build.Revision},
 		Rules: ruleSettings{Config: rc, VariationOps: rules.VariationOps},
 		Auth: authSettings{OpenMode: c.Users == nil, Accounts: len(c.Users), TokenTTLSeconds: c.TokenTTL.Seconds(),
-			LockoutThreshold: c.LockoutThreshold, LockoutDurationSeconds: c.LockoutDuration.Seconds()},
+			LockoutThreshold: c.LockoutThreshold, LockoutDurationSeconds: c.LockoutDuration.Seconds(),
+			OperatorEndpoints: c.AdminToken != ""},
 		Requests: requestSettings{Lenient: c.Lenient, KinValidation: c.KinValidation},
 		Transport: transportSettings{MaxConns: c.MaxConns, MaxHeaderBytes: c.MaxHeaderBytes, BodyMemory: c.BodyMemory,
 			BodyWaitSeconds: c.BodyWait.Seconds(), MinBodyRate: c.MinBodyRate,

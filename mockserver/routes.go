@@ -52,6 +52,9 @@ func (s *Server) routes() http.Handler {
 		}
 		mux.Handle(rt.pattern, h)
 	}
+	for _, rt := range s.operatorRoutes() {
+		mux.Handle(rt.pattern, s.requireOperator(rt.handler))
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if refuseAmbiguous(w, r) {
 			return

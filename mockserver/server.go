@@ -89,6 +89,12 @@ type Config struct {
 	// way (webhook-signature: v1,<base64 HMAC-SHA256>): "whsec_" followed by
 	// the base64 of a key of 24 to 64 bytes.
 	WebhookSecret string
+	// AdminToken, when set, turns on the operator endpoints under
+	// /__admin/operator (every business's counts, a reset of one or all, the
+	// lockouts and their unlocking, any business's webhook events), which
+	// take it as a bearer token; without it they do not exist (404). At
+	// least 16 printable ASCII characters.
+	AdminToken string
 	// WebhookRetryFor is how long after its save an event is retried
 	// (default DefaultWebhookRetryFor, one hour); every event gets at least
 	// one attempt.
@@ -223,6 +229,9 @@ func withDefaults(cfg Config) (Config, error) {
 		return cfg, err
 	}
 	if err := checkUsers(cfg.Users); err != nil {
+		return cfg, err
+	}
+	if err := checkAdminToken(cfg.AdminToken); err != nil {
 		return cfg, err
 	}
 	cfg, err := connDefaults(cfg)

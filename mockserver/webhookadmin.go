@@ -14,32 +14,37 @@ import (
 // paged like the other listings.
 func handleListWebhooks(s *Server) http.Handler {
 	return s.authenticated(func(w http.ResponseWriter, r *http.Request, business tenant) {
-		status := store.EventStatus(r.URL.Query().Get("status"))
-		switch status {
-		case "":
-			status = store.EventFailed
-		case store.EventFailed, store.EventPending, store.EventDelivered:
-		default:
-			writeProblem(w, r, http.StatusBadRequest, "bad-parameter", "Bad query parameter",
-				fmt.Sprintf("status=%q must be failed, pending or delivered.", status))
-			return
-		}
-		offset, limit, ok := pageParams(w, r)
-		if !ok {
-			return
-		}
-		evs, total, err := s.store.Events(r.Context(), string(business), status, offset, limit)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		page := openapi.WebhookEventPage{Events: []openapi.WebhookDelivery{}, Status: string(status),
-			Total: int64(total), Offset: int64(offset), Limit: int64(limit)}
-		for _, e := range evs {
-			page.Events = append(page.Events, viewEvent(e))
-		}
-		writeJSON(w, http.StatusOK, page)
+		s.listWebhooks(w, r, string(business))
 	})
+}
+
+// listWebhooks answers the page of business's events that r asks for.
+func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request, business string) {
+	status := store.EventStatus(r.URL.Query().Get("status"))
+	switch status {
+	case "":
+		status = store.EventFailed
+	case store.EventFailed, store.EventPending, store.EventDelivered:
+	default:
+		writeProblem(w, r, http.StatusBadRequest, "bad-parameter", "Bad query parameter",
+			fmt.Sprintf("status=%q must be failed, pending or delivered.", status))
+		return
+	}
+	offset, limit, ok := pageParams(w, r)
+	if !ok {
+		return
+	}
+	evs, total, err := s.store.Events(r.Context(), business, status, offset, limit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	page := openapi.WebhookEventPage{Events: []openapi.WebhookDelivery{}, Status: string(status),
+		Total: int64(total), Offset: int64(offset), Limit: int64(limit)}
+	for _, e := range evs {
+		page.Events = append(page.Events, viewEvent(e))
+	}
+	writeJSON(w, http.StatusOK, page)
 }
 
 // viewEvent is the inspection view of an outbox event.

@@ -428,6 +428,72 @@ type RelationPage struct {
 	Limit int64 `json:"limit"`
 }
 
+// BusinessPage is one page of businesses, for the mock's operator.
+type BusinessPage struct {
+	// The businesses of this page, ordered by name.
+	Businesses []BusinessCount `json:"businesses"`
+
+	// How many businesses hold any customer or relation.
+	Total int64 `json:"total"`
+
+	// The offset of this page.
+	Offset int64 `json:"offset"`
+
+	// The page size asked for.
+	Limit int64 `json:"limit"`
+}
+
+// BusinessCount is one business and the size of its state.
+type BusinessCount struct {
+	// The business.
+	Business string `json:"business"`
+
+	// How many customers it holds.
+	Customers int64 `json:"customers"`
+
+	// How many relations it holds.
+	Relations int64 `json:"relations"`
+}
+
+// ResetAll is what a reset of every business did.
+type ResetAll struct {
+	// How many businesses were emptied.
+	BusinessesReset int64 `json:"businesses_reset"`
+}
+
+// AccountPage is one page of the mock's accounts, for its operator.
+type AccountPage struct {
+	// The accounts of this page, ordered by username.
+	Accounts []Account `json:"accounts"`
+
+	// How many accounts `--users` has.
+	Total int64 `json:"total"`
+
+	// The offset of this page.
+	Offset int64 `json:"offset"`
+
+	// The page size asked for.
+	Limit int64 `json:"limit"`
+}
+
+// Account is one account of `--users` and its lockout.
+type Account struct {
+	// The username.
+	Username string `json:"username"`
+
+	// The business it acts for.
+	Business string `json:"business"`
+
+	// Wrong passwords in a row since the last success or lock.
+	Failures int64 `json:"failures"`
+
+	// Whether the account is locked now.
+	Locked bool `json:"locked"`
+
+	// RFC 3339 time of the end of the lock, while it is locked (absent otherwise).
+	LockedUntil string `json:"locked_until,omitempty"`
+}
+
 // WebhookEventPage is one page of webhook events of one delivery status.
 type WebhookEventPage struct {
 	// The events of this page, oldest first.

@@ -47,6 +47,7 @@ Examples:
   algoreg-kit mock --state postgres://algoreg:secret@db:5432/algoreg
   ALGOREG_MOCK_ADDR=0.0.0.0:8080 algoreg-kit mock --validate-responses
   algoreg-kit mock --log-level warn --pprof-addr 127.0.0.1:6060
+  ALGOREG_MOCK_ADMIN_TOKEN=$(openssl rand -hex 16) algoreg-kit mock --users users.csv
 
 Users file (--users): CSV with the header username,password,business, e.g.
   username,password,business
@@ -115,6 +116,7 @@ func parseMock(args []string, getenv func(string) string) (mockConfig, error) {
 	fs.Var((*listValue)(&cfg.Preload), "preload", "`file` or folder of data to save before serving, or several separated by commas (see above)")
 	fs.StringVar(&s.WebhookURL, "webhook", "", "URL that receives the vendor's customers_updated webhook after every save that created or updated customers (not dry runs); default: off")
 	fs.BoolVar(&s.Lenient, "lenient", false, "also accept what the vendor refuses with 415: form-encoded token requests, and application/*+json types or parameters other than charset=utf-8 on saves and token requests; default: only application/json, as the vendor documents")
+	fs.StringVar(&s.AdminToken, "admin-token", "", "turn on the operator endpoints under /__admin/operator (every business's counts, resets, unlocking accounts, any business's webhooks), which take this bearer token (at least 16 characters); better given as ALGOREG_MOCK_ADMIN_TOKEN, which ps does not show; default: off (404)")
 	fs.StringVar(&s.WebhookSecret, "webhook-secret", "", "Standard Webhooks secret (whsec_ and base64 of 24 to 64 bytes) that signs each delivery (webhook-signature); better given as ALGOREG_MOCK_WEBHOOK_SECRET, which ps does not show; default: unsigned")
 	fs.DurationVar(&s.WebhookRetryFor, "webhook-retry-for", mockserver.DefaultWebhookRetryFor, "how long after its save a webhook event is retried (backoff up to 30 s) before it is kept as failed")
 	fs.IntVar(&s.MaxConns, "max-conns", mockserver.DefaultMaxConns, "most connections open at once; at the cap a new one closes the longest-idle keep-alive connection, or gets 503 with Retry-After when none is idle")
@@ -291,6 +293,9 @@ func (cfg *mockConfig) printBanner(out io.Writer, url string) {
 		mode = fmt.Sprintf("%s from %s", words.Count(len(users), "account"), cfg.UsersFile)
 	}
 	fmt.Fprintf(w, "algoreg-kit mock serving on %s (%s; %s)\n", url, mode, cfg.State)
+	if cfg.Server.AdminToken != "" {
+		fmt.Fprintln(w, "operator endpoints on under /__admin/operator (Authorization: Bearer <the --admin-token>)")
+	}
 	if cfg.Server.Lenient {
 		fmt.Fprintln(w, "lenient: form-encoded token requests and any application/*+json type are accepted, which the vendor refuses (415); an integration that passes here may fail there")
 	}
