@@ -175,6 +175,30 @@ func WithOnRetry(f func(err error, wait time.Duration)) Option {
 	return func(o *options) { o.onRetry = f }
 }
 
+// ContextWithOnRetry returns a copy of ctx with which Save and SaveJSON
+// also call f before each wait for a retry of that one request, after the
+// client's WithOnRetry function: a caller with several requests in flight
+// learns which of them were retried (a request retried after a connection
+// error or a 5xx may have been applied by an attempt whose answer was
+// lost).
+func ContextWithOnRetry(ctx context.Context, f func(err error, wait time.Duration)) context.Context {
+	return context.WithValue(ctx, onRetryKey{}, f)
+}
+
+type onRetryKey struct{}
+
+// onRetryFor returns the retry callbacks of a request made with ctx.
+func (c *Client) onRetryFor(ctx context.Context) func(error, time.Duration) {
+	f, ok := ctx.Value(onRetryKey{}).(func(error, time.Duration))
+	switch {
+	case !ok || f == nil:
+		return c.onRetry
+	case c.onRetry == nil:
+		return f
+	}
+	return func(err error, wait time.Duration) { c.onRetry(err, wait); f(err, wait) }
+}
+
 // WithClock sets the clock that dates tokens' expiry and reads Retry-After
 // dates (default time.Now); the waits themselves take real time.
 func WithClock(now func() time.Time) Option {
@@ -273,7 +297,7 @@ func (c *Client) SaveJSON(ctx context.Context, body []byte) (*openapi.SaveCustom
 			return fmt.Errorf("POST %s: %w", c.base+SavePath, err)
 		}
 		return nil
-	}, c.onRetry)
+	}, c.onRetryFor(ctx))
 	return out, err
 }
 

@@ -513,3 +513,24 @@ func TestNewRefuses(t *testing.T) {
 		t.Errorf("a plain base URL: got %v", err)
 	}
 }
+
+// ContextWithOnRetry reports the retries of the one request made with its
+// context, besides WithOnRetry's count of every retry.
+func TestContextWithOnRetry(t *testing.T) {
+	f, srv := fakeapi.New(t)
+	f.ScriptSave(fakeapi.Reply{Status: 502}, fakeapi.Reply{Cut: true})
+	var all, mine waits
+	c := mustNew(t, srv.URL, opts(algoreg.WithBasicAuth("u", "p"), algoreg.WithOnRetry(all.record))...)
+	if _, err := c.Save(algoreg.ContextWithOnRetry(context.Background(), mine.record), empty); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Save(context.Background(), empty); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(mine.get()), 2; got != want {
+		t.Errorf("the request's callback: got %d retries, want %d", got, want)
+	}
+	if got, want := len(all.get()), 2; got != want {
+		t.Errorf("the client's callback: got %d retries, want %d", got, want)
+	}
+}

@@ -322,6 +322,9 @@ func printTally(w io.Writer, t fixtures.Tally, seed int64, records int, d time.D
 		words.Count(records, "record"), words.Count(t.Customers, "customer"), words.Count(t.Relations, "relation"),
 		words.Count(t.Requests, "request"), words.Count(t.Retries, "retry"), words.Took(d), perSecond(t.Customers, d), seed)
 	fmt.Fprintf(w, "fixtures: added %d; errors %s; warnings %s\n", t.Added, byCode(t.Errors), byCode(t.Warnings))
+	if t.Recovered > 0 {
+		fmt.Fprintf(w, "fixtures: %s of the added by attempts whose answers were lost: the retries of their batches found them stored\n", words.Count(t.Recovered, "customer"))
+	}
 	if t.Skipped > 0 {
 		fmt.Fprintf(w, "fixtures: %s to customers of earlier batches not sent (a dry run stores no customer)\n", words.Count(t.Skipped, "relation"))
 	}
