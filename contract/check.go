@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/algoreg-kit/algoreg-kit/openapi"
@@ -45,6 +46,8 @@ type Check struct {
 	NeedsSecondBusiness bool
 	// final checks run after every other check, on the run's tallies.
 	final bool
+	// index is the check's place in the catalogue; its ids carry it.
+	index int
 	run   func(t *checkT)
 }
 
@@ -52,14 +55,56 @@ type Check struct {
 // runs in one goroutine; checkT is not safe for concurrent use, except Do and
 // Save (which the concurrency check calls from many goroutines).
 type checkT struct {
-	ctx   context.Context
-	r     *runner
-	id    string
-	rand  *rand.Rand
-	seed  int64
-	fails []Failure
-	skip  string
-	nsent atomic.Int64
+	ctx context.Context
+	r   *runner
+	id  string
+	// prefix starts every id the check makes: the run prefix and the
+	// check's own part ("ct5f3a9c1e-c12-"), so that no two checks share a
+	// record and the verdicts do not depend on the order they run in.
+	prefix string
+	ids    atomic.Int64 // ids made by NewID
+	gens   atomic.Int64 // generators made by gen`
+	rand   *rand.Rand
+	seed   int64
+	fails  []Failure
+	skip   string
+	nsent  atomic.Int64
+
+	xmu     sync.Mutex // guards xs and failedX (Do runs in many goroutines)
+	xs      []*exchange
+	failedX map[*exchange]bool
+}
+
+// keep records x among the check's exchanges, for the report if the check
+// fails.
+func (t *checkT) keep(x *exchange) {
+	t.xmu.Lock()
+	t.xs = append(t.xs, x)
+	t.xmu.Unlock()
+}
+
+// forget drops the exchanges kept so far (a generative check keeps its
+// failing case's only).
+func (t *checkT) forget() {
+	t.xmu.Lock()
+	t.xs = nil
+	t.xmu.Unlock()
+}
+
+// recorded returns the check's last exchanges as the report keeps them, and
+// how many earlier ones it left out.
+func (t *checkT) recorded() ([]Exchange, int) {
+	t.xmu.Lock()
+	defer t.xmu.Unlock()
+	xs, omitted := t.xs, 0
+	if len(xs) > maxReportExchanges {
+		xs, omitted = xs[len(xs)-maxReportExchanges:], len(xs)-maxReportExchanges
+	}
+	out := make([]Exchange, len(xs))
+	for i, x := range xs {
+		out[i] = t.r.record(x, t.failedX[x])
+	}
+	return out, omitted
 }
 
 // stop ends a check early (after Fatal or Skip).
@@ -82,6 +127,12 @@ func (t *checkT) Errorf(x *exchange, format string, args ...any) {
 	f := Failure{Expected: fmt.Sprintf(format, args...)}
 	if x != nil {
 		f.Request, f.Response = x.RequestText(), x.ResponseText()
+		t.xmu.Lock()
+		if t.failedX == nil {
+			t.failedX = map[*exchange]bool{}
+		}
+		t.failedX[x] = true
+		t.xmu.Unlock()
 	}
 	t.fails = append(t.fails, f)
 }
@@ -116,17 +167,23 @@ func (t *checkT) VerifyOnly() bool { return t.r.cfg.VerifyOnly }
 // Mock reports whether the target is the algoreg-kit mock.
 func (t *checkT) Mock() bool { return t.r.mock }
 
-// NewID returns a new external_id that carries the run prefix. Every call
-// returns a different id.
+// NewID returns a new external_id that carries the check's prefix (and so
+// the run prefix). Every call returns a different id; the n-th call of a
+// check returns the same id whatever the other checks do.
 func (t *checkT) NewID(kind string) string {
-	return fmt.Sprintf("%s%s-%06d", t.r.prefix, kind, t.r.ids.Add(1))
+	return fmt.Sprintf("%s%s-%06d", t.prefix, kind, t.ids.Add(1))
 }
+
+// checkPrefix is the prefix of the ids of the check at index i of the
+// catalogue.
+func checkPrefix(runPrefix string, i int) string { return fmt.Sprintf("%sc%02d-", runPrefix, i) }
 
 // Do sends r and fails the check on a transport error or a response that does
 // not match the document; it returns the exchange.
 func (t *checkT) Do(r request) *exchange {
 	x := t.r.client.do(t.ctx, r, t.id)
 	t.nsent.Add(1)
+	t.keep(x)
 	t.checkExchange(x)
 	return x
 }
@@ -135,7 +192,9 @@ func (t *checkT) Do(r request) *exchange {
 // goroutines of the concurrency check, which report on their own.
 func (t *checkT) do(r request) *exchange {
 	t.nsent.Add(1)
-	return t.r.client.do(t.ctx, r, t.id)
+	x := t.r.client.do(t.ctx, r, t.id)
+	t.keep(x)
+	return x
 }
 
 func (t *checkT) checkExchange(x *exchange) {

@@ -51,6 +51,7 @@ func Checks() []Check {
 	for i := range all {
 		cat, _, _ := strings.Cut(all[i].ID, "/")
 		all[i].Category = Category(cat)
+		all[i].index = i
 	}
 	return all
 }

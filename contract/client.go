@@ -54,7 +54,18 @@ type exchange struct {
 	Err error
 	// SchemaErr says how the response does not match the document, if it does not.
 	SchemaErr error
+	// Auth says whose credentials the request carried (authPrimary, …), for
+	// reports and replays, which never show them.
+	Auth string
 }
+
+// The credentials an exchange carried (exchange.Auth, Exchange.Auth).
+const (
+	authPrimary = "primary" // the primary business's (given or got from the token endpoint)
+	authSecond  = "second"  // the second business's
+	authNoCreds = "none"    // no Authorization header
+	authFixed   = "made-up" // a made-up value the check chose, no secret: kept as sent
+)
 
 // RequestText shows the request for people, credentials redacted and the
 // body shortened.
@@ -201,7 +212,8 @@ type authMode int
 const (
 	authDefault authMode = iota // the request's credentials
 	authNone                    // no Authorization header
-	authRaw                     // request.rawAuth as the Authorization header
+	authRaw                     // request.rawAuth, a form of the primary's credentials, as the Authorization header
+	authMadeUp                  // request.rawAuth, made-up credentials that are no secret, as the Authorization header
 )
 
 // request is what a check asks the client to send.
@@ -266,7 +278,7 @@ func (c *client) do(ctx context.Context, r request, checkID string) *exchange {
 	if r.path == savePath {
 		if err := c.guard(r); err != nil {
 			c.tally.note(&c.tally.refused, fmt.Sprintf("%s: %s", checkID, err))
-			return &exchange{Method: r.method, Path: r.path, ReqBody: r.body, Err: err}
+			return &exchange{Method: r.method, Path: r.path, ReqBody: r.body, Err: err, Auth: c.authOf(r)}
 		}
 	}
 	renewed := false
@@ -304,9 +316,22 @@ func retry429(ctx context.Context, send func() *exchange) *exchange {
 	return x
 }
 
+// authOf says whose credentials r carries.
+func (c *client) authOf(r request) string {
+	switch {
+	case r.auth == authNone:
+		return authNoCreds
+	case r.auth == authMadeUp:
+		return authFixed
+	case r.auth == authDefault && r.creds != nil && r.creds != c.primary:
+		return authSecond
+	}
+	return authPrimary
+}
+
 // send sends r once.
 func (c *client) send(ctx context.Context, r request, checkID string) *exchange {
-	x := &exchange{Method: r.method, Path: r.path, ReqBody: r.body, ReqHeader: http.Header{}}
+	x := &exchange{Method: r.method, Path: r.path, ReqBody: r.body, ReqHeader: http.Header{}, Auth: c.authOf(r)}
 	switch r.auth {
 	case authDefault:
 		h, err := c.authorization(ctx, r.creds, checkID)
@@ -315,7 +340,7 @@ func (c *client) send(ctx context.Context, r request, checkID string) *exchange 
 			return x
 		}
 		x.ReqHeader.Set("Authorization", h)
-	case authRaw:
+	case authRaw, authMadeUp:
 		x.ReqHeader.Set("Authorization", r.rawAuth)
 	}
 	if r.body != nil {
@@ -400,7 +425,7 @@ func (c *client) authorization(ctx context.Context, creds *credentials, checkID 
 func (c *client) fetchToken(ctx context.Context, user, password, checkID string) (*openapi.TokenResponse, *exchange) {
 	body, _ := json.Marshal(openapi.TokenRequest{GrantType: "password", Username: user, Password: password})
 	send := func() *exchange {
-		x := &exchange{Method: http.MethodPost, Path: tokenPath, ReqBody: body, ReqHeader: http.Header{}}
+		x := &exchange{Method: http.MethodPost, Path: tokenPath, ReqBody: body, ReqHeader: http.Header{}, Auth: authNoCreds}
 		x.ReqHeader.Set("Content-Type", "application/json")
 		x.ReqHeader.Set("Accept", "application/json")
 		c.roundTrip(ctx, x, checkID)

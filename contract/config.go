@@ -72,6 +72,11 @@ type Config struct {
 	// Run, when not nil, picks the checks whose ID it matches; Skip, when not
 	// nil, leaves out the checks whose ID it matches.
 	Run, Skip *regexp.Regexp
+	// Shuffle, when not 0, starts the checks in an order drawn from this
+	// seed instead of the default (the generative checks first); the report
+	// lists them in catalogue order all the same. For tests that the
+	// verdicts do not depend on the order.
+	Shuffle int64
 	// Parallel is how many checks run at once (0: DefaultParallelFor the
 	// target: 8 on loopback, 4 elsewhere). Every check has its own ids, so
 	// the verdicts do not depend on it.

@@ -145,10 +145,18 @@ func TestLive(t *testing.T) {
 //	go test -run '^$' -bench BenchmarkSuite -benchtime 5x ./contract
 func BenchmarkSuite(b *testing.B) {
 	b.ReportAllocs()
+	benchSuite(b, nil, 0)
+}
+
+// benchSuite runs the full default suite b.N times against a new mock (its
+// handler wrapped by wrap when not nil) at parallel checks at once (0: the
+// default), and reports the seconds and requests per suite.
+func benchSuite(b *testing.B, wrap func(http.Handler) http.Handler, parallel int) {
 	requests := 0
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		cfg := startMock(b, nil)
+		cfg := startMock(b, wrap)
+		cfg.Parallel = parallel
 		b.StartTimer()
 		rep, err := contract.Run(context.Background(), cfg)
 		if err != nil || !rep.OK() {

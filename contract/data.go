@@ -19,11 +19,11 @@ func (r *runner) serverRules() rules.Config {
 }
 
 // gen returns a fixtures generator seeded for this check (and sub-seed k),
-// whose ids carry the run prefix and a sub-prefix no other generator of the
-// run uses.
+// whose ids carry the check's prefix and a sub-prefix no other generator of
+// the check uses.
 func (t *checkT) gen(k int64) *fixtures.Generator {
 	opts := fixtures.Options{
-		Prefix: fmt.Sprintf("%sg%d-", t.r.prefix, t.r.gens.Add(1)),
+		Prefix: fmt.Sprintf("%sg%d-", t.prefix, t.gens.Add(1)),
 		Server: t.r.serverRules(),
 	}
 	seed := seedFor(t.seed, fmt.Sprint(k))

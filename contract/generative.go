@@ -25,6 +25,7 @@ func generativeChecks() []Check {
 // fails, naming it so that it replays.
 func (t *checkT) eachCase(f func(k int, r *rand.Rand)) {
 	for k := 0; k < t.r.cfg.Cases; k++ {
+		t.forget()
 		before := len(t.fails)
 		f(k, rand.New(rand.NewSource(seedFor(t.seed, fmt.Sprintf("case-%d", k)))))
 		if len(t.fails) > before {

@@ -167,11 +167,12 @@ func checkNoCredentials(t *checkT) {
 }
 
 // otherUser is the user of the wrong-password checks: one that exists on no
-// server, so that the suite never counts towards locking out the real
+// server, and a different one for each check (so that no check's wrong
+// password counts towards another's lockout), so that the suite never counts towards locking out the real
 // programmatic user (the vendor locks an account after repeated wrong
 // passwords).
 func (t *checkT) otherUser() string {
-	return strings.TrimSuffix(t.r.prefix, "-") + "@contract.invalid"
+	return strings.TrimSuffix(t.prefix, "-") + "@contract.invalid"
 }
 
 // openMode skips the check when the mock accepted made-up credentials: it
@@ -183,14 +184,14 @@ func (t *checkT) openMode(x *exchange) {
 }
 
 func checkWrongPassword(t *checkT) {
-	raw := "Basic " + base64.StdEncoding.EncodeToString([]byte(t.otherUser()+":wrong-"+t.r.prefix))
-	x := t.Do(request{method: http.MethodPost, path: savePath, body: t.probeBody(), auth: authRaw, rawAuth: raw})
+	raw := "Basic " + base64.StdEncoding.EncodeToString([]byte(t.otherUser()+":wrong-"+t.prefix))
+	x := t.Do(request{method: http.MethodPost, path: savePath, body: t.probeBody(), auth: authMadeUp, rawAuth: raw})
 	t.openMode(x)
 	t.expect401(x, "a wrong password")
 }
 
 func checkGarbageToken(t *checkT) {
-	x := t.Do(request{method: http.MethodPost, path: savePath, body: t.probeBody(), auth: authRaw, rawAuth: "Bearer not-a-token-" + t.r.prefix})
+	x := t.Do(request{method: http.MethodPost, path: savePath, body: t.probeBody(), auth: authMadeUp, rawAuth: "Bearer not-a-token-" + t.prefix})
 	t.expect401(x, "a token the server never issued")
 }
 
@@ -204,6 +205,7 @@ func checkTokenGrant(t *checkT) {
 	t.needUser()
 	tok, x := t.r.client.fetchToken(t.ctx, t.r.cfg.User, t.r.cfg.Password, t.id)
 	t.nsent.Add(1)
+	t.keep(x)
 	t.checkExchange(x)
 	if tok == nil {
 		t.Fatalf(x, "200 with an access token for the configured user")
@@ -235,7 +237,7 @@ func (t *checkT) expectOAuthError(x *exchange, code string) {
 }
 
 func checkTokenWrongPassword(t *checkT) {
-	x := t.tokenRequest(map[string]string{"grant_type": "password", "username": t.otherUser(), "password": "wrong-" + t.r.prefix})
+	x := t.tokenRequest(map[string]string{"grant_type": "password", "username": t.otherUser(), "password": "wrong-" + t.prefix})
 	t.openMode(x)
 	t.expectOAuthError(x, "invalid_grant")
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 
@@ -32,6 +33,12 @@ type Result struct {
 	Duration time.Duration `json:"duration_ns"`
 	Requests int           `json:"requests"`
 	Failures []Failure     `json:"failures,omitempty"`
+	// Exchanges are a failing check's requests and answers, whole (see
+	// Exchange), in the order sent: its last maxReportExchanges, and those
+	// of its failing case only for a generative check. ExchangesOmitted
+	// counts the earlier ones left out.
+	Exchanges        []Exchange `json:"exchanges,omitempty"`
+	ExchangesOmitted int        `json:"exchanges_omitted,omitempty"`
 }
 
 // Report is the outcome of a run.
@@ -130,6 +137,54 @@ func writeResultLine(w io.Writer, c Result, detail bool) {
 	}
 }
 
+// failureSentence says in one sentence what a failed check expected:
+// "behaviour/mixed-batch-partial failed: it expected status partial for 3
+// valid and 3 invalid customers, got "ok"; 2 more expectations failed."
+func failureSentence(c Result) string {
+	first := c.Reason
+	if len(c.Failures) > 0 {
+		first = c.Failures[0].Expected
+	}
+	first = strings.TrimRight(oneLine(first), ". ")
+	s := fmt.Sprintf("%s failed: it expected %s", c.ID, first)
+	switch n := len(c.Failures) - 1; {
+	case n == 1:
+		s += "; 1 more expectation failed"
+	case n > 1:
+		s += fmt.Sprintf("; %d more expectations failed", n)
+	}
+	return s + "."
+}
+
+// curlLines lists the curl command of each of a failed check's exchanges,
+// for JUnit's system-out.
+func curlLines(c Result) string {
+	if len(c.Exchanges) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "The requests of %s, to send again from a shell (set ALGOREG_TOKEN to a token of the user, or ALGOREG_USER and ALGOREG_PASSWORD for Basic):\n", c.ID)
+	if c.ExchangesOmitted > 0 {
+		fmt.Fprintf(&b, "# %d earlier requests left out\n", c.ExchangesOmitted)
+	}
+	for i, e := range c.Exchanges {
+		mark := ""
+		if e.Failed {
+			mark = " (a failure is about this one)"
+		}
+		fmt.Fprintf(&b, "# %d. %s %s → %s%s\n%s\n", i+1, e.Method, e.URL, answered(e), mark, e.Curl)
+	}
+	return b.String()
+}
+
+// answered says in a few words what an exchange's answer was.
+func answered(e Exchange) string {
+	if e.Status == 0 {
+		return "no answer: " + e.Error
+	}
+	return fmt.Sprintf("%d %s", e.Status, http.StatusText(e.Status))
+}
+
 func oneLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	if len(s) > 300 {
@@ -182,7 +237,10 @@ type (
 		Time      string        `xml:"time,attr"`
 		Failure   *junitMessage `xml:"failure"`
 		Skipped   *junitMessage `xml:"skipped"`
-		SystemOut string        `xml:"system-out,omitempty"`
+		SystemOut *junitText    `xml:"system-out"`
+	}
+	junitText struct {
+		Text string `xml:",cdata"`
 	}
 	junitMessage struct {
 		Message string `xml:"message,attr"`
@@ -228,7 +286,10 @@ func (r Report) WriteJUnit(w io.Writer) error {
 		case Fail:
 			var b strings.Builder
 			writeResultLine(&b, c, true)
-			tc.Failure = &junitMessage{Message: oneLine(c.Reason), Type: "contract", Text: b.String()}
+			tc.Failure = &junitMessage{Message: failureSentence(c), Type: "contract", Text: b.String()}
+			if out := curlLines(c); out != "" {
+				tc.SystemOut = &junitText{out}
+			}
 		case Skip:
 			tc.Skipped = &junitMessage{Message: c.Reason}
 		}

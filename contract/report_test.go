@@ -33,7 +33,16 @@ func sampleReport() contract.Report {
 					Expected: "a detail entry under customer id \"ct0badc0de-g1-cust-00000000\" with the error date_of_birth_invalid",
 					Request:  "POST /api/v1/customers/save\nAuthorization: Bearer <redacted>\n\n{\"customers\":[{\"external_id\":\"ct0badc0de-g1-cust-00000000\",\"date_of_birth\":\"1984-02-30\"}]}",
 					Response: "500 Internal Server Error\nContent-Type: application/problem+json\n\n{\"type\":\"urn:x\",\"title\":\"oops <&>\",\"status\":500,\"detail\":\"x\"}",
-				}}},
+				}},
+				Exchanges: []contract.Exchange{{
+					Method: "POST", URL: "https://api.example.test/api/v1/customers/save", Auth: "primary",
+					RequestHeaders:   http.Header{"Authorization": {"Bearer <redacted>"}, "Content-Type": {"application/json"}},
+					RequestBody:      `{"customers":[{"external_id":"ct0badc0de-g1-cust-00000000","date_of_birth":"1984-02-30"}]}`,
+					RequestBodyBytes: 87, Status: 500, ResponseHeaders: http.Header{"Content-Type": {"application/problem+json"}},
+					ResponseBody: `{"type":"urn:x","title":"oops <&>","status":500,"detail":"x"}`, ResponseBodyBytes: 62, Failed: true,
+					Curl: `curl -sS -i -X POST 'https://api.example.test/api/v1/customers/save' -H 'Content-Type: application/json' -H 'Authorization: Bearer '"${ALGOREG_TOKEN}" --data-binary '{"customers":[{"external_id":"ct0badc0de-g1-cust-00000000","date_of_birth":"1984-02-30"}]}'`,
+				}},
+			},
 			{ID: "behaviour/delta-update-keeps-fields", Category: contract.Behaviour, Description: "delta", Status: contract.Skip, Reason: "needs the mock's inspection API (/__admin); the target is not the algoreg-kit mock"},
 		},
 	}

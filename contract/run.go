@@ -11,9 +11,9 @@ import (
 	mrand "math/rand"
 	"net/http"
 	"runtime/debug"
+	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -29,8 +29,6 @@ type runner struct {
 	seed   int64
 	mock   bool
 	second *credentials // nil without second credentials
-	ids    atomic.Int64
-	gens   atomic.Int64
 
 	progressMu sync.Mutex
 	cleanup    cleanupResult
@@ -156,7 +154,7 @@ func (r *runner) pick() (picked, final []Check, err error) {
 }
 
 // runAll runs checks cfg.Parallel at a time and returns their results in
-// order.
+// the order of checks. They start in startOrder.
 func (r *runner) runAll(ctx context.Context, checks []Check) []Result {
 	results := make([]Result, len(checks))
 	jobs := make(chan int)
@@ -168,12 +166,32 @@ func (r *runner) runAll(ctx context.Context, checks []Check) []Result {
 			}
 		})
 	}
-	for i := range checks {
+	for _, i := range r.startOrder(checks) {
 		jobs <- i
 	}
 	close(jobs)
 	wg.Wait()
 	return results
+}
+
+// startOrder returns the order in which the checks start: the generative
+// ones first (each sends --cases requests one after the other, the longest
+// path of a run against a slow target), then the catalogue's; or, with
+// cfg.Shuffle, an order drawn from it. Every check has its own ids and data,
+// so the order changes the run's time, never a verdict.
+func (r *runner) startOrder(checks []Check) []int {
+	order := make([]int, len(checks))
+	for i := range order {
+		order[i] = i
+	}
+	if r.cfg.Shuffle != 0 {
+		mrand.New(mrand.NewSource(r.cfg.Shuffle)).Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		return order
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		return checks[order[i]].Category == Generative && checks[order[j]].Category != Generative
+	})
+	return order
 }
 
 // runCheck runs one check and returns its result.
@@ -200,7 +218,7 @@ func (r *runner) runCheck(ctx context.Context, c Check) (res Result) {
 		return res
 	}
 	seed := seedFor(r.seed, c.ID)
-	t := &checkT{ctx: ctx, r: r, id: c.ID, seed: seed, rand: mrand.New(mrand.NewSource(seed))}
+	t := &checkT{ctx: ctx, r: r, id: c.ID, prefix: checkPrefix(r.prefix, c.index), seed: seed, rand: mrand.New(mrand.NewSource(seed))}
 	func() {
 		defer func() {
 			if p := recover(); p != nil {
@@ -216,6 +234,7 @@ func (r *runner) runCheck(ctx context.Context, c Check) (res Result) {
 	switch {
 	case len(t.fails) > 0:
 		res.Status = Fail
+		res.Exchanges, res.ExchangesOmitted = t.recorded()
 		res.Reason = t.fails[0].Expected
 		if n := len(t.fails); n > 1 {
 			res.Reason += fmt.Sprintf(" (and %d more failures)", n-1)

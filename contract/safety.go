@@ -3,6 +3,7 @@ package contract
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/algoreg-kit/algoreg-kit/openapi"
@@ -78,15 +79,9 @@ func (r *runner) disableCreated(ctx context.Context) {
 		}
 		r.cleanup.fails = append(r.cleanup.fails, t.fails...)
 	}()
-	tl := r.client.tally
-	tl.mu.Lock()
-	sent := map[*credentials]*sentIDs{}
-	for k, v := range tl.sent {
-		sent[k] = v
-	}
-	tl.mu.Unlock()
 	nc, nr := r.cleanupBatch()
-	for creds, ids := range sent {
+	for _, b := range r.sentByBusiness() {
+		creds, ids := b.creds, b.ids
 		for i := 0; i*nc < len(ids.customers) || i*nr < len(ids.relations); i++ {
 			req := &openapi.SaveCustomersRequest{DisableRiskScan: ptr(true)}
 			for _, id := range window(ids.customers, i*nc, nc) {
@@ -108,6 +103,35 @@ func (r *runner) disableCreated(ctx context.Context) {
 			r.cleanup.disabled += countDisabled(t, req, &resp, x)
 		}
 	}
+}
+
+// businessIDs are the ids a business was sent in saves that may persist.
+type businessIDs struct {
+	creds *credentials
+	ids   sentIDs // customers and relations sorted
+}
+
+// sentByBusiness returns the ids of the run's saves that may persist, the
+// primary business first, each list sorted: the clean-up then sends the same
+// requests whatever order the checks ran in.
+func (r *runner) sentByBusiness() []businessIDs {
+	tl := r.client.tally
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	var out []businessIDs
+	for creds, ids := range tl.sent {
+		out = append(out, businessIDs{creds, sentIDs{customers: slices.Sorted(slices.Values(ids.customers)), relations: slices.Sorted(slices.Values(ids.relations))}})
+	}
+	slices.SortFunc(out, func(a, b businessIDs) int {
+		switch {
+		case a.creds == r.client.primary:
+			return -1
+		case b.creds == r.client.primary:
+			return 1
+		}
+		return strings.Compare(a.creds.user, b.creds.user)
+	})
+	return out
 }
 
 // window returns the n ids from lo on (fewer at the end).
@@ -161,15 +185,12 @@ func checkCleanup(t *checkT) {
 		return
 	}
 	// On the mock, read back a few of the disabled customers.
-	tl := t.r.client.tally
-	tl.mu.Lock()
-	ids := tl.sent[t.r.client.primary]
-	tl.mu.Unlock()
-	if ids == nil {
+	sent := t.r.sentByBusiness()
+	if len(sent) == 0 || sent[0].creds != t.r.client.primary {
 		return
 	}
 	checked := 0
-	for _, id := range ids.customers {
+	for _, id := range sent[0].ids.customers {
 		if checked == 10 {
 			break
 		}

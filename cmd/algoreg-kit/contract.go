@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -54,6 +55,11 @@ answers with the kit's header and repeats a random nonce), the suite takes
 the mock's own rules from there, the rule flags given overriding them, and
 says so in one line on stderr.
 
+--json keeps each failing check's exchanges whole (credentials as the
+placeholders ${ALGOREG_USER}, ${ALGOREG_PASSWORD}, ${ALGOREG_TOKEN}) with a curl
+command each; --replay REPORT sends them again and says whether each failure
+still happens (exit status 1 if one does).
+
 Mistakes stop it with exit status 2 before the first request: a --run or
 --skip pattern that matches no check (the closest are named), a --junit or
 --json path that cannot be written, a --target whose path already holds the
@@ -67,6 +73,7 @@ Examples:
   ALGOREG_USER=api@acme.example ALGOREG_PASSWORD=… \
     algoreg-kit contract --target https://api.algoreg.com/ --verify-only --rate 5 --json report.json
   algoreg-kit contract --seed 42 --cases 7 --run '^generative/valid-batches$'   # replay a failing case
+  algoreg-kit contract --target https://sandbox.example.com --replay report.json   # do its failures still fail?
 `
 
 // contractConfig is everything "algoreg-kit contract" was told.
@@ -80,6 +87,7 @@ type contractConfig struct {
 	JUnit, JSON string // report files ("" for none)
 	List        bool
 	Progress    bool
+	Replay      string // a JSON report whose failed checks to send again ("" for a run)
 }
 
 func parseContract(args []string, getenv func(string) string) (contractConfig, error) {
@@ -107,6 +115,7 @@ func parseContract(args []string, getenv func(string) string) (contractConfig, e
 	fs.StringVar(&cfg.JSON, "json", "", "write a JSON report to this file")
 	fs.BoolVar(&cfg.List, "list", false, "list the checks (those --run and --skip pick) and exit")
 	fs.BoolVar(&cfg.Progress, "progress", false, "print each check's line to stderr as it finishes")
+	fs.StringVar(&cfg.Replay, "replay", "", "send the requests of the failed checks of this JSON report (--json) again, and say whether they still fail (--run and --skip pick among them)")
 	var err error
 	if cfg.notes, err = fs.parse(args, getenv); err != nil {
 		return cfg, err
@@ -141,6 +150,16 @@ func runContract(ctx context.Context, cfg contractConfig, e env) error {
 	if cfg.List {
 		return listChecks(e.stdout, cfg.Suite.Run, cfg.Suite.Skip)
 	}
+	var replay contract.Report
+	if cfg.Replay != "" {
+		b, err := os.ReadFile(cfg.Replay)
+		if err != nil {
+			return usageError{cmd: "contract", err: fmt.Errorf("--replay: %w", err)}
+		}
+		if err := json.Unmarshal(b, &replay); err != nil {
+			return usageError{cmd: "contract", err: fmt.Errorf("--replay %s is not a JSON report of algoreg-kit contract --json: %v", cfg.Replay, err)}
+		}
+	}
 	// The report files are opened before the first request, so that a path
 	// that cannot be written stops the run before it starts.
 	junit, err := openReport("--junit", cfg.JUnit)
@@ -168,13 +187,17 @@ func runContract(ctx context.Context, cfg contractConfig, e env) error {
 	if cfg.Progress {
 		suite.Progress = e.stderr
 	}
-	if suite.Target == "" {
+	inProcess := suite.Target == ""
+	if inProcess {
 		shutdown, err := startInProcessMock(&suite)
 		if err != nil {
 			return fmt.Errorf("contract: start the in-process mock: %w", err)
 		}
 		defer shutdown()
 		fmt.Fprintf(e.stderr, "no --target: checking the mock, started in-process at %s\n", suite.Target)
+	}
+	if cfg.Replay != "" {
+		return replayReport(ctx, cfg.Replay, replay, suite, inProcess, e)
 	}
 	rep, err := contract.Run(ctx, suite)
 	var ce *contract.ConfigError
@@ -195,6 +218,29 @@ func runContract(ctx context.Context, cfg contractConfig, e env) error {
 	}
 	if !rep.OK() {
 		return fmt.Errorf("contract: %d of %s failed: %s", rep.Count(contract.Fail), words.Count(len(rep.Checks), "check"), strings.Join(rep.Failed(), ", "))
+	}
+	return nil
+}
+
+// replayReport sends the failed checks' requests of rep again and prints
+// what it found; a check that still fails is an error (exit status 1).
+func replayReport(ctx context.Context, path string, rep contract.Report, suite contract.Config, inProcess bool, e env) error {
+	out, err := contract.Replay(ctx, suite, rep)
+	var ce *contract.ConfigError
+	switch {
+	case errors.As(err, &ce):
+		return usageError{cmd: "contract", err: fmt.Errorf("--replay %s: %w", path, err)}
+	case err != nil:
+		return fmt.Errorf("contract: %w", err)
+	}
+	if inProcess {
+		out.Rerun = strings.Replace(out.Rerun, "--target "+suite.Target+" ", "", 1)
+	}
+	if err := out.WriteText(e.stdout); err != nil {
+		return err
+	}
+	if ids := out.StillFailing(); len(ids) > 0 {
+		return fmt.Errorf("contract: %d of %s still fail: %s", len(ids), words.Count(len(out.Checks), "replayed check"), strings.Join(ids, ", "))
 	}
 	return nil
 }

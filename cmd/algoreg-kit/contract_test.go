@@ -479,3 +479,57 @@ func shellFields(s string) []string {
 	}
 	return out
 }
+
+// TestContractReplay: the JSON report of a run against a broken server keeps
+// the failing check's exchanges whole, with a curl command and no password;
+// --replay sends them again: against the same broken server the failure is
+// still there (exit status 1), against a sound mock the answers changed
+// (exit status 0), and a --run that picks no failed check is a usage error.
+func TestContractReplay(t *testing.T) {
+	broken := brokenMock(t)
+	env := map[string]string{"ALGOREG_USER": "demo", "ALGOREG_PASSWORD": "pw-never-shown-42"}
+	report := filepath.Join(t.TempDir(), "report.json")
+	_, _, err := runSubcommand(t, env, "contract", "--target", broken.URL, "--run", "^behaviour/(mixed-batch-partial|all-valid-ok)$", "--json", report)
+	if err == nil {
+		t.Fatal("got no error against a broken server")
+	}
+	b, _ := os.ReadFile(report)
+	if strings.Contains(string(b), "pw-never-shown-42") {
+		t.Errorf("the JSON report holds the password")
+	}
+	var rep contract.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	var failed *contract.Result
+	for i := range rep.Checks {
+		if rep.Checks[i].Status == contract.Fail {
+			failed = &rep.Checks[i]
+		}
+	}
+	if failed == nil || failed.ID != "behaviour/mixed-batch-partial" || len(failed.Exchanges) == 0 {
+		t.Fatalf("want the failed mixed-batch-partial with its exchanges; got %+v", failed)
+	}
+	x := failed.Exchanges[len(failed.Exchanges)-1]
+	if !x.Failed || x.Status != 200 || x.RequestBodyBytes != len(x.RequestBody) || !strings.Contains(x.ResponseBody, `"status":"ok"`) ||
+		!strings.Contains(x.Curl, `-H 'Authorization: Bearer '"${ALGOREG_TOKEN}"`) || x.RequestHeaders.Get("Authorization") != "Bearer <redacted>" {
+		t.Errorf("the failing exchange: %+v", x)
+	}
+
+	stdout, _, err := runSubcommand(t, env, "contract", "--target", broken.URL, "--replay", report)
+	if code, _ := exitStatus(err); code != 1 || !strings.Contains(stdout, "STILL FAILS   behaviour/mixed-batch-partial: the target answers the requests its failures were about as in the report") {
+		t.Errorf("replay against the broken server: exit status %d (%v), stdout:\n%s", code, err, stdout)
+	}
+	t.Logf("replay against the broken server:\n%s", stdout)
+	sound := mocktest.New(t)
+	stdout, _, err = runSubcommand(t, env, "contract", "--target", sound.URL, "--replay", report)
+	t.Logf("replay against a sound mock:\n%s", stdout)
+	if err != nil || !strings.Contains(stdout, "CHANGED       behaviour/mixed-batch-partial: the target answers differently now") ||
+		!strings.Contains(stdout, "--seed "+fmt.Sprint(rep.Seed)) || !strings.Contains(stdout, `request 1 (POST /api/v1/customers/save): the same status, another body: at /status, "ok" in the report, "partial" now`) {
+		t.Errorf("replay against a sound mock: %v, stdout:\n%s", err, stdout)
+	}
+	_, _, err = runSubcommand(t, env, "contract", "--target", sound.URL, "--replay", report, "--run", "all-valid-ok")
+	if code, _ := exitStatus(err); code != 2 || !strings.Contains(fmt.Sprint(err), "no failed check to replay") {
+		t.Errorf("replay of a check that passed: exit status %d, %v", code, err)
+	}
+}

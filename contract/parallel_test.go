@@ -1,0 +1,95 @@
+package contract_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/algoreg-kit/algoreg-kit/contract"
+)
+
+// TestVerdictsDoNotDependOnOrder runs the suite three times against one mock
+// (and against two stateful mutants): one check at a time in the default
+// order, then 8 at a time in two shuffled orders. Every check has its own
+// ids and data, so each check's status and reason (run prefix and uuids
+// aside) are the same in the three runs.
+func TestVerdictsDoNotDependOnOrder(t *testing.T) {
+	wraps := map[string]func(http.Handler) http.Handler{"the mock": nil}
+	for _, m := range mutants() {
+		if m.name == "re-adds updated customers" || m.name == "shares state across tokens" {
+			wraps[m.name] = m.wrap
+		}
+	}
+	require.Len(t, wraps, 3)
+	runs := []struct {
+		parallel int
+		shuffle  int64
+	}{{1, 0}, {8, 1}, {8, 2}}
+	uuid := regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	for name, wrap := range wraps {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cfg := startMock(t, wrap)
+			cfg.Cases = 5
+			cfg.Skip = regexp.MustCompile(`^(transport/oversized-|behaviour/risk-scan-forced$)`)
+			var first map[string]string
+			for i, run := range runs {
+				cfg.Parallel, cfg.Shuffle = run.parallel, run.shuffle
+				rep, err := contract.Run(context.Background(), cfg)
+				require.NoError(t, err)
+				verdicts := map[string]string{}
+				for _, c := range rep.Checks {
+					reason := strings.ReplaceAll(c.Reason, rep.RunPrefix, "<prefix>")
+					verdicts[c.ID] = fmt.Sprintf("%s: %s", c.Status, uuid.ReplaceAllString(reason, "<uuid>"))
+				}
+				if wrap != nil && rep.OK() {
+					t.Fatalf("run %d passed against a mutant", i)
+				}
+				if i == 0 {
+					first = verdicts
+					continue
+				}
+				for id, v := range first {
+					if verdicts[id] != v {
+						t.Errorf("%s: parallel %d, shuffle %d: got %q; one at a time in the default order: %q", id, run.parallel, run.shuffle, verdicts[id], v)
+					}
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSuiteSlowTarget runs the full default suite (every check, 100
+// generative cases) against the mock behind a delay: every request is
+// answered d later, as a distant sandbox would, at 4 checks at once (the
+// default against a non-loopback host) and 8 (against loopback). The
+// figures are in README.md ("Speed"); one run each is enough:
+//
+//	go test -run '^$' -bench BenchmarkSuiteSlowTarget -benchtime 1x -timeout 30m ./contract
+func BenchmarkSuiteSlowTarget(b *testing.B) {
+	for _, d := range []time.Duration{300 * time.Millisecond, 2 * time.Second} {
+		for _, parallel := range []int{contract.DefaultRemoteParallel, contract.DefaultParallel} {
+			b.Run(fmt.Sprintf("delay=%s/parallel=%d", d, parallel), func(b *testing.B) { benchSuite(b, delay(d), parallel) })
+		}
+	}
+}
+
+// delay answers every request d later (or when the client gives up).
+func delay(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
