@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/algoreg-kit/algoreg-kit/internal/cpuclock"
@@ -64,17 +65,20 @@ func benchRequest(prefix string, from, to int, customer func(b *bytes.Buffer, pr
 }
 
 func serveSave(tb testing.TB, h http.Handler, business string, body []byte) *httptest.ResponseRecorder {
-	req, err := http.NewRequest(http.MethodPost, "/api/v1/customers/save", bytes.NewReader(body))
-	if err != nil {
-		tb.Fatal(err)
+	rec := postSave(h, business, body)
+	if rec.Code != http.StatusOK {
+		tb.Fatalf("status %d: %.300s", rec.Code, rec.Body.Bytes())
 	}
+	return rec
+}
+
+// postSave posts a save of body for business to h.
+func postSave(h http.Handler, business string, body []byte) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/customers/save", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.SetBasicAuth(business, "x")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK {
-		tb.Fatalf("status %d: %.300s", rec.Code, rec.Body.Bytes())
-	}
 	return rec
 }
 
@@ -154,6 +158,68 @@ func benchSave(b *testing.B, st store.Store, n int, update, replay, kin bool) {
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "customers/s")
 	// On a shared machine wall time includes waiting for a CPU; the
 	// process's CPU time does not (with -cpu 1 it is one core's work).
+	b.ReportMetric(float64(n*b.N)/(cpuclock.Process()-cpu0).Seconds(), "customers/cpu-s")
+}
+
+// BenchmarkSaveParallel is BenchmarkSave's new-100 and replay-100 with 16
+// concurrent saves per CPU into one business, as bench/run.sh's 32 wrk
+// connections send them (run it with -cpu 2 for the same 32): concurrent
+// saves of one business are where the store's locking shows. "new-100"
+// creates 100 customers a request (fresh ids each time, the business reset
+// every 1,000 requests, under the timer); "replay-100" sends the 64 bodies
+// of a pool of 6,400 stored customers in turn, so that, as in bench/run.sh,
+// concurrent requests sometimes carry the same customers.
+//
+//	go test -run '^$' -bench SaveParallel -cpu 2 -benchtime 2s ./mockserver
+func BenchmarkSaveParallel(b *testing.B) {
+	for _, st := range testStores {
+		for _, replay := range []bool{false, true} {
+			name := "new-100"
+			if replay {
+				name = "replay-100"
+			}
+			b.Run(st.name+"/"+name, func(b *testing.B) { benchSaveParallel(b, st.open(b), 100, replay) })
+		}
+	}
+}
+
+func benchSaveParallel(b *testing.B, st store.Store, n int, replay bool) {
+	mock := mocktest.NewMock(b, mockserver.Config{Validator: mocktest.Validator(b), Store: st})
+	var next func(i int64) []byte
+	if replay {
+		pool := make([][]byte, 64)
+		for k := range pool {
+			pool[k] = benchBody(n, "u"+strconv.Itoa(k)+"-")
+			serveSave(b, mock, "bench", pool[k])
+		}
+		next = func(i int64) []byte { return pool[i%int64(len(pool))] }
+	} else {
+		pieces := bytes.Split(benchBody(n, "@ID@"), []byte("@ID@"))
+		next = func(i int64) []byte {
+			if i%1000 == 999 {
+				if err := st.Reset(b.Context(), "bench"); err != nil {
+					b.Error(err)
+				}
+			}
+			return bytes.Join(pieces, []byte("p"+strconv.FormatInt(i, 36)+"-"))
+		}
+	}
+	var counter atomic.Int64
+	b.SetParallelism(16)
+	b.ReportAllocs()
+	cpu0 := cpuclock.Process()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			// Not serveSave: b.Fatal must not be called from these goroutines.
+			if rec := postSave(mock, "bench", next(counter.Add(1))); rec.Code != http.StatusOK {
+				b.Errorf("status %d: %.300s", rec.Code, rec.Body.Bytes())
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "customers/s")
 	b.ReportMetric(float64(n*b.N)/(cpuclock.Process()-cpu0).Seconds(), "customers/cpu-s")
 }
 

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	_ "net/http/pprof" // registers /debug/pprof/ on http.DefaultServeMux
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,7 +34,7 @@ func debugHandler() http.Handler {
 }
 
 // publishStore publishes "store": {"customers": n, "record_bytes": 0} in
-// /debug/vars, once per process (expvar names are global). record_bytes is
+// /debug/vars (and "reruns", Stats.Reruns), once per process (expvar names are global). record_bytes is
 // what the store holds outside the Go heap, which bench/run.sh adds to the
 // heap: nothing since the in-memory store keeps its records on the heap.
 var publishStore = func() func(*memstore.Store) {
@@ -44,7 +45,7 @@ var publishStore = func() func(*memstore.Store) {
 		once.Do(func() {
 			expvar.Publish("store", expvar.Func(func() any {
 				st := current.Load().Stats()
-				return map[string]int64{"customers": int64(st.Customers), "record_bytes": 0}
+				return map[string]int64{"customers": int64(st.Customers), "record_bytes": 0, "reruns": st.Reruns}
 			}))
 		})
 	}
@@ -57,9 +58,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	debugAddr := fs.String("debug-addr", "127.0.0.1:18201", "the profiling endpoints' address (keep it on loopback)")
 	quiet := fs.Bool("quiet", false, "no request log (the mock command logs one line per request at info)")
 	state := fs.String("state", "", "a SQLite state file (default sync) instead of the in-memory store")
+	mutexFraction := fs.Int("mutex-fraction", 0, "sample 1 in N mutex contention events for /debug/pprof/mutex (0: none)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
+	runtime.SetMutexProfileFraction(*mutexFraction)
 	// Like the mock command: log lines are buffered and flushed every 100 ms.
 	var logOut io.Writer = io.Discard
 	if !*quiet {

@@ -2,6 +2,7 @@ package memstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -94,4 +95,41 @@ func TestNoDeadlock(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("deadlock: Stats, Businesses, Update and Reset did not finish")
 	}
+}
+
+// Concurrent read-modify-write saves of one record lose none of their
+// changes (an optimistic run that read a record another save changed runs
+// again); run with -race.
+func TestConcurrentReadModifyWrite(t *testing.T) {
+	s := memstore.New()
+	ctx := context.Background()
+	const goroutines, rounds = 8, 200
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range rounds {
+				assert.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error {
+					c, _, err := tx.Customer("counter")
+					if err != nil {
+						return err
+					}
+					c.ExternalID, c.KYCLevel = "counter", c.KYCLevel+1
+					if err := tx.PutCustomer(&c); err != nil {
+						return err
+					}
+					return tx.PutCustomer(&rules.Customer{ExternalID: fmt.Sprint("g", g, "-", i)})
+				}))
+			}
+		})
+	}
+	wg.Wait()
+	require.NoError(t, s.View(ctx, "b", func(tx store.Tx) error {
+		c, ok, err := tx.Customer("counter")
+		assert.True(t, ok)
+		assert.EqualValues(t, goroutines*rounds, c.KYCLevel)
+		_, total, err2 := tx.Customers(0, 1)
+		assert.Equal(t, goroutines*rounds+1, total)
+		return errors.Join(err, err2)
+	}))
+	t.Logf("%d reruns for %d saves", s.Stats().Reruns, goroutines*rounds)
 }

@@ -12,12 +12,15 @@
 // where a struct per customer took 1,165 (README.md has the figures and
 // their commands).
 //
-// Every business has its own lock: Update locks it for writing, View for
-// reading, so saves of different businesses run in parallel. An Update
-// writes as it goes, so that it reads its own writes, and keeps an undo log:
-// when fn fails or panics, the records it replaced are put back and the ones it
-// created removed before the business is unlocked; its events reach the
-// outbox only when fn succeeds.
+// Every business has its own lock, so saves of different businesses run in
+// parallel, and saves of one business run their fn in parallel too: Update
+// runs fn optimistically, without the lock (each read takes the read lock for
+// its lookup and is remembered, the writes wait in the transaction), then
+// locks the business for writing, checks that every record fn read is
+// unchanged and applies the writes; when one changed, fn runs again, at last
+// with the business locked from start to end (writing as it goes, with an
+// undo log that puts back what it replaced when fn fails or panics). Its
+// events reach the outbox only when fn succeeds. View locks for reading.
 //
 // Accounts: the token-signing secret is random, made once per Store (tokens
 // do not outlive the process, as nothing else does); lockouts are a map. The

@@ -18,6 +18,7 @@ type Store struct {
 	mu      sync.RWMutex // guards tenants
 	tenants map[string]*tenant
 	closed  atomic.Bool
+	reruns  atomic.Int64 // of fn by Update (Stats.Reruns)
 	accounts
 	outbox
 }
@@ -76,48 +77,156 @@ func (s *Store) tenant(business string, create bool) *tenant {
 	return t
 }
 
-// Update implements store.Store. A transaction writes into the business's
-// records as it goes and, when fn fails (or panics), puts back what it
-// replaced and removes what it created before the business is unlocked; the events it
-// added reach the outbox only when fn succeeds. It returns fn's error as it
-// is, ctx.Err() when ctx is done before it starts or by the time fn returns
-// (then nothing is kept), or an error wrapping store.ErrUnavailable after
-// Close.
+// Update implements store.Store. It first runs fn optimistically, without
+// holding the business's lock (see tx): each read takes the read lock for
+// its lookup, the writes wait in the transaction; then it locks the business,
+// checks that every record fn read is unchanged, and applies the writes and
+// adds the events to the outbox. When a record fn read has changed in
+// between (a concurrent save of the same customer), nothing of that run is
+// kept and fn runs again: optimistically once more, then with the business
+// locked for writing from start to end, so fn runs at most three times
+// (counted in Stats.Reruns). A locked run, and an optimistic one that
+// asks for a listing (which must see its own writes: it then locks the
+// business on the spot, if what it read is unchanged, and writes what it had
+// kept), writes as it goes and, when fn fails (or panics), puts back what it
+// replaced and removes what it created before the business is unlocked.
+// Update returns fn's error as it is (from a run that read one state of the
+// business), ctx.Err() when ctx is done before it starts or by the time fn
+// returns (then nothing is kept), or an error wrapping store.ErrUnavailable
+// after Close.
 func (s *Store) Update(ctx context.Context, business string, fn func(tx store.Tx) error) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	var t *tenant
+	for range optimisticRuns {
+		if done, err := s.updateOptimistic(ctx, business, fn); done {
+			return err
+		}
+		s.reruns.Add(1)
+	}
+	return s.updateLocked(ctx, business, fn)
+}
+
+// optimisticRuns is how many times Update runs fn optimistically before it
+// runs it locked. A second optimistic run usually succeeds: the save it
+// collided with has committed by then, and locking the business for a whole
+// run would stop every other save's reads meanwhile.
+const optimisticRuns = 2
+
+// updateOptimistic runs fn once in an optimistic transaction and commits it.
+// It reports false, having kept nothing, when a record fn read changed
+// before the commit, so that the Update runs fn again.
+func (s *Store) updateOptimistic(ctx context.Context, business string, fn func(tx store.Tx) error) (done bool, err error) {
+	t := s.tenant(business, false)
+	if t == nil {
+		t = emptyTenant // reads see nothing; commit creates the tenant
+	}
+	x := &tx{s: s, business: business, t: t, write: true}
+	committed := false
+	defer func() {
+		if x.locked { // fn turned x into a locked transaction (tx.lock)
+			s.finish(business, x, &committed) // also when fn panics: then it rolls back
+		}
+	}()
+	err = fn(x)
+	switch {
+	case x.locked:
+		return true, s.settle(ctx, business, x, err, &committed)
+	case x.needLock:
+		return false, nil
+	case err != nil:
+		// fn's error stands when what it read was one state of the
+		// business (else fn runs again: the error may come from a mix).
+		return s.consistent(business, x), err
+	case ctx.Err() != nil: // cancelled while fn ran: as a database's commit would, fail
+		return true, ctx.Err()
+	}
+	return s.commit(business, x), nil
+}
+
+// consistent reports whether every record the optimistic x read is still as
+// x read it.
+func (s *Store) consistent(business string, x *tx) bool {
+	t := s.tenant(business, false)
+	if t == nil {
+		t = emptyTenant
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if t.dropped {
+		return x.valid(emptyTenant)
+	}
+	return x.valid(t)
+}
+
+// commit applies the writes and events of the optimistic x when every record
+// x read is still as it read it, and reports whether it did. A transaction
+// that writes nothing only checks its reads.
+func (s *Store) commit(business string, x *tx) bool {
+	if len(x.writes) == 0 && len(x.events) == 0 {
+		return s.consistent(business, x)
+	}
+	t := s.lock(business)
+	defer s.release(business, t)
+	if !x.valid(t) {
+		return false
+	}
+	x.apply(t)
+	s.outbox.add(business, x.events)
+	return true
+}
+
+// lock returns the business's tenant, locked for writing, created when
+// there is none.
+func (s *Store) lock(business string) *tenant {
 	for {
-		t = s.tenant(business, true)
+		t := s.tenant(business, true)
 		t.mu.Lock()
 		if !t.dropped {
-			break
+			return t
 		}
 		t.mu.Unlock() // reset since we found it: take the new one
 	}
-	x := &tx{t: t, write: true, customers0: t.customers.len(), relations0: t.relations.len()}
+}
+
+// updateLocked is Update with the business locked for writing while fn
+// runs.
+func (s *Store) updateLocked(ctx context.Context, business string, fn func(tx store.Tx) error) error {
+	t := s.lock(business)
+	x := &tx{t: t, write: true, locked: true, customers0: t.customers.len(), relations0: t.relations.len()}
 	committed := false
 	defer s.finish(business, x, &committed) // also when fn panics: then it rolls back
-	if err := fn(x); err != nil {
-		return err
+	return s.settle(ctx, business, x, fn(x), &committed)
+}
+
+// settle ends the run of fn in the locked x, which returned err: unless err
+// is not nil or ctx is done, it adds x's events to the outbox and sets
+// *committed. It returns the error of the Update.
+func (s *Store) settle(ctx context.Context, business string, x *tx, err error, committed *bool) error {
+	if err == nil {
+		err = ctx.Err() // cancelled while fn ran: as a database's commit would, fail
 	}
-	if err := ctx.Err(); err != nil { // cancelled while fn ran: as a database's commit would, fail
+	if err != nil {
 		return err
 	}
 	s.outbox.add(business, x.events)
-	committed = true
+	*committed = true
 	return nil
 }
 
-// finish ends the Update of x: it rolls x back unless *committed, updates
-// the tenant's sizes, drops a tenant that holds nothing, and unlocks it.
+// finish ends the locked Update of x: it rolls x back unless *committed,
+// and releases the tenant.
 func (s *Store) finish(business string, x *tx, committed *bool) {
-	t := x.t
-	defer t.mu.Unlock()
 	if !*committed {
 		x.rollback()
 	}
+	s.release(business, x.t)
+}
+
+// release updates the sizes of the tenant t, which the caller locked for
+// writing, drops it when it holds nothing, and unlocks it.
+func (s *Store) release(business string, t *tenant) {
+	defer t.mu.Unlock()
 	t.nCustomers.Store(int64(t.customers.len()))
 	t.nRelations.Store(int64(t.relations.len()))
 	if t.customers.len() == 0 && t.relations.len() == 0 {
@@ -140,14 +249,14 @@ func (s *Store) View(ctx context.Context, business string, fn func(tx store.Tx) 
 	}
 	t := s.tenant(business, false)
 	if t == nil {
-		return fn(&tx{t: emptyTenant})
+		return fn(&tx{t: emptyTenant, locked: true})
 	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	if t.dropped {
-		return fn(&tx{t: emptyTenant})
+		return fn(&tx{t: emptyTenant, locked: true})
 	}
-	return fn(&tx{t: t})
+	return fn(&tx{t: t, locked: true})
 }
 
 // Reset implements store.Store: it drops the business's records, which the
@@ -240,6 +349,10 @@ type Stats struct {
 	// Events are the pending events of the outbox; EventsDropped the
 	// events dropped because the outbox was full (see OutboxLimit).
 	Events, EventsDropped int64
+	// Reruns counts the runs of an Update's fn that were not kept because
+	// a record fn read changed before its commit (a concurrent save of the
+	// same record), and that Update then ran fn again.
+	Reruns int64
 }
 
 // Stats returns what s holds. It locks each business in turn, so it is a sum
@@ -258,5 +371,6 @@ func (s *Store) Stats() Stats {
 		t.mu.RUnlock()
 	}
 	st.Events, st.EventsDropped = s.outbox.stats()
+	st.Reruns = s.reruns.Load()
 	return st
 }

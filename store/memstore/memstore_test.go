@@ -322,3 +322,69 @@ func TestManyBusinesses(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, manyBusinesses/2, total)
 }
+
+// An Update whose fn read a record that another save changed before it
+// committed keeps nothing of that run and runs fn again (optimistically once
+// more, then locked): whatever the other save did is in what it finally
+// reads, also when the record did not exist when it first read it.
+func TestUpdateRunsAgainAfterAConcurrentChange(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		stored     bool // "a" exists before
+		interfere  int  // the first runs of fn during which another save writes "a"
+		wantRuns   int
+		wantReruns int64
+	}{
+		{name: "changed once", stored: true, interfere: 1, wantRuns: 2, wantReruns: 1},
+		{name: "created once", stored: false, interfere: 1, wantRuns: 2, wantReruns: 1},
+		{name: "changed twice: the third run is locked", stored: true, interfere: 2, wantRuns: 3, wantReruns: 2},
+		{name: "no change", stored: true, interfere: 0, wantRuns: 1, wantReruns: 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := New()
+			ctx := context.Background()
+			require.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error {
+				if tc.stored {
+					put(t, tx, "a", "v0")
+				}
+				put(t, tx, "other", "x") // so that the business exists either way
+				return nil
+			}))
+			runs := 0
+			err := s.Update(ctx, "b", func(tx store.Tx) error {
+				runs++
+				a, _, err := tx.Customer("a")
+				if err != nil {
+					return err
+				}
+				if runs <= tc.interfere {
+					// Another save writes "a" after this run read it, and
+					// commits first (in a goroutine of its own: this run
+					// holds no lock).
+					done := make(chan error)
+					go func() {
+						done <- s.Update(ctx, "b", func(tx store.Tx) error {
+							put(t, tx, "a", fmt.Sprint("v", runs))
+							return nil
+						})
+					}()
+					require.NoError(t, <-done)
+				}
+				put(t, tx, "a", a.LastName+"+1")
+				return nil
+			})
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantRuns, runs)
+			assert.Equal(t, tc.wantReruns, s.Stats().Reruns)
+			want := "v0+1"
+			if tc.interfere > 0 {
+				want = fmt.Sprint("v", tc.interfere, "+1")
+			}
+			require.NoError(t, s.View(ctx, "b", func(tx store.Tx) error {
+				a, _, err := tx.Customer("a")
+				assert.Equal(t, want, a.LastName)
+				return err
+			}))
+		})
+	}
+}

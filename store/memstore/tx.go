@@ -11,43 +11,109 @@ import (
 	"github.com/algoreg-kit/algoreg-kit/store"
 )
 
-// tx is the store.Tx of one Update or View. An Update writes into the
-// tenant's tables as it goes, so that its own reads see its writes, and
-// keeps what it replaced in undo: rollback puts it back and removes the
-// records it created.
+// tx is the store.Tx of one Update or View. It works in one of two modes:
+//
+//   - locked: a View (the tenant locked for reading), or an Update that holds
+//     the tenant's write lock from start to end. It reads the tables directly
+//     and an Update writes into them as it goes, keeping what it replaced in
+//     undo: rollback puts it back and removes the records it created.
+//   - optimistic: the first attempt of every Update. It holds no lock while fn
+//     runs: each read takes the tenant's read lock for the lookup only and is
+//     remembered in reads; each write is encoded at once and kept in writes.
+//     Commit takes the write lock, checks that every record read is still the
+//     one that was read (value for value, a record absent then is absent
+//     now), and only then applies the writes; when a record changed, nothing
+//     is applied and the Update runs fn again, locked. So the decoding, the
+//     rules and the encoding of concurrent saves of one business run in
+//     parallel, and only the check and the map assignments are serialised.
 type tx struct {
-	t     *tenant
-	write bool
-	// The tables' lengths when the transaction began: the slots above are
-	// records it created.
+	s        *Store // of an Update
+	business string
+	t        *tenant
+	write    bool
+	locked   bool
+
+	// Locked Update: the tables' lengths when the transaction began (the
+	// slots above are records it created), and the records it replaced.
 	customers0, relations0 int
 	undo                   []undo
-	events                 []store.Event
+
+	// Optimistic Update: the records read, the records to write in order,
+	// and, for the reads of its own writes, the index in writes of each id
+	// (kept up to date lazily: own covers writes[:indexed]).
+	reads   []read
+	writes  []pending
+	own     [2]map[string]int
+	indexed int
+	// needLock is set when fn asked for what only a locked transaction
+	// answers (a listing, which would have to merge its own writes) and
+	// the records x had read had changed, so that x could not turn into a
+	// locked transaction (lock): the Update then runs fn again, locked.
+	needLock bool
+
+	events []store.Event
 }
 
-// undo is a record that a transaction replaced.
+// kind is a table of a tenant.
+type kind uint8
+
+const (
+	customerKind kind = iota
+	relationKind
+)
+
+// table returns the tenant's table of kind k.
+func (t *tenant) table(k kind) *table {
+	if k == customerKind {
+		return &t.customers
+	}
+	return &t.relations
+}
+
+// undo is a record that a locked transaction replaced.
 type undo struct {
 	t    *table
 	slot int32
 	rec  string
 }
 
+// read is a record an optimistic transaction read: rec, or found false.
+type read struct {
+	kind  kind
+	found bool
+	id    string
+	rec   string
+}
+
+// pending is a record an optimistic transaction writes at commit.
+type pending struct {
+	kind kind
+	id   string
+	rec  string
+}
+
 var _ store.Tx = (*tx)(nil)
 
-var errReadOnly = errors.New("memstore: a write through the Tx of View; write in Update")
+var (
+	errReadOnly = errors.New("memstore: a write through the Tx of View; write in Update")
+	// errNeedsLock is what a listing answers in an optimistic transaction
+	// that could not lock (see tx.lock); the Update then runs fn again,
+	// locked, and never returns it.
+	errNeedsLock = errors.New("memstore: a listing in an optimistic transaction that read changed records")
+)
 
 func (x *tx) Customer(externalID string) (rules.Customer, bool, error) {
-	return get(&x.t.customers, externalID, decodeCustomer)
+	return get(x, customerKind, externalID, decodeCustomer)
 }
 
 func (x *tx) Relation(id string) (rules.Relation, bool, error) {
-	return get(&x.t.relations, id, decodeRelation)
+	return get(x, relationKind, id, decodeRelation)
 }
 
-// get decodes the record of t with id.
-func get[T any](t *table, id string, decode func(string) (T, error)) (T, bool, error) {
+// get decodes the record of kind k with id.
+func get[T any](x *tx, k kind, id string, decode func(string) (T, error)) (T, bool, error) {
 	var v T
-	rec, ok := t.get(id)
+	rec, ok := x.record(k, id)
 	if !ok {
 		return v, false, nil
 	}
@@ -59,20 +125,97 @@ func get[T any](t *table, id string, decode func(string) (T, error)) (T, bool, e
 	return v, true, nil
 }
 
+// record returns the record of kind k with id as x sees it: its own write,
+// else the tenant's (which an optimistic x remembers, for its commit).
+func (x *tx) record(k kind, id string) (string, bool) {
+	if x.locked {
+		return x.t.table(k).get(id)
+	}
+	if len(x.writes) > 0 {
+		if i, ok := x.ownWrite(k, id); ok {
+			return x.writes[i].rec, true
+		}
+	}
+	x.t.mu.RLock()
+	rec, ok := x.t.table(k).get(id)
+	x.t.mu.RUnlock()
+	x.reads = append(x.reads, read{kind: k, found: ok, id: id, rec: rec})
+	return rec, ok
+}
+
+// ownWrite returns the index in x.writes of x's write of id of kind k.
+func (x *tx) ownWrite(k kind, id string) (int, bool) {
+	for ; x.indexed < len(x.writes); x.indexed++ {
+		w := &x.writes[x.indexed]
+		if x.own[w.kind] == nil {
+			x.own[w.kind] = map[string]int{}
+		}
+		x.own[w.kind][w.id] = x.indexed
+	}
+	i, ok := x.own[k][id]
+	return i, ok
+}
+
+// valid reports whether every record x read is, in t, as x read it. The
+// caller holds t's lock.
+func (x *tx) valid(t *tenant) bool {
+	for i := range x.reads {
+		r := &x.reads[i]
+		rec, ok := t.table(r.kind).get(r.id)
+		if ok != r.found || rec != r.rec {
+			return false
+		}
+	}
+	return true
+}
+
+// apply writes x's pending records into t, which the caller holds locked.
+func (x *tx) apply(t *tenant) {
+	for i := range x.writes {
+		w := &x.writes[i]
+		t.table(w.kind).put(w.id, w.rec)
+	}
+}
+
+// lock turns the optimistic x into a locked transaction, for what only a
+// locked one answers: it locks the business for writing and, when every
+// record x read is unchanged, writes x's pending records as a locked
+// transaction would have written them, and reports true. When a record
+// changed, it unlocks, sets needLock and reports false.
+func (x *tx) lock() bool {
+	if x.locked {
+		return true
+	}
+	t := x.s.lock(x.business)
+	if !x.valid(t) {
+		x.s.release(x.business, t)
+		x.needLock = true
+		return false
+	}
+	x.t, x.locked = t, true
+	x.customers0, x.relations0 = t.customers.len(), t.relations.len()
+	for _, w := range x.writes {
+		x.putLocked(w.kind, w.id, w.rec)
+	}
+	x.reads, x.writes, x.own, x.indexed = nil, nil, [2]map[string]int{}, 0
+	return true
+}
+
 // scratch holds the buffers records are encoded into, before they are copied
 // into a string of their exact size.
 var scratch = sync.Pool{New: func() any { return new([]byte) }}
 
 func (x *tx) PutCustomer(c *rules.Customer) error {
-	return x.put(&x.t.customers, c.ExternalID, func(dst []byte) ([]byte, error) { return appendCustomer(dst, c) })
+	return x.put(customerKind, c.ExternalID, func(dst []byte) ([]byte, error) { return appendCustomer(dst, c) })
 }
 
 func (x *tx) PutRelation(r rules.Relation) error {
-	return x.put(&x.t.relations, r.RelationExternalID, func(dst []byte) ([]byte, error) { return appendRelation(dst, &r) })
+	return x.put(relationKind, r.RelationExternalID, func(dst []byte) ([]byte, error) { return appendRelation(dst, &r) })
 }
 
-// put encodes a record with encode and stores it in t as the record with id.
-func (x *tx) put(t *table, id string, encode func([]byte) ([]byte, error)) error {
+// put encodes a record with encode and stores it as the record of kind k
+// with id: at once when x is locked, at commit when it is optimistic.
+func (x *tx) put(k kind, id string, encode func([]byte) ([]byte, error)) error {
 	if !x.write {
 		return errReadOnly
 	}
@@ -82,22 +225,40 @@ func (x *tx) put(t *table, id string, encode func([]byte) ([]byte, error)) error
 			scratch.Put(buf)
 		}
 	}()
-	rec, err := encode((*buf)[:0])
+	b, err := encode((*buf)[:0])
 	if err != nil {
 		return fmt.Errorf("memstore: %q: %w", id, err)
 	}
-	*buf = rec
-	if slot, old := t.put(id, string(rec)); slot >= 0 {
-		x.undo = append(x.undo, undo{t: t, slot: slot, rec: old})
+	*buf = b
+	rec := string(b)
+	if !x.locked {
+		x.writes = append(x.writes, pending{kind: k, id: id, rec: rec})
+		return nil
 	}
+	x.putLocked(k, id, rec)
 	return nil
 }
 
+// putLocked writes rec into the table of the locked x, keeping what it
+// replaces in undo.
+func (x *tx) putLocked(k kind, id, rec string) {
+	t := x.t.table(k)
+	if slot, old := t.put(id, rec); slot >= 0 {
+		x.undo = append(x.undo, undo{t: t, slot: slot, rec: old})
+	}
+}
+
 func (x *tx) Customers(offset, limit int) ([]rules.Customer, int, error) {
+	if !x.lock() {
+		return nil, 0, errNeedsLock
+	}
 	return list(&x.t.customers, offset, limit, decodeCustomer)
 }
 
 func (x *tx) Relations(offset, limit int) ([]rules.Relation, int, error) {
+	if !x.lock() {
+		return nil, 0, errNeedsLock
+	}
 	return list(&x.t.relations, offset, limit, decodeRelation)
 }
 
@@ -117,6 +278,9 @@ func list[T any](t *table, offset, limit int, decode func(string) (T, error)) ([
 }
 
 func (x *tx) RelationsOf(externalIDs ...string) ([]rules.Relation, error) {
+	if !x.lock() {
+		return nil, errNeedsLock
+	}
 	t := &x.t.relations
 	if len(externalIDs) == 0 || t.len() == 0 {
 		return nil, nil
@@ -151,7 +315,7 @@ func (x *tx) AddEvent(e store.Event) error {
 	return nil
 }
 
-// rollback undoes every write of the transaction, newest first.
+// rollback undoes every write of a locked transaction, newest first.
 func (x *tx) rollback() {
 	for i := len(x.undo) - 1; i >= 0; i-- {
 		u := x.undo[i]
