@@ -9,7 +9,12 @@
 // answers and connection errors, honouring Retry-After (seconds or an HTTP
 // date) and otherwise waiting a capped exponential backoff with jitter, for a
 // bounded number of attempts and a bounded time; it can bound its own rate;
-// every wait ends when the context does.
+// every wait ends when the context does. Resending a save after a connection
+// error or a 5xx is safe although it is a POST: a save is an upsert by
+// external_id, so a batch that an attempt applied before its answer was lost
+// is updated by the retry, never duplicated (its retry's answer does not list
+// those customers in added; ContextWithOnRetry tells a caller which requests
+// were retried).
 //
 // An answer it cannot use is an *Error: the request, the status, the
 // problem-details body, and a hint that says what to do ("check the user and
