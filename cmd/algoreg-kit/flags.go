@@ -46,6 +46,10 @@ type flagSet struct {
 	// their names.
 	rules     *ruleFlags
 	ruleNames map[string]bool
+	// operands, when not nil, takes the arguments that are not flags
+	// (before, between or after them: lint's files); without it such an
+	// argument is a usage error.
+	operands *[]string
 }
 
 func newFlagSet(cmd, usage string) *flagSet {
@@ -69,14 +73,21 @@ func (f *flagSet) envName(name string) string {
 // returns one deprecation line per old variable used. A request for help is a
 // helpError holding the command's help; any other error is a usageError.
 func (f *flagSet) parse(args []string, getenv func(string) string) (notes []string, err error) {
-	if err := f.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, helpError{f.help()}
+	for {
+		if err := f.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, helpError{f.help()}
+			}
+			return nil, f.usageErr(err)
 		}
-		return nil, f.usageErr(err)
-	}
-	if f.NArg() > 0 {
-		return nil, f.usageErrorf("unexpected argument %q", f.Arg(0))
+		if f.NArg() == 0 {
+			break
+		}
+		if f.operands == nil {
+			return nil, f.usageErrorf("unexpected argument %q", f.Arg(0))
+		}
+		*f.operands = append(*f.operands, f.Arg(0))
+		args = f.Args()[1:]
 	}
 	given := map[string]bool{}
 	f.Visit(func(fl *flag.Flag) { given[fl.Name] = true })

@@ -310,6 +310,10 @@ func TestRuleFlagsAreShared(t *testing.T) {
 		"mock":     func(a []string) (*ruleFlags, error) { c, err := parseMock(a, getenvOf(nil)); return c.Rules, err },
 		"fixtures": func(a []string) (*ruleFlags, error) { c, err := parseFixtures(a, getenvOf(nil)); return c.Rules, err },
 		"contract": func(a []string) (*ruleFlags, error) { c, err := parseContract(a, getenvOf(nil)); return c.Rules, err },
+		"lint": func(a []string) (*ruleFlags, error) {
+			c, err := parseLint(append(a, "x.json"), getenvOf(nil))
+			return c.Rules, err
+		},
 	}
 	for name, parse := range parsers {
 		t.Run(name, func(t *testing.T) {
@@ -337,12 +341,15 @@ func TestEveryFlagReadsItsVariable(t *testing.T) {
 	parsers := map[string]func([]string, func(string) string) (any, error){
 		"mock": anyParse(parseMock), "fixtures": anyParse(parseFixtures), "contract": anyParse(parseContract),
 		"spec": anyParse(parseSpec), "version": anyParse(parseVersion),
+		"lint": func(args []string, getenv func(string) string) (any, error) {
+			return parseLint(append(args, "x.json"), getenv) // lint needs a file
+		},
 	}
 	// Values the flag's type alone does not give.
 	values := map[string]string{
 		"mock log-level": "debug", "mock log-format": "json", "spec format": "json",
 		"fixtures format": "csv", "fixtures progress": "never", "fixtures codes": "phone_not_e164",
-		"mock kyc-min": "1", "fixtures kyc-min": "1", "contract kyc-min": "1",
+		"mock kyc-min": "1", "fixtures kyc-min": "1", "contract kyc-min": "1", "lint kyc-min": "1", "lint format": "json",
 		"mock state-sync":   "full", // an error without --state, the same from the variable
 		"mock journal-size": "7",
 	}

@@ -29,6 +29,7 @@ func commands() []command {
 		{"mock", "run the stateful mock of the Save customers endpoint", parseThenRun(parseMock, runMock)},
 		{"fixtures", "generate fake customer datasets, or load them into a server", parseThenRun(parseFixtures, runFixtures)},
 		{"contract", "check that a server honours the Save customers contract", parseThenRun(parseContract, runContract)},
+		{"lint", "check Save customers request bodies offline, as the mock would answer them", parseThenRun(parseLint, runLint)},
 		{"spec", "print the OpenAPI document", parseThenRun(parseSpec, runSpec)},
 		{"version", "print the version and VCS revision of this build", parseThenRun(parseVersion, runVersion)},
 	}
