@@ -112,6 +112,13 @@ func Body(body []byte, opts Options) ([]Finding, error) {
 // those the mock would answer, in its order (a body that fails to decode has
 // no record findings).
 func (l *Linter) Body(name string, body []byte) []Finding {
+	if n := int64(len(body)); n > l.rc.MaxBody {
+		// The mock refuses it before reading it: 413.
+		loc := locator{body: body}
+		line, col := loc.lineCol(l.rc.MaxBody)
+		return []Finding{{File: name, Line: line, Column: col, Offset: l.rc.MaxBody, Severity: Error, Code: CodeLimit,
+			Message: fmt.Sprintf("the body is larger than the limit of %d bytes (--max-body), so the mock answers 413 without reading it; split the batch", l.rc.MaxBody)}}
+	}
 	return l.body(name, body, nil)
 }
 

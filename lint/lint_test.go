@@ -25,6 +25,8 @@ import (
 func TestBody(t *testing.T) {
 	small := rules.DefaultConfig()
 	small.MaxBatch = 1
+	tiny := rules.DefaultConfig()
+	tiny.MaxBody = 16
 	tests := []struct {
 		name  string
 		body  string
@@ -38,6 +40,7 @@ func TestBody(t *testing.T) {
 			"body:3:15: schema: /customers/0/kyc_level: value must be an integer",
 		}},
 		{"limit", `{"customers":[{"external_id":"a"},{"external_id":"b"}]}`, &small, []string{`body:1:35: limit: the request has more than 1 customers (at "/customers/1"); split the batch`}},
+		{"body limit", `{"customers":[{"external_id":"a"},{"external_id":"b"}]}`, &tiny, []string{`body:1:17: limit: the body is larger than the limit of 16 bytes (--max-body), so the mock answers 413 without reading it; split the batch`}},
 		{"errors and warnings at their records", "{\"customers\":[\n {\"external_id\":\"a\",\"account_type\":\"N\",\"last_name\":\"Doe\",\"phone\":\"12\"},\n {\"external_id\":\"b\",\"account_type\":\"N\"}],\n \"relations\":[{\"relation_external_id\":\"r\",\"parent_customer_external_id\":\"a\",\"child_customer_external_id\":\"zz\",\"relation_type\":1}]}", nil, []string{
 			`body:2:2: phone_not_e164: customers[0]: phone "12" is not a plausible E.164 number such as "+33612345678"; stored as given`,
 			`body:3:2: last_name_missing: customers[1]: last_name is required for an individual (account_type "N")`,

@@ -327,7 +327,7 @@ func TestDocumentedCommands(t *testing.T) {
 	}
 	n := 0
 	for name, text := range texts {
-		for _, args := range contractCommands(text) {
+		for _, args := range contractCommands(strings.HasSuffix(name, ".md"), text) {
 			n++
 			if _, err := parseContract(args, getenvOf(nil)); err != nil {
 				t.Errorf("%s: algoreg-kit contract %s: %v", name, strings.Join(args, " "), err)
@@ -414,9 +414,9 @@ func TestDocumentedCommands(t *testing.T) {
 // code spans of the prose (which may wrap); elsewhere every line. Lines
 // continued with a backslash are joined; what follows a shell comment, a
 // pipe or && is left out, and so is "[flags]".
-func contractCommands(text string) [][]string {
+func contractCommands(markdown bool, text string) [][]string {
 	var lines []string
-	if strings.Contains(text, "```") {
+	if markdown {
 		for i, part := range strings.Split(text, "```") {
 			if i%2 == 1 { // a fenced block
 				lines = append(lines, strings.Split(strings.ReplaceAll(part, "\\\n", " "), "\n")...)
