@@ -109,8 +109,11 @@ func scanCustomer(scan func(dest ...any) error) (rules.Customer, error) {
 		c.Disabled, c.HasDisabled = *disabled, true
 	}
 	d := &customerDataDecoded
-	if err := json.Unmarshal(data, d); err != nil {
-		return rules.Customer{}, fmt.Errorf("customer %q: data: %w", c.ExternalID, err)
+	if decodeCustomerData(string(data), d) != nil { // not the usual form: encoding/json reads it
+		*d = customerData{}
+		if err := json.Unmarshal(data, d); err != nil {
+			return rules.Customer{}, fmt.Errorf("customer %q: data: %w", c.ExternalID, err)
+		}
 	}
 	c.RegistrationNumber, c.DateOfBirth, c.Phone, c.Comment = d.RegistrationNumber, d.DateOfBirth, d.Phone, d.Comment
 	c.NationalityCodes, c.DomicileCodes, c.ReviewGroups = d.NationalityCodes, d.DomicileCodes, d.ReviewGroups
