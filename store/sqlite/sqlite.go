@@ -219,12 +219,21 @@ func (q *querier) stmt(ctx context.Context, query string) *sql.Stmt {
 	return s
 }
 
+// Exec checks ctx before the statement instead of watching it during the
+// statement: modernc.org/sqlite watches a context that can end with a
+// goroutine per statement, and a save runs one statement per record. The
+// transaction, begun with ctx, is rolled back by database/sql once ctx is
+// done, so a cancelled save still keeps nothing.
 func (q *querier) Exec(ctx context.Context, query string, args ...any) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	run := context.WithoutCancel(ctx)
 	var err error
-	if s := q.stmt(ctx, query); s != nil {
-		_, err = s.ExecContext(ctx, args...)
+	if s := q.stmt(run, query); s != nil {
+		_, err = s.ExecContext(run, args...)
 	} else {
-		_, err = q.tx.ExecContext(ctx, query, args...)
+		_, err = q.tx.ExecContext(run, query, args...)
 	}
 	return sqlstore.Unavailable(ctx, err)
 }
