@@ -62,10 +62,11 @@ func customerArgs(business string, c *rules.Customer) ([]any, error) {
 			d.Variations[i] = variation(v)
 		}
 	}
-	data, err := marshal(d)
+	b, err := appendCustomerData(make([]byte, 0, 512), &d)
 	if err != nil {
 		return nil, fmt.Errorf("customer %q: %w", c.ExternalID, err)
 	}
+	data := string(b)
 	return []any{business, c.ExternalID, c.CustomerID.String(), c.AccountType, c.FirstName, c.MiddleName,
 		c.LastName, c.CompanyName, c.TradingName, nullable(c.HasKYCLevel, c.KYCLevel),
 		nullable(c.HasKYCRequested, c.KYCLevelRequested), nullable(c.HasDisabled, c.Disabled),
@@ -131,11 +132,11 @@ func scanCustomer(scan func(dest ...any) error) (rules.Customer, error) {
 func relationArgs(business string, r *rules.Relation) ([]any, error) {
 	var fields any // NULL when r has no fields
 	if r.Fields != nil {
-		b, err := marshal(fieldList(r.Fields))
+		b, err := appendFieldsJSON(nil, r.Fields)
 		if err != nil {
 			return nil, fmt.Errorf("relation %q: %w", r.RelationExternalID, err)
 		}
-		fields = b
+		fields = string(b) // TEXT, as data (a []byte would be stored as a BLOB)
 	}
 	return []any{business, r.RelationExternalID, r.ParentExternalID, r.ChildExternalID, r.RelationType,
 		r.Disabled, r.CreatedAt, r.UpdatedAt, fields}, nil
@@ -166,28 +167,7 @@ func scanRelation(scan func(dest ...any) error) (rules.Relation, error) {
 // list, so that a query can read them (data->'fields'->>'risk').
 type fieldList []rules.Field
 
-func (fl fieldList) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	buf.WriteByte('{')
-	for i, f := range fl {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		if err := enc.Encode(f.Key); err != nil {
-			return nil, err
-		}
-		buf.Truncate(buf.Len() - 1) // Encode's newline
-		buf.WriteByte(':')
-		if err := enc.Encode(f.Value); err != nil {
-			return nil, fmt.Errorf("custom field %q: %w", f.Key, err)
-		}
-		buf.Truncate(buf.Len() - 1)
-	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
-}
+func (fl fieldList) MarshalJSON() ([]byte, error) { return appendFieldsJSON(nil, fl) }
 
 // UnmarshalJSON reads the object in its order. Values decode as
 // encoding/json decodes into any, except that a number beyond float64's range
