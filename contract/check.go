@@ -83,14 +83,6 @@ func (t *checkT) keep(x *exchange) {
 	t.xmu.Unlock()
 }
 
-// forget drops the exchanges kept so far (a generative check keeps its
-// failing case's only).
-func (t *checkT) forget() {
-	t.xmu.Lock()
-	t.xs = nil
-	t.xmu.Unlock()
-}
-
 // recorded returns the check's last exchanges as the report keeps them, and
 // how many earlier ones it left out.
 func (t *checkT) recorded() ([]Exchange, int) {

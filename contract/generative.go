@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"math/rand"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/algoreg-kit/algoreg-kit/openapi"
@@ -22,24 +24,63 @@ func generativeChecks() []Check {
 }
 
 // eachCase runs f for the run's cases and stops at the first case that
-// fails, naming it so that it replays.
-func (t *checkT) eachCase(f func(k int, r *rand.Rand)) {
-	for k := 0; k < t.r.cfg.Cases; k++ {
-		t.forget()
-		before := len(t.fails)
-		f(k, rand.New(rand.NewSource(seedFor(t.seed, fmt.Sprintf("case-%d", k)))))
-		if len(t.fails) > before {
-			replay := fmt.Sprintf("case %d failed; replay with --seed %d --cases %d --run '^%s$'", k, t.r.seed, k+1, t.id)
-			for i := before; i < len(t.fails); i++ {
-				t.fails[i].Expected = fmt.Sprintf("case %d: %s", k, t.fails[i].Expected)
-			}
-			t.Fatalf(nil, "%s", replay)
+// fails, naming it so that it replays. Each case gets a checkT of its own
+// (its ids under the check's prefix and "k<case>-", its failures, its
+// exchanges), so cases can run at once: a case runs alone on the check's
+// slot, and beside it as many more as there are idle slots of --parallel
+// (runner.slots) — against a slow target the generative checks are the
+// run's longest path. The cases run in windows; the first failing case of a
+// window is the first failing case overall, as if they ran one by one, and
+// its failures and exchanges become the check's.
+func (t *checkT) eachCase(f func(t *checkT, k int, r *rand.Rand)) {
+	for lo := 0; lo < t.r.cfg.Cases; {
+		n := 1
+		for lo+n < t.r.cfg.Cases && t.r.slots != nil && t.r.slots.TryAcquire(1) {
+			n++
 		}
+		cases := make([]*checkT, n)
+		var wg sync.WaitGroup
+		for j := range cases {
+			k := lo + j
+			c := &checkT{ctx: t.ctx, r: t.r, id: t.id, prefix: fmt.Sprintf("%sk%d-", t.prefix, k), seed: t.seed}
+			cases[j] = c
+			wg.Go(func() {
+				defer func() {
+					if p := recover(); p != nil {
+						if _, ok := p.(stop); !ok {
+							c.Errorf(nil, "the case to finish; it panicked (a bug of the suite): %v\n%s", p, debug.Stack())
+						}
+					}
+				}()
+				f(c, k, rand.New(rand.NewSource(seedFor(t.seed, fmt.Sprintf("case-%d", k)))))
+			})
+		}
+		wg.Wait()
+		if t.r.slots != nil && n > 1 {
+			t.r.slots.Release(int64(n - 1))
+		}
+		for j, c := range cases {
+			t.nsent.Add(c.nsent.Load())
+			if c.skip != "" {
+				t.Skipf("%s", c.skip)
+			}
+			if len(c.fails) == 0 {
+				continue
+			}
+			k := lo + j
+			for _, fl := range c.fails {
+				fl.Expected = fmt.Sprintf("case %d: %s", k, fl.Expected)
+				t.fails = append(t.fails, fl)
+			}
+			t.xs, t.failedX = c.xs, c.failedX
+			t.Fatalf(nil, "case %d failed; replay with --seed %d --cases %d --run '^%s$'", k, t.r.seed, k+1, t.id)
+		}
+		lo += n
 	}
 }
 
 func checkValidBatches(t *checkT) {
-	t.eachCase(func(k int, r *rand.Rand) {
+	t.eachCase(func(t *checkT, k int, r *rand.Rand) {
 		req := t.batch(t.gen(int64(k)), 1+r.Intn(12)) // at most the server's batch limit
 		req.DisableRiskScan = ptr(r.Intn(2) == 0)
 		resp, x := t.Save(req)
@@ -73,7 +114,7 @@ func checkMutations(t *checkT) {
 	if err != nil {
 		t.Fatalf(nil, "the server rules the suite was given: %v", err)
 	}
-	t.eachCase(func(k int, r *rand.Rand) {
+	t.eachCase(func(t *checkT, k int, r *rand.Rand) {
 		body, what := t.mutatedBody(int64(k), r)
 		raw, err := json.Marshal(body)
 		if err != nil {

@@ -1,6 +1,7 @@
 package contract_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/algoreg-kit/algoreg-kit/contract"
+	"github.com/algoreg-kit/algoreg-kit/openapi"
 )
 
 // TestVerdictsDoNotDependOnOrder runs the suite three times against one mock
@@ -90,6 +92,35 @@ func delay(d time.Duration) func(http.Handler) http.Handler {
 				return
 			}
 			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// TestGenerativeFirstFailingCase: the cases of a generative check run at
+// once when slots are idle, and the check reports the first failing case,
+// with the line that replays it and that case's exchanges only, whatever
+// the parallelism: a mock that answers cases 3 and 5 wrongly fails case 3.
+func TestGenerativeFirstFailingCase(t *testing.T) {
+	wrong := onSave(nil, func(req []byte, resp *openapi.SaveCustomersResponse) {
+		if bytes.Contains(req, []byte("-k3-")) || bytes.Contains(req, []byte("-k5-")) {
+			resp.Status = openapi.StatusFailed
+		}
+	})
+	for _, parallel := range []int{1, 8} {
+		t.Run(fmt.Sprintf("parallel=%d", parallel), func(t *testing.T) {
+			cfg := startMock(t, wrong)
+			cfg.Cases, cfg.Parallel = 8, parallel
+			cfg.Run = regexp.MustCompile(`^generative/valid-batches$`)
+			rep, err := contract.Run(context.Background(), cfg)
+			require.NoError(t, err)
+			c := rep.Checks[0]
+			require.Equal(t, contract.Fail, c.Status)
+			require.True(t, strings.HasPrefix(c.Reason, `case 3: status ok for a batch of valid records, got "failed"`), c.Reason)
+			last := c.Failures[len(c.Failures)-1].Expected
+			require.Equal(t, fmt.Sprintf("case 3 failed; replay with --seed %d --cases 4 --run '^generative/valid-batches$'", rep.Seed), last)
+			require.Len(t, c.Exchanges, 1)
+			require.Contains(t, c.Exchanges[0].RequestBody, "-k3-")
+			require.True(t, c.Exchanges[0].Failed)
 		})
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
 	"golang.org/x/time/rate"
 
 	"github.com/algoreg-kit/algoreg-kit/openapi"
@@ -32,6 +33,9 @@ type runner struct {
 
 	progressMu sync.Mutex
 	cleanup    cleanupResult
+	// slots bound the checks (and generative cases) that run at once to
+	// cfg.Parallel; nil outside runAll.
+	slots *semaphore.Weighted
 }
 
 // Run checks cfg.Target against the contract and returns the report. The
@@ -154,22 +158,23 @@ func (r *runner) pick() (picked, final []Check, err error) {
 }
 
 // runAll runs checks cfg.Parallel at a time and returns their results in
-// the order of checks. They start in startOrder.
+// the order of checks. They start in startOrder, each when one of the
+// run's slots is free; a generative check borrows the idle ones for its
+// cases (eachCase).
 func (r *runner) runAll(ctx context.Context, checks []Check) []Result {
 	results := make([]Result, len(checks))
-	jobs := make(chan int)
+	r.slots = semaphore.NewWeighted(int64(r.cfg.Parallel))
 	var wg sync.WaitGroup
-	for range r.cfg.Parallel {
+	for _, i := range r.startOrder(checks) {
+		if err := r.slots.Acquire(ctx, 1); err != nil {
+			results[i] = r.runCheck(ctx, checks[i]) // skipped: the context is done
+			continue
+		}
 		wg.Go(func() {
-			for i := range jobs {
-				results[i] = r.runCheck(ctx, checks[i])
-			}
+			defer r.slots.Release(1)
+			results[i] = r.runCheck(ctx, checks[i])
 		})
 	}
-	for _, i := range r.startOrder(checks) {
-		jobs <- i
-	}
-	close(jobs)
 	wg.Wait()
 	return results
 }
