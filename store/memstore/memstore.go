@@ -121,12 +121,13 @@ func (s *Store) updateOptimistic(ctx context.Context, business string, fn func(t
 	if t == nil {
 		t = emptyTenant // reads see nothing; commit creates the tenant
 	}
-	x := &tx{s: s, business: business, t: t, write: true}
+	x := newOptimistic(s, business, t)
 	committed := false
 	defer func() {
 		if x.locked { // fn turned x into a locked transaction (tx.lock)
 			s.finish(business, x, &committed) // also when fn panics: then it rolls back
 		}
+		x.recycle()
 	}()
 	err = fn(x)
 	switch {
