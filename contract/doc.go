@@ -17,8 +17,15 @@
 // (/__admin) are skipped when the target is not the mock, and Config.Rate
 // bounds the request rate. README.md says exactly what a live run writes.
 //
+// The JSON report keeps each failing check's exchanges whole (Exchange:
+// credentials as placeholders, bodies up to MaxReportBody, a curl command),
+// and Replay sends them again to tell whether the failure is still there.
+// Select picks checks by --run and --skip patterns; a mistake in a Config is
+// a *ConfigError, returned before any request.
+//
 // Run is safe for concurrent use with different Configs; it runs up to
-// Config.Parallel checks at once. The test data comes from package fixtures,
-// seeded by Config.Seed, so a failing generative case replays with the same
-// seed.
+// Config.Parallel checks (and generative cases) at once, each check with its
+// own ids, so the verdicts do not depend on the order. The test data comes
+// from package fixtures, seeded by Config.Seed, so a failing generative case
+// replays with the same seed.
 package contract
