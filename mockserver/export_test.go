@@ -11,3 +11,6 @@ func WithWebhookBackoff(cfg Config, p retry.Policy) Config {
 
 // BodyPeak is the most request-body bytes s held at once (its bodyBudget).
 func BodyPeak(s *Server) int64 { return s.bodies.peak.Load() }
+
+// MetricLabels are the label names /metrics may use.
+func MetricLabels() []string { return metricLabels }

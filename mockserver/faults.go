@@ -119,7 +119,7 @@ func (s *Server) answerInjected(w http.ResponseWriter, r *http.Request, status, 
 
 // countFault is the hook of the faults-injected metric; kind is a fault's
 // name or "status" or "latency".
-func (s *Server) countFault(kind string) {}
+func (s *Server) countFault(kind string) { s.metrics.faultInjected(kind) }
 
 // sleep waits d, or until ctx is done; it reports whether d passed.
 func sleep(ctx context.Context, d time.Duration) bool {

@@ -21,6 +21,7 @@ import (
 // the first Config.JournalBodyBytes of the bodies as they passed.
 func (s *Server) observe(r *http.Request, sw *statusWriter, cb *captureBody, note *logNote, status int, start time.Time) {
 	d := time.Since(start)
+	s.metrics.observeRequest(note.route, status, d, note.saveResp)
 	if s.journal != nil && note.business != "" && !strings.HasPrefix(r.URL.Path, "/__admin/") {
 		s.journalRequest(r, sw, cb, note, status, start, d)
 	}

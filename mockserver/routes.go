@@ -36,7 +36,7 @@ func (s *Server) routeTable() []route {
 		{"GET /__admin/config", false, handleConfig(s)},
 		{"GET /healthz", true, handleHealth()},
 		{"GET /openapi.yaml", true, handleDocument()},
-	}, s.journalRoutes())
+	}, s.journalRoutes(), s.metricsRoutes())
 }
 
 // routes serves the route table, with noRoute's answers for the rest.

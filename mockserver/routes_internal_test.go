@@ -68,7 +68,7 @@ func TestEveryPrivateRouteNeedsCredentials(t *testing.T) {
 				t.Errorf("%s: %s with good credentials: got %d: %s", mode.name, rt.pattern, rec.Code, rec.Body.Bytes())
 			}
 		}
-		if want := []string{"POST /api/v1/token", "GET /healthz", "GET /openapi.yaml"}; !slices.Equal(public, want) {
+		if want := []string{"POST /api/v1/token", "GET /healthz", "GET /openapi.yaml", "GET /metrics"}; !slices.Equal(public, want) {
 			t.Errorf("public routes: got %v, want %v", public, want)
 		}
 		if n := customersOf(t, s, ""); n != 0 {

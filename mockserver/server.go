@@ -110,6 +110,9 @@ type Config struct {
 	JournalBytes      int64
 	JournalTotalBytes int64
 	JournalBodyBytes  int64
+	// NoMetrics turns GET /metrics (metrics.go) off: it answers 404, and
+	// nothing is counted.
+	NoMetrics bool
 
 	webhookBackoff *retry.Policy // tests only (export_test.go); nil: defaultWebhookBackoff
 
@@ -150,6 +153,7 @@ type Server struct {
 
 	webhooks   *webhookSender // nil without Config.WebhookURL
 	journal    *journal       // nil when Config turns it off
+	metrics    *metrics       // nil with Config.NoMetrics
 	conns      *connLimiter
 	bodies     *bodyBudget
 	faultRules *faultRules // /__admin/faults, in memory
@@ -197,8 +201,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.RateLimit > 0 {
 		s.limits = newLimiter(cfg.RateLimit, cfg.RateBurst)
 	}
+	if !cfg.NoMetrics {
+		s.metrics = newMetrics(s)
+	}
 	if cfg.WebhookURL != "" {
-		s.webhooks = startWebhookSender(cfg, s.store)
+		s.webhooks = startWebhookSender(cfg, s.store, s.metrics)
 	}
 	var h http.Handler = s.routes()
 	if cfg.ValidateResponses {

@@ -87,6 +87,7 @@ type webhookSender struct {
 	retryFor  time.Duration
 	backoff   retry.Policy
 	holder    string        // this sender's name in the leases
+	metrics   *metrics      // counts the attempts; nil: not counted
 	wake      chan struct{} // buffered: one pending wake-up is enough
 
 	ctx      context.Context
@@ -118,7 +119,7 @@ func checkWebhook(cfg Config) error {
 }
 
 // startWebhookSender starts delivering the events of outbox as cfg says.
-func startWebhookSender(cfg Config, outbox store.Outbox) *webhookSender {
+func startWebhookSender(cfg Config, outbox store.Outbox, m *metrics) *webhookSender {
 	ctx, cancel := context.WithCancel(context.Background())
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	key, _ := webhookKey(cfg.WebhookSecret) // checked by New
@@ -134,6 +135,7 @@ func startWebhookSender(cfg Config, outbox store.Outbox) *webhookSender {
 		retryFor:  cfg.WebhookRetryFor,
 		backoff:   defaultWebhookBackoff,
 		holder:    uuid.NewString(),
+		metrics:   m,
 		wake:      make(chan struct{}, 1),
 		ctx:       ctx,
 		cancel:    cancel,
@@ -339,6 +341,7 @@ func (w *webhookSender) deliverEvent(e store.Event) bool {
 		if !w.record(e, a) {
 			return false
 		}
+		w.metrics.webhookAttempt(err == nil, a.Next.IsZero())
 		switch {
 		case err == nil:
 			w.log.Debug("webhook: delivered", "outbox_id", e.ID, "business", e.Business, "attempts", attempt)

@@ -115,6 +115,11 @@ func TestParseMock(t *testing.T) {
 				t.Errorf("got journal bytes %d, want -1 (off)", got.Server.JournalBytes)
 			}
 		}},
+		{name: "metrics off", args: []string{"--metrics=false"}, check: func(t *testing.T, got mockConfig) {
+			if !got.Server.NoMetrics {
+				t.Error("got metrics on")
+			}
+		}},
 		{name: "bad journal size", args: []string{"--journal-size", "-3"}, wantErr: `"-3" is not a count`},
 		{name: "webhook defaults", check: func(t *testing.T, got mockConfig) {
 			if s := got.Server; s.WebhookRetryFor != time.Hour || s.WebhookSecret != "" {
@@ -352,6 +357,7 @@ func TestEveryFlagReadsItsVariable(t *testing.T) {
 		"mock kyc-min": "1", "fixtures kyc-min": "1", "contract kyc-min": "1", "lint kyc-min": "1", "lint format": "json",
 		"mock state-sync":   "full", // an error without --state, the same from the variable
 		"mock journal-size": "7",
+		"mock metrics":      "false",
 	}
 	byType := map[string]string{"": "true", "int": "7", "float": "0.5", "duration": "7s", "size": "1KiB", "list": "a,b", "table": "1,2"}
 	flagLine := regexp.MustCompile(`(?m)^  -([a-z0-9-]+)(?: (\S+))?$`)

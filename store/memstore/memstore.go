@@ -341,6 +341,16 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// PendingEventCount returns the number of pending events of the outbox (the
+// mock's metrics ask it).
+func (s *Store) PendingEventCount(ctx context.Context) (int, error) {
+	if err := s.check(ctx); err != nil {
+		return 0, err
+	}
+	pending, _ := s.outbox.stats()
+	return int(pending), nil
+}
+
 // Stats is what a Store holds, for benchmarks and monitoring.
 type Stats struct {
 	Businesses, Customers, Relations int

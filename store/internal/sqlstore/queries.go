@@ -16,6 +16,7 @@ type queries struct {
 	deleteCustomers, deleteRelations                           string
 	businesses, countBusinesses                                string
 	addEvent, pendingEvents, nextEvents, events, countEvents   string
+	countPending                                               string
 	recordAttempt, pruneEvents, lease                          string
 	secret, putSecret                                          string
 	lockout, newLockout, lockoutForUpdate, putLockout, delLock string
@@ -52,8 +53,9 @@ func newQueries(d *Dialect) queries {
 		nextEvents: r(`SELECT ` + eventColumns + ` FROM outbox WHERE id IN (
     SELECT min(id) FROM outbox WHERE status = 'pending' GROUP BY business
 ) ORDER BY id LIMIT $1`),
-		events:      r(`SELECT ` + eventColumns + ` FROM outbox WHERE business = $1 AND status = $2 ORDER BY id LIMIT $3 OFFSET $4`),
-		countEvents: r(`SELECT count(*) FROM outbox WHERE business = $1 AND status = $2`),
+		events:       r(`SELECT ` + eventColumns + ` FROM outbox WHERE business = $1 AND status = $2 ORDER BY id LIMIT $3 OFFSET $4`),
+		countEvents:  r(`SELECT count(*) FROM outbox WHERE business = $1 AND status = $2`),
+		countPending: r(`SELECT count(*) FROM outbox WHERE status = 'pending'`),
 		recordAttempt: r(`UPDATE outbox SET status = $2, attempts = attempts + 1,
     last_error = CASE WHEN CAST($3 AS TEXT) = '' THEN last_error ELSE CAST($3 AS TEXT) END, last_attempt_at = $4, next_attempt_at = $5
 WHERE id = $1 AND status = 'pending'`),

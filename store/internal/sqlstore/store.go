@@ -210,6 +210,17 @@ func (s *Store) NextEvents(ctx context.Context, limit int) ([]store.Event, error
 	return evs, nil
 }
 
+// PendingEventCount returns the number of pending events of the outbox (the
+// mock's metrics ask it), in one query.
+func (s *Store) PendingEventCount(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.Read(ctx, func(q Querier) error { return q.QueryRow(ctx, s.q.countPending).Scan(&n) })
+	if err != nil {
+		return 0, fmt.Errorf("count the pending events: %w", err)
+	}
+	return n, nil
+}
+
 // Events implements store.Outbox: the count and the page in one snapshot.
 func (s *Store) Events(ctx context.Context, business string, status store.EventStatus, offset, limit int) ([]store.Event, int, error) {
 	var (
