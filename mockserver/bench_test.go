@@ -108,13 +108,34 @@ func BenchmarkSave(b *testing.B) {
 			if bc.kin && st.name != "memory" {
 				continue // the validator's cost does not depend on the store
 			}
-			b.Run(st.name+"/"+bc.name, func(b *testing.B) { benchSave(b, st.open(b), bc.n, bc.update, bc.replay, bc.kin) })
+			b.Run(st.name+"/"+bc.name, func(b *testing.B) {
+				benchSave(b, mockserver.Config{KinValidation: bc.kin, Validator: mocktest.Validator(b), Store: st.open(b)}, bc.n, bc.update, bc.replay)
+			})
 		}
 	}
 }
 
-func benchSave(b *testing.B, st store.Store, n int, update, replay, kin bool) {
-	mock := mocktest.NewMock(b, mockserver.Config{KinValidation: kin, Validator: mocktest.Validator(b), Store: st})
+// BenchmarkObserve is the cost of the request journal and the metrics
+// (issue 13: at most 10 %): BenchmarkSave's new-1 and new-100 on the memory
+// store, with both on (the defaults) and both off.
+func BenchmarkObserve(b *testing.B) {
+	for _, n := range []int{1, 100} {
+		for _, mode := range []struct {
+			name string
+			cfg  mockserver.Config
+		}{{"on", mockserver.Config{}}, {"off", mockserver.Config{JournalSize: -1, NoMetrics: true}}} {
+			b.Run(fmt.Sprintf("new-%d/%s", n, mode.name), func(b *testing.B) {
+				cfg := mode.cfg
+				cfg.Store = memstore.New()
+				benchSave(b, cfg, n, false, false)
+			})
+		}
+	}
+}
+
+func benchSave(b *testing.B, cfg mockserver.Config, n int, update, replay bool) {
+	st := cfg.Store
+	mock := mocktest.NewMock(b, cfg)
 	body := benchBody(n, "c")
 	if update {
 		serveSave(b, mock, "bench", body)

@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -80,13 +81,64 @@ type journalBusiness struct {
 	dropped int64
 }
 
-// journalEntry is one request, as GET /__admin/requests shows it; view is
-// not changed once added.
+// journalEntry is one request and its answer, as observe kept them (with
+// the credentials already redacted); view makes the document's
+// JournalEntry of it when it is read. It is not changed once added.
 type journalEntry struct {
-	view         openapi.JournalEntry
-	size         int64
+	id                         int64
+	time                       time.Time
+	method, path, query, route string
+	credentials                string
+	status                     int
+	duration                   time.Duration
+	reqHeader, respHeader      http.Header
+	reqBody, respBody          string // as far as kept
+	reqBytes, respBytes        int64  // whole
+	externalIDs                []string
+	idsOmitted                 int64
+	codes                      []string
+
+	size         int64 // what the bounds count
 	business     *journalBusiness
 	older, newer *journalEntry
+}
+
+// view is e as the document's JournalEntry.
+func (e *journalEntry) view() openapi.JournalEntry {
+	v := openapi.JournalEntry{ID: e.id, Time: e.time, Method: e.method, Path: e.path, Query: e.query, Route: e.route,
+		Credentials: e.credentials, Status: int64(e.status), DurationUs: e.duration.Microseconds(),
+		RequestHeaders: headerView(e.reqHeader), ResponseHeaders: headerView(e.respHeader),
+		RequestBodyBytes: e.reqBytes, RequestBodyTruncated: e.reqBytes > int64(len(e.reqBody)),
+		ResponseBodyBytes: e.respBytes, ResponseBodyTruncated: e.respBytes > int64(len(e.respBody)),
+		ExternalIDs: uniqueIDs(e.externalIDs), ExternalIDsOmitted: e.idsOmitted, Codes: e.codes}
+	v.RequestBody, v.RequestBodyBase64 = bodyText(e.reqBody)
+	v.ResponseBody, v.ResponseBodyBase64 = bodyText(e.respBody)
+	if v.Codes == nil {
+		v.Codes = []string{}
+	}
+	return v
+}
+
+// headerView is h as the document's free map of lists.
+func headerView(h http.Header) map[string]any {
+	m := make(map[string]any, len(h))
+	for k, vs := range h {
+		m[k] = vs
+	}
+	return m
+}
+
+// uniqueIDs returns ids without repeats, in their order.
+func uniqueIDs(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	seen := make(map[string]struct{}, len(ids))
+	for _, id := range ids {
+		if _, ok := seen[id]; !ok {
+			seen[id] = struct{}{}
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // newJournal returns the journal of cfg (after journalSettings), or nil
@@ -99,10 +151,10 @@ func newJournal(cfg Config) *journal {
 		businesses: map[string]*journalBusiness{}}
 }
 
-// add records view for business, counted as size bytes, gives it its id,
+// add records e for business, counted as e.size bytes, gives it its id,
 // and drops the oldest entries beyond the bounds (the new one too, when it
 // alone is larger than a bound).
-func (j *journal) add(business string, view openapi.JournalEntry, size int64) {
+func (j *journal) add(business string, e *journalEntry) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	b := j.businesses[business]
@@ -111,8 +163,7 @@ func (j *journal) add(business string, view openapi.JournalEntry, size int64) {
 		j.businesses[business] = b
 	}
 	j.lastID++
-	view.ID = j.lastID
-	e := &journalEntry{view: view, size: size, business: b, older: j.newest}
+	e.id, e.business, e.older = j.lastID, b, j.newest
 	if j.newest != nil {
 		j.newest.newer = e
 	} else {
@@ -120,8 +171,8 @@ func (j *journal) add(business string, view openapi.JournalEntry, size int64) {
 	}
 	j.newest = e
 	b.queue = append(b.queue, e)
-	b.bytes += size
-	j.bytes += size
+	b.bytes += e.size
+	j.bytes += e.size
 	j.entries++
 	for len(b.queue) > j.perEntries || b.bytes > j.perBytes {
 		j.dropOldest(b)
@@ -189,12 +240,12 @@ func (j *journal) find(business string, f journalFilter, offset, limit int) (pag
 		return nil, 0, 0
 	}
 	for i := len(b.queue) - 1; i >= 0; i-- {
-		v := &b.queue[i].view
-		if !f.match(v) {
+		e := b.queue[i]
+		if !f.match(e) {
 			continue
 		}
 		if total >= offset && (limit < 0 || len(page) < limit) {
-			page = append(page, *v)
+			page = append(page, e.view())
 		}
 		total++
 	}
@@ -213,14 +264,14 @@ func (j *journal) get(business string, id int64) (openapi.JournalEntry, bool) {
 	lo, hi := 0, len(b.queue)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if b.queue[m].view.ID < id {
+		if b.queue[m].id < id {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
-	if lo < len(b.queue) && b.queue[lo].view.ID == id {
-		return b.queue[lo].view, true
+	if lo < len(b.queue) && b.queue[lo].id == id {
+		return b.queue[lo].view(), true
 	}
 	return openapi.JournalEntry{}, false
 }
@@ -250,15 +301,15 @@ type journalFilter struct {
 	since      time.Time
 }
 
-func (f journalFilter) match(v *openapi.JournalEntry) bool {
+func (f journalFilter) match(e *journalEntry) bool {
 	switch {
-	case f.status != nil && int(v.Status) != *f.status:
+	case f.status != nil && e.status != *f.status:
 		return false
-	case !f.since.IsZero() && v.Time.Before(f.since):
+	case !f.since.IsZero() && e.time.Before(f.since):
 		return false
-	case f.code != "" && !slices.Contains(v.Codes, f.code):
+	case f.code != "" && !slices.Contains(e.codes, f.code):
 		return false
-	case f.externalID != nil && !slices.Contains(v.ExternalIDs, *f.externalID):
+	case f.externalID != nil && !slices.Contains(e.externalIDs, *f.externalID):
 		return false
 	}
 	return true

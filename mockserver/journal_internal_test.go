@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/algoreg-kit/algoreg-kit/openapi"
 )
 
 // checkJournal fails t when j holds more than its bounds allow, or when its
@@ -75,7 +73,7 @@ func TestJournalBounds(t *testing.T) {
 			j := newJournal(cfg)
 			for range tt.adds {
 				for b := range tt.businesses {
-					j.add(fmt.Sprint("b", b), openapi.JournalEntry{}, tt.size)
+					j.add(fmt.Sprint("b", b), &journalEntry{size: tt.size})
 					checkJournal(t, j)
 				}
 			}
@@ -109,7 +107,7 @@ func TestJournalHundredThousandMiBEntries(t *testing.T) {
 	before := liveHeapBytes()
 	const adds = 100_000
 	for i := range adds {
-		j.add(fmt.Sprint("business-", i%100), openapi.JournalEntry{RequestBody: body, RequestBodyBytes: 1 << 20}, journalEntryOverhead+1<<20)
+		j.add(fmt.Sprint("business-", i%100), &journalEntry{reqBody: body, reqBytes: 1 << 20, size: journalEntryOverhead + 1<<20})
 		if i%997 == 0 {
 			checkJournal(t, j)
 		}

@@ -52,44 +52,33 @@ func (s *Server) captureBody(r *http.Request) *captureBody {
 	return cb
 }
 
-// journalRequest adds the entry of one request to the journal.
+// journalRequest adds the entry of one request to the journal. It keeps
+// what it is handed (copies of the headers, the kept bodies, the save's
+// ids) and leaves the rest of the document's view to the reads.
 func (s *Server) journalRequest(r *http.Request, sw *statusWriter, cb *captureBody, note *logNote, status int, start time.Time, d time.Duration) {
-	keep := int(s.cfg.JournalBodyBytes)
-	v := openapi.JournalEntry{
-		Time: start.UTC(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Route: note.route,
-		Credentials: credentialKind(r.Header.Get("Authorization")), Status: int64(status), DurationUs: d.Microseconds(),
-		ExternalIDs: []string{}, Codes: []string{},
-	}
-	size := int64(journalEntryOverhead + len(v.Method) + len(v.Path) + len(v.Query))
-	var n int64
-	v.RequestHeaders, n = journalHeaders(r.Header, true)
-	size += n
-	v.ResponseHeaders, n = journalHeaders(sw.Header(), false)
-	size += n
-	reqBody, respBody := "", sw.kept.String()
+	e := &journalEntry{time: start.UTC(), method: r.Method, path: r.URL.Path, query: r.URL.RawQuery, route: note.route,
+		credentials: credentialKind(r.Header.Get("Authorization")), status: status, duration: d,
+		reqHeader: redactHeader(r.Header.Clone()), respHeader: sw.Header().Clone(),
+		respBody: sw.kept.String(), respBytes: sw.bytes}
+	e.size = journalEntryOverhead + int64(len(e.method)+len(e.path)+len(e.query)) + headerBytes(e.reqHeader) + headerBytes(e.respHeader) + int64(sw.kept.Cap())
 	if cb != nil {
-		reqBody, v.RequestBodyBytes = cb.kept.String(), max(cb.total, r.ContentLength)
-		size += int64(cb.kept.Cap())
+		e.reqBody, e.reqBytes = cb.kept.String(), max(cb.total, r.ContentLength)
+		e.size += int64(cb.kept.Cap())
 	}
-	v.RequestBodyTruncated = v.RequestBodyBytes > int64(len(reqBody))
-	v.ResponseBodyBytes, v.ResponseBodyTruncated = sw.bytes, sw.bytes > int64(len(respBody))
 	if note.route == tokenRoute { // the password asked, the token answered
 		form := mediaType(r.Header.Get("Content-Type")) == "application/x-www-form-urlencoded"
-		reqBody, respBody = redactKey(reqBody, form, "password"), redactKey(respBody, false, "access_token")
+		e.reqBody, e.respBody = redactKey(e.reqBody, form, "password"), redactKey(e.respBody, false, "access_token")
 	}
-	v.RequestBody, v.RequestBodyBase64 = bodyText(reqBody)
-	v.ResponseBody, v.ResponseBodyBase64 = bodyText(respBody)
-	size += int64(sw.kept.Cap()) + int64(max(0, len(v.RequestBody)-len(reqBody))) + int64(max(0, len(v.ResponseBody)-len(respBody)))
 	if note.saveReq != nil {
-		var idBytes int
-		v.ExternalIDs, v.ExternalIDsOmitted, idBytes = touchedIDs(note.saveReq, keep)
-		size += int64(idBytes)
+		var n int
+		e.externalIDs, e.idsOmitted, n = touchedIDs(note.saveReq, int(s.cfg.JournalBodyBytes))
+		e.size += int64(n)
 	}
-	if note.saveResp != nil {
-		v.Codes = answeredCodes(note.saveResp.Detail)
-		size += int64(16 * len(v.Codes)) // the strings are the catalogue's
+	if note.saveResp != nil && len(note.saveResp.Detail) > 0 {
+		e.codes = answeredCodes(note.saveResp.Detail)
+		e.size += int64(16 * len(e.codes)) // the strings are the catalogue's
 	}
-	s.journal.add(string(note.business), v, size)
+	s.journal.add(string(note.business), e)
 }
 
 // tokenRoute is the pattern of the token endpoint, whose body's password
@@ -114,32 +103,32 @@ func credentialKind(h string) string {
 // redacted replaces a secret in the journal.
 const redacted = "[redacted]"
 
-// journalHeaders copies h as the document's free map of lists, with the
-// credentials of a request redacted, and returns its size in bytes.
-func journalHeaders(h http.Header, request bool) (map[string]any, int64) {
-	m := make(map[string]any, len(h))
-	var n int64
-	for k, vs := range h {
-		if request && (k == "Authorization" || k == "Proxy-Authorization" || k == "Cookie") {
-			c := make([]string, len(vs))
-			for i, v := range vs {
-				if scheme, _, ok := strings.Cut(v, " "); ok && k != "Cookie" {
-					c[i] = scheme + " " + redacted
-				} else {
-					c[i] = redacted
-				}
+// redactHeader replaces the credentials of request header h (a copy):
+// Authorization and Proxy-Authorization keep their scheme only, Cookie
+// nothing.
+func redactHeader(h http.Header) http.Header {
+	for _, k := range [...]string{"Authorization", "Proxy-Authorization", "Cookie"} {
+		for i, v := range h[k] {
+			if scheme, _, ok := strings.Cut(v, " "); ok && k != "Cookie" {
+				h[k][i] = scheme + " " + redacted
+			} else {
+				h[k][i] = redacted
 			}
-			vs = c
-		} else {
-			vs = slices.Clone(vs)
 		}
-		m[k] = vs
-		n += int64(len(k)) + 32
+	}
+	return h
+}
+
+// headerBytes is what the journal counts for a header.
+func headerBytes(h http.Header) int64 {
+	n := int64(48)
+	for k, vs := range h {
+		n += int64(len(k)) + 48
 		for _, v := range vs {
 			n += int64(len(v)) + 16
 		}
 	}
-	return m, n
+	return n
 }
 
 // redactKey returns a body of the token endpoint with the value of key
@@ -187,26 +176,31 @@ func bodyText(b string) (string, bool) {
 	return base64.StdEncoding.EncodeToString([]byte(b)), true
 }
 
-// touchedIDs returns the customer external_ids that a save touched, each
-// once, in request order, until they take keep bytes; the number left out;
-// and the bytes the kept ones take.
+// touchedIDs returns the customer external_ids that a save touched, in
+// request order (repeats are left to the view), until they take keep bytes;
+// the number left out; and the bytes the kept ones take. The ids are copied
+// into one string: the decoder's share the pieces of the body they came
+// from, which the journal must not keep alive.
 func touchedIDs(req *openapi.SaveCustomersRequest, keep int) (ids []string, omitted int64, size int) {
-	customers, _ := requestIDs(req)
-	seen := make(map[string]struct{}, len(customers))
-	ids = []string{}
-	for _, id := range customers {
-		if _, ok := seen[id]; ok {
-			continue
+	all, _ := requestIDs(req)
+	n, total := 0, 0
+	for _, id := range all {
+		if total+len(id) > keep {
+			break
 		}
-		seen[id] = struct{}{}
-		if size+len(id) > keep {
-			omitted++
-			continue
-		}
-		ids = append(ids, id)
-		size += len(id) + 16
+		n, total = n+1, total+len(id)
 	}
-	return ids, omitted, size
+	var b strings.Builder
+	b.Grow(total)
+	for _, id := range all[:n] {
+		b.WriteString(id)
+	}
+	joined := b.String()
+	ids = make([]string, n)
+	for i, id := range all[:n] {
+		ids[i], joined = joined[:len(id)], joined[len(id):]
+	}
+	return ids, int64(len(all) - n), total + 16*n
 }
 
 // answeredCodes returns the codes of detail, each once, sorted.
