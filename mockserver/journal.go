@@ -91,7 +91,8 @@ type journalEntry struct {
 	credentials                string
 	status                     int
 	duration                   time.Duration
-	reqHeader, respHeader      http.Header
+	reqHeader                  []string // name, value pairs
+	respHeader                 http.Header
 	reqBody, respBody          string // as far as kept
 	reqBytes, respBytes        int64  // whole
 	externalIDs                []string
@@ -107,7 +108,7 @@ type journalEntry struct {
 func (e *journalEntry) view() openapi.JournalEntry {
 	v := openapi.JournalEntry{ID: e.id, Time: e.time, Method: e.method, Path: e.path, Query: e.query, Route: e.route,
 		Credentials: e.credentials, Status: int64(e.status), DurationUs: e.duration.Microseconds(),
-		RequestHeaders: headerView(e.reqHeader), ResponseHeaders: headerView(e.respHeader),
+		RequestHeaders: pairsView(e.reqHeader), ResponseHeaders: headerView(e.respHeader),
 		RequestBodyBytes: e.reqBytes, RequestBodyTruncated: e.reqBytes > int64(len(e.reqBody)),
 		ResponseBodyBytes: e.respBytes, ResponseBodyTruncated: e.respBytes > int64(len(e.respBody)),
 		ExternalIDs: uniqueIDs(e.externalIDs), ExternalIDsOmitted: e.idsOmitted, Codes: e.codes}
@@ -126,6 +127,15 @@ func headerView(h http.Header) map[string]any {
 		m[k] = vs
 	}
 	return m
+}
+
+// pairsView is name, value pairs as the document's free map of lists.
+func pairsView(pairs []string) map[string]any {
+	h := http.Header{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		h[pairs[i]] = append(h[pairs[i]], pairs[i+1])
+	}
+	return headerView(h)
 }
 
 // uniqueIDs returns ids without repeats, in their order.

@@ -58,9 +58,9 @@ func (s *Server) captureBody(r *http.Request) *captureBody {
 func (s *Server) journalRequest(r *http.Request, sw *statusWriter, cb *captureBody, note *logNote, status int, start time.Time, d time.Duration) {
 	e := &journalEntry{time: start.UTC(), method: r.Method, path: r.URL.Path, query: r.URL.RawQuery, route: note.route,
 		credentials: credentialKind(r.Header.Get("Authorization")), status: status, duration: d,
-		reqHeader: redactHeader(r.Header.Clone()), respHeader: sw.Header().Clone(),
+		reqHeader: redactedPairs(r.Header), respHeader: sw.Header(), // the handler is done with it; net/http never writes to it
 		respBody: sw.kept.String(), respBytes: sw.bytes}
-	e.size = journalEntryOverhead + int64(len(e.method)+len(e.path)+len(e.query)) + headerBytes(e.reqHeader) + headerBytes(e.respHeader) + int64(sw.kept.Cap())
+	e.size = journalEntryOverhead + int64(len(e.method)+len(e.path)+len(e.query)) + pairBytes(e.reqHeader) + headerBytes(e.respHeader) + int64(sw.kept.Cap())
 	if cb != nil {
 		e.reqBody, e.reqBytes = cb.kept.String(), max(cb.total, r.ContentLength)
 		e.size += int64(cb.kept.Cap())
@@ -103,20 +103,37 @@ func credentialKind(h string) string {
 // redacted replaces a secret in the journal.
 const redacted = "[redacted]"
 
-// redactHeader replaces the credentials of request header h (a copy):
-// Authorization and Proxy-Authorization keep their scheme only, Cookie
-// nothing.
-func redactHeader(h http.Header) http.Header {
-	for _, k := range [...]string{"Authorization", "Proxy-Authorization", "Cookie"} {
-		for i, v := range h[k] {
-			if scheme, _, ok := strings.Cut(v, " "); ok && k != "Cookie" {
-				h[k][i] = scheme + " " + redacted
-			} else {
-				h[k][i] = redacted
+// redactedPairs returns request header h as name, value pairs, one
+// allocation, with the credentials replaced: Authorization and
+// Proxy-Authorization keep their scheme only, Cookie nothing.
+func redactedPairs(h http.Header) []string {
+	n := 0
+	for _, vs := range h {
+		n += 2 * len(vs)
+	}
+	pairs := make([]string, 0, n)
+	for k, vs := range h {
+		for _, v := range vs {
+			switch k {
+			case "Authorization", "Proxy-Authorization":
+				scheme, _, _ := strings.Cut(v, " ")
+				v = scheme + " " + redacted
+			case "Cookie":
+				v = redacted
 			}
+			pairs = append(pairs, k, v)
 		}
 	}
-	return h
+	return pairs
+}
+
+// pairBytes is what the journal counts for header pairs.
+func pairBytes(pairs []string) int64 {
+	n := int64(24 + 16*len(pairs))
+	for _, s := range pairs {
+		n += int64(len(s))
+	}
+	return n
 }
 
 // headerBytes is what the journal counts for a header.
