@@ -2,6 +2,7 @@ package mockserver_test
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
 	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
+	"github.com/algoreg-kit/algoreg-kit/store"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -129,4 +131,23 @@ func TestMetricsSettings(t *testing.T) {
 	route := []string{"route", "POST /api/v1/customers/save", "status", "200"}
 	assert.Equal(t, 1.0, value(scrape(t, a), "algoreg_mock_requests_total", route...))
 	assert.Equal(t, -1.0, value(scrape(t, b), "algoreg_mock_requests_total", route...), "a registry per server")
+}
+
+// Every store counts its pending webhook events for the metrics.
+func TestPendingEventCount(t *testing.T) {
+	forEachStore(t, func(t *testing.T, ts testStore) {
+		st := ts.open(t)
+		pc, ok := st.(interface {
+			PendingEventCount(context.Context) (int, error)
+		})
+		require.True(t, ok, "%T has no PendingEventCount", st)
+		for _, b := range []string{"a", "a", "b"} {
+			require.NoError(t, st.Update(t.Context(), b, func(tx store.Tx) error {
+				return tx.AddEvent(store.Event{Payload: []byte(`{}`), CreatedAt: testNow})
+			}))
+		}
+		n, err := pc.PendingEventCount(t.Context())
+		require.NoError(t, err)
+		assert.Equal(t, 3, n)
+	})
 }
