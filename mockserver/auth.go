@@ -348,6 +348,9 @@ func (s *Server) authenticate(r *http.Request) (tenant, string, error) {
 			return "", "The Basic credentials cannot be read; send base64(user:password).", nil
 		}
 		b, until, err := s.auth.check(r.Context(), user, pass)
+		if err != nil {
+			s.noteRefused(r.Context(), user)
+		}
 		switch {
 		case errors.Is(err, errLocked):
 			return "", lockedDetail(until), nil
@@ -455,6 +458,9 @@ func grant(s *Server, w http.ResponseWriter, r *http.Request, username, password
 		return
 	}
 	business, until, err := s.auth.check(r.Context(), username, password)
+	if err != nil {
+		s.noteRefused(r.Context(), username)
+	}
 	switch {
 	case errors.Is(err, errLocked):
 		oauthError(w, "invalid_grant", lockedDetail(until))

@@ -200,6 +200,22 @@ func TestJournalSettings(t *testing.T) {
 		assert.Equal(t, map[string]int64{"[fault=reset]": 0, "[fault=truncated]": 0, "[code=503]": 503}, status,
 			"0: the connection taken over by the fault")
 	})
+	t.Run("refused logins of an account", func(t *testing.T) {
+		ts := newServer(t, mockserver.Config{Users: []mockserver.User{{Username: "u", Password: "right-pw", Business: "acme"}}})
+		r := do(t, http.DefaultClient, http.MethodPost, ts.URL+"/api/v1/token", "application/json",
+			`{"grant_type":"password","username":"u","password":"wrong-pw"}`)
+		require.Equal(t, http.StatusBadRequest, r.status)
+		r = do(t, ts.ClientFor("u", "wrong-pw2"), http.MethodPost, ts.URL+"/api/v1/customers/save", "application/json", `{}`)
+		require.Equal(t, http.StatusUnauthorized, r.status)
+		do(t, ts.ClientFor("nobody", "x"), http.MethodPost, ts.URL+"/api/v1/customers/save", "application/json", `{}`)
+		page := journalPage(t, ts.URL, ts.ClientFor("u", "right-pw"), "")
+		require.Len(t, page.Requests, 2, "the two refused logins of u; the unknown user's is in no journal")
+		assert.EqualValues(t, 401, page.Requests[0].Status)
+		assert.EqualValues(t, 400, page.Requests[1].Status)
+		all, _ := json.Marshal(page)
+		assert.NotContains(t, string(all), "wrong-pw")
+		assert.Contains(t, string(all), `\"password\":\"[redacted]\"`)
+	})
 	t.Run("off", func(t *testing.T) {
 		ts := newServer(t, mockserver.Config{JournalSize: -1})
 		for _, m := range []string{http.MethodGet, http.MethodDelete} {

@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -24,6 +25,17 @@ func (s *Server) observe(r *http.Request, sw *statusWriter, cb *captureBody, not
 	s.metrics.observeRequest(note.route, status, d, note.saveResp)
 	if s.journal != nil && note.business != "" && !strings.HasPrefix(r.URL.Path, "/__admin/") {
 		s.journalRequest(r, sw, cb, note, status, start, d)
+	}
+}
+
+// noteRefused records, for the journal, the business of username when it
+// is an account of Config.Users whose login was refused (a wrong password, a
+// lock): the attempt goes to that business's journal, credentials redacted.
+// An unknown username (and open mode, where every login is accepted) names
+// no business.
+func (s *Server) noteRefused(ctx context.Context, username string) {
+	if u, ok := s.auth.users[username]; ok {
+		noteTenant(ctx, tenant(u.Business))
 	}
 }
 
