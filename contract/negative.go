@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/algoreg-kit/algoreg-kit/fixtures"
@@ -128,6 +129,9 @@ func authChecks() []Check {
 		{ID: "negative/auth/token-grant", Description: "the token endpoint gives a bearer token for the user (no-store), and the token works on a save", run: checkTokenGrant},
 		{ID: "negative/auth/token-wrong-password-400", Description: "the token endpoint answers a wrong user and password 400 invalid_grant", run: checkTokenWrongPassword},
 		{ID: "negative/auth/token-unsupported-grant-400", Description: "the token endpoint answers a grant other than password 400 unsupported_grant_type", run: checkTokenUnsupportedGrant},
+		{ID: "negative/auth/token-missing-parameter-400", Description: "the token endpoint answers a password grant without a password 400 invalid_request", run: checkTokenMissingParameter},
+		{ID: "negative/auth/token-malformed-400", Description: "the token endpoint answers a body that is not well-formed JSON 400 invalid_request", run: checkTokenMalformed},
+		{ID: "negative/auth/token-form-415", Description: "the token endpoint answers a form-encoded body 415 (the document takes JSON only)", run: checkTokenForm},
 		{ID: "negative/auth/basic-accepted", Description: "HTTP Basic with the user's credentials works on a save", run: checkBasicAccepted},
 	}
 }
@@ -175,10 +179,21 @@ func (t *checkT) otherUser() string {
 	return strings.TrimSuffix(t.prefix, "-") + "@contract.invalid"
 }
 
-// openMode skips the check when the mock accepted made-up credentials: it
-// runs in open mode (no users file), where any password is accepted.
+// openMode skips the check when the mock accepted made-up credentials and
+// says at GET /__admin/config that it runs in open mode (no users file),
+// where any password is accepted. A mock with a users file that accepts them
+// fails the check.
 func (t *checkT) openMode(x *exchange) {
-	if t.Mock() && x.Status == http.StatusOK {
+	if !t.Mock() || x.Status != http.StatusOK {
+		return
+	}
+	c := t.Do(request{method: http.MethodGet, path: openapi.ConfigPath})
+	var cfg struct {
+		Auth struct {
+			OpenMode bool `json:"open_mode"`
+		} `json:"auth"`
+	}
+	if c.Status == http.StatusOK && json.Unmarshal(c.Body, &cfg) == nil && cfg.Auth.OpenMode {
 		t.Skipf("the mock runs in open mode (no users file): it accepts any user and password")
 	}
 }
@@ -245,6 +260,26 @@ func checkTokenWrongPassword(t *checkT) {
 func checkTokenUnsupportedGrant(t *checkT) {
 	x := t.tokenRequest(map[string]string{"grant_type": "client_credentials", "client_id": t.otherUser(), "client_secret": "x"})
 	t.expectOAuthError(x, "unsupported_grant_type")
+}
+
+func checkTokenMissingParameter(t *checkT) {
+	x := t.tokenRequest(map[string]string{"grant_type": "password", "username": t.otherUser()})
+	t.expectOAuthError(x, "invalid_request")
+}
+
+func checkTokenMalformed(t *checkT) {
+	x := t.Do(request{method: http.MethodPost, path: tokenPath, body: []byte(`{"grant_type":"password","username":`), contentType: "application/json", auth: authNone})
+	t.expectOAuthError(x, "invalid_request")
+}
+
+func checkTokenForm(t *checkT) {
+	body := "grant_type=password&username=" + url.QueryEscape(t.otherUser()) + "&password=wrong-" + url.QueryEscape(t.prefix)
+	x := t.Do(request{method: http.MethodPost, path: tokenPath, body: []byte(body), contentType: "application/x-www-form-urlencoded", auth: authNone})
+	if x.Status != http.StatusUnsupportedMediaType {
+		t.Errorf(x, "415 for a form-encoded token request (the document takes application/json)")
+		return
+	}
+	t.expectProblem(x)
 }
 
 func checkBasicAccepted(t *checkT) {
