@@ -309,7 +309,9 @@ type Message struct {
 
 // TokenRequest is OAuth2 password grant (RFC 6749 section 4.3).
 type TokenRequest struct {
-	// Must be `password`; anything else is answered `unsupported_grant_type`.
+	// `password`; the server answers any other value `400`
+	// `unsupported_grant_type` (a request outside this schema, as is one without a
+	// `username`).
 	GrantType string `json:"grant_type"`
 
 	// The programmatic user's email.

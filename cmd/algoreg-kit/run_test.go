@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/algoreg-kit/algoreg-kit/openapi"
 )
 
 // runCmd runs the program with args and env and returns its stdout, stderr,
@@ -243,5 +245,41 @@ func TestBinaryLinksNoTestPackages(t *testing.T) {
 		case "testing", "net/http/httptest", "github.com/algoreg-kit/algoreg-kit/mockserver/mocktest":
 			t.Errorf("algoreg-kit links %s; only tests may import it", pkg)
 		}
+	}
+}
+
+// TestRunSpec: spec prints the vendor document, spec --mock the full one, in
+// YAML as embedded or as JSON.
+func TestRunSpec(t *testing.T) {
+	vendor, err := openapi.VendorDocument()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args        []string
+		exact       []byte // the output, when it is a document as it is
+		has, hasNot string
+	}{
+		{[]string{"spec"}, vendor, "/api/v1/customers/save", "/__admin"},
+		{[]string{"spec", "--mock"}, openapi.Document(), "/__admin/customers", ""},
+		{[]string{"spec", "--format", "json"}, nil, `"oauth2Password"`, "/healthz"},
+		{[]string{"spec", "--mock", "--format", "json"}, nil, `"/healthz"`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			stdout, _, err := runSubcommand(t, nil, tt.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.exact != nil && stdout != string(tt.exact) {
+				t.Errorf("output differs from the document (%d bytes, want %d)", len(stdout), len(tt.exact))
+			}
+			if !strings.Contains(stdout, tt.has) {
+				t.Errorf("output lacks %q", tt.has)
+			}
+			if tt.hasNot != "" && strings.Contains(stdout, tt.hasNot) {
+				t.Errorf("output has %q", tt.hasNot)
+			}
+		})
 	}
 }

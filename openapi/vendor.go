@@ -1,0 +1,274 @@
+package openapi
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v4"
+)
+
+// VendorDocument returns the vendor's contract (YAML): the embedded document
+// without what only the algoreg-kit mock serves. It is derived from the one
+// document, never kept beside it:
+//
+//   - every mapping entry marked `x-mock-only: true` is dropped (operations,
+//     parameters, headers, components), and every `$ref` to a dropped
+//     component with it; a path left without an operation goes too;
+//   - then every component nothing left refers to (schemas, responses,
+//     parameters, examples, headers, request bodies, security schemes), and
+//     every tag no operation uses.
+//
+// Give this one to other tools (Prism, Dredd, Specmatic, generators):
+// `algoreg-kit spec`. The full document is [Document] (`spec --mock`).
+func VendorDocument() ([]byte, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(document, &root); err != nil {
+		return nil, fmt.Errorf("vendor document: read openapi.yaml: %w", err)
+	}
+	if root.Kind != yaml.DocumentNode || len(root.Content) != 1 || root.Content[0].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("vendor document: openapi.yaml is not a YAML mapping")
+	}
+	doc := root.Content[0]
+	dropped := map[string]bool{} // "#/components/<kind>/<name>" refs of dropped components
+	dropMockOnly(doc, "#", dropped)
+	dropDanglingRefs(doc, dropped)
+	if paths := mapValue(doc, "paths"); paths != nil {
+		for i := 0; i+1 < len(paths.Content); {
+			if !hasOperation(paths.Content[i+1]) {
+				paths.Content = slices.Delete(paths.Content, i, i+2)
+				continue
+			}
+			i += 2
+		}
+	}
+	pruneComponents(doc)
+	pruneTags(doc)
+	var out bytes.Buffer
+	enc := yaml.NewEncoder(&out)
+	enc.SetIndent(2)
+	if err := enc.Encode(&root); err != nil {
+		return nil, fmt.Errorf("vendor document: write YAML: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("vendor document: write YAML: %w", err)
+	}
+	return out.Bytes(), nil
+}
+
+var httpMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+// mapValue returns the value of key in mapping n, or nil.
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func mockOnly(n *yaml.Node) bool {
+	v := mapValue(n, "x-mock-only")
+	return v != nil && v.Value == "true"
+}
+
+// dropMockOnly removes, at every depth, the mapping entries and sequence
+// items marked x-mock-only, recording the components it removes.
+func dropMockOnly(n *yaml.Node, pointer string, dropped map[string]bool) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); {
+			key, val := n.Content[i].Value, n.Content[i+1]
+			p := pointer + "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(key)
+			if mockOnly(val) {
+				if strings.HasPrefix(p, "#/components/") {
+					dropped[p] = true
+				}
+				n.Content = slices.Delete(n.Content, i, i+2)
+				continue
+			}
+			dropMockOnly(val, p, dropped)
+			i += 2
+		}
+	case yaml.SequenceNode:
+		for i := 0; i < len(n.Content); {
+			if mockOnly(n.Content[i]) {
+				n.Content = slices.Delete(n.Content, i, i+1)
+				continue
+			}
+			dropMockOnly(n.Content[i], pointer, dropped)
+			i++
+		}
+	}
+}
+
+// dropDanglingRefs removes the references to dropped components: a sequence
+// item is removed, a mapping entry too; a sequence or mapping left empty
+// by it goes from its parent mapping.
+func dropDanglingRefs(n *yaml.Node, dropped map[string]bool) {
+	dangling := func(c *yaml.Node) bool {
+		ref := mapValue(c, "$ref")
+		return ref != nil && dropped[ref.Value]
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); {
+			val := n.Content[i+1]
+			if dangling(val) {
+				n.Content = slices.Delete(n.Content, i, i+2)
+				continue
+			}
+			before := len(val.Content)
+			dropDanglingRefs(val, dropped)
+			if before > 0 && len(val.Content) == 0 && (val.Kind == yaml.SequenceNode || val.Kind == yaml.MappingNode) {
+				n.Content = slices.Delete(n.Content, i, i+2)
+				continue
+			}
+			i += 2
+		}
+	case yaml.SequenceNode:
+		for i := 0; i < len(n.Content); {
+			if dangling(n.Content[i]) {
+				n.Content = slices.Delete(n.Content, i, i+1)
+				continue
+			}
+			dropDanglingRefs(n.Content[i], dropped)
+			i++
+		}
+	}
+}
+
+func hasOperation(item *yaml.Node) bool {
+	for _, m := range httpMethods {
+		if mapValue(item, m) != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// pruneComponents removes the components nothing outside components (nor a
+// component kept) refers to, until none is left to remove.
+func pruneComponents(doc *yaml.Node) {
+	components := mapValue(doc, "components")
+	if components == nil {
+		return
+	}
+	for {
+		used := map[string]bool{}
+		for i := 0; i+1 < len(doc.Content); i += 2 {
+			if doc.Content[i].Value != "components" {
+				collectRefs(doc.Content[i+1], used)
+			}
+		}
+		collectSecurity(doc, used)
+		// What a kept component refers to is used too: grow to a fixed point.
+		for {
+			n := len(used)
+			forEachComponent(components, func(ref string, c *yaml.Node) {
+				if used[ref] {
+					collectRefs(c, used)
+				}
+			})
+			if len(used) == n {
+				break
+			}
+		}
+		removed := false
+		for i := 0; i+1 < len(components.Content); i += 2 {
+			kind, group := components.Content[i].Value, components.Content[i+1]
+			for j := 0; j+1 < len(group.Content); {
+				if !used["#/components/"+kind+"/"+group.Content[j].Value] {
+					group.Content = slices.Delete(group.Content, j, j+2)
+					removed = true
+					continue
+				}
+				j += 2
+			}
+		}
+		for i := 0; i+1 < len(components.Content); {
+			if len(components.Content[i+1].Content) == 0 {
+				components.Content = slices.Delete(components.Content, i, i+2)
+				continue
+			}
+			i += 2
+		}
+		if !removed {
+			return
+		}
+	}
+}
+
+func forEachComponent(components *yaml.Node, f func(ref string, c *yaml.Node)) {
+	for i := 0; i+1 < len(components.Content); i += 2 {
+		kind, group := components.Content[i].Value, components.Content[i+1]
+		for j := 0; j+1 < len(group.Content); j += 2 {
+			f("#/components/"+kind+"/"+group.Content[j].Value, group.Content[j+1])
+		}
+	}
+}
+
+func collectRefs(n *yaml.Node, used map[string]bool) {
+	if n.Kind == yaml.MappingNode {
+		if ref := mapValue(n, "$ref"); ref != nil {
+			used[ref.Value] = true
+		}
+	}
+	for _, c := range n.Content {
+		collectRefs(c, used)
+	}
+}
+
+// collectSecurity marks the security schemes that the security requirements
+// (top level and per operation) name: they name them without a $ref.
+func collectSecurity(doc *yaml.Node, used map[string]bool) {
+	mark := func(sec *yaml.Node) {
+		if sec == nil {
+			return
+		}
+		for _, req := range sec.Content {
+			for i := 0; i+1 < len(req.Content); i += 2 {
+				used["#/components/securitySchemes/"+req.Content[i].Value] = true
+			}
+		}
+	}
+	mark(mapValue(doc, "security"))
+	paths := mapValue(doc, "paths")
+	if paths == nil {
+		return
+	}
+	for i := 0; i+1 < len(paths.Content); i += 2 {
+		for _, m := range httpMethods {
+			mark(mapValue(mapValue(paths.Content[i+1], m), "security"))
+		}
+	}
+}
+
+// pruneTags removes the tags that no operation left uses.
+func pruneTags(doc *yaml.Node) {
+	tags, paths := mapValue(doc, "tags"), mapValue(doc, "paths")
+	if tags == nil {
+		return
+	}
+	used := map[string]bool{}
+	if paths != nil {
+		for i := 0; i+1 < len(paths.Content); i += 2 {
+			for _, m := range httpMethods {
+				if t := mapValue(mapValue(paths.Content[i+1], m), "tags"); t != nil {
+					for _, name := range t.Content {
+						used[name.Value] = true
+					}
+				}
+			}
+		}
+	}
+	tags.Content = slices.DeleteFunc(tags.Content, func(t *yaml.Node) bool {
+		name := mapValue(t, "name")
+		return name == nil || !used[name.Value]
+	})
+}

@@ -1,0 +1,121 @@
+package openapi
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"go.yaml.in/yaml/v4"
+)
+
+func loadVendor(t *testing.T) (*openapi3.T, []byte) {
+	t.Helper()
+	b, err := VendorDocument()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := LoadVendor(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc, b
+}
+
+// TestVendorDocument: the vendor document is valid OpenAPI with the two
+// vendor operations only, nothing marked x-mock-only anywhere, no component
+// that nothing refers to, and the token endpoint as an OAuth2 password flow.
+func TestVendorDocument(t *testing.T) {
+	doc, b := loadVendor(t)
+	var paths []string
+	for p := range doc.Paths.Map() {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	if want := []string{"/api/v1/customers/save", "/api/v1/token"}; !slices.Equal(paths, want) {
+		t.Errorf("paths %v, want %v", paths, want)
+	}
+	if bytes.Contains(b, []byte("x-mock-only")) {
+		t.Errorf("the vendor document still has something marked x-mock-only")
+	}
+	for _, banned := range []string{"/__admin", "/healthz", "/openapi.yaml", "Prefer", "Algoreg-Kit-Detail-Omitted", "operatorToken", "Mock inspection"} {
+		var n yaml.Node
+		if err := yaml.Unmarshal(b, &n); err != nil {
+			t.Fatal(err)
+		}
+		if where := findKeyOrValue(&n, banned); where != "" {
+			t.Errorf("the vendor document still has %q (%s)", banned, where)
+		}
+	}
+	// Every component is referred to (the filter drops the others).
+	used := map[string]bool{}
+	var root yaml.Node
+	yaml.Unmarshal(b, &root)
+	top := root.Content[0]
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		if top.Content[i].Value != "components" {
+			collectRefs(top.Content[i+1], used)
+		}
+	}
+	collectSecurity(top, used)
+	forEachComponent(mapValue(top, "components"), func(ref string, c *yaml.Node) { collectRefs(c, used) })
+	forEachComponent(mapValue(top, "components"), func(ref string, c *yaml.Node) {
+		if !used[ref] {
+			t.Errorf("%s is in the vendor document but nothing refers to it", ref)
+		}
+	})
+	for _, name := range []string{"SaveCustomersRequest", "SaveCustomersResponse", "TokenRequest", "TokenResponse", "OAuthError", "Problem"} {
+		if doc.Components.Schemas[name] == nil {
+			t.Errorf("schema %s missing", name)
+		}
+	}
+	for _, op := range []*openapi3.Operation{doc.Paths.Value("/api/v1/customers/save").Post, doc.Paths.Value("/api/v1/token").Post} {
+		for _, p := range op.Parameters {
+			t.Errorf("%s keeps parameter %s", op.OperationID, p.Value.Name)
+		}
+	}
+	s := doc.Components.SecuritySchemes["oauth2Password"]
+	if s == nil || s.Value.Type != "oauth2" || s.Value.Flows == nil || s.Value.Flows.Password == nil || s.Value.Flows.Password.TokenURL != "/api/v1/token" {
+		t.Errorf("oauth2Password is not an OAuth2 password flow with tokenUrl /api/v1/token: %+v", s)
+	}
+}
+
+// TestFullDocumentUnchanged: the filter works on a copy; the mock's document
+// keeps its mock-only paths and parameters.
+func TestFullDocumentUnchanged(t *testing.T) {
+	before := Document()
+	if _, err := VendorDocument(); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, Document()) {
+		t.Fatal("VendorDocument changed the embedded document")
+	}
+	doc, err := Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/__admin/customers", "/healthz", "/openapi.yaml"} {
+		if doc.Paths.Value(p) == nil {
+			t.Errorf("full document lost %s", p)
+		}
+	}
+	if doc.Components.Parameters["Prefer"] == nil {
+		t.Error("full document lost the Prefer parameter")
+	}
+}
+
+// findKeyOrValue returns where s occurs as a mapping key or a scalar prefix.
+func findKeyOrValue(n *yaml.Node, s string) string {
+	if n.Kind == yaml.ScalarNode && (n.Value == s || strings.HasPrefix(n.Value, s+"/") || strings.HasPrefix(n.Value, s+"{")) {
+		return fmt.Sprintf("line %d", n.Line)
+	}
+	for _, c := range n.Content {
+		if w := findKeyOrValue(c, s); w != "" {
+			return w
+		}
+	}
+	return ""
+}
