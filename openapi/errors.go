@@ -23,6 +23,9 @@ type ValidationError struct {
 	// (DecodeSaveCustomersLimits): the body has more violations than listed.
 	Truncated bool
 	err       error
+	// keywords are the schema keywords (SchemaError.SchemaField) the
+	// violations broke, where known, for MostTellingFirst.
+	keywords map[Violation]string
 }
 
 func (e *ValidationError) Error() string {
@@ -47,9 +50,43 @@ func (e *ValidationError) Error() string {
 // Unwrap returns kin-openapi's error.
 func (e *ValidationError) Unwrap() error { return e.err }
 
+// MostTellingFirst returns a copy of e whose violations put the most telling
+// first, for a person reading the first line: a missing property, a value
+// outside its enum, a value of the wrong type or a property the schema does
+// not allow (the body says something else than the document) before a bound
+// (minimum, maxLength, …), and a bound before a format or pattern (a value of
+// the right kind in another shape, such as a customer_id that is no UUID);
+// among equals the shallower pointer first, then body order. Violations whose
+// keyword is unknown (the decoder's) rank as bounds.
+func (e *ValidationError) MostTellingFirst() *ValidationError {
+	cp := *e
+	cp.Violations = slices.Clone(e.Violations)
+	slices.SortStableFunc(cp.Violations, func(a, b Violation) int {
+		if c := keywordRank(e.keywords[a]) - keywordRank(e.keywords[b]); c != 0 {
+			return c
+		}
+		return strings.Count(a.Pointer, "/") - strings.Count(b.Pointer, "/")
+	})
+	return &cp
+}
+
+// keywordRank orders schema keywords by how much a violation of each tells:
+// 0 for the value's kind, 1 for its bounds, 2 for its shape.
+func keywordRank(keyword string) int {
+	switch keyword {
+	case "required", "enum", "type", "additionalProperties", "nullable", "oneOf", "anyOf", "const":
+		return 0
+	case "format", "pattern":
+		return 2
+	}
+	return 1
+}
+
 func newValidationError(kind string, err error) *ValidationError {
-	ve := &ValidationError{Kind: kind, err: err}
-	collectViolations(err, "", &ve.Violations)
+	ve := &ValidationError{Kind: kind, err: err, keywords: map[Violation]string{}}
+	c := &collector{keywords: ve.keywords}
+	collectViolations(err, "", c)
+	ve.Violations = c.vs
 	if len(ve.Violations) == 0 {
 		ve.Violations = []Violation{{Message: err.Error()}}
 	}
@@ -57,9 +94,23 @@ func newValidationError(kind string, err error) *ValidationError {
 	return ve
 }
 
+// collector gathers the violations of one error tree and the schema keyword
+// each broke.
+type collector struct {
+	vs       []Violation
+	keywords map[Violation]string
+}
+
+func (c *collector) add(v Violation, keyword string) {
+	c.vs = append(c.vs, v)
+	if keyword != "" {
+		c.keywords[v] = keyword
+	}
+}
+
 // collectViolations walks kin-openapi's error tree (MultiError, RequestError,
-// ResponseError, SchemaError) and appends one Violation per leaf.
-func collectViolations(err error, where string, out *[]Violation) {
+// ResponseError, SchemaError) and adds one Violation per leaf to out.
+func collectViolations(err error, where string, out *collector) {
 	if se, ok := err.(*openapi3.SchemaError); ok && se.SchemaField == "oneOf" && se.Origin != nil {
 		collectOneOf(se, where, out)
 		return
@@ -77,25 +128,25 @@ func collectViolations(err error, where string, out *[]Violation) {
 	var secErr *openapi3filter.SecurityRequirementsError
 	switch {
 	case errors.As(err, &schemaErr):
-		*out = append(*out, Violation{Pointer: JSONPointer(schemaErr.JSONPointer()...), Message: schemaMessage(schemaErr)})
+		out.add(Violation{Pointer: JSONPointer(schemaErr.JSONPointer()...), Message: schemaMessage(schemaErr)}, schemaErr.SchemaField)
 	case errors.As(err, &reqErr):
 		loc := where
 		if reqErr.Parameter != nil {
 			loc = reqErr.Parameter.In + ":" + reqErr.Parameter.Name
 		}
 		if reqErr.Err != nil && !errors.Is(reqErr.Err, err) {
-			before := len(*out)
+			before := len(out.vs)
 			collectViolations(reqErr.Err, loc, out)
-			if len(*out) > before {
+			if len(out.vs) > before {
 				return
 			}
 		}
-		*out = append(*out, Violation{Pointer: loc, Message: reqErr.Error()})
+		out.add(Violation{Pointer: loc, Message: reqErr.Error()}, "")
 	case errors.As(err, &respErr):
 		if respErr.Err != nil {
-			before := len(*out)
+			before := len(out.vs)
 			collectViolations(respErr.Err, where, out)
-			if len(*out) > before {
+			if len(out.vs) > before {
 				return
 			}
 		}
@@ -103,11 +154,11 @@ func collectViolations(err error, where string, out *[]Violation) {
 		if msg == "" {
 			msg = respErr.Error()
 		}
-		*out = append(*out, Violation{Pointer: where, Message: msg})
+		out.add(Violation{Pointer: where, Message: msg}, "")
 	case errors.As(err, &secErr):
-		*out = append(*out, Violation{Pointer: where, Message: secErr.Error()})
+		out.add(Violation{Pointer: where, Message: secErr.Error()}, "")
 	default:
-		*out = append(*out, Violation{Pointer: where, Message: err.Error()})
+		out.add(Violation{Pointer: where, Message: err.Error()}, "")
 	}
 }
 
@@ -116,9 +167,10 @@ func collectViolations(err error, where string, out *[]Violation) {
 // its items are wrong, the items are reported; otherwise one violation names
 // every branch ("value must be a string or an array of strings") instead of one
 // violation per branch at the same place.
-func collectOneOf(se *openapi3.SchemaError, where string, out *[]Violation) {
-	var leaves []Violation
-	collectViolations(se.Origin, where, &leaves)
+func collectOneOf(se *openapi3.SchemaError, where string, out *collector) {
+	sub := &collector{keywords: out.keywords}
+	collectViolations(se.Origin, where, sub)
+	leaves := sub.vs
 	p := JSONPointer(se.JSONPointer()...)
 	var deeper []Violation
 	same := true
@@ -132,11 +184,11 @@ func collectOneOf(se *openapi3.SchemaError, where string, out *[]Violation) {
 	}
 	switch {
 	case len(deeper) > 0:
-		*out = append(*out, deeper...)
+		out.vs = append(out.vs, deeper...)
 	case same && len(leaves) > 0:
-		*out = append(*out, Violation{Pointer: p, Message: leaves[0].Message})
+		out.add(Violation{Pointer: p, Message: leaves[0].Message}, out.keywords[leaves[0]])
 	default:
-		*out = append(*out, Violation{Pointer: p, Message: "value must be " + describeOneOf(se.Schema)})
+		out.add(Violation{Pointer: p, Message: "value must be " + describeOneOf(se.Schema)}, "type")
 	}
 }
 

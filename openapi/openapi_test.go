@@ -265,6 +265,48 @@ func TestValidateResponse(t *testing.T) {
 	}
 }
 
+// TestMostTellingFirst: a response that breaks an enum, a required property
+// and a format puts the enum and the required property first, the shallower
+// first, and the format detail last; Violations keep body order.
+func TestMostTellingFirst(t *testing.T) {
+	v := newTestValidator(t)
+	save := httptest.NewRequest(http.MethodPost, "/api/v1/customers/save", nil)
+	tests := []struct {
+		name string
+		body string
+		want []string // the pointers, most telling first
+	}{
+		{"a stub of the vendor's page", `{"added":[{"customer_id":"string","external_id":"cust-0001"}],"detail":[{"external_id":"x","errors":[],"warnings":[]}],"status":"OK","verify_input":false}`,
+			[]string{"/status", "/added/0/customer_id"}},
+		{"required deep, format shallow", `{"added":[{"customer_id":"42","external_id":"a"}],"detail":[{"external_id":"x","errors":[]}],"status":"ok","verify_input":false}`,
+			[]string{"/detail/0/warnings", "/added/0/customer_id"}},
+		{"a wrong type before a format", `{"added":[{"customer_id":"42","external_id":"a"}],"detail":[],"status":"ok","verify_input":"no"}`,
+			[]string{"/verify_input", "/added/0/customer_id"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := v.ValidateResponse(save, 200, http.Header{"Content-Type": {"application/json"}}, []byte(tt.body))
+			var ve *ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("got %v, want a *ValidationError", err)
+			}
+			pointers := func(vs []Violation) []string {
+				var ps []string
+				for _, v := range vs {
+					ps = append(ps, v.Pointer)
+				}
+				return ps
+			}
+			if got := pointers(ve.MostTellingFirst().Violations); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("MostTellingFirst: got %v, want %v", got, tt.want)
+			}
+			if got := pointers(ve.Violations); !slices.IsSorted(got) {
+				t.Errorf("Violations: got %v, want body order", got)
+			}
+		})
+	}
+}
+
 // TestValidationErrorUnwraps: callers can still reach kin-openapi's errors.
 func TestValidationErrorUnwraps(t *testing.T) {
 	err := newTestValidator(t).ValidateRequest(saveRequest(t, []byte(`{"customers":[{"kyc_level":"x"}]}`)))
