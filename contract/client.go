@@ -194,12 +194,25 @@ func (c *client) newCredentials(user, password string, basic bool, fixed string)
 			case x.Err != nil:
 				return nil, x.Err
 			case tok == nil:
-				return nil, fmt.Errorf("get a token from %s: the target answered %s; check the user and password", tokenPath, describe(x))
+				return nil, tokenRefused(x)
 			}
 			return tok, nil
 		}, func() time.Time { return c.now() })
 	}
 	return creds
+}
+
+// tokenRefused says why the token endpoint's answer x is no token, and what
+// to do: a target without a token endpoint (404, 405, 501: a stub, a proxy
+// that serves only the save path) takes no user and password there, so the
+// advice is HTTP Basic or a given token; otherwise the credentials are
+// wrong.
+func tokenRefused(x *exchange) error {
+	switch x.Status {
+	case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented:
+		return fmt.Errorf("get a token: the target has no token endpoint (POST %s answered %s); if it takes the user and password as HTTP Basic, run with --basic (Config.Basic), or give a token with --token", tokenPath, describe(x))
+	}
+	return fmt.Errorf("get a token from %s: the target answered %s; check the user and password", tokenPath, describe(x))
 }
 
 // checkIDKey carries the ID of the check whose request needs a token, so
@@ -403,6 +416,9 @@ func (c *client) roundTrip(ctx context.Context, x *exchange, checkID string) {
 	}
 	err = c.v.ValidateResponse(req, x.Status, x.Header, x.Body)
 	if err != nil && !errors.Is(err, routers.ErrPathNotFound) && !errors.Is(err, routers.ErrMethodNotAllowed) {
+		if ve := (*openapi.ValidationError)(nil); errors.As(err, &ve) {
+			err = ve.MostTellingFirst() // a wrong enum value before a format detail, in every failure's first line
+		}
 		x.SchemaErr = err
 		c.tally.note(&c.tally.schemaErrors, where+": "+err.Error())
 	}

@@ -92,7 +92,7 @@ func TestLiveRunWrites(t *testing.T) {
 	cfg, mock := liveLikeMock(t)
 	rep, err := contract.Run(context.Background(), cfg)
 	require.NoError(t, err)
-	assert.False(t, rep.Mock, "a target without /healthz and /__admin is not the mock")
+	assert.False(t, rep.Mock, "a target whose GET /__admin/config answers 404 is not the mock")
 	for _, c := range rep.Checks {
 		assert.NotEqual(t, contract.Fail, c.Status, "%s: %s", c.ID, c.Reason)
 		if c.Status == contract.Skip {

@@ -43,8 +43,11 @@ type Result struct {
 
 // Report is the outcome of a run.
 type Report struct {
-	Target     string        `json:"target"`
-	Mock       bool          `json:"mock"` // the target is the algoreg-kit mock
+	Target string `json:"target"`
+	// Mock: the target is the algoreg-kit mock, as its GET /__admin/config
+	// answered (see ReadKit), of version KitVersion.
+	Mock       bool          `json:"mock"`
+	KitVersion string        `json:"kit_version,omitempty"`
 	Seed       int64         `json:"seed"`
 	Cases      int           `json:"cases"`
 	RunPrefix  string        `json:"run_prefix"`
@@ -58,6 +61,9 @@ type Report struct {
 	Created  int      `json:"created"`
 	Disabled int      `json:"disabled"`
 	Checks   []Result `json:"checks"`
+	// Causes are the reasons behind many failures at once (see Diagnose),
+	// the summary's first lines.
+	Causes []Cause `json:"causes,omitempty"`
 }
 
 // Count returns how many checks have status s.
@@ -90,11 +96,15 @@ func (r Report) Failed() []string {
 // what was expected, then a tally.
 func (r Report) WriteText(w io.Writer) error {
 	var b strings.Builder
+	r.writeCauses(&b)
 	for _, c := range r.Checks {
 		writeResultLine(&b, c, true)
 	}
-	what := "not the algoreg-kit mock"
-	if r.Mock {
+	what := "not the algoreg-kit mock: its GET /__admin/config did not answer as the kit's"
+	switch {
+	case r.Mock && r.KitVersion != "":
+		what = "the algoreg-kit mock, version " + r.KitVersion
+	case r.Mock:
 		what = "the algoreg-kit mock"
 	}
 	fmt.Fprintf(&b, "\n%s: %d passed, %d failed, %d skipped in %s against %s (%s)\n",
@@ -103,10 +113,26 @@ func (r Report) WriteText(w io.Writer) error {
 	if r.VerifyOnly {
 		mode = ", verify-only"
 	}
-	fmt.Fprintf(&b, "seed %d (replay with --seed %d), %s, run prefix %s%s: %s, %s created, %d disabled at the end\n",
-		r.Seed, r.Seed, words.Count(r.Cases, "case"), r.RunPrefix, mode, words.Count(r.Requests, "request"), words.Count(r.Created, "customer"), r.Disabled)
+	// Only the mock's added lists are known to be true: a stub's are made up.
+	created := words.Count(r.Created, "customer") + " created"
+	if !r.Mock {
+		created = words.Count(r.Created, "customer") + " listed as added"
+	}
+	fmt.Fprintf(&b, "seed %d (replay with --seed %d), %s, run prefix %s%s: %s, %s, %d disabled at the end\n",
+		r.Seed, r.Seed, words.Count(r.Cases, "case"), r.RunPrefix, mode, words.Count(r.Requests, "request"), created, r.Disabled)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeCauses writes the causes of many failures, one line each, then a
+// blank line; nothing without causes.
+func (r Report) writeCauses(w io.Writer) {
+	for _, c := range r.Causes {
+		fmt.Fprintf(w, "CAUSE of %s: %s\n", words.Count(len(c.Checks), "failed check"), c.Cause)
+	}
+	if len(r.Causes) > 0 {
+		fmt.Fprintln(w)
+	}
 }
 
 // writeResultLine writes "PASS id (duration)" or "FAIL id: reason", and with

@@ -5,9 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
 	mrand "math/rand"
 	"net/http"
 	"runtime/debug"
@@ -28,8 +26,10 @@ type runner struct {
 	client *client
 	prefix string
 	seed   int64
-	mock   bool
-	second *credentials // nil without second credentials
+	// mock: the target is the algoreg-kit mock (readKit), of kitVersion.
+	mock       bool
+	kitVersion string
+	second     *credentials // nil without second credentials
 
 	progressMu sync.Mutex
 	cleanup    cleanupResult
@@ -63,7 +63,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if err := r.setup(ctx); err != nil {
 		return rep, err
 	}
-	rep.Mock = r.mock
+	rep.Mock, rep.KitVersion = r.mock, r.kitVersion
 
 	results := r.runAll(ctx, picked)
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -79,6 +79,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	t.mu.Unlock()
 	rep.Disabled = r.cleanup.disabled
 	rep.Checks = results
+	rep.Causes = Diagnose(rep, r.serverRules())
 	rep.Duration = time.Since(start)
 	return rep, nil
 }
@@ -121,7 +122,10 @@ func newRunner(ctx context.Context, cfg Config) (*runner, error) {
 // setup checks the credentials with an empty dry-run save (a run with
 // credentials the target refuses would only report the same failure for
 // every check: it fails once, with what to fix) and finds out whether the
-// target is the mock.
+// target is the algoreg-kit mock: only from its GET /__admin/config
+// (readKit), which a stub generated from the document cannot answer (it
+// must repeat a fresh random nonce, with the kit's version header). Against
+// the mock, a run without Config.Rules takes the mock's own.
 func (r *runner) setup(ctx context.Context) error {
 	if _, err := r.client.authorization(ctx, r.client.primary, "setup"); err != nil {
 		return err
@@ -133,7 +137,16 @@ func (r *runner) setup(ctx context.Context) error {
 	case x.Status == http.StatusUnauthorized || x.Status == http.StatusForbidden:
 		return fmt.Errorf("the target refused the given credentials: an empty dry-run save was answered %s; check the user and password, or the token", describe(x))
 	}
-	r.mock = r.probeMock(ctx)
+	kit, err := r.readKit(ctx)
+	if err != nil {
+		return err
+	}
+	if kit != nil {
+		r.mock, r.kitVersion = true, kit.Version
+		if r.cfg.Rules == nil {
+			r.cfg.Rules = &kit.Rules
+		}
+	}
 	if r.mock && r.second == nil {
 		r.second = r.openModeSecond(ctx)
 	}
@@ -259,44 +272,6 @@ func (r *runner) progress(res Result) {
 	r.progressMu.Lock()
 	defer r.progressMu.Unlock()
 	writeResultLine(r.cfg.Progress, res, false)
-}
-
-// probeMock reports whether the target is the algoreg-kit mock: its GET
-// /healthz answers 200 {"status":"ok"} and its GET /__admin/customers?limit=1
-// answers, with the suite's credentials, a 200 page that matches the
-// document's CustomerPage. The vendor serves neither. The probes are not
-// counted against the target.
-func (r *runner) probeMock(ctx context.Context) bool {
-	get := func(path string, auth bool) (int, []byte, *http.Request, http.Header) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.cfg.Target+path, nil)
-		if err != nil {
-			return 0, nil, nil, nil
-		}
-		if auth {
-			h, err := r.client.authorization(ctx, r.client.primary, "setup")
-			if err != nil {
-				return 0, nil, nil, nil
-			}
-			req.Header.Set("Authorization", h)
-		}
-		resp, err := r.cfg.HTTPClient.Do(req)
-		if err != nil {
-			return 0, nil, nil, nil
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		return resp.StatusCode, body, req, resp.Header
-	}
-	status, body, _, _ := get(healthPath, false)
-	var h struct{ Status string }
-	if status != http.StatusOK || json.Unmarshal(body, &h) != nil || h.Status != "ok" {
-		return false
-	}
-	status, body, req, header := get(adminCustomer+"?limit=1", true)
-	if status != http.StatusOK {
-		return false
-	}
-	return r.client.v.ValidateResponse(req, status, header, body) == nil
 }
 
 // openModeSecond returns credentials of a second business on a mock in open

@@ -10,13 +10,16 @@ import (
 	"github.com/algoreg-kit/algoreg-kit/rules"
 )
 
+// checkSaveResponseValid checks the schema only: a 200 application/json
+// whose body matches SaveCustomersResponse (Save fails on any other). What
+// the body says (status ok, added in request order) is the behaviour
+// checks' (behaviour/all-valid-ok, behaviour/create-lists-added), so that a
+// stub that answers a valid body to every save passes the schema category.
 func checkSaveResponseValid(t *checkT) {
-	req := t.batch(t.gen(0), 3)
-	resp, x := t.Save(req)
+	_, x := t.Save(t.batch(t.gen(0), 3))
 	if ct := x.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf(x, "Content-Type application/json, got %q", ct)
 	}
-	t.expectAllSaved(req, resp, x, false)
 }
 
 // checkDocumentExamples sends the saveCustomers request examples of the

@@ -5,12 +5,17 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/algoreg-kit/algoreg-kit/rules"
 )
+
+// maxKitConfig bounds the answer of GET /__admin/config that readKit reads
+// (the mock's is a few KiB; a relation-type table of thousands still fits).
+const maxKitConfig = 4 << 20
 
 // Kit is what an algoreg-kit mock says of itself at GET /__admin/config.
 type Kit struct {
@@ -34,14 +39,36 @@ func ReadKit(ctx context.Context, cfg Config) (*Kit, error) {
 	if err != nil {
 		return nil, err
 	}
+	return r.readKit(ctx)
+}
+
+// readKit is ReadKit with the runner's credentials. The request is not
+// one of the run's: it is not counted, recorded or validated (a vendor's
+// 404 to a path it does not serve is no failure of the contract).
+func (r *runner) readKit(ctx context.Context) (*Kit, error) {
 	nonce := rand.Text()
-	x := r.client.do(ctx, request{method: http.MethodGet, path: openapi.ConfigPath + "?nonce=" + url.QueryEscape(nonce)}, "setup")
-	if x.Err != nil {
-		return nil, fmt.Errorf("ask %s for its settings: %w", r.cfg.Target, x.Err)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.cfg.Target+openapi.ConfigPath+"?nonce="+url.QueryEscape(nonce), nil)
+	if err != nil {
+		return nil, fmt.Errorf("ask %s for its settings: %w", r.cfg.Target, err)
 	}
-	version := x.Header.Get(openapi.KitVersionHeader)
-	if x.Status != http.StatusOK || version == "" {
+	auth, err := r.client.authorization(ctx, r.client.primary, "setup")
+	if err != nil {
+		return nil, fmt.Errorf("ask %s for its settings: %w", r.cfg.Target, err)
+	}
+	req.Header.Set("Authorization", auth)
+	req.Header.Set("Accept", "application/json")
+	resp, err := r.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("ask %s for its settings: %w", r.cfg.Target, err)
+	}
+	defer resp.Body.Close()
+	version := resp.Header.Get(openapi.KitVersionHeader)
+	if resp.StatusCode != http.StatusOK || version == "" {
 		return nil, nil
+	}
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxKitConfig))
+	if err != nil {
+		return nil, fmt.Errorf("ask %s for its settings: read the answer: %w", r.cfg.Target, err)
 	}
 	var body struct {
 		Kit struct {
@@ -51,7 +78,7 @@ func ReadKit(ctx context.Context, cfg Config) (*Kit, error) {
 		} `json:"kit"`
 		Rules *rules.Config `json:"rules"`
 	}
-	if json.Unmarshal(x.Body, &body) != nil || body.Kit.Name != openapi.KitName || body.Kit.Nonce != nonce ||
+	if json.Unmarshal(raw, &body) != nil || body.Kit.Name != openapi.KitName || body.Kit.Nonce != nonce ||
 		body.Kit.Version != version || body.Rules == nil || body.Rules.Validate() != nil {
 		return nil, nil
 	}

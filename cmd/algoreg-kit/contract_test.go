@@ -35,7 +35,7 @@ func TestContractInProcessMock(t *testing.T) {
 	if !strings.Contains(stderr, "no --target: checking the mock, started in-process at http://127.0.0.1:") {
 		t.Errorf("got stderr %q, want the in-process mock's address", stderr)
 	}
-	for _, want := range []string{"PASS  behaviour/create-lists-added", "PASS  negative/code/date_of_birth_invalid", "PASS  behaviour/tenant-isolation", " 0 failed, 0 skipped", "seed 7 (replay with --seed 7)", "(the algoreg-kit mock)"} {
+	for _, want := range []string{"PASS  behaviour/create-lists-added", "PASS  negative/code/date_of_birth_invalid", "PASS  behaviour/tenant-isolation", " 0 failed, 0 skipped", "seed 7 (replay with --seed 7)", "(the algoreg-kit mock, version "} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
