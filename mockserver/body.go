@@ -3,6 +3,7 @@ package mockserver
 import (
 	"compress/gzip"
 	"compress/zlib"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -71,6 +72,8 @@ func (s *Server) bodyRead(w http.ResponseWriter, r *http.Request, err error) boo
 		tooLarge(w, r, "body", s.rules.MaxBody)
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		s.bodyTimeout(w, r)
+	case errors.Is(err, context.Canceled): // the client went away during a Prefer: delay (delayedBody)
+		noteCancelled(r.Context())
 	default:
 		writeProblem(w, r, http.StatusBadRequest, "unreadable-body", "Unreadable body",
 			"The body could not be read completely: "+err.Error()+". Send it whole, encoded as its Content-Encoding says.")

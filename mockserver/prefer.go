@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -201,11 +202,11 @@ func parseDelay(s string) (time.Duration, error) {
 }
 
 // preferFaults serves the Prefer header on the vendor operation of pattern
-// ("POST /api/v1/customers/save"): delay=D waits D first (a client that
-// goes away ends the wait, and gets no answer), then code=NNN answers that
-// status as a problem and fault=KIND breaks the answer, both before next
-// runs, so that the request changes nothing; without either, next serves
-// the request as usual. code takes the 4xx and 5xx statuses the document
+// ("POST /api/v1/customers/save"): delay=D waits D once the request's body
+// is read (a client that goes away ends the wait, and gets no answer), then
+// code=NNN answers that status as a problem and fault=KIND breaks the
+// answer, both instead of next, so that the request changes nothing;
+// without either, next serves the request as usual, D late. code takes the 4xx and 5xx statuses the document
 // lists for the operation with a problem body. A Prefer the mock cannot
 // honour is answered 400 in the operation's own error form, saying what
 // it can take. Without a Prefer header it costs a map lookup.
@@ -231,20 +232,52 @@ func (s *Server) preferFaults(pattern string, next http.Handler) http.Handler {
 		}
 		if p.delay > 0 {
 			s.countFault("latency")
+		}
+		if p.code == 0 && p.fault == faultNone {
+			if p.delay > 0 {
+				r.Body = &delayedBody{ReadCloser: r.Body, ctx: r.Context(), delay: p.delay}
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		if p.delay > 0 {
+			io.CopyN(io.Discard, r.Body, s.rules.MaxBody) // see delayedBody
 			if !sleep(r.Context(), p.delay) {
 				noteCancelled(r.Context())
 				return
 			}
 		}
-		switch {
-		case p.code != 0:
+		if p.code != 0 {
 			s.answerInjected(w, r, p.code, 0, "Prefer: code="+strconv.Itoa(p.code), false)
-		case p.fault != faultNone:
-			s.breakAnswer(w, r, p.fault, nil, s.rules.MaxBody)
-		default:
-			next.ServeHTTP(w, r)
+			return
 		}
+		s.breakAnswer(w, r, p.fault, nil, s.rules.MaxBody)
 	})
+}
+
+// delayedBody waits delay when its body ends, before it says so: a
+// request's handler then runs as usual, late. The wait is there, and not
+// before the handler, because net/http watches the connection for a client
+// that goes away (and ends the request's context) only once the body has
+// been read to its end; a wait before that would outlive its client. A
+// client that goes away ends the wait, and the read fails with the
+// context's error.
+type delayedBody struct {
+	io.ReadCloser
+	ctx    context.Context
+	delay  time.Duration
+	waited bool
+}
+
+func (b *delayedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if errors.Is(err, io.EOF) && !b.waited {
+		b.waited = true
+		if !sleep(b.ctx, b.delay) {
+			return n, b.ctx.Err()
+		}
+	}
+	return n, err
 }
 
 // injectableOp is what Prefer: code may ask of one operation.

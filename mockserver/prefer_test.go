@@ -1,6 +1,7 @@
 package mockserver_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
 	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
@@ -141,4 +143,46 @@ func post(ts *mocktest.Server, body, prefer string) (*http.Response, error) {
 		req.Header.Set("Prefer", prefer)
 	}
 	return ts.Client.Do(req)
+}
+
+// A client that goes away ends a Prefer: delay: the request is over (the
+// journal has it, as 499) long before the delay would have passed.
+func TestPreferDelayEndsWithTheClient(t *testing.T) {
+	ts := newServer(t, mockserver.Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ts.URL+"/api/v1/customers/save", strings.NewReader(oneCustomer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Prefer", "delay=60s")
+	done := make(chan error, 1)
+	go func() {
+		resp, err := ts.Client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	count := func() int {
+		r := do(t, ts.Client, http.MethodGet, ts.URL+"/__admin/requests/count?status=499", "", "")
+		var c struct{ Count int }
+		if r.status != http.StatusOK || json.Unmarshal(r.body, &c) != nil {
+			t.Fatalf("count: %d %s", r.status, r.body)
+		}
+		return c.Count
+	}
+	time.Sleep(20 * time.Millisecond) // let the request reach the wait; if it has not, it ends at once
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want the client's cancellation", err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); count() != 1; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the delayed request is still waiting 10 s after its client went away")
+		}
+	}
+	if n := total(t, ts, ts.Client, "customers"); n != 0 {
+		t.Errorf("%d customers stored by a request whose client went away during its delay", n)
+	}
 }

@@ -113,14 +113,14 @@ func (v *Validator) ValidateResponse(req *http.Request, status int, header http.
 // time it is optional, since it costs a copy of every response.
 //
 // Requests to paths the document does not define are not checked, nor are
-// hijacked connections.
+// hijacked connections and requests whose client went away.
 func (v *Validator) ResponseChecker(report func(*http.Request, error)) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 			next.ServeHTTP(rec, r)
-			if rec.hijacked {
-				return // the handler wrote to the connection itself: no response to check
+			if rec.hijacked || r.Context().Err() != nil {
+				return // the handler wrote to the connection itself, or the client went away: no response to check
 			}
 			err := v.ValidateResponse(r, rec.status, w.Header(), rec.body.Bytes())
 			if err != nil && !errors.Is(err, routers.ErrPathNotFound) && !errors.Is(err, routers.ErrMethodNotAllowed) {
