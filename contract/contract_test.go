@@ -59,13 +59,25 @@ func startMock(tb testing.TB, wrap func(http.Handler) http.Handler) contract.Con
 // startMockRules is startMock with the mock's (and the suite's) rules rc.
 func startMockRules(tb testing.TB, rc *rules.Config, wrap func(http.Handler) http.Handler) contract.Config {
 	tb.Helper()
-	var h http.Handler = mocktest.NewMock(tb, mockserver.Config{
-		Rules: rc,
-		Users: []mockserver.User{
-			{Username: userA, Password: passA, Business: "contract-a"},
-			{Username: userB, Password: passB, Business: "contract-b"},
-		},
-	})
+	return startMockUsers(tb, rc, []mockserver.User{
+		{Username: userA, Password: passA, Business: "contract-a"},
+		{Username: userB, Password: passB, Business: "contract-b"},
+	}, wrap)
+}
+
+// startOpenMock is startMock in open mode (no users file): the suite makes
+// up the second business's user.
+func startOpenMock(tb testing.TB, wrap func(http.Handler) http.Handler) contract.Config {
+	tb.Helper()
+	cfg := startMockUsers(tb, mockRules(), nil, wrap)
+	cfg.SecondUser, cfg.SecondPassword = "", ""
+	return cfg
+}
+
+// startMockUsers is startMockRules with the mock's users (nil: open mode).
+func startMockUsers(tb testing.TB, rc *rules.Config, users []mockserver.User, wrap func(http.Handler) http.Handler) contract.Config {
+	tb.Helper()
+	var h http.Handler = mocktest.NewMock(tb, mockserver.Config{Rules: rc, Users: users})
 	if wrap != nil {
 		h = wrap(h)
 	}

@@ -47,6 +47,7 @@ func matrix() []behaviour {
 		{"status", "records with only warnings are saved and the batch answers `ok`", []string{"negative/code/country_code_lowercase"}, "answers partial when there are only warnings", nil},
 		{"status", "a batch with valid and rejected records answers `partial`", []string{"behaviour/mixed-batch-partial"}, "answers a wrong status", nil},
 		{"status", "a batch whose every record is rejected answers `failed`", []string{"behaviour/all-invalid-failed"}, "answers partial for an all-invalid batch", nil},
+		{"status", "value rules are never a `422`: they are reported per record in a `200`", []string{"behaviour/all-invalid-failed"}, "answers a rejected batch with a 422", nil},
 		{"status", "`status` is one of the document's `ok`, `partial`, `failed`", []string{"schema/save-response-valid"}, "answers a status outside the enum", nil},
 		{"schema", "a save answers a body that matches `SaveCustomersResponse` (no undocumented property)", []string{"schema/save-response-valid"}, "breaks the response schema", nil},
 		{"added", "every created customer is listed in `added`", []string{"behaviour/create-lists-added"}, "drops an added entry", nil},
@@ -71,6 +72,7 @@ func matrix() []behaviour {
 		{"relations", "a relation may name customers created by the same request", []string{"behaviour/relations-same-request"}, "refuses relations to customers of the same request", nil},
 		{"relations", "a saved relation is stored between its two customers", []string{"behaviour/relation-stored"}, "stores no relation", nil},
 		{"relations", "a relation saved again is updated in place by `relation_external_id`", []string{"behaviour/relation-upsert"}, "ignores updates of stored relations", nil},
+		{"merged record", "a save of more customers than `--risk-scan-limit` is stored with the risk scan disabled", []string{"behaviour/risk-scan-forced"}, "reports risk_scan_disabled false", nil},
 		{"verify_input", "`verify_input: true` stores nothing: a later real save creates the customers", []string{"behaviour/verify-input-persists-nothing"}, "persists in verify mode", nil},
 		{"verify_input", "`verify_input: true` stores nothing, as the mock's store shows (what `--verify-only` relies on)", []string{"safety/verify-only-stores-nothing"}, "persists verify_input saves and says so", nil},
 		{"verify_input", "`verify_input: true` answers the real save's `detail` and `status`", []string{"behaviour/verify-input-same-answer"}, "drops warnings in verify mode", nil},
@@ -84,6 +86,8 @@ func matrix() []behaviour {
 		{"token", "a body that is not well-formed JSON is `400 invalid_request`", []string{"negative/auth/token-malformed-400"}, "answers a malformed token request with a 500", nil},
 		{"token", "a form-encoded body is `415` (JSON only, unless the mock runs `--lenient`)", []string{"negative/auth/token-form-415"}, "takes form-encoded token requests", nil},
 		{"business", "a token or Basic user acts as its own business: one `external_id` under two businesses is two customers", []string{"behaviour/tenant-isolation"}, "shares state across tokens", nil},
+		{"business", "a Basic user acts as its own business: one `external_id` saved by two businesses' Basic users is two customers", []string{"behaviour/tenant-isolation-basic"}, "serves Basic users as the first business", nil},
+		{"open mode", "open mode (no `--users`): any username and password get a token, and the username names its own business", []string{"behaviour/tenant-isolation"}, "serves every user of open mode as one business", nil},
 		{"auth", "a request without credentials is `401`", []string{"negative/auth/no-credentials-401"}, "answers without auth", nil},
 		{"auth", "a `401` carries `WWW-Authenticate`", []string{"negative/auth/no-credentials-401"}, "answers a 401 without WWW-Authenticate", nil},
 		{"auth", "a `401` is problem JSON", []string{"negative/auth/garbage-token-401"}, "answers a 401 in text/plain", nil},
@@ -98,6 +102,7 @@ func matrix() []behaviour {
 		{"HTTP", "a schema violation is `422`, not `400`", []string{"transport/schema-invalid-422"}, "answers a schema violation with a 400", nil},
 		{"HTTP", "a body over `--max-body` is `413`", []string{"transport/oversized-body-413"}, "answers an oversized body with a 400", nil},
 		{"HTTP", "more customers than `--max-batch` is `413`", []string{"transport/oversized-batch-413"}, "answers an oversized batch with a 422", nil},
+		{"HTTP", "every answer, errors included, matches the document (a problem has its `type`)", []string{"schema/every-response-valid"}, "answers a problem without its type", []string{"transport/malformed-json-400"}},
 		{"HTTP", "no request is answered with a 5xx", []string{"negative/never-5xx"}, "answers a made-up token with a 502", []string{"negative/auth/garbage-token-401"}},
 	}...)
 }
@@ -168,11 +173,10 @@ func TestMutants(t *testing.T) {
 			continue // TestMatrix reports it
 		}
 		cfg := startMock(t, m.wrap)
-		var quoted []string
-		for _, c := range slices.Concat(b.checks, b.with) {
-			quoted = append(quoted, regexp.QuoteMeta(c))
+		if openModeMutants[m.name] {
+			cfg = startOpenMock(t, m.wrap)
 		}
-		cfg.Run = regexp.MustCompile("^(" + strings.Join(quoted, "|") + ")$")
+		cfg.Run = regexp.MustCompile("^(" + strings.Join(quoteAll(slices.Concat(b.checks, b.with)), "|") + ")$")
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -181,6 +185,20 @@ func TestMutants(t *testing.T) {
 			rep, err := contract.Run(context.Background(), cfg)
 			results[i] = result{rep.Failed(), err}
 		}()
+	}
+	// TestMock holds the checks to passing against the sound mock with a
+	// users file; the open-mode rows' checks must pass against a sound
+	// mock in open mode (not be skipped), or their mutants prove nothing.
+	for _, b := range rows {
+		if openModeMutants[b.mutant] {
+			cfg := startOpenMock(t, nil)
+			cfg.Run = regexp.MustCompile("^(" + strings.Join(quoteAll(b.checks), "|") + ")$")
+			rep, err := contract.Run(context.Background(), cfg)
+			require.NoError(t, err)
+			for _, c := range rep.Checks {
+				require.Equal(t, contract.Pass, c.Status, "%s against the sound mock in open mode: %s", c.ID, c.Reason)
+			}
+		}
 	}
 	wg.Wait()
 	caught := 0
@@ -199,6 +217,14 @@ func TestMutants(t *testing.T) {
 		})
 	}
 	t.Logf("mutation score: %d/%d mutants caught by their named checks", caught, len(rows))
+}
+
+func quoteAll(ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		out = append(out, regexp.QuoteMeta(id))
+	}
+	return out
 }
 
 // mutantsAtOnce is how many mutants TestMutants runs at a time.

@@ -26,6 +26,10 @@ type mutant struct {
 	wrap func(next http.Handler) http.Handler
 }
 
+// openModeMutants wrap a mock in open mode (no users file), not one with
+// the two users of startMock.
+var openModeMutants = map[string]bool{"serves every user of open mode as one business": true}
+
 // mutants lists the broken variants: the first twelve are issue 13's, then
 // one per row of the behaviour matrix that none of those breaks.
 func mutants() []mutant {
@@ -307,7 +311,7 @@ func fails500(broken func(body []byte) bool) func(http.Handler) http.Handler {
 			body, _ := io.ReadAll(r.Body)
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			if broken(body) {
-				problem(w, http.StatusInternalServerError)
+				problemTo(w, http.StatusInternalServerError)
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -334,7 +338,8 @@ func malformed(body []byte) bool {
 	return !json.Valid(body) && len(body) < 1<<20
 }
 
-func problem(w http.ResponseWriter, status int) {
+// problemTo writes a mutant's problem answer to w.
+func problemTo(w http.ResponseWriter, status int) {
 	w.Header().Set("Content-Type", openapi.ProblemContentType)
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(openapi.Problem{Type: "urn:x", Title: "broken", Status: status, Detail: "a mutant"})
@@ -719,15 +724,7 @@ func moreMutants() []mutant {
 				resp.Status = openapi.StatusPartial
 			}
 		})},
-		{"stores no relation", onSave(func(_ *http.Request, body []byte) []byte {
-			m := decodeGeneric(body)
-			if _, ok := m["relations"]; !ok {
-				return body
-			}
-			delete(m, "relations")
-			out, _ := json.Marshal(m)
-			return out
-		}, nil)},
+		{"stores no relation", onSave(func(_ *http.Request, body []byte) []byte { return withoutKey(body, "relations") }, nil)},
 		{"drops warnings in verify mode", onSave(nil, func(_ []byte, resp *openapi.SaveCustomersResponse) {
 			if !resp.VerifyInput {
 				return
@@ -737,6 +734,19 @@ func moreMutants() []mutant {
 			}
 		})},
 		{"persists verify_input saves and says so", onSave(saveVerifyForReal, nil)},
+		{"reports risk_scan_disabled false", onAnswer(func(r *http.Request, rec *httptest.ResponseRecorder) {
+			if strings.HasPrefix(r.URL.Path, "/__admin/customers/") && rec.Code == http.StatusOK {
+				out := bytes.Replace(rec.Body.Bytes(), []byte(`"risk_scan_disabled":true`), []byte(`"risk_scan_disabled":false`), 1)
+				rec.Body = bytes.NewBuffer(out)
+			}
+		})},
+		{"answers a rejected batch with a 422", onAnswer(func(r *http.Request, rec *httptest.ResponseRecorder) {
+			var resp openapi.SaveCustomersResponse
+			if r.URL.Path == savePath && rec.Code == http.StatusOK && json.Unmarshal(rec.Body.Bytes(), &resp) == nil && resp.Status == openapi.StatusFailed {
+				rec.Body.Reset()
+				problemTo(rec, http.StatusUnprocessableEntity)
+			}
+		})},
 		// token endpoint
 		{"answers a token without Cache-Control", onAnswer(func(r *http.Request, rec *httptest.ResponseRecorder) {
 			if r.URL.Path == tokenPath {
@@ -756,7 +766,7 @@ func moreMutants() []mutant {
 				body, _ := io.ReadAll(r.Body)
 				r.Body = io.NopCloser(bytes.NewReader(body))
 				if r.URL.Path == tokenPath && strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") && !json.Valid(body) {
-					problem(w, http.StatusInternalServerError)
+					problemTo(w, http.StatusInternalServerError)
 					return
 				}
 				next.ServeHTTP(w, r)
@@ -807,7 +817,33 @@ func moreMutants() []mutant {
 				next.ServeHTTP(w, r)
 			})
 		}},
+		{"serves Basic users as the first business", func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if isBasic(r, userB, passB) {
+					r.SetBasicAuth(userA, passA)
+				}
+				next.ServeHTTP(w, r)
+			})
+		}},
+		{"serves every user of open mode as one business", func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == tokenPath {
+					js, _ := json.Marshal(map[string]string{"grant_type": "password", "username": userA, "password": passA})
+					r.Body = io.NopCloser(bytes.NewReader(js))
+					r.ContentLength = int64(len(js))
+				} else if _, _, ok := r.BasicAuth(); ok {
+					r.SetBasicAuth(userA, passA)
+				}
+				next.ServeHTTP(w, r)
+			})
+		}},
 		// HTTP semantics
+		{"answers a problem without its type", rawAny(func(status int, body []byte) []byte {
+			if status < 400 {
+				return body
+			}
+			return withoutKey(body, "type")
+		})},
 		{"answers a problem as application/json", onAnswer(func(_ *http.Request, rec *httptest.ResponseRecorder) {
 			if rec.Code == http.StatusUnsupportedMediaType {
 				rec.Header().Set("Content-Type", "application/json")
@@ -817,10 +853,7 @@ func moreMutants() []mutant {
 			if status != http.StatusBadRequest {
 				return body
 			}
-			m := decodeGeneric(body)
-			delete(m, "offset")
-			out, _ := json.Marshal(m)
-			return out
+			return withoutKey(body, "offset")
 		})},
 		{"answers a schema violation with a 400", onAnswer(func(_ *http.Request, rec *httptest.ResponseRecorder) {
 			if rec.Code == http.StatusUnprocessableEntity {
@@ -846,6 +879,18 @@ func moreMutants() []mutant {
 			return bytes.Replace(body, []byte(`"status":"`), []byte(`"status":"x`), 1)
 		})},
 	}...)
+}
+
+// withoutKey is the JSON object body without its member key (body itself
+// when it has none).
+func withoutKey(body []byte, key string) []byte {
+	m := decodeGeneric(body)
+	if _, ok := m[key]; !ok {
+		return body
+	}
+	delete(m, key)
+	out, _ := json.Marshal(m)
+	return out
 }
 
 // dropCode removes the code from every detail entry of the save answers.
