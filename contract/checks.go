@@ -13,7 +13,7 @@ import (
 func Checks() []Check {
 	all := slices.Concat([]Check{
 		{ID: "schema/save-response-valid", Description: "a save answers 200 application/json with a body that matches SaveCustomersResponse", run: checkSaveResponseValid},
-		{ID: "schema/document-examples-accepted", Description: "the document's own request examples are accepted (ids given the run prefix)", run: checkDocumentExamples},
+		{ID: "schema/document-examples-accepted", Description: "the document's own request examples are answered 200 with a Save customers response (ids given the run prefix)", run: checkDocumentExamples},
 		{ID: "schema/every-response-valid", Description: "every response of the run has a status documented for its operation, and its content type and body match the document", final: true, run: checkEveryResponseValid},
 		{ID: "behaviour/create-lists-added", Description: "new customers are listed in added, in request order, each with a customer_id unique across the batch", run: checkCreateListsAdded},
 		{ID: "behaviour/resave-not-added", Description: "saving the same body twice creates once: the second answer adds nothing", NeedsPersistence: true, run: checkResaveNotAdded},
@@ -37,6 +37,7 @@ func Checks() []Check {
 		{ID: "behaviour/string-list-split", Description: "review_groups and contacts given as one string are split on ';' and ',', trimmed, empty items dropped, and stored as arrays", NeedsPersistence: true, NeedsInspection: true, run: checkStringListSplit},
 		{ID: "behaviour/variations-add-remove", Description: "variations are added to the stored set, and remove takes an equal one out of it", NeedsPersistence: true, NeedsInspection: true, run: checkVariations},
 		{ID: "behaviour/risk-scan-forced", Description: "a save of more customers than the risk-scan limit runs without the risk scan", NeedsPersistence: true, NeedsInspection: true, run: checkRiskScanForced},
+		{ID: "behaviour/document-examples-saved", Description: "the document's own request examples are saved without errors (but those the server's rules add to the defaults')", run: checkDocumentExamplesSaved},
 	}, codeChecks(), authChecks(), []Check{
 		{ID: "negative/never-5xx", Description: "no request of the run was answered with a 5xx", final: true, run: checkNever5xx},
 		{ID: "transport/wrong-content-type-415", Description: "a save whose Content-Type is not JSON is answered 415", run: checkWrongContentType},

@@ -120,7 +120,7 @@ func noTokenEndpoint(rep *Report, _ rules.Config) *Cause {
 		return nil
 	}
 	return &Cause{
-		Cause: fmt.Sprintf("the target has no token endpoint: POST %s was answered %d %s %s; the token checks fail for that alone (with a user and password the target takes as HTTP Basic, run with --basic)",
+		Cause: fmt.Sprintf("the target has no token endpoint: POST %s was answered %d %s %s; the checks of the token endpoint fail for that alone (if the target is not meant to issue tokens, leave them out with --skip '^negative/auth/token-')",
 			tokenPath, status, http.StatusText(status), times(n)),
 		Checks: checks.ids,
 	}
