@@ -1,8 +1,11 @@
 package contract
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/algoreg-kit/algoreg-kit/fixtures"
@@ -626,5 +629,46 @@ func checkStringListSplit(t *checkT) {
 	}
 	if want := []string{"a@example.com", "b@example.com"}; fmt.Sprint(sc.Contacts) != fmt.Sprint(want) {
 		t.Errorf(x, "contacts %q stored, got %q", want, sc.Contacts)
+	}
+}
+
+// checkWarningsStored saves a customer with a lower-case country code, a
+// phone that is not E.164, an unknown key and (when the suite knows the
+// server's list) an unknown custom field, and reads it back: the country is
+// stored upper case, the phone as given, the unknown key and custom field
+// not at all.
+func checkWarningsStored(t *checkT) {
+	id := t.NewID("warned")
+	unknownField := "not_a_field_" + strings.TrimSuffix(t.prefix, "-")
+	fields := map[string]any{unknownField: "x"}
+	known := t.r.serverRules().CustomFields
+	if len(known) > 0 {
+		fields[known[0]] = "kept"
+	}
+	body, _ := json.Marshal(map[string]any{"customers": []any{map[string]any{
+		"external_id": id, "account_type": "N", "last_name": "Doe", "domicile_code": "fr", "phone": "0612 345",
+		"fields": fields, "contract_unknown_key": "ignored",
+	}}})
+	resp, x := t.saveBody(body, nil)
+	if resp.Status != openapi.StatusOK || len(resp.Added) != 1 {
+		t.Fatalf(x, "status ok and the customer added: its defects are warnings, got %q, detail %v", resp.Status, detailSummary(resp))
+	}
+	sc, x := t.mustStored(id)
+	if fmt.Sprint(sc.DomicileCodes) != "[FR]" {
+		t.Errorf(x, "the lower-case domicile_code \"fr\" stored upper case as [FR], got %v", sc.DomicileCodes)
+	}
+	if sc.Phone != "0612 345" {
+		t.Errorf(x, "the phone that is not E.164 stored as given, \"0612 345\", got %q", sc.Phone)
+	}
+	if bytes.Contains(x.Body, []byte("contract_unknown_key")) {
+		t.Errorf(x, "the unknown key contract_unknown_key ignored, not stored")
+	}
+	if len(known) > 0 {
+		if _, ok := sc.Fields[unknownField]; ok {
+			t.Errorf(x, "the custom field %s, not in the server's list, dropped", unknownField)
+		}
+		if sc.Fields[known[0]] != "kept" {
+			t.Errorf(x, "the custom field %s, in the server's list, stored, got %v", known[0], sc.Fields[known[0]])
+		}
 	}
 }

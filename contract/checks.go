@@ -36,6 +36,7 @@ func Checks() []Check {
 		{ID: "behaviour/concurrent-create-once", Description: "parallel saves of one new external_id create it exactly once", NeedsPersistence: true, run: checkConcurrentCreate},
 		{ID: "behaviour/string-list-split", Description: "review_groups and contacts given as one string are split on ';' and ',', trimmed, empty items dropped, and stored as arrays", NeedsPersistence: true, NeedsInspection: true, run: checkStringListSplit},
 		{ID: "behaviour/variations-add-remove", Description: "variations are added to the stored set, and remove takes an equal one out of it", NeedsPersistence: true, NeedsInspection: true, run: checkVariations},
+		{ID: "behaviour/warnings-stored-as-documented", Description: "a customer saved with warnings is stored as the codes say: a lower-case country upper case, a phone that is not E.164 as given, an unknown key and an unknown custom field not at all", NeedsPersistence: true, NeedsInspection: true, run: checkWarningsStored},
 		{ID: "behaviour/risk-scan-forced", Description: "a save of more customers than the risk-scan limit runs without the risk scan", NeedsPersistence: true, NeedsInspection: true, run: checkRiskScanForced},
 		{ID: "behaviour/document-examples-saved", Description: "the document's own request examples are saved without errors (but those the server's rules add to the defaults')", run: checkDocumentExamplesSaved},
 	}, codeChecks(), authChecks(), []Check{

@@ -437,41 +437,14 @@ func acceptUnknownCountries(_ *http.Request, body []byte) []byte {
 // customer with each save would store it: the fields the last save did not
 // give are gone.
 func ignoresDelta() func(http.Handler) http.Handler {
-	var mu sync.Mutex
-	lastKeys := map[string]map[string]bool{}
 	keep := map[string]bool{"customer_id": true, "external_id": true, "account_type": true, "risk_scan_disabled": true,
 		"created_at": true, "updated_at": true, "variations": true, "relations": true}
-	return rewrite(nil, func(r *http.Request, body []byte, status int, out []byte) []byte {
-		switch {
-		case r.URL.Path == savePath && status == http.StatusOK:
-			cs, _ := decodeGeneric(body)["customers"].([]any)
-			mu.Lock()
-			for _, c := range cs {
-				cm, _ := c.(map[string]any)
-				if id, ok := cm["external_id"].(string); ok {
-					keys := map[string]bool{}
-					for k := range cm {
-						keys[k] = true
-					}
-					lastKeys[id] = keys
-				}
-			}
-			mu.Unlock()
-		case strings.HasPrefix(r.URL.Path, "/__admin/customers/") && status == http.StatusOK:
-			sc := decodeGeneric(out)
-			mu.Lock()
-			keys := lastKeys[fmt.Sprint(sc["external_id"])]
-			mu.Unlock()
-			if keys != nil {
-				for k := range sc {
-					if !keep[k] && !keys[k] {
-						delete(sc, k)
-					}
-				}
-				out, _ = json.Marshal(sc)
+	return storedAnswer(func(saved, stored map[string]any) {
+		for k := range stored {
+			if _, given := saved[k]; !keep[k] && !given {
+				delete(stored, k)
 			}
 		}
-		return out
 	})
 }
 
@@ -734,6 +707,33 @@ func moreMutants() []mutant {
 			}
 		})},
 		{"persists verify_input saves and says so", onSave(saveVerifyForReal, nil)},
+		{"stores lower-case country codes as given", storedAnswer(func(_, stored map[string]any) {
+			if cs, ok := stored["domicile_codes"].([]any); ok {
+				for i := range cs {
+					cs[i] = strings.ToLower(fmt.Sprint(cs[i]))
+				}
+			}
+		})},
+		{"normalises phones that are not E.164", storedAnswer(func(_, stored map[string]any) {
+			if p, ok := stored["phone"].(string); ok && !strings.HasPrefix(p, "+") {
+				stored["phone"] = "+33" + strings.ReplaceAll(strings.TrimPrefix(p, "0"), " ", "")
+			}
+		})},
+		{"stores unknown custom fields", storedAnswer(func(saved, stored map[string]any) {
+			fs, _ := stored["fields"].(map[string]any)
+			if sent, ok := saved["fields"].(map[string]any); ok && fs != nil {
+				for k, v := range sent {
+					fs[k] = v
+				}
+			}
+		})},
+		{"stores unknown keys", storedAnswer(func(saved, stored map[string]any) {
+			for k, v := range saved {
+				if strings.Contains(k, "unknown") {
+					stored[k] = v
+				}
+			}
+		})},
 		{"reports risk_scan_disabled false", onAnswer(func(r *http.Request, rec *httptest.ResponseRecorder) {
 			if strings.HasPrefix(r.URL.Path, "/__admin/customers/") && rec.Code == http.StatusOK {
 				out := bytes.Replace(rec.Body.Bytes(), []byte(`"risk_scan_disabled":true`), []byte(`"risk_scan_disabled":false`), 1)
@@ -879,6 +879,39 @@ func moreMutants() []mutant {
 			return bytes.Replace(body, []byte(`"status":"`), []byte(`"status":"x`), 1)
 		})},
 	}...)
+}
+
+// storedAnswer rewrites the mock's answers to GET /__admin/customers/{id}
+// with fn, which gets the customer as the last save sent it and as the mock
+// answers it: a server that stores what the mock does not.
+func storedAnswer(fn func(saved, stored map[string]any)) func(http.Handler) http.Handler {
+	var mu sync.Mutex
+	last := map[string]map[string]any{}
+	return rewrite(nil, func(r *http.Request, body []byte, status int, out []byte) []byte {
+		switch {
+		case r.URL.Path == savePath && status == http.StatusOK:
+			cs, _ := decodeGeneric(body)["customers"].([]any)
+			mu.Lock()
+			for _, c := range cs {
+				if cm, ok := c.(map[string]any); ok {
+					if id, ok := cm["external_id"].(string); ok {
+						last[id] = cm
+					}
+				}
+			}
+			mu.Unlock()
+		case strings.HasPrefix(r.URL.Path, "/__admin/customers/") && status == http.StatusOK:
+			sc := decodeGeneric(out)
+			mu.Lock()
+			saved := last[fmt.Sprint(sc["external_id"])]
+			mu.Unlock()
+			if saved != nil {
+				fn(saved, sc)
+				out, _ = json.Marshal(sc)
+			}
+		}
+		return out
+	})
 }
 
 // withoutKey is the JSON object body without its member key (body itself
