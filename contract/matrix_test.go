@@ -106,6 +106,7 @@ func matrix() []behaviour {
 		{"HTTP", "a schema violation is `422`, not `400`", []string{"transport/schema-invalid-422"}, "answers a schema violation with a 400", nil},
 		{"HTTP", "a body over `--max-body` is `413`", []string{"transport/oversized-body-413"}, "answers an oversized body with a 400", nil},
 		{"HTTP", "more customers than `--max-batch` is `413`", []string{"transport/oversized-batch-413"}, "answers an oversized batch with a 422", nil},
+		{"HTTP", "more relations than `--max-relations` is `413`", []string{"transport/oversized-relations-413"}, "answers too many relations with a 422", nil},
 		{"HTTP", "every answer, errors included, matches the document (a problem has its `type`)", []string{"schema/every-response-valid"}, "answers a problem without its type", []string{"transport/malformed-json-400"}},
 		{"HTTP", "no request is answered with a 5xx", []string{"negative/never-5xx"}, "answers a made-up token with a 502", []string{"negative/auth/garbage-token-401"}},
 	}...)

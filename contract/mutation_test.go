@@ -866,7 +866,12 @@ func moreMutants() []mutant {
 			}
 		})},
 		{"answers an oversized batch with a 422", onAnswer(func(_ *http.Request, rec *httptest.ResponseRecorder) {
-			if rec.Code == http.StatusRequestEntityTooLarge && decodeGeneric(rec.Body.Bytes())["flag"] != "--max-body" {
+			if rec.Code == http.StatusRequestEntityTooLarge && decodeGeneric(rec.Body.Bytes())["flag"] == "--max-batch" {
+				rec.Code = http.StatusUnprocessableEntity
+			}
+		})},
+		{"answers too many relations with a 422", onAnswer(func(_ *http.Request, rec *httptest.ResponseRecorder) {
+			if rec.Code == http.StatusRequestEntityTooLarge && decodeGeneric(rec.Body.Bytes())["flag"] == "--max-relations" {
 				rec.Code = http.StatusUnprocessableEntity
 			}
 		})},

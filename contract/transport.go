@@ -75,23 +75,33 @@ func checkOversizedBody(t *checkT) {
 }
 
 func checkOversizedBatch(t *checkT) {
-	n := t.r.serverRules().MaxBatch + 1
+	t.oversizedList("customers", "external_id", t.r.serverRules().MaxBatch, "customers (the batch limit is %d)")
+}
+
+func checkOversizedRelations(t *checkT) {
+	t.oversizedList("relations", "relation_external_id", t.r.serverRules().MaxRelations, "relations (the relation limit is %d)")
+}
+
+// oversizedList sends a dry-run save whose list holds limit+1 records with
+// only their id key, and expects a 413; what says what they are.
+func (t *checkT) oversizedList(list, key string, limit int, what string) {
+	n := limit + 1
 	var b bytes.Buffer
-	b.WriteString(`{"verify_input":true,"customers":[`)
-	base := t.NewID("batch")
+	fmt.Fprintf(&b, `{"verify_input":true,%q:[`, list)
+	base := t.NewID(list)
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, `{"external_id":"%s-%d"}`, base, i)
+		fmt.Fprintf(&b, `{%q:"%s-%d"}`, key, base, i)
 	}
 	b.WriteString(`]}`)
 	if int64(b.Len()) > t.r.serverRules().MaxBody {
-		t.Skipf("a batch of %d customers does not fit in the body limit of %d bytes", n, t.r.serverRules().MaxBody)
+		t.Skipf("a batch of %d %s does not fit in the body limit of %d bytes", n, list, t.r.serverRules().MaxBody)
 	}
 	x := t.Do(request{method: http.MethodPost, path: savePath, body: b.Bytes()})
 	if x.Status != http.StatusRequestEntityTooLarge {
-		t.Errorf(x, "413 for %d customers (the batch limit is %d)", n, t.r.serverRules().MaxBatch)
+		t.Errorf(x, "413 for %d "+what, n, limit)
 		return
 	}
 	t.expectProblem(x)
