@@ -16,7 +16,6 @@ import (
 
 	"github.com/algoreg-kit/algoreg-kit/bench/internal/benchutil"
 	"github.com/algoreg-kit/algoreg-kit/internal/flushwriter"
-	"github.com/algoreg-kit/algoreg-kit/internal/gcfloor"
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
 	"github.com/algoreg-kit/algoreg-kit/store"
 	"github.com/algoreg-kit/algoreg-kit/store/memstore"
@@ -59,13 +58,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	debugAddr := fs.String("debug-addr", "127.0.0.1:18201", "the profiling endpoints' address (keep it on loopback)")
 	quiet := fs.Bool("quiet", false, "no request log (the mock command logs one line per request at info)")
 	state := fs.String("state", "", "a SQLite state file (default sync) instead of the in-memory store")
-	gcFloor := fs.Uint64("gc-floor", gcfloor.DefaultFloor, "heap size below which the garbage collector waits, as the mock command's (0: Go's default GOGC)")
 	mutexFraction := fs.Int("mutex-fraction", 0, "sample 1 in N mutex contention events for /debug/pprof/mutex (0: none)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	runtime.SetMutexProfileFraction(*mutexFraction)
-	defer gcfloor.Start(*gcFloor)()
 	// Like the mock command: log lines are buffered and flushed every 100 ms.
 	var logOut io.Writer = io.Discard
 	if !*quiet {

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/algoreg-kit/algoreg-kit/internal/flushwriter"
-	"github.com/algoreg-kit/algoreg-kit/internal/gcfloor"
 	"github.com/algoreg-kit/algoreg-kit/internal/words"
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
@@ -150,9 +149,6 @@ func parseMock(args []string, getenv func(string) string) (mockConfig, error) {
 }
 
 func runMock(ctx context.Context, cfg mockConfig, e env) error {
-	// A small heap is collected at its own pace only past 64 MiB (GOGC,
-	// when set, decides instead): see internal/gcfloor.
-	defer gcfloor.Start(gcfloor.DefaultFloor)()
 	// The log is flushed every 100 ms rather than written line by line: one
 	// write system call per request took a fifth of a small save's time.
 	logOut := flushwriter.New(e.stderr, 100*time.Millisecond)
