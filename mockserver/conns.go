@@ -43,11 +43,13 @@ const (
 // connDefaults checks the Config fields on connections and fills in the
 // zero ones (BodyMemory, which depends on the body limit, is New's).
 func connDefaults(cfg Config) (Config, error) {
+	if err := positiveOr("MaxConns", &cfg.MaxConns, DefaultMaxConns); err != nil {
+		return cfg, err
+	}
+	if err := positiveOr("MaxHeaderBytes", &cfg.MaxHeaderBytes, DefaultMaxHeaderBytes); err != nil {
+		return cfg, err
+	}
 	switch {
-	case cfg.MaxConns < 0:
-		return cfg, fmt.Errorf("Config.MaxConns is %d; make it positive, or 0 for %d", cfg.MaxConns, DefaultMaxConns)
-	case cfg.MaxHeaderBytes < 0:
-		return cfg, fmt.Errorf("Config.MaxHeaderBytes is %d; make it positive, or 0 for %d", cfg.MaxHeaderBytes, DefaultMaxHeaderBytes)
 	case cfg.MinBodyRate < 0:
 		return cfg, fmt.Errorf("Config.MinBodyRate is %d; make it a positive number of bytes per second, or 0 for %d", cfg.MinBodyRate, DefaultMinBodyRate)
 	case cfg.BodyMemory < 0:
@@ -55,26 +57,10 @@ func connDefaults(cfg Config) (Config, error) {
 	case cfg.BodyWait < 0 || cfg.ReadHeaderTimeout < 0 || cfg.IdleTimeout < 0:
 		return cfg, fmt.Errorf("Config.BodyWait, ReadHeaderTimeout and IdleTimeout must not be negative; 0 means %s, %s and %s", DefaultBodyWait, DefaultReadHeaderTimeout, DefaultIdleTimeout)
 	}
-	def := func(v *int64, d int64) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	defDur := func(v *time.Duration, d time.Duration) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	if cfg.MaxConns == 0 {
-		cfg.MaxConns = DefaultMaxConns
-	}
-	if cfg.MaxHeaderBytes == 0 {
-		cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
-	}
-	def(&cfg.MinBodyRate, DefaultMinBodyRate)
-	defDur(&cfg.BodyWait, DefaultBodyWait)
-	defDur(&cfg.ReadHeaderTimeout, DefaultReadHeaderTimeout)
-	defDur(&cfg.IdleTimeout, DefaultIdleTimeout)
+	zeroFor(&cfg.MinBodyRate, DefaultMinBodyRate)
+	zeroFor(&cfg.BodyWait, DefaultBodyWait)
+	zeroFor(&cfg.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	zeroFor(&cfg.IdleTimeout, DefaultIdleTimeout)
 	return cfg, nil
 }
 

@@ -33,24 +33,15 @@ const journalEntryOverhead = 2 << 10
 
 // journalSettings checks the journal fields of cfg and fills in the zero ones.
 func journalSettings(cfg Config) (Config, error) {
-	switch {
-	case cfg.JournalTotalBytes < 0:
+	if cfg.JournalTotalBytes < 0 {
 		return cfg, fmt.Errorf("Config.JournalTotalBytes is %d; make it positive, or 0 for %d (turn the journal off with a negative JournalSize)", cfg.JournalTotalBytes, DefaultJournalTotalBytes)
-	case cfg.JournalBodyBytes < 0:
-		return cfg, fmt.Errorf("Config.JournalBodyBytes is %d; make it positive, or 0 for %d", cfg.JournalBodyBytes, DefaultJournalBodyBytes)
 	}
-	if cfg.JournalSize == 0 {
-		cfg.JournalSize = DefaultJournalSize
+	if err := positiveOr("JournalBodyBytes", &cfg.JournalBodyBytes, DefaultJournalBodyBytes); err != nil {
+		return cfg, err
 	}
-	if cfg.JournalBytes == 0 {
-		cfg.JournalBytes = DefaultJournalBytes
-	}
-	if cfg.JournalTotalBytes == 0 {
-		cfg.JournalTotalBytes = DefaultJournalTotalBytes
-	}
-	if cfg.JournalBodyBytes == 0 {
-		cfg.JournalBodyBytes = DefaultJournalBodyBytes
-	}
+	zeroFor(&cfg.JournalSize, DefaultJournalSize) // negative: the journal is off
+	zeroFor(&cfg.JournalBytes, DefaultJournalBytes)
+	zeroFor(&cfg.JournalTotalBytes, DefaultJournalTotalBytes)
 	return cfg, nil
 }
 

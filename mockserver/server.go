@@ -220,19 +220,25 @@ func New(cfg Config) (*Server, error) {
 // withDefaults checks the fields of cfg that New does not hand on to another
 // package's check, and fills in the zero ones.
 func withDefaults(cfg Config) (Config, error) {
+	if err := positiveOr("TokenTTL", &cfg.TokenTTL, DefaultTokenTTL); err != nil {
+		return cfg, err
+	}
+	if err := positiveOr("LockoutThreshold", &cfg.LockoutThreshold, DefaultLockoutThreshold); err != nil {
+		return cfg, err
+	}
+	if err := positiveOr("LockoutDuration", &cfg.LockoutDuration, DefaultLockoutDuration); err != nil {
+		return cfg, err
+	}
 	switch {
-	case cfg.TokenTTL < 0:
-		return cfg, fmt.Errorf("Config.TokenTTL is %s; make it positive, or 0 for %s", cfg.TokenTTL, DefaultTokenTTL)
-	case cfg.LockoutThreshold < 0:
-		return cfg, fmt.Errorf("Config.LockoutThreshold is %d; make it positive, or 0 for %d", cfg.LockoutThreshold, DefaultLockoutThreshold)
-	case cfg.LockoutDuration < 0:
-		return cfg, fmt.Errorf("Config.LockoutDuration is %s; make it positive, or 0 for %s", cfg.LockoutDuration, DefaultLockoutDuration)
 	case cfg.RateLimit < 0 || math.IsNaN(cfg.RateLimit) || math.IsInf(cfg.RateLimit, 0):
 		return cfg, fmt.Errorf("Config.RateLimit is %g; make it a positive number of requests per second, or 0 for no limit", cfg.RateLimit)
 	case cfg.RateBurst < 0:
 		return cfg, fmt.Errorf("Config.RateBurst is %d; make it positive, or 0 for the rate rounded up", cfg.RateBurst)
 	}
 	if err := checkWebhook(cfg); err != nil {
+		return cfg, err
+	}
+	if err := positiveOr("WebhookRetryFor", &cfg.WebhookRetryFor, DefaultWebhookRetryFor); err != nil {
 		return cfg, err
 	}
 	if err := checkUsers(cfg.Users); err != nil {
@@ -248,25 +254,30 @@ func withDefaults(cfg Config) (Config, error) {
 	if cfg, err = journalSettings(cfg); err != nil {
 		return cfg, err
 	}
-	if cfg.TokenTTL == 0 {
-		cfg.TokenTTL = DefaultTokenTTL
-	}
-	if cfg.LockoutThreshold == 0 {
-		cfg.LockoutThreshold = DefaultLockoutThreshold
-	}
-	if cfg.LockoutDuration == 0 {
-		cfg.LockoutDuration = DefaultLockoutDuration
-	}
-	if cfg.WebhookRetryFor == 0 {
-		cfg.WebhookRetryFor = DefaultWebhookRetryFor
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	zeroFor(&cfg.Logger, slog.New(slog.DiscardHandler))
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	return cfg, nil
+}
+
+// positiveOr checks the Config field named field, which is positive or 0 for
+// def: it fills in def for 0, and refuses a negative value with an error that
+// says what to give instead.
+func positiveOr[T ~int | ~int64](field string, v *T, def T) error {
+	if *v < 0 {
+		return fmt.Errorf("Config.%s is %v; make it positive, or 0 for %v", field, *v, def)
+	}
+	zeroFor(v, def)
+	return nil
+}
+
+// zeroFor fills in def when *v is the zero value: a Config field left out.
+func zeroFor[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
 }
 
 // loadValidator returns v, or the embedded document's validator when v is nil.

@@ -112,9 +112,6 @@ func checkWebhook(cfg Config) error {
 			return fmt.Errorf("Config.WebhookSecret: %w", err)
 		}
 	}
-	if cfg.WebhookRetryFor < 0 {
-		return fmt.Errorf("Config.WebhookRetryFor is %s; make it positive, or 0 for %s", cfg.WebhookRetryFor, DefaultWebhookRetryFor)
-	}
 	return nil
 }
 
