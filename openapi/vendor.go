@@ -23,8 +23,13 @@ import (
 // Give this one to other tools (Prism, Dredd, Specmatic, generators):
 // `algoreg-kit spec`. The full document is [Document] (`spec --mock`).
 func VendorDocument() ([]byte, error) {
+	return vendorDocument(document)
+}
+
+// vendorDocument filters the OpenAPI document b (YAML) as VendorDocument says.
+func vendorDocument(b []byte) ([]byte, error) {
 	var root yaml.Node
-	if err := yaml.Unmarshal(document, &root); err != nil {
+	if err := yaml.Unmarshal(b, &root); err != nil {
 		return nil, fmt.Errorf("vendor document: read openapi.yaml: %w", err)
 	}
 	if root.Kind != yaml.DocumentNode || len(root.Content) != 1 || root.Content[0].Kind != yaml.MappingNode {

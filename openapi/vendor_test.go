@@ -119,3 +119,79 @@ func findKeyOrValue(n *yaml.Node, s string) string {
 	}
 	return ""
 }
+
+// TestVendorFilter: the filter on a small document: what is marked goes with
+// every reference to it, then what only the removed parts referred to, at any
+// depth; what a kept part refers to stays.
+func TestVendorFilter(t *testing.T) {
+	in := `openapi: 3.0.3
+info: {title: t, version: "1"}
+tags:
+  - name: Kept
+  - name: Mock
+paths:
+  /kept:
+    post:
+      tags: [Kept]
+      parameters:
+        - $ref: '#/components/parameters/MockHeader'
+      responses:
+        '200':
+          description: ok
+          headers:
+            X-Mock:
+              x-mock-only: true
+              schema: {type: string}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Kept'}
+  /mock:
+    parameters:
+      - {name: id, in: path, required: true, schema: {type: string}}
+    get:
+      tags: [Mock]
+      x-mock-only: true
+      security: [{mockToken: []}]
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/MockOnly'}
+components:
+  securitySchemes:
+    mockToken: {type: http, scheme: bearer}
+  parameters:
+    MockHeader: {name: X-Prefer, in: header, x-mock-only: true, schema: {type: string}}
+  schemas:
+    Kept:
+      type: object
+      properties:
+        inner: {$ref: '#/components/schemas/Inner'}
+    Inner: {type: string}
+    MockOnly:
+      type: object
+      properties:
+        deep: {$ref: '#/components/schemas/DeepMockOnly'}
+    DeepMockOnly: {type: string}
+    Orphan: {type: string}
+`
+	out, err := vendorDocument([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(out)
+	for _, gone := range []string{"/mock", "MockOnly", "DeepMockOnly", "Orphan", "MockHeader", "X-Mock", "mockToken", "name: Mock", "parameters:", "x-mock-only"} {
+		if strings.Contains(s, gone) {
+			t.Errorf("%q is still there:\n%s", gone, s)
+		}
+	}
+	for _, kept := range []string{"/kept", "Kept:", "Inner:", "name: Kept"} {
+		if !strings.Contains(s, kept) {
+			t.Errorf("%q is gone:\n%s", kept, s)
+		}
+	}
+	if _, err := openapi3.NewLoader().LoadFromData(out); err != nil {
+		t.Errorf("the result does not load: %v", err)
+	}
+}

@@ -35,7 +35,7 @@ installed() { # package version
 mkdir -p "$cache"
 if ! installed @stoplight/prism-cli $prism_version || ! installed dredd $dredd_version || ! installed specmatic $specmatic_version; then
   echo "peer-tools: installing @stoplight/prism-cli@$prism_version dredd@$dredd_version specmatic@$specmatic_version into $cache"
-  npm install --silent --no-audit --no-fund --prefix "$cache" \
+  npm install --loglevel=error --no-audit --no-fund --prefix "$cache" \
     "@stoplight/prism-cli@$prism_version" "dredd@$dredd_version" "specmatic@$specmatic_version" >/dev/null ||
     skip_or_fail "npm install of the peer tools failed (above)"
 fi

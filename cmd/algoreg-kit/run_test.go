@@ -262,7 +262,7 @@ func TestRunSpec(t *testing.T) {
 	}{
 		{[]string{"spec"}, vendor, "/api/v1/customers/save", "/__admin"},
 		{[]string{"spec", "--mock"}, openapi.Document(), "/__admin/customers", ""},
-		{[]string{"spec", "--format", "json"}, nil, `"oauth2Password"`, "/healthz"},
+		{[]string{"spec", "--format", "json"}, nil, `"oauth2Password"`, `"/healthz"`},
 		{[]string{"spec", "--mock", "--format", "json"}, nil, `"/healthz"`, ""},
 	}
 	for _, tt := range tests {
