@@ -70,6 +70,7 @@ func matrix() []behaviour {
 		{"merged record", "`review_groups` and `contacts` given as a string are split and stored as arrays", []string{"behaviour/string-list-split"}, "does not split string lists", nil},
 		{"merged record", "variations are added to the stored set; `remove` takes one out", []string{"behaviour/variations-add-remove"}, "ignores variation removal", nil},
 		{"relations", "a relation may name customers created by the same request", []string{"behaviour/relations-same-request"}, "refuses relations to customers of the same request", nil},
+		{"relations", "every relation type of the table (`--relation-types`, 1–10 by default) is accepted", []string{"generative/valid-batches"}, "refuses relation types above 5", nil},
 		{"relations", "a saved relation is stored between its two customers", []string{"behaviour/relation-stored"}, "stores no relation", nil},
 		{"relations", "a relation saved again is updated in place by `relation_external_id`", []string{"behaviour/relation-upsert"}, "ignores updates of stored relations", nil},
 		{"stored warnings", "a lower-case country code is stored upper case", []string{"behaviour/warnings-stored-as-documented"}, "stores lower-case country codes as given", nil},
@@ -107,6 +108,7 @@ func matrix() []behaviour {
 		{"HTTP", "a body over `--max-body` is `413`", []string{"transport/oversized-body-413"}, "answers an oversized body with a 400", nil},
 		{"HTTP", "more customers than `--max-batch` is `413`", []string{"transport/oversized-batch-413"}, "answers an oversized batch with a 422", nil},
 		{"HTTP", "more relations than `--max-relations` is `413`", []string{"transport/oversized-relations-413"}, "answers too many relations with a 422", nil},
+		{"HTTP", "a value the schema allows is never a `422`, however long (up to `--max-string-length`): the rules judge it in a `200`", []string{"generative/single-field-mutations"}, "refuses strings longer than 255 characters", nil},
 		{"HTTP", "every answer, errors included, matches the document (a problem has its `type`)", []string{"schema/every-response-valid"}, "answers a problem without its type", []string{"transport/malformed-json-400"}},
 		{"HTTP", "no request is answered with a 5xx", []string{"negative/never-5xx"}, "answers a made-up token with a 502", []string{"negative/auth/garbage-token-401"}},
 	}...)

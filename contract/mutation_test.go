@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -870,6 +871,18 @@ func moreMutants() []mutant {
 				rec.Code = http.StatusUnprocessableEntity
 			}
 		})},
+		{"refuses strings longer than 255 characters", refusesLongStrings},
+		{"refuses relation types above 5", onSave(nil, func(req []byte, resp *openapi.SaveCustomersResponse) {
+			rs, _ := decodeGeneric(req)["relations"].([]any)
+			for _, r := range rs {
+				rm, _ := r.(map[string]any)
+				id, _ := rm["relation_external_id"].(string)
+				if typ, ok := rm["relation_type"].(float64); ok && typ > 5 && id != "" {
+					resp.Detail = append(resp.Detail, openapi.RecordDetail{ExternalID: id, Errors: []openapi.Message{{Code: rules.RelationTypeInvalid, Detail: "The relation type is not in the table."}}})
+					resp.Status = openapi.StatusPartial
+				}
+			}
+		})},
 		{"answers too many relations with a 422", onAnswer(func(_ *http.Request, rec *httptest.ResponseRecorder) {
 			if rec.Code == http.StatusRequestEntityTooLarge && decodeGeneric(rec.Body.Bytes())["flag"] == "--max-relations" {
 				rec.Code = http.StatusUnprocessableEntity
@@ -884,6 +897,23 @@ func moreMutants() []mutant {
 			return bytes.Replace(body, []byte(`"status":"`), []byte(`"status":"x`), 1)
 		})},
 	}...)
+}
+
+// refusesLongStrings answers a save that holds a string of 256 characters or
+// more with a 422, as a server whose schema has a maxLength of 255 would.
+func refusesLongStrings(next http.Handler) http.Handler {
+	long := regexp.MustCompile(`"[^"\\]{256,}"`)
+	return saveOnly(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if len(body) < 1<<20 && long.Match(body) {
+				problemTo(w, http.StatusUnprocessableEntity)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})(next)
 }
 
 // storedAnswer rewrites the mock's answers to GET /__admin/customers/{id}
