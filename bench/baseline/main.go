@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -15,8 +14,7 @@ func main() {
 
 // run parses the flags, listens, and serves until ctx ends or a signal arrives.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := benchutil.Flags(args, stderr)
 	addr := fs.String("addr", "127.0.0.1:18090", "address to listen on (host:port; port 0 picks a free one)")
 	mode := fs.String("decode", "project", "what to do with the body: "+decoderNames())
 	if err := fs.Parse(args[1:]); err != nil {

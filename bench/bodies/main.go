@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -27,8 +26,7 @@ func (in *inputs) String() string     { return strings.Join(*in, ",") }
 func (in *inputs) Set(v string) error { *in = append(*in, v); return nil }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := benchutil.Flags(args, stderr)
 	var in inputs
 	fs.Var(&in, "in", "build a pool: a body file or a folder of *.json body files (repeatable)")
 	out := fs.String("out", "-", "the pool file to write (- for stdout)")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -15,8 +14,7 @@ func main() {
 }
 
 func run(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := benchutil.Flags(args, stderr)
 	count := fs.Int("count", 1000, "customers to write")
 	seed := fs.Int64("seed", 42, "gofakeit seed (not 0, which gofakeit reads as random)")
 	if err := fs.Parse(args[1:]); err != nil {

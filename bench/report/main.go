@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,8 +16,7 @@ func main() {
 }
 
 func run(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := benchutil.Flags(args, stderr)
 	dir := fs.String("dir", "", "the work folder bench/run.sh filled (load.ndjson, gen.ndjson, memory.json, machine.json)")
 	command := fs.String("command", "bench/run.sh", "the command that produced the measurements, quoted in the report")
 	out := fs.String("out", "", "also write the report to this file (e.g. bench/RESULTS.md)")

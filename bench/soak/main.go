@@ -18,7 +18,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -51,8 +50,7 @@ const defaultMix = "create=25,update=20,relations=10,verify=10,reset=5,token=10,
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
-	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := benchutil.Flags(args, stderr)
 	fs.DurationVar(&o.duration, "duration", 10*time.Minute, "how long the load runs")
 	fs.StringVar(&o.bin, "bin", "", "the algoreg-kit binary (default: go build ./cmd/algoreg-kit into a temporary folder)")
 	fs.StringVar(&o.url, "url", "", "a running mock instead (then -pid for its memory)")

@@ -2,6 +2,8 @@ package benchutil_test
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"io"
 	"net/http"
 	"os"
@@ -90,5 +92,37 @@ func TestStartMockNamesTheBinary(t *testing.T) {
 	_, _, err := benchutil.StartMock("/nonexistent/algoreg-kit", []string{"mock"}, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "/nonexistent/algoreg-kit") {
 		t.Fatalf("got %v, want an error naming the binary", err)
+	}
+}
+
+// Flags returns its errors, -h's flag.ErrHelp among them, and prints the
+// usage on stderr, named after args[0].
+func TestFlags(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		args    []string
+		wantErr error // nil: any error but flag.ErrHelp
+		stderr  string
+	}{
+		{"help", []string{"prog", "-h"}, flag.ErrHelp, "Usage of prog:"},
+		{"unknown flag", []string{"prog", "-bogus"}, nil, "flag provided but not defined: -bogus"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr strings.Builder
+			fs := benchutil.Flags(tt.args, &stderr)
+			fs.Int("n", 1, "a number")
+			err := fs.Parse(tt.args[1:])
+			switch {
+			case err == nil:
+				t.Fatal("Parse returned nil, want an error")
+			case tt.wantErr != nil && !errors.Is(err, tt.wantErr):
+				t.Fatalf("got %v, want %v", err, tt.wantErr)
+			case tt.wantErr == nil && errors.Is(err, flag.ErrHelp):
+				t.Fatalf("got flag.ErrHelp, want the parse error")
+			}
+			if !strings.Contains(stderr.String(), tt.stderr) {
+				t.Errorf("stderr %q does not say %q", stderr.String(), tt.stderr)
+			}
+		})
 	}
 }

@@ -22,3 +22,12 @@ func Main(name string, run func(ctx context.Context, args []string, stdout, stde
 	fmt.Fprintf(os.Stderr, "%s: %s\n", name, err)
 	os.Exit(1)
 }
+
+// Flags returns the flag set of a program run with args (args[0] names it),
+// which prints its usage and errors on stderr and returns its errors
+// (flag.ErrHelp for -h) for Main to report, instead of exiting.
+func Flags(args []string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
