@@ -79,7 +79,8 @@ echo "peer-tools: the mock (--users) on $mock"
 
 failed=()
 
-# start_prism DOCUMENT LOG: a validating proxy in front of the mock; prints its URL.
+# start_prism DOCUMENT LOG: a validating proxy in front of the mock, at $proxy. (Not in a
+# command substitution: its subshell would keep the process out of pids, and cleanup.)
 start_prism() {
   local port
   port=$(free_port)
@@ -89,13 +90,13 @@ start_prism() {
   "$bin/prism" proxy --errors --validate-request=false -h 127.0.0.1 -p "$port" "$1" "$mock" > "$2" 2>&1 &
   pids+=($!)
   wait_for "$2" 'Prism is listening' "prism" "$!"
-  echo "http://127.0.0.1:$port"
+  proxy="http://127.0.0.1:$port"
 }
 
 echo "== Prism $prism_version: its detection, on a copy of the document that the mock violates"
 sed 's/enum: \[Bearer\]/enum: [NotBearer]/' "$work/vendor.yaml" > "$work/broken.yaml"
 grep -q 'NotBearer' "$work/broken.yaml" || { echo "peer-tools: could not break the copy (TokenResponse token_type enum moved?)"; exit 1; }
-proxy=$(start_prism "$work/broken.yaml" "$work/prism-broken.log")
+start_prism "$work/broken.yaml" "$work/prism-broken.log"
 if curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
   -d '{"grant_type":"password","username":"peer","password":"peer-secret"}' "$proxy/api/v1/token" | grep -qi '^sl-violations:'; then
   echo "peer-tools: Prism reports the violation of the broken copy"
@@ -105,7 +106,7 @@ else
 fi
 
 echo "== Prism $prism_version: prism proxy --errors in front of the mock, the contract suite as traffic"
-proxy=$(start_prism "$work/vendor.yaml" "$work/prism.log")
+start_prism "$work/vendor.yaml" "$work/prism.log"
 # Skipped, as Prism's own limitations (README.md, "Peer tools"): Prism answers a request
 # without credentials with its own 401 (no WWW-Authenticate), a body over its own limit
 # with its own 413, and never answers a body that is not JSON (the request hangs).
