@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/algoreg-kit/algoreg-kit/internal/retry"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 )
 
@@ -246,7 +247,7 @@ func (l latency) sample() time.Duration {
 func (s *Server) injectBefore(w http.ResponseWriter, r *http.Request, act faultAction) bool {
 	if act.delay > 0 {
 		s.countFault("latency")
-		if !sleep(r.Context(), act.delay) {
+		if retry.Sleep(r.Context(), act.delay) != nil {
 			noteCancelled(r.Context())
 			return true
 		}

@@ -1,13 +1,11 @@
 package mockserver
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
-	"time"
 )
 
 // faultKind is a broken answer the mock can give instead of its own.
@@ -120,18 +118,3 @@ func (s *Server) answerInjected(w http.ResponseWriter, r *http.Request, status, 
 // countFault is the hook of the faults-injected metric; kind is a fault's
 // name or "status" or "latency".
 func (s *Server) countFault(kind string) { s.metrics.faultInjected(kind) }
-
-// sleep waits d, or until ctx is done; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}

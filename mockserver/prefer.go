@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/algoreg-kit/algoreg-kit/internal/retry"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -242,7 +243,7 @@ func (s *Server) preferFaults(pattern string, next http.Handler) http.Handler {
 		}
 		if p.delay > 0 {
 			io.CopyN(io.Discard, r.Body, s.rules.MaxBody) // see delayedBody
-			if !sleep(r.Context(), p.delay) {
+			if retry.Sleep(r.Context(), p.delay) != nil {
 				noteCancelled(r.Context())
 				return
 			}
@@ -273,8 +274,8 @@ func (b *delayedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if errors.Is(err, io.EOF) && !b.waited {
 		b.waited = true
-		if !sleep(b.ctx, b.delay) {
-			return n, b.ctx.Err()
+		if err := retry.Sleep(b.ctx, b.delay); err != nil {
+			return n, err
 		}
 	}
 	return n, err

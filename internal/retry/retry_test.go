@@ -89,3 +89,27 @@ func TestDoStopsWithTheContext(t *testing.T) {
 		t.Errorf("took %s", el)
 	}
 }
+
+// Sleep waits the whole time, or returns the context's error at once when it
+// has ended.
+func TestSleep(t *testing.T) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tt := range []struct {
+		name string
+		ctx  context.Context
+		d    time.Duration
+		want error
+	}{
+		{"a cancelled context ends a long wait", cancelled, time.Hour, context.Canceled},
+		{"no wait, a cancelled context", cancelled, 0, context.Canceled},
+		{"no wait", context.Background(), 0, nil},
+		{"a short wait", context.Background(), time.Millisecond, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := retry.Sleep(tt.ctx, tt.d); !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
