@@ -57,6 +57,12 @@ type Config struct {
 	// SecondUser and SecondPassword are the credentials of a second business,
 	// used by the tenant-isolation check (skipped without them).
 	SecondUser, SecondPassword string
+	// LockoutUser and LockoutPassword name an account of the target's
+	// --users that the suite may lock: the lockout check sends it the
+	// lockout threshold of wrong passwords and leaves it locked for the
+	// lockout duration. Never give a real account. Without them the lockout
+	// check is skipped.
+	LockoutUser, LockoutPassword string
 
 	// Seed seeds every piece of generated data; 0 picks a random seed, which
 	// the Report gives, so that a failure replays with the same seed.
@@ -128,6 +134,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, configErrorf("credentials: give a user and a password, or a token")
 	case (c.SecondUser == "") != (c.SecondPassword == ""):
 		return c, configErrorf("second credentials: give both the second user and its password")
+	case (c.LockoutUser == "") != (c.LockoutPassword == ""):
+		return c, configErrorf("lockout credentials: give both the lockout user and its password")
 	}
 	if c.Cases == 0 {
 		c.Cases = DefaultCases

@@ -36,6 +36,8 @@ var (
 const (
 	userA, passA = "contract-a@algoreg-kit.test", "pass-a"
 	userB, passB = "contract-b@algoreg-kit.test", "pass-b"
+	// userLock is the sacrificial account the lockout check may lock.
+	userLock, passLock = "contract-lock@algoreg-kit.test", "pass-lock"
 )
 
 // mockRules is the in-process mock's rule configuration: the defaults with
@@ -62,6 +64,7 @@ func startMockRules(tb testing.TB, rc *rules.Config, wrap func(http.Handler) htt
 	return startMockUsers(tb, rc, []mockserver.User{
 		{Username: userA, Password: passA, Business: "contract-a"},
 		{Username: userB, Password: passB, Business: "contract-b"},
+		{Username: userLock, Password: passLock, Business: "contract-a"},
 	}, wrap)
 }
 
@@ -83,10 +86,14 @@ func startMockUsers(tb testing.TB, rc *rules.Config, users []mockserver.User, wr
 	}
 	srv := httptest.NewServer(h)
 	tb.Cleanup(srv.Close)
-	return contract.Config{
+	cfg := contract.Config{
 		Target: srv.URL, User: userA, Password: passA, SecondUser: userB, SecondPassword: passB,
 		Rules: rc, HTTPClient: srv.Client(), Seed: 20260601,
 	}
+	if users != nil {
+		cfg.LockoutUser, cfg.LockoutPassword = userLock, passLock
+	}
+	return cfg
 }
 
 // report runs the suite and reports every check as a subtest.

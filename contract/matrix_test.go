@@ -86,6 +86,8 @@ func matrix() []behaviour {
 		{"token", "the password grant answers a Bearer token with `Cache-Control: no-store`, and the token works", []string{"negative/auth/token-grant"}, "answers a token without Cache-Control", nil},
 		{"token", "an unknown user or a wrong password is `400 invalid_grant` (RFC 6749 §5.2), not a 401", []string{"negative/auth/token-wrong-password-400"}, "answers invalid_grant with a 401", nil},
 		{"token", "with `--users`, an unknown user or a wrong password gets no token", []string{"negative/auth/token-wrong-password-400"}, "gives a token for any user and password", nil},
+		{"token", "with `--users` and `--lockout-user`: after `--lockout-threshold` wrong passwords in a row the right one gets no token (`400 invalid_grant`)", []string{"negative/auth/lockout"}, "never locks an account", nil},
+		{"token", "with `--users` and `--lockout-user`: an unknown user and a wrong password get the same answer, byte for byte (no user enumeration)", []string{"negative/auth/lockout"}, "tells an unknown user apart", nil},
 		{"token", "a grant other than `password` is `400 unsupported_grant_type`", []string{"negative/auth/token-unsupported-grant-400"}, "answers unsupported grants with invalid_request", nil},
 		{"token", "a missing parameter is `400 invalid_request`", []string{"negative/auth/token-missing-parameter-400"}, "answers a missing parameter with invalid_grant", nil},
 		{"token", "a body that is not well-formed JSON is `400 invalid_request`", []string{"negative/auth/token-malformed-400"}, "answers a malformed token request with a 500", nil},

@@ -818,6 +818,31 @@ func moreMutants() []mutant {
 				next.ServeHTTP(w, r)
 			})
 		}},
+		{"never locks an account", func(next http.Handler) http.Handler {
+			// A wrong password of the lockout user goes to an unknown user,
+			// whose failures never lock (and whose answer is the same).
+			return rewriteToken(next, func(f map[string]string) {
+				if f["username"] == userLock && f["password"] != passLock {
+					f["username"] = "nobody@contract.invalid"
+				}
+			})
+		}},
+		{"tells an unknown user apart", func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == tokenPath {
+					body, _ := io.ReadAll(r.Body)
+					var f map[string]string
+					if json.Unmarshal(body, &f) == nil && strings.HasSuffix(f["username"], "@contract.invalid") {
+						w.Header().Set("Content-Type", "application/json")
+						w.WriteHeader(http.StatusBadRequest)
+						io.WriteString(w, `{"error":"invalid_grant","error_description":"There is no such user."}`)
+						return
+					}
+					r.Body = io.NopCloser(bytes.NewReader(body))
+				}
+				next.ServeHTTP(w, r)
+			})
+		}},
 		{"serves Basic users as the first business", func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if isBasic(r, userB, passB) {
@@ -1048,4 +1073,21 @@ func rejectedCustomers(req []byte, resp *openapi.SaveCustomersResponse) []string
 		}
 	}
 	return out
+}
+
+// rewriteToken lets edit change the fields of every JSON token request.
+func rewriteToken(next http.Handler, edit func(map[string]string)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == tokenPath {
+			body, _ := io.ReadAll(r.Body)
+			var f map[string]string
+			if json.Unmarshal(body, &f) == nil {
+				edit(f)
+				body, _ = json.Marshal(f)
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			r.ContentLength = int64(len(body))
+		}
+		next.ServeHTTP(w, r)
+	})
 }

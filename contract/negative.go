@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -132,6 +133,7 @@ func authChecks() []Check {
 		{ID: "negative/auth/token-missing-parameter-400", Description: "the token endpoint answers a password grant without a password 400 invalid_request", run: checkTokenMissingParameter},
 		{ID: "negative/auth/token-malformed-400", Description: "the token endpoint answers a body that is not well-formed JSON 400 invalid_request", run: checkTokenMalformed},
 		{ID: "negative/auth/token-form-415", Description: "the token endpoint answers a form-encoded body 415 (the document takes JSON only)", run: checkTokenForm},
+		{ID: "negative/auth/lockout", Description: "with --lockout-user: a wrong password is answered as an unknown user is, and after the lockout threshold of them the right password gets no token", run: checkLockout},
 		{ID: "negative/auth/basic-accepted", Description: "HTTP Basic with the user's credentials works on a save", run: checkBasicAccepted},
 	}
 }
@@ -254,6 +256,56 @@ func (t *checkT) expectOAuthError(x *exchange, code string) {
 func checkTokenWrongPassword(t *checkT) {
 	x := t.tokenRequest(map[string]string{"grant_type": "password", "username": t.otherUser(), "password": "wrong-" + t.prefix})
 	t.openMode(x)
+	t.expectOAuthError(x, "invalid_grant")
+}
+
+// defaultLockoutThreshold is the wrong passwords in a row the lockout check
+// sends a target that is not the mock (the mock's default; the mock says its
+// own at GET /__admin/config).
+const defaultLockoutThreshold = 5
+
+// checkLockout locks the sacrificial account of Config.LockoutUser: it stays
+// locked for the target's lockout duration (the suite does not unlock it).
+func checkLockout(t *checkT) {
+	user, pass := t.r.cfg.LockoutUser, t.r.cfg.LockoutPassword
+	if user == "" {
+		t.Skipf("needs --lockout-user and --lockout-password (Config.LockoutUser): an account of the target's --users that the suite may lock; never give a real one")
+	}
+	threshold := defaultLockoutThreshold
+	if t.Mock() {
+		c := t.Do(request{method: http.MethodGet, path: openapi.ConfigPath})
+		var cfg struct {
+			Auth struct {
+				OpenMode  bool `json:"open_mode"`
+				Threshold int  `json:"lockout_threshold"`
+			} `json:"auth"`
+		}
+		if c.Status == http.StatusOK && json.Unmarshal(c.Body, &cfg) == nil {
+			if cfg.Auth.OpenMode {
+				t.Skipf("the mock runs in open mode (no users file): no account locks")
+			}
+			if cfg.Auth.Threshold > 0 {
+				threshold = cfg.Auth.Threshold
+			}
+		}
+	}
+	grant := func(u, p string) *exchange {
+		return t.tokenRequest(map[string]string{"grant_type": "password", "username": u, "password": p})
+	}
+	if x := grant(user, pass); x.Status != http.StatusOK {
+		t.Errorf(x, "200 with a token for the lockout user's right password (is it an account of the target's --users, and not locked by an earlier run?)")
+		return
+	}
+	unknown := grant(t.otherUser(), "wrong-"+t.prefix)
+	wrong := grant(user, "wrong-"+t.prefix)
+	if unknown.Status != wrong.Status || !bytes.Equal(unknown.Body, wrong.Body) {
+		t.Errorf(wrong, "the answer an unknown user gets (%d %s): the answer must not tell whether an account exists", unknown.Status, unknown.Body)
+		return
+	}
+	for i := 1; i < threshold; i++ {
+		grant(user, "wrong-"+t.prefix)
+	}
+	x := grant(user, pass)
 	t.expectOAuthError(x, "invalid_grant")
 }
 

@@ -39,7 +39,9 @@ func TestVerdictsDoNotDependOnOrder(t *testing.T) {
 			t.Parallel()
 			cfg := startMock(t, wrap)
 			cfg.Cases = 5
-			cfg.Skip = regexp.MustCompile(`^(transport/oversized-|behaviour/risk-scan-forced$)`)
+			// The lockout check leaves its account locked: a second run
+			// against the same mock is refused its right password.
+			cfg.Skip = regexp.MustCompile(`^(transport/oversized-|behaviour/risk-scan-forced$|negative/auth/lockout$)`)
 			var first map[string]string
 			for i, run := range runs {
 				cfg.Parallel, cfg.Shuffle = run.parallel, run.shuffle

@@ -211,7 +211,7 @@ func TestSelect(t *testing.T) {
 	}{
 		{"no filter", "", "", all, ""},
 		{"one check", "^behaviour/all-valid-ok$", "", 1, ""},
-		{"run and skip", "^negative/auth/", "token", 3, ""},
+		{"run and skip", "^negative/auth/", "token", 4, ""},
 		{"run matches nothing", "nomatch", "", 0, `the run pattern "nomatch" matches no check; the closest are `},
 		{"a misspelt category", "^behavior/", "", 0, `the run pattern "^behavior/" matches no check; the closest are behaviour/`},
 		{"a misspelt code", "negative/code/phone_not_e165", "", 0, "the closest are negative/code/phone_not_e164, "},

@@ -102,6 +102,8 @@ func parseContract(args []string, getenv func(string) string) (contractConfig, e
 	fs.BoolVar(&s.Basic, "basic", false, "send --user and --password as HTTP Basic instead of getting a token from /api/v1/token")
 	fs.StringVar(&s.SecondUser, "second-user", "", "a second business's user, for the tenant-isolation check")
 	fs.StringVar(&s.SecondPassword, "second-password", "", "its password")
+	fs.StringVar(&s.LockoutUser, "lockout-user", "", "an account of the target's --users that the suite may lock, for the lockout check (skipped without it); never give a real one")
+	fs.StringVar(&s.LockoutPassword, "lockout-password", "", "its password")
 	fs.StringVar(&runRe, "run", "", "run only the checks whose ID matches this regular expression")
 	fs.StringVar(&skipRe, "skip", "", "leave out the checks whose ID matches this regular expression")
 	fs.IntVar(&s.Cases, "cases", contract.DefaultCases, "cases of each generative check")
@@ -346,12 +348,14 @@ func startInProcessMock(cfg *contract.Config) (func(), error) {
 	if len(rc.CustomFields) == 0 {
 		rc.CustomFields = fixtures.DefaultCustomFields
 	}
-	passA, passB := randomPassword(), randomPassword()
+	passA, passB, passLock := randomPassword(), randomPassword(), randomPassword()
 	mock, err := mockserver.New(mockserver.Config{
 		Rules: &rc,
 		Users: []mockserver.User{
 			{Username: "contract-a@algoreg-kit.test", Password: passA, Business: "contract-a"},
 			{Username: "contract-b@algoreg-kit.test", Password: passB, Business: "contract-b"},
+			// The lockout check's sacrificial account.
+			{Username: "contract-lock@algoreg-kit.test", Password: passLock, Business: "contract-a"},
 		},
 	})
 	if err != nil {
@@ -367,6 +371,7 @@ func startInProcessMock(cfg *contract.Config) (func(), error) {
 	cfg.Target = "http://" + ln.Addr().String()
 	cfg.User, cfg.Password, cfg.Token, cfg.Basic = "contract-a@algoreg-kit.test", passA, "", false
 	cfg.SecondUser, cfg.SecondPassword = "contract-b@algoreg-kit.test", passB
+	cfg.LockoutUser, cfg.LockoutPassword = "contract-lock@algoreg-kit.test", passLock
 	cfg.Rules = &rc
 	// The run is over when this is called: close at once rather than wait
 	// for the connections the client keeps alive.
