@@ -136,6 +136,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, configErrorf("second credentials: give both the second user and its password")
 	case (c.LockoutUser == "") != (c.LockoutPassword == ""):
 		return c, configErrorf("lockout credentials: give both the lockout user and its password")
+	case c.LockoutUser != "" && (c.LockoutUser == c.User || c.LockoutUser == c.SecondUser):
+		return c, configErrorf("lockout credentials: the lockout user %q is also the run's user or second user; give an account the suite may lock, which the run does not use", c.LockoutUser)
 	}
 	if c.Cases == 0 {
 		c.Cases = DefaultCases

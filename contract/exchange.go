@@ -34,7 +34,9 @@ type Exchange struct {
 	// "Bearer <redacted>", and the user and password of a token request as
 	// the ${ALGOREG_USER} and ${ALGOREG_PASSWORD} placeholders (the second
 	// business's as ${ALGOREG_CONTRACT_SECOND_USER} and
-	// ${ALGOREG_CONTRACT_SECOND_PASSWORD}); tokens in answers as <redacted>.
+	// ${ALGOREG_CONTRACT_SECOND_PASSWORD}, the lockout account's as
+	// ${ALGOREG_CONTRACT_LOCKOUT_USER} and ${ALGOREG_CONTRACT_LOCKOUT_PASSWORD});
+	// tokens in answers as <redacted>.
 	Auth           string      `json:"auth"`
 	RequestHeaders http.Header `json:"request_headers"`
 	// RequestBody is the body as sent (with placeholders for credentials),
@@ -71,10 +73,12 @@ const (
 	phSecondUser   = "${ALGOREG_CONTRACT_SECOND_USER}"
 	phSecondPass   = "${ALGOREG_CONTRACT_SECOND_PASSWORD}"
 	phSecondToken  = "${ALGOREG_CONTRACT_SECOND_TOKEN}"
+	phLockoutUser  = "${ALGOREG_CONTRACT_LOCKOUT_USER}"
+	phLockoutPass  = "${ALGOREG_CONTRACT_LOCKOUT_PASSWORD}"
 	redactedSecret = "<redacted>"
 )
 
-var placeholderRE = regexp.MustCompile(`\$\{ALGOREG_(USER|PASSWORD|TOKEN|CONTRACT_SECOND_USER|CONTRACT_SECOND_PASSWORD|CONTRACT_SECOND_TOKEN)\}`)
+var placeholderRE = regexp.MustCompile(`\$\{ALGOREG_(USER|PASSWORD|TOKEN|CONTRACT_SECOND_USER|CONTRACT_SECOND_PASSWORD|CONTRACT_SECOND_TOKEN|CONTRACT_LOCKOUT_USER|CONTRACT_LOCKOUT_PASSWORD)\}`)
 
 // record turns x into the report's Exchange: credentials replaced, bodies cut
 // at MaxReportBody, a curl command.
@@ -121,6 +125,7 @@ func (r *runner) placeholders(body []byte) []byte {
 	if s := r.second; s != nil {
 		known[s.user], known[s.password] = phSecondUser, phSecondPass
 	}
+	known[r.cfg.LockoutUser], known[r.cfg.LockoutPassword] = phLockoutUser, phLockoutPass
 	delete(known, "")
 	for k, v := range m {
 		if s, ok := v.(string); ok && secretKeys[k] {

@@ -39,6 +39,7 @@ func TestExchangeCurl(t *testing.T) {
 	defer srv.Close()
 	now := time.Now()
 	const user, pass = "api@acme.example", "s3cret 'quoted' $HOME"
+	const lockUser, lockPass = "lock@acme.example", "may-be-locked '$1'"
 	tests := []struct {
 		name     string
 		creds    credSpec
@@ -52,19 +53,22 @@ func TestExchangeCurl(t *testing.T) {
 		{"made-up credentials kept", credSpec{user: user, password: pass, fixed: "tok-from-env"}, request{method: http.MethodPost, path: savePath, body: []byte(`{}`), auth: authMadeUp, rawAuth: "Bearer not-a-token-ctTEST-"}, "Bearer not-a-token-ctTEST-", ""},
 		{"token request", credSpec{user: user, password: pass, fixed: "tok-from-env"}, request{method: http.MethodPost, path: tokenPath, auth: authNone,
 			body: []byte(`{"grant_type":"password","password":"` + pass + `","username":"` + user + `"}`)}, "", ""},
+		{"token request of the lockout account", credSpec{user: user, password: pass, fixed: "tok-from-env"}, request{method: http.MethodPost, path: tokenPath, auth: authNone,
+			body: []byte(`{"grant_type":"password","password":"may-be-locked '$1'","username":"` + lockUser + `"}`)}, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newTestClient(t, srv, tt.creds, &now)
-			r := &runner{cfg: Config{Target: srv.URL, User: user, Password: pass}, client: c}
+			r := &runner{cfg: Config{Target: srv.URL, User: user, Password: pass, LockoutUser: lockUser, LockoutPassword: lockPass}, client: c}
 			x := c.do(t.Context(), tt.req, "test")
 			<-gotc
 			e := r.record(x, true)
-			for _, secret := range []string{pass, "tok-from-env"} {
+			for _, secret := range []string{pass, "tok-from-env", "may-be-locked", lockUser} {
 				assert.NotContains(t, e.Curl+e.RequestBody+e.RequestHeaders.Get("Authorization"), secret, "the report holds a credential")
 			}
 			cmd := exec.Command("sh", "-c", e.Curl)
-			cmd.Env = append(os.Environ(), "ALGOREG_USER="+user, "ALGOREG_PASSWORD="+pass, "ALGOREG_TOKEN=tok-from-env")
+			cmd.Env = append(os.Environ(), "ALGOREG_USER="+user, "ALGOREG_PASSWORD="+pass, "ALGOREG_TOKEN=tok-from-env",
+				"ALGOREG_CONTRACT_LOCKOUT_USER="+lockUser, "ALGOREG_CONTRACT_LOCKOUT_PASSWORD="+lockPass)
 			out, err := cmd.CombinedOutput()
 			require.NoError(t, err, "%s\n%s", e.Curl, out)
 			g := <-gotc

@@ -161,6 +161,8 @@ func TestRunErrors(t *testing.T) {
 		{"no credentials", contract.Config{Target: srv.URL}, "credentials"},
 		{"token and user", contract.Config{Target: srv.URL, Token: "t", User: "u"}, "not both"},
 		{"half a second business", contract.Config{Target: srv.URL, User: "u", Password: "p", SecondUser: "v"}, "second"},
+		{"half a lockout account", contract.Config{Target: srv.URL, User: "u", Password: "p", LockoutUser: "l"}, "lockout credentials: give both"},
+		{"the run's user as the lockout account", contract.Config{Target: srv.URL, User: "u", Password: "p", LockoutUser: "u", LockoutPassword: "p"}, "also the run's user"},
 		{"wrong password", contract.Config{Target: srv.URL, User: "u", Password: "xyzzy-secret"}, "invalid_grant"},
 		{"wrong Basic password", contract.Config{Target: srv.URL, User: "u", Password: "xyzzy-secret", Basic: true},
 			`the target refused the given credentials: an empty dry-run save was answered 401 Unauthorized ("The username or password is wrong."); check the user and password, or the token`},

@@ -199,6 +199,10 @@ func (r *runner) credentialOf(ph string) string {
 		return r.cfg.SecondUser
 	case phSecondPass:
 		return r.cfg.SecondPassword
+	case phLockoutUser:
+		return r.cfg.LockoutUser
+	case phLockoutPass:
+		return r.cfg.LockoutPassword
 	}
 	return ""
 }
