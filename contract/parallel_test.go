@@ -50,6 +50,9 @@ func TestVerdictsDoNotDependOnOrder(t *testing.T) {
 				verdicts := map[string]string{}
 				for _, c := range rep.Checks {
 					reason := strings.ReplaceAll(c.Reason, rep.RunPrefix, "<prefix>")
+					if racesWithin[c.ID] {
+						reason = "" // its own saves race one another: see racesWithin
+					}
 					verdicts[c.ID] = fmt.Sprintf("%s: %s", c.Status, uuid.ReplaceAllString(reason, "<uuid>"))
 				}
 				if wrap != nil && rep.OK() {
@@ -68,6 +71,12 @@ func TestVerdictsDoNotDependOnOrder(t *testing.T) {
 		})
 	}
 }
+
+// racesWithin lists the checks that send concurrent requests of their own:
+// against a mutant, how many of them lose the race (the count in the
+// reason) depends on scheduling, not on the order of the checks, so only
+// their status is compared.
+var racesWithin = map[string]bool{"behaviour/concurrent-create-once": true}
 
 // BenchmarkSuiteSlowTarget runs the full default suite (every check, 100
 // generative cases) against the mock behind a delay: every request is
