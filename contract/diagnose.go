@@ -267,105 +267,128 @@ func rulesDiffer(rep *Report, rc rules.Config) *Cause {
 	if err != nil {
 		return nil
 	}
-	var checks checkSet
-	type key struct{ code, field string }
-	refused, accepted := map[key]*checkSet{}, map[key]map[string]bool{} // values, as JSON text
-	codes := map[string]bool{}
-	failedExchanges(rep, func(id string, e *Exchange) {
-		if e.Method != http.MethodPost || exchangePath(e) != savePath || e.Status != http.StatusOK || e.RequestBodyCut {
-			return
-		}
-		var resp openapi.SaveCustomersResponse
-		if json.Unmarshal([]byte(e.ResponseBody), &resp) != nil {
-			return
-		}
-		got := map[string]bool{} // "external_id code" of the rule codes answered
-		for _, d := range resp.Detail {
-			for _, m := range messagesOf(d) {
-				if _, ok := ruleCodes[m.Code]; ok {
-					got[d.ExternalID+" "+m.Code] = true
-				}
-			}
-		}
-		if len(got) == 0 {
-			return
-		}
-		predicted := predictedCodes(cc, []byte(e.RequestBody))
-		for _, r := range saveRecords(e.RequestBody) {
-			for code, rule := range ruleCodes {
-				k := r.id + " " + code
-				if got[k] && predicted[k] {
-					continue // the suite expected the code too
-				}
-				if got[k] {
-					checks.add(id)
-					codes[code] = true
-				}
-				for _, f := range rule.fields {
-					v, ok := r.fields[f]
-					if !ok || string(v) == "null" {
-						continue
-					}
-					switch {
-					case got[k]:
-						if refused[key{code, f}] == nil {
-							refused[key{code, f}] = &checkSet{}
-						}
-						refused[key{code, f}].add(string(v))
-					default:
-						if accepted[key{code, f}] == nil {
-							accepted[key{code, f}] = map[string]bool{}
-						}
-						accepted[key{code, f}][string(v)] = true
-					}
-				}
-			}
-		}
-	})
-	if len(codes) == 0 {
+	ev := &ruleEvidence{refused: map[ruleKey]*checkSet{}, accepted: map[ruleKey]map[string]bool{}, codes: map[string]bool{}}
+	failedExchanges(rep, func(id string, e *Exchange) { ev.observe(cc, id, e) })
+	if len(ev.codes) == 0 {
 		return nil
 	}
 	var what []string
-	for _, code := range sortedSet(codes) {
-		var vals []string
-		for _, f := range ruleCodes[code].fields {
-			vs := refused[key{code, f}]
-			if vs == nil {
-				continue
-			}
-			var only []string
-			for _, v := range vs.ids {
-				if !accepted[key{code, f}][v] {
-					only = append(only, v)
-				}
-			}
-			if len(only) == 0 {
-				only = vs.ids
-			}
-			sort.Strings(only)
-			vals = append(vals, f+" "+orList(only))
-		}
-		verb := "refused"
-		if code == rules.ReviewGroupUnknown || code == rules.CustomFieldUnknown {
-			verb = "unknown to the target"
-		}
-		subject := code + " was answered"
-		switch all := strings.Join(vals, ", "); {
-		case len(vals) == 1 && !strings.Contains(all, " or "):
-			subject = all + " was " + verb
-		case len(vals) > 0:
-			subject = all + " were " + verb
-		}
-		hint := "give the target's settings with " + ruleCodes[code].flags
-		if rep.Mock {
-			hint = "use " + ruleCodes[code].flags + " or let the suite read /__admin/config: rule flags given override the mock's"
-		}
-		what = append(what, fmt.Sprintf("%s (%s; %s)", subject, code, hint))
+	for _, code := range sortedSet(ev.codes) {
+		what = append(what, ev.describe(code, rep.Mock))
 	}
 	return &Cause{
 		Cause:  "the target's rules differ from the suite's: " + strings.Join(what, "; "),
-		Checks: checks.ids,
+		Checks: ev.checks.ids,
 	}
+}
+
+// ruleKey is a rule code and one of the fields it judges.
+type ruleKey struct{ code, field string }
+
+// ruleEvidence is what rulesDiffer gathers from the failed checks' saves:
+// the rule codes the target answered that the suite did not predict, the
+// checks that got them, and the values (as JSON text) of the fields those
+// codes judge, refused and accepted.
+type ruleEvidence struct {
+	checks   checkSet
+	refused  map[ruleKey]*checkSet
+	accepted map[ruleKey]map[string]bool
+	codes    map[string]bool
+}
+
+// observe adds what the save exchange e of the check id shows.
+func (ev *ruleEvidence) observe(cc *rules.Compiled, id string, e *Exchange) {
+	if e.Method != http.MethodPost || exchangePath(e) != savePath || e.Status != http.StatusOK || e.RequestBodyCut {
+		return
+	}
+	var resp openapi.SaveCustomersResponse
+	if json.Unmarshal([]byte(e.ResponseBody), &resp) != nil {
+		return
+	}
+	got := map[string]bool{} // "external_id code" of the rule codes answered
+	for _, d := range resp.Detail {
+		for _, m := range messagesOf(d) {
+			if _, ok := ruleCodes[m.Code]; ok {
+				got[d.ExternalID+" "+m.Code] = true
+			}
+		}
+	}
+	if len(got) == 0 {
+		return
+	}
+	predicted := predictedCodes(cc, []byte(e.RequestBody))
+	for _, r := range saveRecords(e.RequestBody) {
+		for code, rule := range ruleCodes {
+			k := r.id + " " + code
+			if got[k] && predicted[k] {
+				continue // the suite expected the code too
+			}
+			if got[k] {
+				ev.checks.add(id)
+				ev.codes[code] = true
+			}
+			for _, f := range rule.fields {
+				if v, ok := r.fields[f]; ok && string(v) != "null" {
+					ev.value(ruleKey{code, f}, string(v), got[k])
+				}
+			}
+		}
+	}
+}
+
+// value notes the value v of a field, refused or accepted under its code.
+func (ev *ruleEvidence) value(k ruleKey, v string, refused bool) {
+	if refused {
+		if ev.refused[k] == nil {
+			ev.refused[k] = &checkSet{}
+		}
+		ev.refused[k].add(v)
+		return
+	}
+	if ev.accepted[k] == nil {
+		ev.accepted[k] = map[string]bool{}
+	}
+	ev.accepted[k][v] = true
+}
+
+// describe says, for one code, which values were refused (those only
+// refused, when some were also accepted) and how to give the suite the
+// target's settings.
+func (ev *ruleEvidence) describe(code string, mock bool) string {
+	var vals []string
+	for _, f := range ruleCodes[code].fields {
+		vs := ev.refused[ruleKey{code, f}]
+		if vs == nil {
+			continue
+		}
+		var only []string
+		for _, v := range vs.ids {
+			if !ev.accepted[ruleKey{code, f}][v] {
+				only = append(only, v)
+			}
+		}
+		if len(only) == 0 {
+			only = vs.ids
+		}
+		sort.Strings(only)
+		vals = append(vals, f+" "+orList(only))
+	}
+	verb := "refused"
+	if code == rules.ReviewGroupUnknown || code == rules.CustomFieldUnknown {
+		verb = "unknown to the target"
+	}
+	subject := code + " was answered"
+	switch all := strings.Join(vals, ", "); {
+	case len(vals) == 1 && !strings.Contains(all, " or "):
+		subject = all + " was " + verb
+	case len(vals) > 0:
+		subject = all + " were " + verb
+	}
+	hint := "give the target's settings with " + ruleCodes[code].flags
+	if mock {
+		hint = "use " + ruleCodes[code].flags + " or let the suite read /__admin/config: rule flags given override the mock's"
+	}
+	return fmt.Sprintf("%s (%s; %s)", subject, code, hint)
 }
 
 // saveRecord is one customer or relation of a save body: its id and its
