@@ -3,8 +3,10 @@ package contract
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -273,7 +275,7 @@ func rulesDiffer(rep *Report, rc rules.Config) *Cause {
 		return nil
 	}
 	var what []string
-	for _, code := range sortedSet(ev.codes) {
+	for _, code := range slices.Sorted(maps.Keys(ev.codes)) {
 		what = append(what, ev.describe(code, rep.Mock))
 	}
 	return &Cause{
@@ -429,15 +431,6 @@ func orList(vs []string) string {
 		return vs[0]
 	}
 	return strings.Join(vs[:len(vs)-1], ", ") + " or " + vs[len(vs)-1]
-}
-
-func sortedSet(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // messagesOf returns a record's errors and warnings.
