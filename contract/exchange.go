@@ -192,7 +192,7 @@ func (e Exchange) curl() string {
 	case e.Truncated():
 		args = append(args, "--data-binary", "@body.json", fmt.Sprintf("# the report keeps the first %d of the body's %d bytes: put the whole body in body.json", len(e.RequestBody), e.RequestBodyBytes))
 	case e.RequestBodyBytes > 0:
-		args = append(args, "--data-binary", shellQuote(e.RequestBody))
+		args = append(args, "--data-binary", shellQuoteJSON(e.RequestBody))
 	}
 	return strings.Join(args, " ")
 }
@@ -201,6 +201,24 @@ func (e Exchange) curl() string {
 // credentials' placeholders, which it leaves to the shell to expand:
 // 'Authorization: Bearer '"${ALGOREG_TOKEN}".
 func shellQuote(s string) string {
+	return quoteAround(s, func(ph string) string { return `"` + ph + `"` })
+}
+
+// shellQuoteJSON is shellQuote for a JSON body: a placeholder stands inside
+// a JSON string there, so the shell expands it with its backslashes and
+// double quotes escaped, and a password such as a"b\c still makes a valid
+// body ('{"password":"'"$(printf %s "${ALGOREG_PASSWORD}" | sed …)"'"}').
+// Control characters in a credential are not escaped: such a body needs
+// --replay, which escapes everything.
+func shellQuoteJSON(s string) string {
+	return quoteAround(s, func(ph string) string {
+		return `"$(printf %s "` + ph + `" | sed 's/[\\"]/\\&/g')"`
+	})
+}
+
+// quoteAround single-quotes the parts of s between the credentials'
+// placeholders and writes each placeholder as expand gives it.
+func quoteAround(s string, expand func(ph string) string) string {
 	var b strings.Builder
 	last := 0
 	quote := func(part string) {
@@ -210,7 +228,7 @@ func shellQuote(s string) string {
 	}
 	for _, m := range placeholderRE.FindAllStringIndex(s, -1) {
 		quote(s[last:m[0]])
-		b.WriteString(`"` + s[m[0]:m[1]] + `"`)
+		b.WriteString(expand(s[m[0]:m[1]]))
 		last = m[1]
 	}
 	quote(s[last:])

@@ -2,6 +2,7 @@ package contract
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -38,7 +39,7 @@ func TestExchangeCurl(t *testing.T) {
 	}))
 	defer srv.Close()
 	now := time.Now()
-	const user, pass = "api@acme.example", "s3cret 'quoted' $HOME"
+	const user, pass = "api@acme.example", `s3cret 'quoted' $HOME "dq" \\ \n`
 	const lockUser, lockPass = "lock@acme.example", "may-be-locked '$1'"
 	tests := []struct {
 		name     string
@@ -52,9 +53,9 @@ func TestExchangeCurl(t *testing.T) {
 		{"basic save", credSpec{user: user, password: pass, basic: true}, request{method: http.MethodPost, path: savePath, body: []byte(`{"verify_input":true,"customers":[]}`)}, "", ""},
 		{"made-up credentials kept", credSpec{user: user, password: pass, fixed: "tok-from-env"}, request{method: http.MethodPost, path: savePath, body: []byte(`{}`), auth: authMadeUp, rawAuth: "Bearer not-a-token-ctTEST-"}, "Bearer not-a-token-ctTEST-", ""},
 		{"token request", credSpec{user: user, password: pass, fixed: "tok-from-env"}, request{method: http.MethodPost, path: tokenPath, auth: authNone,
-			body: []byte(`{"grant_type":"password","password":"` + pass + `","username":"` + user + `"}`)}, "", ""},
+			body: tokenBody(user, pass)}, "", ""},
 		{"token request of the lockout account", credSpec{user: user, password: pass, fixed: "tok-from-env"}, request{method: http.MethodPost, path: tokenPath, auth: authNone,
-			body: []byte(`{"grant_type":"password","password":"may-be-locked '$1'","username":"` + lockUser + `"}`)}, "", ""},
+			body: tokenBody(lockUser, lockPass)}, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,6 +84,15 @@ func TestExchangeCurl(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tokenBody is the JSON body of a password grant, as the suite sends it.
+func tokenBody(user, pass string) []byte {
+	b, err := json.Marshal(map[string]string{"grant_type": "password", "password": pass, "username": user})
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 // TestExchangeCutsLongBodies: a body beyond MaxReportBody is kept up to it,
