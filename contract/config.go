@@ -96,6 +96,10 @@ type Config struct {
 	// trigger (review_group_unknown, custom_field_unknown) are skipped unless
 	// Rules has that list.
 	Rules *rules.Config
+	// Asked, when not nil, is what ReadKit already found out about Target
+	// (Asked.Kit nil: not an algoreg-kit mock), so that Run does not send
+	// GET /__admin/config a second time; nil: Run asks.
+	Asked *Asked
 	// HTTPClient sends the requests (default: a client with a 30 s timeout).
 	HTTPClient *http.Client
 	// Validator validates every response (default: one built from the

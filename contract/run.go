@@ -123,8 +123,9 @@ func newRunner(ctx context.Context, cfg Config) (*runner, error) {
 // credentials the target refuses would only report the same failure for
 // every check: it fails once, with what to fix) and finds out whether the
 // target is the algoreg-kit mock: only from its GET /__admin/config
-// (readKit), which a stub generated from the document cannot answer (it
-// must repeat a fresh random nonce, with the kit's version header). Against
+// (readKit, unless Config.Asked has its answer), which a stub generated from
+// the document cannot answer (it must repeat a fresh random nonce, with the
+// kit's version header). Against
 // the mock, a run without Config.Rules takes the mock's own.
 func (r *runner) setup(ctx context.Context) error {
 	if _, err := r.client.authorization(ctx, r.client.primary, "setup"); err != nil {
@@ -137,7 +138,7 @@ func (r *runner) setup(ctx context.Context) error {
 	case x.Status == http.StatusUnauthorized || x.Status == http.StatusForbidden:
 		return fmt.Errorf("the target refused the given credentials: an empty dry-run save was answered %s; check the user and password, or the token", describe(x))
 	}
-	kit, err := r.readKit(ctx)
+	kit, err := r.kit(ctx)
 	if err != nil {
 		return err
 	}

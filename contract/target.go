@@ -26,6 +26,12 @@ type Kit struct {
 	Rules rules.Config
 }
 
+// Asked is the answer of ReadKit, for Config.Asked.
+type Asked struct {
+	// Kit is the mock's settings, nil when the target is not the kit.
+	Kit *Kit
+}
+
 // ReadKit asks cfg.Target for GET /__admin/config, with cfg's credentials
 // and a fresh random nonce, and returns what the target applies when it is
 // an algoreg-kit mock: a 200 with the Algoreg-Kit-Version header whose body
@@ -38,6 +44,14 @@ func ReadKit(ctx context.Context, cfg Config) (*Kit, error) {
 	r, err := newRunner(ctx, cfg)
 	if err != nil {
 		return nil, err
+	}
+	return r.readKit(ctx)
+}
+
+// kit is Config.Asked's Kit when the caller asked, else readKit's answer.
+func (r *runner) kit(ctx context.Context) (*Kit, error) {
+	if r.cfg.Asked != nil {
+		return r.cfg.Asked.Kit, nil
 	}
 	return r.readKit(ctx)
 }

@@ -180,7 +180,9 @@ func runContract(ctx context.Context, cfg contractConfig, e env) error {
 	suite.HTTPClient = &http.Client{Timeout: cfg.Timeout}
 	rc, err := cfg.Rules.resolve()
 	if err == nil && suite.Target != "" {
-		rc, err = targetRules(ctx, e.stderr, "contract", cfg.Rules, suite)
+		// A target that cannot be asked fails the run's setup, which says
+		// why: nothing to print here.
+		rc, suite.Asked, err = targetRules(ctx, e.stderr, "contract", cfg.Rules, suite, func(error) {})
 	}
 	if err != nil {
 		return fmt.Errorf("contract: the target's rules: %w", err)

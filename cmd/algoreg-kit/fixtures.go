@@ -159,8 +159,9 @@ func runFixtures(ctx context.Context, cfg fixturesConfig, e env) error {
 	rc, err := cfg.Rules.resolve()
 	if err == nil && cfg.Post != "" {
 		lc := cfg.Load
-		rc, err = targetRules(ctx, e.stderr, "fixtures", cfg.Rules,
-			contract.Config{Target: cfg.Post, User: lc.User, Password: lc.Password, Token: lc.Token, Basic: lc.Basic})
+		rc, _, err = targetRules(ctx, e.stderr, "fixtures", cfg.Rules,
+			contract.Config{Target: cfg.Post, User: lc.User, Password: lc.Password, Token: lc.Token, Basic: lc.Basic},
+			printUnreachable(e.stderr, "fixtures"))
 	}
 	if err != nil {
 		return fmt.Errorf("fixtures: %w", err)

@@ -18,34 +18,45 @@ import (
 // follow: when the target is an algoreg-kit mock (contract.ReadKit: its GET
 // /__admin/config), the mock's own, with the rule flags that were given
 // (command line or environment) applied over them; else the flags' rules, as
-// before. It prints to w one line saying what it took from a mock, or why
-// the target could not be asked; nothing for a target that is not the kit.
-func targetRules(ctx context.Context, w io.Writer, cmd string, rf *ruleFlags, reach contract.Config) (rules.Config, error) {
+// before. It prints to w one line saying what it took from a mock, nothing
+// for a target that is not the kit. ReadKit's answer is returned for
+// contract.Config.Asked (nil when it could not ask), so that the suite does
+// not ask again; when the target cannot be asked at all (no connection, no
+// token), unreachable gets the error and the flags' rules are used.
+func targetRules(ctx context.Context, w io.Writer, cmd string, rf *ruleFlags, reach contract.Config, unreachable func(error)) (rules.Config, *contract.Asked, error) {
 	own, err := rf.resolve()
 	if err != nil {
-		return own, err
+		return own, nil, err
 	}
 	kit, err := contract.ReadKit(ctx, reach)
 	var mistake *contract.ConfigError
 	switch {
 	case errors.As(err, &mistake):
-		return own, nil // nothing was sent; the run reports it
+		return own, nil, nil // nothing was sent; the run reports it
 	case err != nil:
-		fmt.Fprintf(w, "%s: cannot ask the target for its settings (%v); using the rule flags\n", cmd, err)
-		return own, nil
+		unreachable(err)
+		return own, nil, nil
 	case kit == nil:
-		return own, nil
+		return own, &contract.Asked{}, nil
 	}
 	rc, err := rf.over(kit.Rules)
 	if err != nil {
-		return rc, err
+		return rc, nil, err
 	}
 	line := fmt.Sprintf("%s: the target is an algoreg-kit mock, version %s; using its rules: %s", cmd, kit.Version, rulesDiff(kit.Rules))
 	if given := rf.givenNames(); len(given) > 0 {
 		line += "; flags given override them: --" + strings.Join(given, ", --")
 	}
 	fmt.Fprintln(w, line)
-	return rc, nil
+	return rc, &contract.Asked{Kit: kit}, nil
+}
+
+// printUnreachable is targetRules' unreachable for a command that goes on
+// with the rule flags: one line on w.
+func printUnreachable(w io.Writer, cmd string) func(error) {
+	return func(err error) {
+		fmt.Fprintf(w, "%s: cannot ask the target for its settings (%v); using the rule flags\n", cmd, err)
+	}
 }
 
 // rulesDiff lists the settings of c that differ from rules.DefaultConfig(),

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/algoreg-kit/algoreg-kit/contract"
@@ -96,8 +97,8 @@ func TestTargetRulesOfOtherTargets(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out bytes.Buffer
-			rc, err := targetRules(context.Background(), &out, "fixtures", cfg.Rules,
-				contract.Config{Target: srv.URL, User: "u", Password: "p", Basic: true})
+			rc, _, err := targetRules(context.Background(), &out, "fixtures", cfg.Rules,
+				contract.Config{Target: srv.URL, User: "u", Password: "p", Basic: true}, printUnreachable(&out, "fixtures"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -160,5 +161,47 @@ func TestRuleFlagsOver(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%v %v: got %+v, want %+v", tt.args, tt.env, got, want)
 		}
+	}
+}
+
+// contract --target asks a mock for GET /__admin/config once (targetRules'
+// answer goes to the suite in contract.Config.Asked), and a target it cannot
+// reach is one error, not also a "cannot ask" line.
+func TestContractAsksTheTargetOnce(t *testing.T) {
+	mock := mocktest.NewMock(t, mockserver.Config{})
+	var asked atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/__admin/config" {
+			asked.Add(1)
+		}
+		mock.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	for _, tt := range []struct {
+		name      string
+		target    string
+		wantAsked int32
+		wantErr   string // "" for success
+	}{
+		{"a mock", srv.URL, 1, ""},
+		{"unreachable", "http://127.0.0.1:1", 0, "connection refused"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			asked.Store(0)
+			stdout, stderr, err := runSubcommand(t, nil, "contract", "--target", tt.target, "--user", "ops", "--password", "pw",
+				"--run", "^behaviour/create-lists-added$")
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("got error %v; stdout:\n%s\nstderr:\n%s", err, stdout, stderr)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("got error %v, want %q; stdout:\n%s\nstderr:\n%s", err, tt.wantErr, stdout, stderr)
+			}
+			if got := asked.Load(); got != tt.wantAsked {
+				t.Errorf("GET /__admin/config was sent %d times, want %d; stderr:\n%s", got, tt.wantAsked, stderr)
+			}
+			if strings.Contains(stderr, "cannot ask the target") {
+				t.Errorf("stderr repeats the error as a line of its own:\n%s", stderr)
+			}
+		})
 	}
 }
