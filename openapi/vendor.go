@@ -3,6 +3,7 @@ package openapi
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -14,8 +15,12 @@ import (
 // document, never kept beside it:
 //
 //   - every mapping entry marked `x-mock-only: true` is dropped (operations,
-//     parameters, headers, components), and every `$ref` to a dropped
-//     component with it; a path left without an operation goes too;
+//     parameters, headers, components, examples), and every `$ref` to a
+//     dropped component with it; a path left without an operation goes too,
+//     and so does a mapping or list left empty by what was dropped;
+//   - in every description, each Markdown section whose heading ends with
+//     "(mock only)" is dropped, down to the next heading of its level or
+//     above;
 //   - then every component nothing left refers to (schemas, responses,
 //     parameters, examples, headers, request bodies, security schemes), and
 //     every tag no operation uses.
@@ -39,6 +44,7 @@ func vendorDocument(b []byte) ([]byte, error) {
 	dropped := map[string]bool{} // "#/components/<kind>/<name>" refs of dropped components
 	dropMockOnly(doc, "#", dropped)
 	dropDanglingRefs(doc, dropped)
+	dropMockOnlySections(doc)
 	if paths := mapValue(doc, "paths"); paths != nil {
 		for i := 0; i+1 < len(paths.Content); {
 			if !hasOperation(paths.Content[i+1]) {
@@ -97,7 +103,12 @@ func dropMockOnly(n *yaml.Node, pointer string, dropped map[string]bool) {
 				n.Content = slices.Delete(n.Content, i, i+2)
 				continue
 			}
+			before := len(val.Content)
 			dropMockOnly(val, p, dropped)
+			if before > 0 && len(val.Content) == 0 && (val.Kind == yaml.SequenceNode || val.Kind == yaml.MappingNode) {
+				n.Content = slices.Delete(n.Content, i, i+2)
+				continue
+			}
 			i += 2
 		}
 	case yaml.SequenceNode:
@@ -110,6 +121,57 @@ func dropMockOnly(n *yaml.Node, pointer string, dropped map[string]bool) {
 			i++
 		}
 	}
+}
+
+// mockOnlyHeading matches a Markdown heading line whose text ends with
+// "(mock only)"; its group is the heading's #s.
+var mockOnlyHeading = regexp.MustCompile(`^(#+)\s.*\(mock only\)\s*$`)
+
+// dropMockOnlySections removes, from every description at every depth, the
+// Markdown sections whose heading ends with "(mock only)".
+func dropMockOnlySections(n *yaml.Node) {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if v := n.Content[i+1]; n.Content[i].Value == "description" && v.Kind == yaml.ScalarNode {
+				v.Value = withoutMockOnlySections(v.Value)
+			}
+		}
+	}
+	for _, c := range n.Content {
+		dropMockOnlySections(c)
+	}
+}
+
+// withoutMockOnlySections is text without its "(mock only)" sections: from
+// such a heading to the next heading of as many #s or fewer.
+func withoutMockOnlySections(text string) string {
+	if !strings.Contains(text, "(mock only)") {
+		return text
+	}
+	var out []string
+	dropping := 0 // the level of the section being dropped, 0 for none
+	for _, line := range strings.Split(text, "\n") {
+		if level := headingLevel(line); level > 0 && (dropping == 0 || level <= dropping) {
+			dropping = 0
+			if m := mockOnlyHeading.FindStringSubmatch(line); m != nil {
+				dropping = len(m[1])
+			}
+		}
+		if dropping == 0 {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// headingLevel is the number of #s of a Markdown heading line, 0 for
+// another line.
+func headingLevel(line string) int {
+	n := len(line) - len(strings.TrimLeft(line, "#"))
+	if n == 0 || n == len(line) || line[n] != ' ' {
+		return 0
+	}
+	return n
 }
 
 // dropDanglingRefs removes the references to dropped components: a sequence

@@ -50,6 +50,13 @@ func TestVendorDocument(t *testing.T) {
 			t.Errorf("the vendor document still has %q (%s)", banned, where)
 		}
 	}
+	// Nor in prose: no section, sentence or example about what only the
+	// mock serves.
+	for _, banned := range []string{"(mock only)", "Prefer", "Limits of the mock", "urn:algoreg-kit:problem:injected"} {
+		if i := bytes.Index(b, []byte(banned)); i >= 0 {
+			t.Errorf("the vendor document still says %q: …%s…", banned, b[max(0, i-80):min(len(b), i+80)])
+		}
+	}
 	// Every component is referred to (the filter drops the others).
 	used := map[string]bool{}
 	var root yaml.Node
@@ -193,5 +200,23 @@ components:
 	}
 	if _, err := openapi3.NewLoader().LoadFromData(out); err != nil {
 		t.Errorf("the result does not load: %v", err)
+	}
+}
+
+// withoutMockOnlySections drops a "(mock only)" section down to the next
+// heading of its level or above, keeping its subsections' siblings.
+func TestWithoutMockOnlySections(t *testing.T) {
+	for _, tt := range []struct{ name, in, want string }{
+		{"none", "intro\n## A\ntext", "intro\n## A\ntext"},
+		{"last section", "intro\n## A\na\n## Mock (mock only)\nm\nm2", "intro\n## A\na"},
+		{"middle section with a subsection", "## A\na\n## M (mock only)\nm\n### Sub\ns\n## B\nb", "## A\na\n## B\nb"},
+		{"a subsection only", "## A\na\n### M (mock only)\nm\n### C\nc\n# Top\nt", "## A\na\n### C\nc\n# Top\nt"},
+		{"not a heading", "say (mock only)\n#hashtag (mock only)\nend", "say (mock only)\n#hashtag (mock only)\nend"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := withoutMockOnlySections(tt.in); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
