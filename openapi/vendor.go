@@ -91,20 +91,41 @@ func mockOnly(n *yaml.Node) bool {
 // dropMockOnly removes, at every depth, the mapping entries and sequence
 // items marked x-mock-only, recording the components it removes.
 func dropMockOnly(n *yaml.Node, pointer string, dropped map[string]bool) {
+	prune(n, pointer, func(p string, c *yaml.Node) bool {
+		if !mockOnly(c) {
+			return false
+		}
+		if strings.HasPrefix(p, "#/components/") {
+			dropped[p] = true
+		}
+		return true
+	})
+}
+
+// dropDanglingRefs removes the references to dropped components.
+func dropDanglingRefs(n *yaml.Node, dropped map[string]bool) {
+	prune(n, "#", func(_ string, c *yaml.Node) bool {
+		ref := mapValue(c, "$ref")
+		return ref != nil && dropped[ref.Value]
+	})
+}
+
+// prune removes, at every depth below n, the mapping entries and sequence
+// items whose value drop is true of (given its JSON pointer; a sequence
+// item has its sequence's), and a sequence or mapping that this leaves
+// empty goes from its parent mapping too.
+func prune(n *yaml.Node, pointer string, drop func(pointer string, c *yaml.Node) bool) {
 	switch n.Kind {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); {
 			key, val := n.Content[i].Value, n.Content[i+1]
 			p := pointer + "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(key)
-			if mockOnly(val) {
-				if strings.HasPrefix(p, "#/components/") {
-					dropped[p] = true
-				}
+			if drop(p, val) {
 				n.Content = slices.Delete(n.Content, i, i+2)
 				continue
 			}
 			before := len(val.Content)
-			dropMockOnly(val, p, dropped)
+			prune(val, p, drop)
 			if before > 0 && len(val.Content) == 0 && (val.Kind == yaml.SequenceNode || val.Kind == yaml.MappingNode) {
 				n.Content = slices.Delete(n.Content, i, i+2)
 				continue
@@ -113,11 +134,11 @@ func dropMockOnly(n *yaml.Node, pointer string, dropped map[string]bool) {
 		}
 	case yaml.SequenceNode:
 		for i := 0; i < len(n.Content); {
-			if mockOnly(n.Content[i]) {
+			if drop(pointer, n.Content[i]) {
 				n.Content = slices.Delete(n.Content, i, i+1)
 				continue
 			}
-			dropMockOnly(n.Content[i], pointer, dropped)
+			prune(n.Content[i], pointer, drop)
 			i++
 		}
 	}
@@ -172,42 +193,6 @@ func headingLevel(line string) int {
 		return 0
 	}
 	return n
-}
-
-// dropDanglingRefs removes the references to dropped components: a sequence
-// item is removed, a mapping entry too; a sequence or mapping left empty
-// by it goes from its parent mapping.
-func dropDanglingRefs(n *yaml.Node, dropped map[string]bool) {
-	dangling := func(c *yaml.Node) bool {
-		ref := mapValue(c, "$ref")
-		return ref != nil && dropped[ref.Value]
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); {
-			val := n.Content[i+1]
-			if dangling(val) {
-				n.Content = slices.Delete(n.Content, i, i+2)
-				continue
-			}
-			before := len(val.Content)
-			dropDanglingRefs(val, dropped)
-			if before > 0 && len(val.Content) == 0 && (val.Kind == yaml.SequenceNode || val.Kind == yaml.MappingNode) {
-				n.Content = slices.Delete(n.Content, i, i+2)
-				continue
-			}
-			i += 2
-		}
-	case yaml.SequenceNode:
-		for i := 0; i < len(n.Content); {
-			if dangling(n.Content[i]) {
-				n.Content = slices.Delete(n.Content, i, i+1)
-				continue
-			}
-			dropDanglingRefs(n.Content[i], dropped)
-			i++
-		}
-	}
 }
 
 func hasOperation(item *yaml.Node) bool {
