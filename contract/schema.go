@@ -149,24 +149,13 @@ func (p *examplePredictions) configured(body []byte) map[string]bool {
 // predictedState is what a server of some rules would store of the bodies
 // it was sent: a rules.State that holds the predictions' records.
 type predictedState struct {
-	cfg       *rules.Compiled // nil: rules that do not compile, which predict nothing
-	customers map[string]rules.Customer
-	relations map[string]rules.Relation
+	cfg *rules.Compiled // nil: rules that do not compile, which predict nothing
+	*rules.MemState
 }
 
 func newPredictedState(rc rules.Config) *predictedState {
 	cc, _ := rc.Compile() // the suite's rules were validated by Run
-	return &predictedState{cfg: cc, customers: map[string]rules.Customer{}, relations: map[string]rules.Relation{}}
-}
-
-func (s *predictedState) Customer(id string) (rules.Customer, bool, error) {
-	c, ok := s.customers[id]
-	return c, ok, nil
-}
-
-func (s *predictedState) Relation(id string) (rules.Relation, bool, error) {
-	r, ok := s.relations[id]
-	return r, ok, nil
+	return &predictedState{cfg: cc, MemState: rules.NewMemState()}
 }
 
 // errors predicts body's errors ("external_id code") and, when store is
@@ -186,12 +175,7 @@ func (s *predictedState) errors(body []byte, store bool) map[string]bool {
 		}
 	}
 	if store {
-		for _, c := range o.Customers {
-			s.customers[c.ExternalID] = *c
-		}
-		for _, r := range o.Relations {
-			s.relations[r.RelationExternalID] = r
-		}
+		s.Keep(o)
 	}
 	return out
 }

@@ -77,7 +77,7 @@ type Linter struct {
 	rc    rules.Config
 	cfg   *rules.Compiled
 	env   rules.Env
-	state *memState
+	state *rules.MemState
 }
 
 // New returns a Linter, or an error that says which setting is wrong.
@@ -95,7 +95,7 @@ func New(opts Options) (*Linter, error) {
 		y, m, d := time.Now().UTC().Date()
 		today = rules.MakeDate(y, int(m), d)
 	}
-	return &Linter{rc: rc, cfg: cfg, env: rules.Env{Today: today, NowNanos: time.Now().UnixNano()}, state: newMemState()}, nil
+	return &Linter{rc: rc, cfg: cfg, env: rules.Env{Today: today, NowNanos: time.Now().UnixNano()}, state: rules.NewMemState()}, nil
 }
 
 // Body lints one request body against an empty business, with opts: what a
@@ -154,7 +154,7 @@ func (l *Linter) body(name string, body []byte, place func(off int64) (line, col
 		return []Finding{at(Finding{Severity: Error, Code: CodeSchema, Message: err.Error()}, 0)}
 	}
 	out, err := rules.Evaluate(l.cfg, l.env, l.state, req)
-	if err != nil { // memState never fails
+	if err != nil { // a MemState never fails
 		return []Finding{at(Finding{Severity: Error, Code: CodeSchema, Message: err.Error()}, 0)}
 	}
 	var findings []Finding
@@ -171,7 +171,7 @@ func (l *Linter) body(name string, body []byte, place func(off int64) (line, col
 		}
 	}
 	if req.VerifyInput == nil || !*req.VerifyInput {
-		l.state.save(out)
+		l.state.Keep(out)
 	}
 	return findings
 }
@@ -320,33 +320,4 @@ func isRelation(line []byte) bool {
 		}
 	}
 	return false
-}
-
-// memState is a business in memory: what the linted bodies saved.
-type memState struct {
-	customers map[string]rules.Customer
-	relations map[string]rules.Relation
-}
-
-func newMemState() *memState {
-	return &memState{customers: map[string]rules.Customer{}, relations: map[string]rules.Relation{}}
-}
-
-func (s *memState) Customer(id string) (rules.Customer, bool, error) {
-	c, ok := s.customers[id]
-	return c, ok, nil
-}
-
-func (s *memState) Relation(id string) (rules.Relation, bool, error) {
-	r, ok := s.relations[id]
-	return r, ok, nil
-}
-
-func (s *memState) save(out rules.Outcome) {
-	for _, c := range out.Customers {
-		s.customers[c.ExternalID] = *c
-	}
-	for _, r := range out.Relations {
-		s.relations[r.RelationExternalID] = r
-	}
 }
