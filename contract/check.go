@@ -39,6 +39,10 @@ type Check struct {
 	// NeedsInspection: the check reads the mock's /__admin API, and is
 	// skipped when the target is not the mock.
 	NeedsInspection bool
+	// MockBehaviour: the check holds the target to what only the algoreg-kit
+	// mock documents (mockserver/README.md), not the vendor, and is skipped
+	// when the target is not the mock.
+	MockBehaviour bool
 	// NeedsPersistence: the check must save data for real, and is skipped in
 	// verify-only mode.
 	NeedsPersistence bool

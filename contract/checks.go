@@ -46,6 +46,7 @@ func Checks() []Check {
 		{ID: "transport/schema-invalid-422", Description: "a save whose body breaks the schema is answered 422 listing every violation with its JSON pointer", run: checkSchemaInvalid},
 		{ID: "transport/oversized-body-413", Description: "a save body larger than the server's limit is answered 413", run: checkOversizedBody},
 		{ID: "transport/oversized-batch-413", Description: "a save of more customers than the server's batch limit is answered 413", run: checkOversizedBatch},
+		{ID: "transport/wrong-method-405", Description: "a method the save and token paths do not serve is answered 405 problem details, with Allow: POST", MockBehaviour: true, run: checkWrongMethod},
 		{ID: "transport/oversized-relations-413", Description: "a save of more relations than the server's relation limit is answered 413", run: checkOversizedRelations},
 	}, generativeChecks(), []Check{
 		{ID: "safety/verify-only-stores-nothing", Description: "customers sent with verify_input: true are not stored (what --verify-only relies on)", NeedsInspection: true, run: checkVerifyStoresNothing},

@@ -78,6 +78,13 @@ func mutants() []mutant {
 		{"answers without auth", answersWithoutAuth},
 		// More, cheap ones.
 		{"answers malformed JSON with a 500", fails500(malformed)},
+		{"answers a wrong method with 404", wrongMethod(func(w http.ResponseWriter, _ *httptest.ResponseRecorder) {
+			problemTo(w, http.StatusNotFound)
+		})},
+		{"answers a 405 without Allow", wrongMethod(func(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+			rec.Header().Del("Allow")
+			reply(w, rec, rec.Body.Bytes())
+		})},
 		{"ignores the content type", func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				r.Header.Set("Content-Type", "application/json")
@@ -337,6 +344,23 @@ func badDate(body []byte) bool {
 // malformed crashes on a body that is not JSON (and not oversized).
 func malformed(body []byte) bool {
 	return !json.Valid(body) && len(body) < 1<<20
+}
+
+// wrongMethod answers a request of another method than POST to the save or
+// token path with answer, given the mock's own answer; other requests go
+// to the mock untouched.
+func wrongMethod(answer func(w http.ResponseWriter, mock *httptest.ResponseRecorder)) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost || (r.URL.Path != savePath && r.URL.Path != tokenPath) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
+			answer(w, rec)
+		})
+	}
 }
 
 // problemTo writes a mutant's problem answer to w.

@@ -225,6 +225,9 @@ func (r *runner) runCheck(ctx context.Context, c Check) (res Result) {
 	case c.NeedsInspection && !r.mock:
 		res.Status, res.Reason = Skip, "needs the mock's inspection API (/__admin); the target is not the algoreg-kit mock"
 		return res
+	case c.MockBehaviour && !r.mock:
+		res.Status, res.Reason = Skip, "checks what only the algoreg-kit mock documents (the vendor publishes nothing of it); the target is not the algoreg-kit mock"
+		return res
 	case c.NeedsPersistence && r.cfg.VerifyOnly:
 		res.Status, res.Reason = Skip, "saves data for real; verify-only mode sends only verify_input: true"
 		return res

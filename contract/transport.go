@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/algoreg-kit/algoreg-kit/openapi"
@@ -17,6 +18,24 @@ func checkWrongContentType(t *checkT) {
 		return
 	}
 	t.expectProblem(x)
+}
+
+// checkWrongMethod sends GET and PUT, without a body, to the two vendor
+// paths: only the mock documents the answer (the vendor publishes none).
+func checkWrongMethod(t *checkT) {
+	for _, path := range []string{savePath, tokenPath} {
+		for _, method := range []string{http.MethodGet, http.MethodPut} {
+			x := t.Do(request{method: method, path: path, auth: authNone})
+			if x.Status != http.StatusMethodNotAllowed {
+				t.Errorf(x, "405 for %s %s", method, path)
+				continue
+			}
+			if allow := x.Header.Get("Allow"); !slices.Contains(strings.Split(strings.ReplaceAll(allow, " ", ""), ","), http.MethodPost) {
+				t.Errorf(x, "an Allow header that lists POST, got %q", allow)
+			}
+			t.expectProblem(x)
+		}
+	}
 }
 
 func checkMalformedJSON(t *checkT) {

@@ -316,7 +316,7 @@ func listChecks(w io.Writer, run, skip *regexp.Regexp) error {
 	fmt.Fprintln(tw, "CHECK\tNEEDS\tDESCRIPTION")
 	for _, c := range checks {
 		var needs []string
-		if c.NeedsInspection {
+		if c.NeedsInspection || c.MockBehaviour {
 			needs = append(needs, "mock")
 		}
 		if c.NeedsPersistence {
