@@ -47,6 +47,7 @@ func Checks() []Check {
 		{ID: "transport/oversized-body-413", Description: "a save body larger than the server's limit is answered 413", run: checkOversizedBody},
 		{ID: "transport/oversized-batch-413", Description: "a save of more customers than the server's batch limit is answered 413", run: checkOversizedBatch},
 		{ID: "transport/wrong-method-405", Description: "a method the save and token paths do not serve is answered 405 problem details, with Allow: POST", MockBehaviour: true, run: checkWrongMethod},
+		{ID: "transport/unsupported-encoding-415", Description: "a save with a Content-Encoding the server does not read is answered 415 problem details, with Accept-Encoding listing gzip", MockBehaviour: true, run: checkUnsupportedEncoding},
 		{ID: "transport/oversized-relations-413", Description: "a save of more relations than the server's relation limit is answered 413", run: checkOversizedRelations},
 	}, generativeChecks(), []Check{
 		{ID: "safety/verify-only-stores-nothing", Description: "customers sent with verify_input: true are not stored (what --verify-only relies on)", NeedsInspection: true, run: checkVerifyStoresNothing},

@@ -237,6 +237,7 @@ type request struct {
 	auth         authMode
 	creds        *credentials // default: the primary business's
 	rawAuth      string
+	header       http.Header // more request headers (Content-Encoding), nil for none
 }
 
 // client sends the suite's requests: it authenticates them, bounds their
@@ -364,6 +365,9 @@ func (c *client) send(ctx context.Context, r request, checkID string) *exchange 
 		x.ReqHeader.Set("Content-Type", ct)
 	}
 	x.ReqHeader.Set("Accept", "application/json, application/problem+json")
+	for k, vs := range r.header {
+		x.ReqHeader[http.CanonicalHeaderKey(k)] = vs
+	}
 	c.roundTrip(ctx, x, checkID)
 	if x.Err == nil && r.path == savePath && x.Status == http.StatusOK {
 		var resp openapi.SaveCustomersResponse

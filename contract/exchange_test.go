@@ -107,3 +107,17 @@ func TestExchangeCutsLongBodies(t *testing.T) {
 	assert.True(t, strings.HasSuffix(e.RequestBody, "é"), "cut between characters")
 	assert.Contains(t, e.Curl, "--data-binary @body.json # the report keeps the first")
 }
+
+// A replayed request carries the headers its check added (Content-Encoding)
+// and not those the client sets itself.
+func TestReplayRequestKeepsCheckHeaders(t *testing.T) {
+	r := &runner{cfg: Config{Target: "http://127.0.0.1:1"}, client: &client{}, prefix: "ctNEW-"}
+	e := Exchange{Method: http.MethodPost, URL: "http://127.0.0.1:1" + savePath, Auth: authPrimary, RequestBody: `{"customers":[]}`, RequestBodyBytes: 16,
+		RequestHeaders: http.Header{"Authorization": {"Bearer <redacted>"}, "Content-Type": {"application/json"}, "Accept": {"application/json"}, "Content-Encoding": {"br"}}}
+	req, why := r.replayRequest(e, "ctOLD-")
+	require.Empty(t, why)
+	assert.Equal(t, http.Header{"Content-Encoding": {"br"}}, req.header)
+	e.RequestHeaders.Del("Content-Encoding")
+	req, _ = r.replayRequest(e, "ctOLD-")
+	assert.Nil(t, req.header)
+}

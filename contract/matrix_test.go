@@ -105,6 +105,8 @@ func matrix() []behaviour {
 		{"HTTP", "an error is `application/problem+json`", []string{"transport/wrong-content-type-415"}, "answers a problem as application/json", nil},
 		{"HTTP", "a method the save or token path does not serve is `405` problem details (mock only)", []string{"transport/wrong-method-405"}, "answers a wrong method with 404", nil},
 		{"HTTP", "a `405` has `Allow`, which lists `POST` (mock only)", []string{"transport/wrong-method-405"}, "answers a 405 without Allow", nil},
+		{"HTTP", "a save whose `Content-Encoding` the mock does not read is `415` problem details (mock only)", []string{"transport/unsupported-encoding-415"}, "accepts any Content-Encoding", nil},
+		{"HTTP", "that `415` lists the encodings read in `Accept-Encoding` (mock only)", []string{"transport/unsupported-encoding-415"}, "answers an unread encoding without Accept-Encoding", nil},
 		{"HTTP", "a body that is not well-formed JSON is `400`, not a 5xx", []string{"transport/malformed-json-400"}, "answers malformed JSON with a 500", nil},
 		{"HTTP", "the `400` of malformed JSON gives the byte `offset`", []string{"transport/malformed-json-400"}, "gives no offset for malformed JSON", nil},
 		{"HTTP", "a body that breaks the schema is `422` listing every violation with its pointer", []string{"transport/schema-invalid-422"}, "lists no violations in a 422", nil},

@@ -85,6 +85,24 @@ func mutants() []mutant {
 			rec.Header().Del("Allow")
 			reply(w, rec, rec.Body.Bytes())
 		})},
+		{"accepts any Content-Encoding", func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("Content-Encoding") == "br" {
+					r.Header.Del("Content-Encoding")
+				}
+				next.ServeHTTP(w, r)
+			})
+		}},
+		{"answers an unread encoding without Accept-Encoding", func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				rec := httptest.NewRecorder()
+				next.ServeHTTP(rec, r)
+				if rec.Code == http.StatusUnsupportedMediaType {
+					rec.Header().Del("Accept-Encoding")
+				}
+				reply(w, rec, rec.Body.Bytes())
+			})
+		}},
 		{"ignores the content type", func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				r.Header.Set("Content-Type", "application/json")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
@@ -169,7 +170,7 @@ func (r *runner) replayRequest(e Exchange, oldPrefix string) (request, string) {
 			return request{}, "not sent: it needs " + strings.Join(missing, " and ") + ", which the replay was not given"
 		}
 	}
-	req := request{method: e.Method, path: strings.ReplaceAll(urlPath(e.URL), oldPrefix, r.prefix), contentType: e.RequestHeaders.Get("Content-Type")}
+	req := request{method: e.Method, path: strings.ReplaceAll(urlPath(e.URL), oldPrefix, r.prefix), contentType: e.RequestHeaders.Get("Content-Type"), header: extraHeaders(e.RequestHeaders)}
 	if e.RequestBodyBytes > 0 {
 		req.body = body
 	}
@@ -185,6 +186,24 @@ func (r *runner) replayRequest(e Exchange, oldPrefix string) (request, string) {
 		req.creds = r.second
 	}
 	return req, ""
+}
+
+// extraHeaders are the headers of a recorded request that the client does
+// not set itself (its credentials, Content-Type, Accept): those a check
+// added, such as Content-Encoding; nil for none.
+func extraHeaders(h http.Header) http.Header {
+	var out http.Header
+	for k, vs := range h {
+		switch k {
+		case "Authorization", "Content-Type", "Accept":
+			continue
+		}
+		if out == nil {
+			out = http.Header{}
+		}
+		out[k] = vs
+	}
+	return out
 }
 
 // credentialOf returns the value of a credentials placeholder in the

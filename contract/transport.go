@@ -30,12 +30,32 @@ func checkWrongMethod(t *checkT) {
 				t.Errorf(x, "405 for %s %s", method, path)
 				continue
 			}
-			if allow := x.Header.Get("Allow"); !slices.Contains(strings.Split(strings.ReplaceAll(allow, " ", ""), ","), http.MethodPost) {
+			if allow := x.Header.Get("Allow"); !listsToken(allow, http.MethodPost) {
 				t.Errorf(x, "an Allow header that lists POST, got %q", allow)
 			}
 			t.expectProblem(x)
 		}
 	}
+}
+
+// checkUnsupportedEncoding sends a verify save whose Content-Encoding is br,
+// which the mock does not read (it reads gzip, deflate and identity); the
+// body is plain JSON, so a server that ignored the header would save it.
+func checkUnsupportedEncoding(t *checkT) {
+	x := t.Do(request{method: http.MethodPost, path: savePath, body: t.probeBody(), header: http.Header{"Content-Encoding": {"br"}}})
+	if x.Status != http.StatusUnsupportedMediaType {
+		t.Errorf(x, "415 for Content-Encoding br")
+		return
+	}
+	if ae := x.Header.Get("Accept-Encoding"); !listsToken(ae, "gzip") {
+		t.Errorf(x, "an Accept-Encoding header that lists gzip, got %q", ae)
+	}
+	t.expectProblem(x)
+}
+
+// listsToken says whether the comma-separated header value list has token.
+func listsToken(list, token string) bool {
+	return slices.Contains(strings.Split(strings.ReplaceAll(list, " ", ""), ","), token)
 }
 
 func checkMalformedJSON(t *checkT) {
