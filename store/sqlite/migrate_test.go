@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
 	"testing"
 
@@ -14,22 +13,25 @@ import (
 // rawDB opens the file at path as the engine does, without migrating it.
 func rawDB(t *testing.T, path string) *db {
 	t.Helper()
-	d := &db{}
-	var err error
-	d.writer, err = sql.Open("sqlite", dsn(path, Options{}, true))
-	require.NoError(t, err)
-	d.writer.SetMaxOpenConns(1)
-	d.reader, err = sql.Open("sqlite", dsn(path, Options{}, false))
+	d, err := openDB(context.Background(), path, path, Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { d.Close() })
 	return d
 }
 
+// count returns the count(*) that query selects.
+func count(t *testing.T, d *db, query string) int {
+	t.Helper()
+	var n int
+	require.NoError(t, d.Write(context.Background(), "", func(q sqlstore.Querier) error {
+		return q.QueryRow(context.Background(), query).Scan(&n)
+	}))
+	return n
+}
+
 func version(t *testing.T, d *db) int {
 	t.Helper()
-	var v int
-	require.NoError(t, d.writer.QueryRow(`SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v))
-	return v
+	return count(t, d, `SELECT COALESCE(MAX(version), 0) FROM schema_version`)
 }
 
 // The migration mechanism with a second, made-up migration: an older file is
@@ -41,7 +43,7 @@ func TestMigrate(t *testing.T) {
 	d := rawDB(t, path)
 	v1 := sqlstore.Migrations()[:1] // the mechanism, with the first migration and made-up ones
 	require.NoError(t, sqlstore.Migrate(ctx, d, sqlstore.SQLite, "state file x", v1))
-	require.NoError(t, d.writer.QueryRow(`SELECT count(*) FROM customers`).Scan(new(int)))
+	count(t, d, `SELECT count(*) FROM customers`)
 	assert.Equal(t, 1, version(t, d))
 	require.NoError(t, sqlstore.Migrate(ctx, d, sqlstore.SQLite, "state file x", v1), "migrating twice")
 
@@ -50,15 +52,13 @@ func TestMigrate(t *testing.T) {
 	err := sqlstore.Migrate(ctx, d, sqlstore.SQLite, "state file x", broken)
 	require.ErrorContains(t, err, "0002_broken.sql")
 	assert.Equal(t, 1, version(t, d), "the version after a failed migration")
-	var n int
-	require.NoError(t, d.writer.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name = 'half'`).Scan(&n))
-	assert.Equal(t, 0, n, "a failed migration leaves none of its statements")
+	assert.Equal(t, 0, count(t, d, `SELECT count(*) FROM sqlite_schema WHERE name = 'half'`), "a failed migration leaves none of its statements")
 
 	v2 := append(v1[:1:1], sqlstore.Migration{Version: 2, Name: "0002_nickname.sql",
 		SQL: "-- a nickname\nALTER TABLE customers ADD COLUMN nickname {{text}};\n"})
 	require.NoError(t, sqlstore.Migrate(ctx, d, sqlstore.SQLite, "state file x", v2))
 	assert.Equal(t, 2, version(t, d))
-	require.NoError(t, d.writer.QueryRow(`SELECT count(nickname) FROM customers`).Scan(new(int)))
+	count(t, d, `SELECT count(nickname) FROM customers`)
 
 	err = sqlstore.Migrate(ctx, d, sqlstore.SQLite, "state file x", v1)
 	require.ErrorIs(t, err, sqlstore.ErrNewerSchema)

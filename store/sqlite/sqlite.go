@@ -57,48 +57,51 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open state file %s: %w", path, err)
 	}
-	d := &db{}
-	if d.writer, err = sql.Open("sqlite", dsn(abs, opts, true)); err != nil {
-		return nil, fmt.Errorf("open state file %s: %w", path, err)
-	}
-	d.writer.SetMaxOpenConns(1) // SQLite has one writer at a time
-	d.writer.SetConnMaxIdleTime(0)
-	if d.reader, err = sql.Open("sqlite", dsn(abs, opts, false)); err != nil {
-		d.writer.Close()
-		return nil, fmt.Errorf("open state file %s: %w", path, err)
-	}
-	d.reader.SetMaxOpenConns(orDefault(opts.Readers, 4))
-	d.reader.SetMaxIdleConns(orDefault(opts.Readers, 4))
-	s, err := open(ctx, d, path)
+	d, err := openDB(ctx, abs, path, opts)
 	if err != nil {
+		return nil, err
+	}
+	err = sqlstore.Migrate(ctx, d, sqlstore.SQLite, "state file "+path, sqlstore.Migrations())
+	if errors.Is(err, sqlstore.ErrNewerSchema) {
 		d.Close()
 		return nil, err
 	}
-	return s, nil
-}
-
-// open checks WAL mode, migrates and prepares the store's statements.
-func open(ctx context.Context, d *db, path string) (*Store, error) {
-	var mode string
-	if err := d.writer.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		return nil, fmt.Errorf("open state file %s: %w", path, sqlstore.Unavailable(ctx, err))
-	}
-	if mode != "wal" {
-		return nil, fmt.Errorf("open state file %s: journal mode is %q, not WAL (is it on a network file system?): %w",
-			path, mode, sqlstore.Unavailable(ctx, errors.New("no WAL")))
-	}
-	err := sqlstore.Migrate(ctx, d, sqlstore.SQLite, "state file "+path, sqlstore.Migrations())
-	if errors.Is(err, sqlstore.ErrNewerSchema) {
-		return nil, err
-	}
 	if err != nil {
+		d.Close()
 		return nil, fmt.Errorf("open state file %s: %w", path, err)
 	}
 	s := &Store{Store: sqlstore.New(d, sqlstore.SQLite)}
 	if err := d.prepare(ctx, s.Statements()); err != nil {
+		d.Close()
 		return nil, fmt.Errorf("open state file %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// openDB opens the file at the absolute path abs (path as the caller named
+// it, for errors): the write connection, in WAL mode, and the readers.
+func openDB(ctx context.Context, abs, path string, opts Options) (*db, error) {
+	w, mode, err := openConn(fileURI(abs), int(busyTimeout(opts).Milliseconds()), []string{
+		"PRAGMA foreign_keys = 1",
+		"PRAGMA synchronous = " + synchronous(opts),
+		"PRAGMA journal_mode = WAL",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open state file %s: %w", path, sqlstore.Unavailable(ctx, err))
+	}
+	d := &db{write: make(chan struct{}, 1), w: w}
+	if mode != "wal" {
+		d.Close()
+		return nil, fmt.Errorf("open state file %s: journal mode is %q, not WAL (is it on a network file system?): %w",
+			path, mode, sqlstore.Unavailable(ctx, errors.New("no WAL")))
+	}
+	if d.reader, err = sql.Open("sqlite", dsn(abs, opts)); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("open state file %s: %w", path, err)
+	}
+	d.reader.SetMaxOpenConns(orDefault(opts.Readers, 4))
+	d.reader.SetMaxIdleConns(orDefault(opts.Readers, 4))
+	return d, nil
 }
 
 // orDefault returns v, or def when v is 0 or less.
@@ -109,50 +112,63 @@ func orDefault(v, def int) int {
 	return v
 }
 
-// dsn is modernc.org/sqlite's name for the file at the absolute path abs: a
-// file: URI (so that any path works), with the pragmas of every connection.
-func dsn(abs string, opts Options, writer bool) string {
-	timeout := opts.BusyTimeout
-	if timeout <= 0 {
-		timeout = 5 * time.Second
+// busyTimeout is how long a statement waits for another process's lock.
+func busyTimeout(opts Options) time.Duration {
+	if opts.BusyTimeout <= 0 {
+		return 5 * time.Second
 	}
-	synchronous := "NORMAL"
-	if opts.Sync == SyncFull {
-		synchronous = "FULL"
-	}
-	q := url.Values{}
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", timeout.Milliseconds()))
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous("+synchronous+")")
-	if writer {
-		q.Add("_pragma", "journal_mode(WAL)")
-		q.Set("_txlock", "immediate") // take the write lock at BEGIN, not at the first write
-	} else {
-		q.Add("_pragma", "query_only(1)")
-	}
-	return "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath() + "?" + q.Encode()
+	return opts.BusyTimeout
 }
 
-// db is the sqlstore.DB of a file: one write connection, a few readers, and
-// the store's statements prepared on both.
+// synchronous is the value of PRAGMA synchronous.
+func synchronous(opts Options) string {
+	if opts.Sync == SyncFull {
+		return "FULL"
+	}
+	return "NORMAL"
+}
+
+// fileURI is the file: URI of the absolute path abs (so that any path works).
+func fileURI(abs string) string {
+	return "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath()
+}
+
+// dsn is modernc.org/sqlite's name for the readers of the file at the
+// absolute path abs: its URI with the pragmas of every connection.
+func dsn(abs string, opts Options) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout(opts).Milliseconds()))
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous("+synchronous(opts)+")")
+	q.Add("_pragma", "query_only(1)")
+	return fileURI(abs) + "?" + q.Encode()
+}
+
+// db is the sqlstore.DB of a file: one write connection (a conn) and a few
+// readers (database/sql), the store's statements prepared on both.
 type db struct {
-	writer, reader *sql.DB
-	// prepared statements, by query, made once by prepare before the
-	// store is used and only read afterwards.
-	wstmts, rstmts map[string]*sql.Stmt
+	// write is held by the Write that uses w: SQLite has one writer at a
+	// time, and a conn is not safe for concurrent use.
+	write chan struct{}
+	w     *conn // nil once closed
+	// The readers, and their prepared statements, by query, made once by
+	// prepare before the store is used and only read afterwards.
+	reader *sql.DB
+	rstmts map[string]*sql.Stmt
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
+// errClosed is the error of a Write after Close.
+var errClosed = errors.New("sqlite: the state file is closed")
+
 func (d *db) prepare(ctx context.Context, queries []string) error {
-	d.wstmts, d.rstmts = map[string]*sql.Stmt{}, map[string]*sql.Stmt{}
+	d.rstmts = map[string]*sql.Stmt{}
 	for _, q := range queries {
-		w, err := d.writer.PrepareContext(ctx, q)
-		if err != nil {
+		if _, err := d.w.prepare(q); err != nil {
 			return fmt.Errorf("prepare %s: %w", strings.Fields(q)[0], sqlstore.Unavailable(ctx, err))
 		}
-		d.wstmts[q] = w
 		if strings.HasPrefix(q, "SELECT") {
 			r, err := d.reader.PrepareContext(ctx, q)
 			if err != nil {
@@ -164,16 +180,34 @@ func (d *db) prepare(ctx context.Context, queries []string) error {
 	return nil
 }
 
+// Write runs fn in a BEGIN IMMEDIATE transaction of the write connection.
+// It waits for the connection until ctx ends, and commits only while ctx
+// has not: a save whose client gave up keeps nothing, as with database/sql.
 func (d *db) Write(ctx context.Context, _ string, fn func(q sqlstore.Querier) error) error {
-	tx, err := d.writer.BeginTx(ctx, nil) // BEGIN IMMEDIATE (_txlock)
-	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", sqlstore.Unavailable(ctx, err))
+	select {
+	case d.write <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	if err := fn(&querier{tx: tx, stmts: d.wstmts}); err != nil {
-		tx.Rollback()
+	defer func() { <-d.write }()
+	c := d.w
+	if c == nil {
+		return sqlstore.Unavailable(ctx, errClosed)
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := c.exec("BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("sqlite: begin: %w", sqlstore.Unavailable(ctx, err))
+	}
+	defer c.rollbackOpen() // when fn or the commit failed, or fn panicked
+	if err := fn(connQuerier{c}); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := c.exec("COMMIT"); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", sqlstore.Unavailable(ctx, err))
 	}
 	return nil
@@ -190,13 +224,23 @@ func (d *db) Read(ctx context.Context, fn func(q sqlstore.Querier) error) error 
 
 func (d *db) Close() error {
 	d.closeOnce.Do(func() {
-		d.closeErr = errors.Join(d.reader.Close(), d.writer.Close())
+		d.write <- struct{}{} // after the Write in progress
+		var err error
+		if d.w != nil {
+			err = d.w.close()
+			d.w = nil
+		}
+		<-d.write
+		if d.reader != nil {
+			err = errors.Join(d.reader.Close(), err)
+		}
+		d.closeErr = err
 	})
 	return d.closeErr
 }
 
-// querier runs the statements of one transaction, through the prepared ones
-// when it can.
+// querier runs the statements of one read transaction, through the prepared
+// ones when it can.
 type querier struct {
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt
@@ -219,21 +263,13 @@ func (q *querier) stmt(ctx context.Context, query string) *sql.Stmt {
 	return s
 }
 
-// Exec checks ctx before the statement instead of watching it during the
-// statement: modernc.org/sqlite watches a context that can end with a
-// goroutine per statement, and a save runs one statement per record. The
-// transaction, begun with ctx, is rolled back by database/sql once ctx is
-// done, so a cancelled save still keeps nothing.
+// Exec runs a statement (a read transaction is query_only: never a write).
 func (q *querier) Exec(ctx context.Context, query string, args ...any) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	run := context.WithoutCancel(ctx)
 	var err error
-	if s := q.stmt(run, query); s != nil {
-		_, err = s.ExecContext(run, args...)
+	if s := q.stmt(ctx, query); s != nil {
+		_, err = s.ExecContext(ctx, args...)
 	} else {
-		_, err = q.tx.ExecContext(run, query, args...)
+		_, err = q.tx.ExecContext(ctx, query, args...)
 	}
 	return sqlstore.Unavailable(ctx, err)
 }

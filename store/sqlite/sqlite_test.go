@@ -142,3 +142,27 @@ func TestNewerSchemaRefused(t *testing.T) {
 	assert.Equal(t, "state file "+path+" has schema version 99; this algoreg-kit knows up to "+strconv.Itoa(len(sqlstore.Migrations()))+": upgrade algoreg-kit", err.Error())
 	assert.NotErrorIs(t, err, store.ErrUnavailable, "a newer file is no outage: retrying will not help")
 }
+
+// A save that panics (the mock recovers its handlers' panics) keeps nothing
+// and leaves the write connection usable.
+func TestUpdateAfterAPanic(t *testing.T) {
+	s := mustOpen(t, filepath.Join(t.TempDir(), "state.db"), sqlite.Options{})
+	ctx := context.Background()
+	func() {
+		defer func() { assert.Equal(t, "boom", recover()) }()
+		_ = s.Update(ctx, "acme", func(tx store.Tx) error {
+			require.NoError(t, tx.PutCustomer(&rules.Customer{ExternalID: "half"}))
+			panic("boom")
+		})
+	}()
+	require.NoError(t, s.Update(ctx, "acme", func(tx store.Tx) error {
+		return tx.PutCustomer(&rules.Customer{ExternalID: "whole"})
+	}))
+	require.NoError(t, s.View(ctx, "acme", func(tx store.Tx) error {
+		_, half, err := tx.Customer("half")
+		assert.False(t, half, "the write of the save that panicked")
+		_, whole, _ := tx.Customer("whole")
+		assert.True(t, whole, "the write of the next save")
+		return err
+	}))
+}
