@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
@@ -12,7 +11,7 @@ import (
 	"time"
 
 	"github.com/algoreg-kit/algoreg-kit/store/internal/sqlstore"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, for whoever reads the file with database/sql (tests do)
 )
 
 // Sync says when a commit is on disk.
@@ -95,12 +94,21 @@ func openDB(ctx context.Context, abs, path string, opts Options) (*db, error) {
 		return nil, fmt.Errorf("open state file %s: journal mode is %q, not WAL (is it on a network file system?): %w",
 			path, mode, sqlstore.Unavailable(ctx, errors.New("no WAL")))
 	}
-	if d.reader, err = sql.Open("sqlite", dsn(abs, opts)); err != nil {
-		d.Close()
-		return nil, fmt.Errorf("open state file %s: %w", path, err)
+	d.readers = make(chan *conn, orDefault(opts.Readers, 4))
+	for range cap(d.readers) {
+		r, _, err := openConn(fileURI(abs), int(busyTimeout(opts).Milliseconds()), []string{
+			"PRAGMA foreign_keys = 1",
+			"PRAGMA query_only = 1",
+		})
+		if err != nil {
+			for len(d.readers) < cap(d.readers) {
+				d.readers <- nil // for Close, which takes them all
+			}
+			d.Close()
+			return nil, fmt.Errorf("open state file %s: %w", path, sqlstore.Unavailable(ctx, err))
+		}
+		d.readers <- r
 	}
-	d.reader.SetMaxOpenConns(orDefault(opts.Readers, 4))
-	d.reader.SetMaxIdleConns(orDefault(opts.Readers, 4))
 	return d, nil
 }
 
@@ -133,48 +141,45 @@ func fileURI(abs string) string {
 	return "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath()
 }
 
-// dsn is modernc.org/sqlite's name for the readers of the file at the
-// absolute path abs: its URI with the pragmas of every connection.
-func dsn(abs string, opts Options) string {
-	q := url.Values{}
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout(opts).Milliseconds()))
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous("+synchronous(opts)+")")
-	q.Add("_pragma", "query_only(1)")
-	return fileURI(abs) + "?" + q.Encode()
-}
-
-// db is the sqlstore.DB of a file: one write connection (a conn) and a few
-// readers (database/sql), the store's statements prepared on both.
+// db is the sqlstore.DB of a file: one write connection and a few readers
+// (conns), the store's statements prepared on each.
 type db struct {
 	// write is held by the Write that uses w: SQLite has one writer at a
 	// time, and a conn is not safe for concurrent use.
 	write chan struct{}
 	w     *conn // nil once closed
-	// The readers, and their prepared statements, by query, made once by
-	// prepare before the store is used and only read afterwards.
-	reader *sql.DB
-	rstmts map[string]*sql.Stmt
+	// readers holds the read connections not in use (nil ones once closed).
+	readers chan *conn
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// errClosed is the error of a Write after Close.
+// errClosed is the error of a Write or Read after Close.
 var errClosed = errors.New("sqlite: the state file is closed")
 
+// prepare prepares the store's statements on every connection (the SELECTs
+// only on the readers), so that a statement that does not compile fails
+// Open.
 func (d *db) prepare(ctx context.Context, queries []string) error {
-	d.rstmts = map[string]*sql.Stmt{}
-	for _, q := range queries {
-		if _, err := d.w.prepare(q); err != nil {
-			return fmt.Errorf("prepare %s: %w", strings.Fields(q)[0], sqlstore.Unavailable(ctx, err))
+	var readers []*conn
+	defer func() {
+		for _, r := range readers {
+			d.readers <- r
 		}
+	}()
+	for range cap(d.readers) {
+		readers = append(readers, <-d.readers)
+	}
+	for _, q := range queries {
+		conns := []*conn{d.w}
 		if strings.HasPrefix(q, "SELECT") {
-			r, err := d.reader.PrepareContext(ctx, q)
-			if err != nil {
+			conns = append(conns, readers...)
+		}
+		for _, c := range conns {
+			if _, err := c.prepare(q); err != nil {
 				return fmt.Errorf("prepare %s: %w", strings.Fields(q)[0], sqlstore.Unavailable(ctx, err))
 			}
-			d.rstmts[q] = r
 		}
 	}
 	return nil
@@ -213,110 +218,49 @@ func (d *db) Write(ctx context.Context, _ string, fn func(q sqlstore.Querier) er
 	return nil
 }
 
+// Read runs fn in a read transaction of a reader: BEGIN DEFERRED, whose
+// first statement takes the snapshot that the others see too.
 func (d *db) Read(ctx context.Context, fn func(q sqlstore.Querier) error) error {
-	tx, err := d.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}) // BEGIN DEFERRED: one snapshot
-	if err != nil {
+	var c *conn
+	select {
+	case c = <-d.readers:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { d.readers <- c }()
+	if c == nil {
+		return sqlstore.Unavailable(ctx, errClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := c.exec("BEGIN"); err != nil {
 		return fmt.Errorf("sqlite: begin: %w", sqlstore.Unavailable(ctx, err))
 	}
-	defer tx.Rollback()
-	return fn(&querier{tx: tx, stmts: d.rstmts})
+	defer c.rollbackOpen()
+	return fn(connQuerier{c})
 }
 
 func (d *db) Close() error {
 	d.closeOnce.Do(func() {
 		d.write <- struct{}{} // after the Write in progress
-		var err error
+		var errs []error
 		if d.w != nil {
-			err = d.w.close()
+			errs = append(errs, d.w.close())
 			d.w = nil
 		}
 		<-d.write
-		if d.reader != nil {
-			err = errors.Join(d.reader.Close(), err)
+		if d.readers != nil {
+			for range cap(d.readers) { // after the Reads in progress
+				if r := <-d.readers; r != nil {
+					errs = append(errs, r.close())
+				}
+			}
+			for range cap(d.readers) {
+				d.readers <- nil
+			}
 		}
-		d.closeErr = err
+		d.closeErr = errors.Join(errs...)
 	})
 	return d.closeErr
-}
-
-// querier runs the statements of one read transaction, through the prepared
-// ones when it can.
-type querier struct {
-	tx    *sql.Tx
-	stmts map[string]*sql.Stmt
-	inTx  map[string]*sql.Stmt // stmts bound to tx
-}
-
-func (q *querier) stmt(ctx context.Context, query string) *sql.Stmt {
-	if s, ok := q.inTx[query]; ok {
-		return s
-	}
-	prepared, ok := q.stmts[query]
-	if !ok {
-		return nil
-	}
-	if q.inTx == nil {
-		q.inTx = map[string]*sql.Stmt{}
-	}
-	s := q.tx.StmtContext(ctx, prepared) // reuses the statement prepared on the connection
-	q.inTx[query] = s
-	return s
-}
-
-// Exec runs a statement (a read transaction is query_only: never a write).
-func (q *querier) Exec(ctx context.Context, query string, args ...any) error {
-	var err error
-	if s := q.stmt(ctx, query); s != nil {
-		_, err = s.ExecContext(ctx, args...)
-	} else {
-		_, err = q.tx.ExecContext(ctx, query, args...)
-	}
-	return sqlstore.Unavailable(ctx, err)
-}
-
-func (q *querier) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
-	var (
-		rs  *sql.Rows
-		err error
-	)
-	if s := q.stmt(ctx, query); s != nil {
-		rs, err = s.QueryContext(ctx, args...)
-	} else {
-		rs, err = q.tx.QueryContext(ctx, query, args...)
-	}
-	if err != nil {
-		return nil, sqlstore.Unavailable(ctx, err)
-	}
-	return rows{ctx: ctx, Rows: rs}, nil
-}
-
-func (q *querier) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
-	var r *sql.Row
-	if s := q.stmt(ctx, query); s != nil {
-		r = s.QueryRowContext(ctx, args...)
-	} else {
-		r = q.tx.QueryRowContext(ctx, query, args...)
-	}
-	return row{ctx: ctx, r: r}
-}
-
-type rows struct {
-	ctx context.Context
-	*sql.Rows
-}
-
-func (r rows) Err() error { return sqlstore.Unavailable(r.ctx, r.Rows.Err()) }
-func (r rows) Close()     { r.Rows.Close() }
-
-type row struct {
-	ctx context.Context
-	r   *sql.Row
-}
-
-func (r row) Scan(dest ...any) error {
-	err := r.r.Scan(dest...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return sqlstore.ErrNoRows
-	}
-	return sqlstore.Unavailable(r.ctx, err)
 }
