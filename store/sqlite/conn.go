@@ -326,8 +326,32 @@ func (r *connRows) Scan(dest ...any) error {
 		return fmt.Errorf("sqlite: %d destinations for %d columns", len(dest), r.s.cols)
 	}
 	tls, p := r.c.tls, r.s.p
+	// The text of the *string columns is copied into one allocation for the
+	// row, of which they are substrings.
+	var views [32][]byte
+	total := 0
+	for i, d := range dest[:min(len(dest), len(views))] {
+		if _, ok := d.(*string); ok {
+			typ := sqlite3.Xsqlite3_column_type(tls, p, int32(i))
+			if typ == sqlite3.SQLITE_NULL {
+				return fmt.Errorf("sqlite: column %d is NULL, which %T cannot hold", i, d)
+			}
+			views[i] = r.bytes(int32(i), typ)
+			total += len(views[i])
+		}
+	}
+	text := make([]byte, 0, total)
 	for i, d := range dest {
 		col := int32(i)
+		if s, ok := d.(*string); ok && i < len(views) {
+			start := len(text)
+			if text = append(text, views[i]...); len(text) > start {
+				*s = unsafe.String(&text[start], len(text)-start)
+			} else {
+				*s = ""
+			}
+			continue
+		}
 		typ := sqlite3.Xsqlite3_column_type(tls, p, col)
 		if typ == sqlite3.SQLITE_NULL {
 			switch d := d.(type) {

@@ -88,7 +88,7 @@ func scanCustomer(scan func(dest ...any) error) (rules.Customer, error) {
 		customerID          string
 		kyc, kycRequested   *int64
 		disabled            *bool
-		data                []byte
+		data                string
 		customerDataDecoded customerData
 	)
 	err := scan(&c.ExternalID, &customerID, &c.AccountType, &c.FirstName, &c.MiddleName, &c.LastName,
@@ -110,9 +110,9 @@ func scanCustomer(scan func(dest ...any) error) (rules.Customer, error) {
 		c.Disabled, c.HasDisabled = *disabled, true
 	}
 	d := &customerDataDecoded
-	if decodeCustomerData(string(data), d) != nil { // not the usual form: encoding/json reads it
+	if decodeCustomerData(data, d) != nil { // not the usual form: encoding/json reads it
 		*d = customerData{}
-		if err := json.Unmarshal(data, d); err != nil {
+		if err := json.Unmarshal([]byte(data), d); err != nil {
 			return rules.Customer{}, fmt.Errorf("customer %q: data: %w", c.ExternalID, err)
 		}
 	}
