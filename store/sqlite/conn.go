@@ -166,9 +166,9 @@ func (s *stmt) finalize(c *conn) {
 	s.p, s.buf, s.size = 0, 0, 0
 }
 
-// bind binds args to the statement's parameters ?1, ?2, …: nil is NULL,
-// strings and byte slices are copied into s.buf, which stays valid until the
-// next bind.
+// bind binds args to the statement's parameters ?1, ?2, …: nil is NULL, a
+// pointer what it points to, strings and byte slices are copied into s.buf,
+// which stays valid until the next bind.
 func (s *stmt) bind(c *conn, args []any) error {
 	if n := int(sqlite3.Xsqlite3_bind_parameter_count(c.tls, s.p)); n != len(args) {
 		return fmt.Errorf("sqlite: %d arguments for %d parameters", len(args), n)
@@ -178,6 +178,10 @@ func (s *stmt) bind(c *conn, args []any) error {
 		switch a := a.(type) {
 		case string:
 			size += len(a)
+		case *string:
+			if a != nil {
+				size += len(*a)
+			}
 		case []byte:
 			size += len(a)
 		}
@@ -194,14 +198,35 @@ func (s *stmt) bind(c *conn, args []any) error {
 	off := 0
 	for i, a := range args {
 		idx := int32(i + 1)
+		text := func(v string) int32 {
+			copy(mem[off:], v)
+			off += len(v)
+			return sqlite3.Xsqlite3_bind_text(c.tls, s.p, idx, s.buf+uintptr(off-len(v)), int32(len(v)), sqlite3.SQLITE_STATIC)
+		}
 		var rc int32
 		switch a := a.(type) {
 		case nil:
 			rc = sqlite3.Xsqlite3_bind_null(c.tls, s.p, idx)
 		case string:
-			copy(mem[off:], a)
-			rc = sqlite3.Xsqlite3_bind_text(c.tls, s.p, idx, s.buf+uintptr(off), int32(len(a)), sqlite3.SQLITE_STATIC)
-			off += len(a)
+			rc = text(a)
+		case *string:
+			if a == nil {
+				rc = sqlite3.Xsqlite3_bind_null(c.tls, s.p, idx)
+			} else {
+				rc = text(*a)
+			}
+		case *int64:
+			if a == nil {
+				rc = sqlite3.Xsqlite3_bind_null(c.tls, s.p, idx)
+			} else {
+				rc = sqlite3.Xsqlite3_bind_int64(c.tls, s.p, idx, *a)
+			}
+		case *bool:
+			if a == nil {
+				rc = sqlite3.Xsqlite3_bind_null(c.tls, s.p, idx)
+			} else {
+				rc = sqlite3.Xsqlite3_bind_int64(c.tls, s.p, idx, boolInt(*a))
+			}
 		case []byte:
 			if a == nil {
 				rc = sqlite3.Xsqlite3_bind_null(c.tls, s.p, idx)

@@ -67,10 +67,13 @@ func customerArgs(business string, c *rules.Customer) ([]any, error) {
 		return nil, fmt.Errorf("customer %q: %w", c.ExternalID, err)
 	}
 	data := string(b)
-	return []any{business, c.ExternalID, c.CustomerID.String(), c.AccountType, c.FirstName, c.MiddleName,
-		c.LastName, c.CompanyName, c.TradingName, nullable(c.HasKYCLevel, c.KYCLevel),
+	// Pointers into c, which the caller keeps unchanged (store.Tx.PutCustomer),
+	// rather than copies: a string or a large int64 in an interface is an
+	// allocation, a pointer is not, and both engines' drivers take either.
+	return []any{business, &c.ExternalID, c.CustomerID.String(), &c.AccountType, &c.FirstName, &c.MiddleName,
+		&c.LastName, &c.CompanyName, &c.TradingName, nullable(c.HasKYCLevel, c.KYCLevel),
 		nullable(c.HasKYCRequested, c.KYCLevelRequested), nullable(c.HasDisabled, c.Disabled),
-		c.RiskScanDisabled, c.CreatedAt, c.UpdatedAt, data}, nil
+		c.RiskScanDisabled, &c.CreatedAt, &c.UpdatedAt, data}, nil
 }
 
 // nullable returns v when has, else nil (NULL).
