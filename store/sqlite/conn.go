@@ -173,20 +173,7 @@ func (s *stmt) bind(c *conn, args []any) error {
 	if n := int(sqlite3.Xsqlite3_bind_parameter_count(c.tls, s.p)); n != len(args) {
 		return fmt.Errorf("sqlite: %d arguments for %d parameters", len(args), n)
 	}
-	size := 1 // never 0: a text of length 0 needs a pointer that is not NULL
-	for _, a := range args {
-		switch a := a.(type) {
-		case string:
-			size += len(a)
-		case *string:
-			if a != nil {
-				size += len(*a)
-			}
-		case []byte:
-			size += len(a)
-		}
-	}
-	if size > s.size {
+	if size := 1 + copiedBytes(args); size > s.size { // never 0: a text of length 0 needs a pointer that is not NULL
 		libc.Xfree(c.tls, s.buf)
 		s.size = max(size, 2*s.size, 256)
 		if s.buf = libc.Xmalloc(c.tls, types.Size_t(s.size)); s.buf == 0 {
@@ -251,6 +238,25 @@ func (s *stmt) bind(c *conn, args []any) error {
 		}
 	}
 	return nil
+}
+
+// copiedBytes is how many bytes of args bind copies into a statement's
+// buffer: those of its strings and byte slices.
+func copiedBytes(args []any) int {
+	n := 0
+	for _, a := range args {
+		switch a := a.(type) {
+		case string:
+			n += len(a)
+		case *string:
+			if a != nil {
+				n += len(*a)
+			}
+		case []byte:
+			n += len(a)
+		}
+	}
+	return n
 }
 
 func boolInt(b bool) int64 {
