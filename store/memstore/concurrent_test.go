@@ -133,3 +133,134 @@ func TestConcurrentReadModifyWrite(t *testing.T) {
 	}))
 	t.Logf("%d reruns for %d saves", s.Stats().Reruns, goroutines*rounds)
 }
+
+// An optimistic save that found a customer absent must not create it a
+// second time when another save created it meanwhile, whether few or many
+// other records were created in between (the commit checks the ones
+// created since, or looks the id up), nor overwrite one it read that was
+// replaced meanwhile. The first run of fn waits, after its read, for the
+// other save to commit.
+func TestOptimisticCommitSeesConcurrentWrites(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		stored bool // "x" exists before the race
+		others int  // records the other save creates besides "x"
+	}{
+		{"absent, created with few others", false, 3},
+		{"absent, created with many others", false, 500},
+		{"absent, others created but not it", false, 50},
+		{"stored, replaced meanwhile", true, 10},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := memstore.New()
+			ctx := context.Background()
+			seed := "seed" // the business exists: its commit checks the reads at their slots
+			if tt.stored {
+				seed = "x"
+			}
+			require.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error {
+				return tx.PutCustomer(&rules.Customer{ExternalID: seed, LastName: "v0"})
+			}))
+			touchX := tt.name != "absent, others created but not it"
+			read, other := make(chan struct{}), make(chan struct{})
+			go func() {
+				<-read
+				assert.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error {
+					for i := range tt.others {
+						if err := tx.PutCustomer(&rules.Customer{ExternalID: fmt.Sprint("o", i)}); err != nil {
+							return err
+						}
+					}
+					if !touchX {
+						return nil
+					}
+					return tx.PutCustomer(&rules.Customer{ExternalID: "x", LastName: "other"})
+				}))
+				close(other)
+			}()
+			runs := 0
+			require.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error {
+				runs++
+				c, ok, err := tx.Customer("x")
+				if err != nil {
+					return err
+				}
+				if runs == 1 {
+					close(read)
+					<-other
+				}
+				c.ExternalID = "x"
+				if ok {
+					c.LastName += "+mine"
+				} else {
+					c.LastName = "mine"
+				}
+				return tx.PutCustomer(&c)
+			}))
+			want, wantRuns := "other+mine", 2
+			if !touchX {
+				want, wantRuns = "mine", 1
+			}
+			assert.Equal(t, wantRuns, runs, "runs of fn")
+			require.NoError(t, s.View(ctx, "b", func(tx store.Tx) error {
+				c, _, err := tx.Customer("x")
+				assert.Equal(t, want, c.LastName)
+				_, total, err2 := tx.Customers(0, 1)
+				want := tt.others + 2 // x and seed
+				if tt.stored {
+					want--
+				}
+				assert.Equal(t, want, total, "customers stored")
+				return errors.Join(err, err2)
+			}))
+		})
+	}
+}
+
+// One optimistic transaction that writes a record twice, reads its own
+// write, and writes records in another order than it read them (so that
+// some writes cannot be linked to their reads) stores each record once,
+// with its last content.
+func TestOptimisticWritesInAnyOrder(t *testing.T) {
+	s := memstore.New()
+	ctx := context.Background()
+	const n = 40
+	require.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error {
+		for i := 0; i < n; i += 2 { // the even ones exist
+			if err := tx.PutCustomer(&rules.Customer{ExternalID: fmt.Sprint("c", i), LastName: "old"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	require.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error {
+		for i := range n {
+			if _, _, err := tx.Customer(fmt.Sprint("c", i)); err != nil {
+				return err
+			}
+		}
+		for i := n - 1; i >= 0; i-- { // reversed: mostly beyond the link window
+			if err := tx.PutCustomer(&rules.Customer{ExternalID: fmt.Sprint("c", i), LastName: "first"}); err != nil {
+				return err
+			}
+		}
+		for i := range n {
+			c, ok, err := tx.Customer(fmt.Sprint("c", i))
+			if err != nil || !ok || c.LastName != "first" {
+				return fmt.Errorf("own write of c%d: %v %v %q", i, ok, err, c.LastName)
+			}
+			if err := tx.PutCustomer(&rules.Customer{ExternalID: c.ExternalID, LastName: fmt.Sprint("last", i)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	require.NoError(t, s.View(ctx, "b", func(tx store.Tx) error {
+		cs, total, err := tx.Customers(0, 2*n)
+		assert.Equal(t, n, total)
+		for _, c := range cs {
+			assert.Equal(t, "last"+strings.TrimPrefix(c.ExternalID, "c"), c.LastName, c.ExternalID)
+		}
+		return err
+	}))
+}

@@ -71,7 +71,13 @@ func (t *table) put(id, rec string) (slot int32, old string) {
 		old, t.recs[slot] = t.recs[slot], rec
 		return slot, old
 	}
-	slot = int32(len(t.recs))
+	t.create(id, rec)
+	return -1, ""
+}
+
+// create stores rec as the record with id, which the table does not hold.
+func (t *table) create(id, rec string) {
+	slot := int32(len(t.recs))
 	if len(id) <= shortIDLen {
 		if t.short == nil {
 			t.short = map[shortID]int32{}
@@ -84,7 +90,6 @@ func (t *table) put(id, rec string) (slot int32, old string) {
 		t.long[strings.Clone(id)] = slot
 	}
 	t.recs = append(t.recs, rec)
-	return -1, ""
 }
 
 // forget removes id from the index.

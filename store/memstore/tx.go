@@ -38,13 +38,14 @@ type tx struct {
 	customers0, relations0 int
 	undo                   []undo
 
-	// Optimistic Update: the records read, the records to write in order,
-	// and, for the reads of its own writes, the index in writes of each id
-	// (kept up to date lazily: own covers writes[:indexed]).
-	reads   []read
-	writes  []pending
-	own     [2]map[string]int
-	indexed int
+	// Optimistic Update: the records read, the records to write in order
+	// (one per id: a second write of an id replaces the first), the index in
+	// writes of each id, and, by kind, the index in reads after the last read
+	// that a write was linked to (see put).
+	reads  []read
+	writes []pending
+	own    [2]map[string]int
+	cursor [2]int
 	// needLock is set when fn asked for what only a locked transaction
 	// answers (a listing, which would have to merge its own writes) and
 	// the records x had read had changed, so that x could not turn into a
@@ -63,7 +64,7 @@ var optimistic = sync.Pool{New: func() any { return new(tx) }}
 // whose tenant was t when it began.
 func newOptimistic(s *Store, business string, t *tenant) *tx {
 	x := optimistic.Get().(*tx)
-	*x = tx{s: s, business: business, t: t, write: true, reads: x.reads[:0], writes: x.writes[:0]}
+	*x = tx{s: s, business: business, t: t, write: true, reads: x.reads[:0], writes: x.writes[:0], own: x.own}
 	return x
 }
 
@@ -71,13 +72,16 @@ func newOptimistic(s *Store, business string, t *tenant) *tx {
 // to the next one, holding no record (those of a very large save are let
 // go).
 func (x *tx) recycle() {
-	reads, writes := x.reads, x.writes
+	reads, writes, own := x.reads, x.writes, x.own
 	if cap(reads) > 1<<14 || cap(writes) > 1<<14 {
 		return
 	}
 	clear(reads)
 	clear(writes)
-	*x = tx{reads: reads[:0], writes: writes[:0]}
+	for _, m := range own {
+		clear(m)
+	}
+	*x = tx{reads: reads[:0], writes: writes[:0], own: own}
 	optimistic.Put(x)
 }
 
@@ -104,17 +108,25 @@ type undo struct {
 	rec  string
 }
 
-// read is a record an optimistic transaction read: rec, or found false.
+// read is a record an optimistic transaction read: rec at slot, or found
+// false. n is the length of the table then: a record created since has a
+// slot of n or above (slots never move, see table).
 type read struct {
 	kind  kind
 	found bool
+	slot  int32
+	n     int32
 	id    string
 	rec   string
 }
 
-// pending is a record an optimistic transaction writes at commit.
+// pending is a record an optimistic transaction writes at commit. read is
+// the index in reads of the read of the same record that the write is
+// linked to, or -1: a commit that finds that read still true writes at its
+// slot, or creates the record, without looking the id up again.
 type pending struct {
 	kind kind
+	read int32
 	id   string
 	rec  string
 }
@@ -159,33 +171,58 @@ func (x *tx) record(k kind, id string) (string, bool) {
 		return x.t.table(k).get(id)
 	}
 	if len(x.writes) > 0 {
-		if i, ok := x.ownWrite(k, id); ok {
+		if i, ok := x.own[k][id]; ok {
 			return x.writes[i].rec, true
 		}
 	}
+	tb := x.t.table(k)
+	r := read{kind: k, id: id}
 	x.t.mu.RLock()
-	rec, ok := x.t.table(k).get(id)
-	x.t.mu.RUnlock()
-	x.reads = append(x.reads, read{kind: k, found: ok, id: id, rec: rec})
-	return rec, ok
-}
-
-// ownWrite returns the index in x.writes of x's write of id of kind k.
-func (x *tx) ownWrite(k kind, id string) (int, bool) {
-	for ; x.indexed < len(x.writes); x.indexed++ {
-		w := &x.writes[x.indexed]
-		if x.own[w.kind] == nil {
-			x.own[w.kind] = map[string]int{}
-		}
-		x.own[w.kind][w.id] = x.indexed
+	r.slot, r.found = tb.slot(id)
+	if r.found {
+		r.rec = tb.recs[r.slot]
 	}
-	i, ok := x.own[k][id]
-	return i, ok
+	r.n = int32(tb.len())
+	x.t.mu.RUnlock()
+	x.reads = append(x.reads, r)
+	return r.rec, r.found
 }
 
 // valid reports whether every record x read is, in t, as x read it. The
-// caller holds t's lock.
+// caller holds t's lock. In the tenant x read (the usual case) it looks
+// nothing up: a record read is checked at its slot, and a record found
+// absent is still absent when no record was created since, or when none of
+// those created since has its id (fresh).
 func (x *tx) valid(t *tenant) bool {
+	if t != x.t {
+		return x.validByID(t)
+	}
+	var absent [2]int // reads that found no record, by kind
+	for i := range x.reads {
+		if r := &x.reads[i]; !r.found {
+			absent[r.kind]++
+		}
+	}
+	var fresh [2]freshIDs
+	for i := range x.reads {
+		r := &x.reads[i]
+		tb := t.table(r.kind)
+		switch {
+		case r.found:
+			if int(r.slot) >= tb.len() || tb.recs[r.slot] != r.rec {
+				return false
+			}
+		case int(r.n) == tb.len():
+		case fresh[r.kind].has(tb, r.n, r.id, absent[r.kind]):
+			return false
+		}
+	}
+	return true
+}
+
+// validByID is valid for a tenant other than the one x read (the business
+// was reset, or had no state when x began): each record is looked up by id.
+func (x *tx) validByID(t *tenant) bool {
 	for i := range x.reads {
 		r := &x.reads[i]
 		rec, ok := t.table(r.kind).get(r.id)
@@ -196,12 +233,70 @@ func (x *tx) valid(t *tenant) bool {
 	return true
 }
 
-// apply writes x's pending records into t, which the caller holds locked.
+// freshIDs answers whether a record with an id was created in a table since
+// it had n records: from a set of the ids created since the smallest n
+// asked about, when there are few enough of them to be worth it, else by
+// looking the id up.
+type freshIDs struct {
+	built bool
+	from  int32
+	ids   map[string]struct{} // nil: look up instead
+}
+
+func (f *freshIDs) has(tb *table, n int32, id string, lookups int) bool {
+	if !f.built || n < f.from {
+		f.built, f.from, f.ids = true, n, nil
+		if created := tb.len() - int(n); created <= 4*lookups {
+			f.ids = make(map[string]struct{}, created)
+			for _, rec := range tb.recs[n:] {
+				f.ids[recordID(rec)] = struct{}{}
+			}
+		}
+	}
+	if f.ids == nil {
+		slot, ok := tb.slot(id)
+		return ok && slot >= n
+	}
+	_, ok := f.ids[id]
+	return ok
+}
+
+// apply writes x's pending records into t, which the caller holds locked
+// and which valid found as x read it.
 func (x *tx) apply(t *tenant) {
 	for i := range x.writes {
 		w := &x.writes[i]
-		t.table(w.kind).put(w.id, w.rec)
+		tb := t.table(w.kind)
+		switch {
+		case w.read < 0 || t != x.t:
+			tb.put(w.id, w.rec)
+		case x.reads[w.read].found:
+			tb.recs[x.reads[w.read].slot] = w.rec
+		default:
+			tb.create(w.id, w.rec)
+		}
 	}
+}
+
+// link returns the index in x.reads of the read of (k, id) that a new
+// write of it is linked to, or -1. A save writes its records in the order
+// it read them, some skipped, so link looks a few reads of kind k ahead of
+// the last one linked; a write it does not link is looked up at commit.
+func (x *tx) link(k kind, id string) int32 {
+	const ahead = 8
+	seen := 0
+	for i := x.cursor[k]; i < len(x.reads) && seen < ahead; i++ {
+		r := &x.reads[i]
+		if r.kind != k {
+			continue
+		}
+		if r.id == id {
+			x.cursor[k] = i + 1
+			return int32(i)
+		}
+		seen++
+	}
+	return -1
 }
 
 // lock turns the optimistic x into a locked transaction, for what only a
@@ -224,7 +319,7 @@ func (x *tx) lock() bool {
 	for _, w := range x.writes {
 		x.putLocked(w.kind, w.id, w.rec)
 	}
-	x.reads, x.writes, x.own, x.indexed = nil, nil, [2]map[string]int{}, 0
+	x.reads, x.writes, x.own, x.cursor = nil, nil, [2]map[string]int{}, [2]int{}
 	return true
 }
 
@@ -259,11 +354,25 @@ func (x *tx) put(k kind, id string, encode func([]byte) ([]byte, error)) error {
 	*buf = b
 	rec := string(b)
 	if !x.locked {
-		x.writes = append(x.writes, pending{kind: k, id: id, rec: rec})
+		x.pend(k, id, rec)
 		return nil
 	}
 	x.putLocked(k, id, rec)
 	return nil
+}
+
+// pend keeps rec as the record of kind k with id that the optimistic x
+// writes at commit, in place of an earlier write of it.
+func (x *tx) pend(k kind, id, rec string) {
+	if i, ok := x.own[k][id]; ok {
+		x.writes[i].rec = rec
+		return
+	}
+	if x.own[k] == nil {
+		x.own[k] = map[string]int{}
+	}
+	x.own[k][id] = len(x.writes)
+	x.writes = append(x.writes, pending{kind: k, read: x.link(k, id), id: id, rec: rec})
 }
 
 // putLocked writes rec into the table of the locked x, keeping what it
