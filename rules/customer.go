@@ -8,7 +8,7 @@ import "github.com/algoreg-kit/algoreg-kit/openapi"
 func (e *evaluation) customer(i int, in *openapi.Customer, m *msgs) (*Customer, bool) {
 	eid := deref(in.ExternalID)
 	prev, dup := e.checkExternalID(i, eid, m)
-	c, exists := e.base(eid, prev)
+	c, exists := e.base(&e.records[i], eid, prev)
 	mergeAccountType(c, in.AccountType, exists, m)
 	mergePlain(c, in)
 	checkNames(c, m)
@@ -63,11 +63,10 @@ func (e *evaluation) checkExternalID(i int, eid string, m *msgs) (prev seenCusto
 	return prev, dup
 }
 
-// base returns a new copy of the customer as the request has left it so far:
+// base sets c to a copy of the customer as the request has left it so far:
 // saved by an earlier customer of the request, or stored, or else a new
-// record; exists is false for a new record.
-func (e *evaluation) base(eid string, prev seenCustomer) (c *Customer, exists bool) {
-	c = new(Customer)
+// record, and returns it; exists is false for a new record.
+func (e *evaluation) base(c *Customer, eid string, prev seenCustomer) (_ *Customer, exists bool) {
 	if prev.saved != nil {
 		*c, exists = *prev.saved, true
 	} else if eid != "" {

@@ -99,6 +99,7 @@ type Outcome struct {
 func Evaluate(cfg *Compiled, env Env, state State, req *openapi.SaveCustomersRequest) (Outcome, error) {
 	n := len(req.Customers)
 	e := evaluation{cfg: cfg, env: env, state: state, seen: make(map[string]seenCustomer, n), budget: env.DetailBudget}
+	e.records = make([]Customer, n) // one allocation for the merged records
 	if env.DetailBudget <= 0 {
 		e.budget = math.MaxInt
 	}
@@ -160,6 +161,8 @@ type evaluation struct {
 	state State
 	out   Outcome
 	seen  map[string]seenCustomer // external_ids of this request's customers
+	// records holds the merged record of customers[i] at i.
+	records []Customer
 	err   error                   // the first error of state
 	// budget is what is left of Env.DetailBudget, in bytes of JSON.
 	budget int

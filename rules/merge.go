@@ -74,7 +74,9 @@ func (e *evaluation) mergeFields(m *msgs, field string, stored []Field, in map[s
 		copy(out[j+1:], out[j:])
 		out[j] = Field{Key: k, Value: v}
 	}
-	sort.Strings(unknown)
+	if len(unknown) > 1 {
+		sort.Strings(unknown)
+	}
 	for _, k := range unknown {
 		m.warn(CustomFieldUnknown, "%s key %q is not one of the configured custom fields; dropped", field, k)
 	}

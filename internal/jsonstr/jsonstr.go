@@ -7,6 +7,20 @@ import "unicode/utf8"
 
 const hexDigits = "0123456789abcdef"
 
+// plainASCII and plainASCIIHTML are the bytes that Append copies as they
+// are, without and with escapeHTML: ASCII but the control characters, '"'
+// and '\\' (and '<', '>', '&'). One lookup a byte is what makes a long
+// identifier cheap to quote.
+var plainASCII, plainASCIIHTML = plainTables()
+
+func plainTables() (plain, plainHTML [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		plain[c] = c != '"' && c != '\\'
+		plainHTML[c] = plain[c] && c != '<' && c != '>' && c != '&'
+	}
+	return plain, plainHTML
+}
+
 // Append appends s quoted as encoding/json quotes it: \", \\, the short
 // escapes of \b \f \n \r \t, \u00XX for the other control characters,
 // \ufffd for each byte of invalid UTF-8, \u2028 and \u2029, and with
@@ -14,10 +28,14 @@ const hexDigits = "0123456789abcdef"
 // and &.
 func Append(b []byte, s string, escapeHTML bool) []byte {
 	b = append(b, '"')
+	plain := &plainASCII
+	if escapeHTML {
+		plain = &plainASCIIHTML
+	}
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && (!escapeHTML || c != '<' && c != '>' && c != '&') {
+			if plain[c] {
 				i++
 				continue
 			}

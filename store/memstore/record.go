@@ -334,6 +334,10 @@ type recordReader struct {
 }
 
 func (r *recordReader) uvarint() uint64 {
+	if !r.bad && r.pos < len(r.buf) && r.buf[r.pos] < 0x80 { // one byte: most lengths and flags
+		r.pos++
+		return uint64(r.buf[r.pos-1])
+	}
 	var x uint64
 	for shift := uint(0); !r.bad; shift += 7 {
 		if r.pos >= len(r.buf) {
@@ -383,7 +387,15 @@ func (r *recordReader) bytes(n uint64) string {
 }
 
 // str reads a string, a substring of the record.
-func (r *recordReader) str() string { return r.bytes(r.uvarint()) }
+func (r *recordReader) str() string {
+	if p := r.pos; p < len(r.buf) { // a length of one byte, most strings
+		if n := int(r.buf[p]); n < 0x80 && p+1+n <= len(r.buf) && !r.bad {
+			r.pos = p + 1 + n
+			return r.buf[p+1 : p+1+n]
+		}
+	}
+	return r.bytes(r.uvarint())
+}
 
 // listLen reads a list's length; ok is false for a nil list. A length that
 // cannot fit in what is left of the record marks it bad, so a corrupt length
