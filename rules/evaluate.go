@@ -163,7 +163,7 @@ type evaluation struct {
 	seen  map[string]seenCustomer // external_ids of this request's customers
 	// records holds the merged record of customers[i] at i.
 	records []Customer
-	err   error                   // the first error of state
+	err     error // the first error of state
 	// budget is what is left of Env.DetailBudget, in bytes of JSON.
 	budget int
 }
