@@ -14,10 +14,11 @@ type Dialect struct {
 	// rebind turns the $N placeholders into ?N.
 	rebind bool
 	// batches is how many multi-row upserts PutCustomers and PutRelations
-	// use: of 1, 2, 4, … 2^(batches-1) rows. SQLite: 1 (only single rows:
-	// modernc.org/sqlite looks each parameter up by number in a list, so a
-	// statement of n parameters costs n² and 64 rows were twice as slow as
-	// 64 statements); PostgreSQL: 7 (up to 64 rows, one round trip).
+	// use: of 1, 2, 4, … 2^(batches-1) rows. Both 7 (up to 64 rows a
+	// statement): on PostgreSQL one round trip; on SQLite, whose write
+	// connection binds by number (store/sqlite's conn), 9 % fewer
+	// instructions for a save of 100 new customers and their relations than
+	// single rows (store/sqlite/README.md).
 	batches int
 	// forUpdate ends a SELECT that locks the rows it reads.
 	forUpdate string
@@ -38,7 +39,7 @@ var SQLite = &Dialect{
 		"{{serial}}", "INTEGER PRIMARY KEY AUTOINCREMENT", // AUTOINCREMENT: an ID is never reused
 	),
 	rebind:  true,
-	batches: 1,
+	batches: 7,
 	inList: func(column, param string) string {
 		return column + " IN (SELECT value FROM json_each(" + param + "))"
 	},
