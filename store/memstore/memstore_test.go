@@ -72,13 +72,13 @@ func TestRollbackAfterListing(t *testing.T) {
 	}))
 }
 
-// Ids of every length find their record, on both sides of the index's
-// short-key limit (held in the key up to shortIDLen bytes, by a copy above):
-// ids that differ only by trailing NUL bytes or by length stay apart, a
-// replace keeps the slot, and a rolled-back create leaves no index entry.
+// Ids of every length find their record: ids that differ only by trailing
+// NUL bytes or by length stay apart, a replace keeps the slot, and a
+// rolled-back create leaves no index entry. TestIndexClashes runs it with
+// ids whose hashes clash.
 func TestIndexKeys(t *testing.T) {
 	var idsOf []string
-	for _, n := range []int{0, 1, shortIDLen - 1, shortIDLen, shortIDLen + 1, 200} {
+	for _, n := range []int{0, 1, 30, 31, 32, 200} {
 		idsOf = append(idsOf, strings.Repeat("x", n), strings.Repeat("x", n)+"\x00")
 	}
 	s := New()
@@ -93,8 +93,9 @@ func TestIndexKeys(t *testing.T) {
 	}))
 	boom := errors.New("boom")
 	require.ErrorIs(t, s.Update(ctx, "b", func(tx store.Tx) error {
+		ids(t, tx, 0, 1) // a listing: the transaction writes as it goes, and rolls back
 		put(t, tx, "short-new", "v")
-		put(t, tx, strings.Repeat("y", shortIDLen+5), "v")
+		put(t, tx, strings.Repeat("y", 36), "v")
 		return boom
 	}), boom)
 	require.NoError(t, s.View(ctx, "b", func(tx store.Tx) error {
@@ -108,7 +109,7 @@ func TestIndexKeys(t *testing.T) {
 			assert.True(t, ok, "id of %d bytes", len(id))
 			assert.Equal(t, want, c.LastName, "id of %d bytes", len(id))
 		}
-		for _, id := range []string{"short-new", strings.Repeat("y", shortIDLen+5), "xx\x00\x00", strings.Repeat("x", 3)} {
+		for _, id := range []string{"short-new", strings.Repeat("y", 36), "xx\x00\x00", strings.Repeat("x", 3)} {
 			_, ok, err := tx.Customer(id)
 			require.NoError(t, err)
 			assert.False(t, ok, "%q", id)
@@ -387,4 +388,65 @@ func TestUpdateRunsAgainAfterAConcurrentChange(t *testing.T) {
 			}))
 		})
 	}
+}
+
+// With a hash that makes most ids clash (three hashes in all), every record
+// is still found by its id, replaced in place, listed once, and a rolled-back
+// create, the reset of a business and a rolled-back create that freed a hash
+// another id clashed on leave the index right.
+func TestIndexClashes(t *testing.T) {
+	defer func(h func(string) uint64) { hashID = h }(hashID)
+	hashID = func(id string) uint64 { return uint64(len(id) % 3) }
+	t.Run("keys", TestIndexKeys)
+
+	s := New()
+	ctx := context.Background()
+	const n = 60
+	id := func(i int) string { return fmt.Sprint("c-", i) }
+	require.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error {
+		for i := range n {
+			put(t, tx, id(i), fmt.Sprint("v", i))
+		}
+		return nil
+	}))
+	boom := errors.New("boom")
+	require.ErrorIs(t, s.Update(ctx, "b", func(tx store.Tx) error {
+		ids(t, tx, 0, 1) // a listing: the transaction writes as it goes, and rolls back
+		for i := n; i < n+20; i++ { // created, then rolled back
+			put(t, tx, id(i), "gone")
+		}
+		put(t, tx, id(3), "gone")
+		return boom
+	}), boom)
+	require.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error {
+		for i := 0; i < n; i += 2 {
+			put(t, tx, id(i), fmt.Sprint("w", i))
+		}
+		return nil
+	}))
+	check := func(stored int) {
+		t.Helper()
+		require.NoError(t, s.View(ctx, "b", func(tx store.Tx) error {
+			for i := range n + 20 {
+				c, ok, err := tx.Customer(id(i))
+				require.NoError(t, err)
+				if i >= stored {
+					assert.False(t, ok, id(i))
+					continue
+				}
+				want := fmt.Sprint("v", i)
+				if i%2 == 0 {
+					want = fmt.Sprint("w", i)
+				}
+				assert.True(t, ok, id(i))
+				assert.Equal(t, want, c.LastName, id(i))
+			}
+			_, total := ids(t, tx, 0, 1000)
+			assert.Equal(t, stored, total)
+			return nil
+		}))
+	}
+	check(n)
+	require.NoError(t, s.Reset(ctx, "b"))
+	check(0)
 }
