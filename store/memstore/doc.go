@@ -8,7 +8,7 @@
 // string; what a reader decoded stays valid), no dependence on kernel mapping
 // limits, and Reset only drops a map entry, so it cannot fail half way. A
 // record has no pointer inside, so the garbage collector marks it without
-// scanning it: about 270 bytes of heap per customer of the fixtures' shape,
+// scanning it: about 250 bytes of heap per customer of the fixtures' shape,
 // where a struct per customer took 1,165 (README.md has the figures and
 // their commands).
 //

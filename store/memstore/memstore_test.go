@@ -411,7 +411,7 @@ func TestIndexClashes(t *testing.T) {
 	}))
 	boom := errors.New("boom")
 	require.ErrorIs(t, s.Update(ctx, "b", func(tx store.Tx) error {
-		ids(t, tx, 0, 1) // a listing: the transaction writes as it goes, and rolls back
+		ids(t, tx, 0, 1)            // a listing: the transaction writes as it goes, and rolls back
 		for i := n; i < n+20; i++ { // created, then rolled back
 			put(t, tx, id(i), "gone")
 		}
