@@ -62,32 +62,32 @@ func (t *table) get(id string) (string, bool) {
 }
 
 // put stores rec as the record with id. It returns the slot and the record
-// it replaced, or -1 for a new record.
+// it replaced, or -1 for a new record. A new id whose hash is new costs one
+// probe of the index and an insert into the group that probe just read.
 func (t *table) put(id, rec string) (slot int32, old string) {
-	if slot, ok := t.slot(id); ok {
+	h := hashID(id)
+	slot, taken := t.index[h]
+	if taken && recordID(t.recs[slot]) != id {
+		slot, taken = t.clash[id]
+		if !taken { // a new id with the hash of another
+			if t.clash == nil {
+				t.clash = map[string]int32{}
+			}
+			t.clash[strings.Clone(id)] = int32(len(t.recs))
+			t.recs = append(t.recs, rec)
+			return -1, ""
+		}
+	}
+	if taken {
 		old, t.recs[slot] = t.recs[slot], rec
 		return slot, old
 	}
-	t.create(id, rec)
-	return -1, ""
-}
-
-// create stores rec as the record with id, which the table does not hold.
-func (t *table) create(id, rec string) {
-	slot := int32(len(t.recs))
-	h := hashID(id)
 	if t.index == nil {
 		t.index = map[uint64]int32{}
 	}
-	if _, taken := t.index[h]; !taken {
-		t.index[h] = slot
-	} else {
-		if t.clash == nil {
-			t.clash = map[string]int32{}
-		}
-		t.clash[strings.Clone(id)] = slot
-	}
+	t.index[h] = int32(len(t.recs))
 	t.recs = append(t.recs, rec)
+	return -1, ""
 }
 
 // forget removes id, whose record is at slot, from the index. Only truncate

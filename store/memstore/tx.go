@@ -38,14 +38,15 @@ type tx struct {
 	customers0, relations0 int
 	undo                   []undo
 
-	// Optimistic Update: the records read, the records to write in order
-	// (one per id: a second write of an id replaces the first), the index in
-	// writes of each id, and, by kind, the index in reads after the last read
-	// that a write was linked to (see put).
-	reads  []read
-	writes []pending
-	own    [2]map[string]int
-	cursor [2]int
+	// Optimistic Update: the records read, the records to write in order,
+	// for the reads of its own writes the index in writes of each id (kept
+	// up to date lazily: own covers writes[:indexed]), and, by kind, the
+	// index in reads after the last read that a write was linked to (link).
+	reads   []read
+	writes  []pending
+	own     [2]map[string]int
+	indexed int
+	cursor  [2]int
 	// needLock is set when fn asked for what only a locked transaction
 	// answers (a listing, which would have to merge its own writes) and
 	// the records x had read had changed, so that x could not turn into a
@@ -122,8 +123,8 @@ type read struct {
 
 // pending is a record an optimistic transaction writes at commit. read is
 // the index in reads of the read of the same record that the write is
-// linked to, or -1: a commit that finds that read still true writes at its
-// slot, or creates the record, without looking the id up again.
+// linked to, or -1: a commit that finds that a read that found the record
+// still holds writes at its slot without looking the id up again.
 type pending struct {
 	kind kind
 	read int32
@@ -171,7 +172,7 @@ func (x *tx) record(k kind, id string) (string, bool) {
 		return x.t.table(k).get(id)
 	}
 	if len(x.writes) > 0 {
-		if i, ok := x.own[k][id]; ok {
+		if i, ok := x.ownWrite(k, id); ok {
 			return x.writes[i].rec, true
 		}
 	}
@@ -186,6 +187,19 @@ func (x *tx) record(k kind, id string) (string, bool) {
 	x.t.mu.RUnlock()
 	x.reads = append(x.reads, r)
 	return r.rec, r.found
+}
+
+// ownWrite returns the index in x.writes of x's last write of id of kind k.
+func (x *tx) ownWrite(k kind, id string) (int, bool) {
+	for ; x.indexed < len(x.writes); x.indexed++ {
+		w := &x.writes[x.indexed]
+		if x.own[w.kind] == nil {
+			x.own[w.kind] = map[string]int{}
+		}
+		x.own[w.kind][w.id] = x.indexed
+	}
+	i, ok := x.own[k][id]
+	return i, ok
 }
 
 // valid reports whether every record x read is, in t, as x read it. The
@@ -268,12 +282,10 @@ func (x *tx) apply(t *tenant) {
 		w := &x.writes[i]
 		tb := t.table(w.kind)
 		switch {
-		case w.read < 0 || t != x.t:
-			tb.put(w.id, w.rec)
-		case x.reads[w.read].found:
+		case w.read >= 0 && t == x.t && x.reads[w.read].found:
 			tb.recs[x.reads[w.read].slot] = w.rec
 		default:
-			tb.create(w.id, w.rec)
+			tb.put(w.id, w.rec)
 		}
 	}
 }
@@ -319,7 +331,7 @@ func (x *tx) lock() bool {
 	for _, w := range x.writes {
 		x.putLocked(w.kind, w.id, w.rec)
 	}
-	x.reads, x.writes, x.own, x.cursor = nil, nil, [2]map[string]int{}, [2]int{}
+	x.reads, x.writes, x.own, x.indexed, x.cursor = nil, nil, [2]map[string]int{}, 0, [2]int{}
 	return true
 }
 
@@ -362,16 +374,8 @@ func (x *tx) put(k kind, id string, encode func([]byte) ([]byte, error)) error {
 }
 
 // pend keeps rec as the record of kind k with id that the optimistic x
-// writes at commit, in place of an earlier write of it.
+// writes at commit.
 func (x *tx) pend(k kind, id, rec string) {
-	if i, ok := x.own[k][id]; ok {
-		x.writes[i].rec = rec
-		return
-	}
-	if x.own[k] == nil {
-		x.own[k] = map[string]int{}
-	}
-	x.own[k][id] = len(x.writes)
 	x.writes = append(x.writes, pending{kind: k, read: x.link(k, id), id: id, rec: rec})
 }
 
