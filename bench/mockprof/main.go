@@ -16,6 +16,7 @@ import (
 
 	"github.com/algoreg-kit/algoreg-kit/bench/internal/benchutil"
 	"github.com/algoreg-kit/algoreg-kit/internal/flushwriter"
+	"github.com/algoreg-kit/algoreg-kit/internal/gcheadroom"
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
 	"github.com/algoreg-kit/algoreg-kit/store"
 	"github.com/algoreg-kit/algoreg-kit/store/memstore"
@@ -59,9 +60,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	quiet := fs.Bool("quiet", false, "no request log (the mock command logs one line per request at info)")
 	state := fs.String("state", "", "a SQLite state file (default sync) instead of the in-memory store")
 	mutexFraction := fs.Int("mutex-fraction", 0, "sample 1 in N mutex contention events for /debug/pprof/mutex (0: none)")
+	headroom := fs.Int64("gc-headroom", gcheadroom.Default, "bytes of heap growth between collections at least, as algoreg-kit mock --gc-headroom (0: Go's default)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
+	defer gcheadroom.Start(*headroom)()
 	runtime.SetMutexProfileFraction(*mutexFraction)
 	// Like the mock command: log lines are buffered and flushed every 100 ms.
 	var logOut io.Writer = io.Discard

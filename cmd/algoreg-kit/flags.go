@@ -329,6 +329,19 @@ func (v *sizeValue) Set(s string) error {
 	return err
 }
 
+// sizeOrZeroValue is a sizeValue that also takes 0 (or "off"): none.
+type sizeOrZeroValue int64
+
+func (v *sizeOrZeroValue) String() string { return (*sizeValue)(v).String() }
+
+func (v *sizeOrZeroValue) Set(s string) error {
+	if t := strings.TrimSpace(s); t == "0" || t == "off" {
+		*v = 0
+		return nil
+	}
+	return (*sizeValue)(v).Set(s)
+}
+
 // parseSize reads a byte count with an optional KiB/MiB/GiB/KB/MB/GB/B suffix.
 func parseSize(s string) (int64, error) {
 	num, mult := strings.TrimSpace(s), int64(1)

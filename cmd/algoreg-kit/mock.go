@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/algoreg-kit/algoreg-kit/internal/flushwriter"
+	"github.com/algoreg-kit/algoreg-kit/internal/gcheadroom"
 	"github.com/algoreg-kit/algoreg-kit/internal/words"
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
@@ -95,6 +96,9 @@ type mockConfig struct {
 	PreloadBusiness string
 	PprofAddr       string
 	State           stateSpec
+	// GCHeadroom is --gc-headroom: the collector's floor of heap growth
+	// between cycles (internal/gcheadroom); 0 leaves Go's pacing.
+	GCHeadroom int64
 }
 
 func parseMock(args []string, getenv func(string) string) (mockConfig, error) {
@@ -125,6 +129,8 @@ func parseMock(args []string, getenv func(string) string) (mockConfig, error) {
 	fs.Var((*sizeValue)(&s.MinBodyRate), "min-body-rate", "slowest a body may arrive, a `size` per second, after 10 s; slower: 408 and the connection closed")
 	fs.IntVar(&s.MaxHeaderBytes, "max-header-bytes", mockserver.DefaultMaxHeaderBytes, "largest request line and headers; over it 431")
 	fs.DurationVar(&s.IdleTimeout, "idle-timeout", mockserver.DefaultIdleTimeout, "how long an idle keep-alive connection stays open")
+	cfg.GCHeadroom = gcheadroom.Default
+	fs.Var((*sizeOrZeroValue)(&cfg.GCHeadroom), "gc-headroom", "let the heap grow by at least this `size` between garbage collections (0: Go's default pacing, heap growth equal to the live heap); a GOGC in the environment wins")
 	fs.StringVar(&cfg.PprofAddr, "pprof-addr", "", "also serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060); default: off")
 	fs.StringVar(&state, "state", "", "where the state is kept: a SQLite `file` (or sqlite:PATH), or a postgres:// URL; default: in memory, lost on exit")
 	fs.choice(&stateSync, "state-sync", "", []string{"normal", "full"}, "`mode` of a SQLite state file: normal (a save survives a crash of the process) or full (a power loss too: an fsync per save); default normal")
@@ -153,6 +159,7 @@ func runMock(ctx context.Context, cfg mockConfig, e env) error {
 	// write system call per request took a fifth of a small save's time.
 	logOut := flushwriter.New(e.stderr, 100*time.Millisecond)
 	defer logOut.Close()
+	defer gcheadroom.Start(cfg.GCHeadroom)()
 	st, err := openStore(ctx, cfg.State)
 	if err != nil {
 		return fmt.Errorf("mock: %w", err)

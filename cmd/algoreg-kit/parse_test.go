@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/algoreg-kit/algoreg-kit/internal/gcheadroom"
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
 	"github.com/algoreg-kit/algoreg-kit/rules"
@@ -120,6 +121,22 @@ func TestParseMock(t *testing.T) {
 				t.Error("got metrics on")
 			}
 		}},
+		{name: "gc headroom default", check: func(t *testing.T, got mockConfig) {
+			if got.GCHeadroom != gcheadroom.Default {
+				t.Errorf("got gc headroom %d, want %d", got.GCHeadroom, gcheadroom.Default)
+			}
+		}},
+		{name: "gc headroom", args: []string{"--gc-headroom", "64MiB"}, check: func(t *testing.T, got mockConfig) {
+			if got.GCHeadroom != 64<<20 {
+				t.Errorf("got gc headroom %d, want 64 MiB", got.GCHeadroom)
+			}
+		}},
+		{name: "gc headroom off", env: map[string]string{"ALGOREG_MOCK_GC_HEADROOM": "off"}, check: func(t *testing.T, got mockConfig) {
+			if got.GCHeadroom != 0 {
+				t.Errorf("got gc headroom %d, want 0 (off)", got.GCHeadroom)
+			}
+		}},
+		{name: "bad gc headroom", args: []string{"--gc-headroom", "-1"}, wantErr: `"-1" is not a positive size`},
 		{name: "bad journal size", args: []string{"--journal-size", "-3"}, wantErr: `"-3" is not a count`},
 		{name: "webhook defaults", check: func(t *testing.T, got mockConfig) {
 			if s := got.Server; s.WebhookRetryFor != time.Hour || s.WebhookSecret != "" {
