@@ -17,11 +17,11 @@ func TestPercent(t *testing.T) {
 	}{
 		{live: 32 << 20, headroom: 256 << 20, base: 100, want: 800},
 		{live: 256 << 20, headroom: 256 << 20, base: 100, want: 100},
-		{live: 1 << 30, headroom: 256 << 20, base: 100, want: 100}, // larger than the headroom: Go's default
+		{live: 1 << 30, headroom: 256 << 20, base: 100, want: 100},   // larger than the headroom: Go's default
 		{live: 100 << 20, headroom: 256 << 20, base: 300, want: 300}, // never under base
-		{live: 0, headroom: 256 << 20, base: 100, want: 6400},      // before the first collection: 4 MiB
-		{live: 1 << 20, headroom: 256 << 20, base: 100, want: 6400}, // a heap goal of 4 MiB at least
-		{live: 3, headroom: 1 << 62, base: 100, want: maxPercent},   // no overflow
+		{live: 0, headroom: 256 << 20, base: 100, want: 6400},        // before the first collection: 4 MiB
+		{live: 1 << 20, headroom: 256 << 20, base: 100, want: 6400},  // a heap goal of 4 MiB at least
+		{live: 3, headroom: 1 << 62, base: 100, want: maxPercent},    // no overflow
 	} {
 		assert.Equal(t, tt.want, Percent(tt.live, tt.headroom, tt.base), "live %d headroom %d", tt.live, tt.headroom)
 	}
