@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(tb testing.TB) store.Store, opts ...Option) {
 		{"update reads its own writes", updateReadsOwnWrites},
 		{"preload", preload},
 		{"batch writes", batchWrites},
+		{"replace one field", replaceOneField},
 		{"reset", reset},
 		{"businesses paging", businessesPaging},
 		{"concurrent updates serialised", concurrentUpdates},

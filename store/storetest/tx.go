@@ -3,11 +3,14 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/algoreg-kit/algoreg-kit/rules"
 	"github.com/algoreg-kit/algoreg-kit/store"
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -313,4 +316,129 @@ func contextCancelledInsideUpdate(h *harness) {
 	c, _ := h.counts("acme")
 	assert.Equal(h.t, 0, c, "customers of an Update cancelled before its commit")
 	assert.Empty(h.t, h.pending(), "events of an Update cancelled before its commit")
+}
+
+// replaceOneField: after a Preload, a batch of puts each differing from its
+// stored record in one field only (every field of rules.Customer and
+// rules.Relation in turn, UpdatedAt alone included) stores each as given:
+// an engine that writes less for a record it finds unchanged (the SQL
+// engines write only updated_at) must look at every field.
+func replaceOneField(h *harness) {
+	cs := oneFieldChanges(h, FilledCustomer(h.t, ""), "ExternalID", func(c *rules.Customer, id string) { c.ExternalID = id })
+	rs := oneFieldChanges(h, FilledRelation(h.t, ""), "RelationExternalID", func(r *rules.Relation, id string) { r.RelationExternalID = id })
+	var stored, changed []rules.Customer
+	for _, c := range cs {
+		stored, changed = append(stored, c[0]), append(changed, c[1])
+	}
+	var storedRels, changedRels []rules.Relation
+	for _, r := range rs {
+		storedRels, changedRels = append(storedRels, r[0]), append(changedRels, r[1])
+	}
+	h.put("acme", stored, storedRels)
+	h.put("expected", changed, changedRels) // as the engine gives them back
+	h.update("acme", func(tx store.Tx) error {
+		var ids, relIDs []string
+		for _, c := range changed {
+			ids = append(ids, c.ExternalID)
+		}
+		for _, r := range changedRels {
+			relIDs = append(relIDs, r.RelationExternalID)
+		}
+		if p, ok := tx.(store.Preloader); ok {
+			require.NoError(h.t, p.Preload(ids, relIDs))
+		}
+		return putAll(tx, changed, changedRels)
+	})
+	var want, got []rules.Customer
+	var wantRels, gotRels []rules.Relation
+	for business, out := range map[string]*[]rules.Customer{"expected": &want, "acme": &got} {
+		h.view(business, func(tx store.Tx) error {
+			for _, c := range changed {
+				v, _ := customer(h.t, tx, c.ExternalID)
+				*out = append(*out, v)
+			}
+			return nil
+		})
+	}
+	for business, out := range map[string]*[]rules.Relation{"expected": &wantRels, "acme": &gotRels} {
+		h.view(business, func(tx store.Tx) error {
+			for _, r := range changedRels {
+				v, _ := relation(h.t, tx, r.RelationExternalID)
+				*out = append(*out, v)
+			}
+			return nil
+		})
+	}
+	for i := range want {
+		assert.Equal(h.t, want[i], got[i], "customer %s", want[i].ExternalID)
+	}
+	for i := range wantRels {
+		assert.Equal(h.t, wantRels[i], gotRels[i], "relation %s", wantRels[i].RelationExternalID)
+	}
+}
+
+// putAll writes cs and rs through the Tx's BatchWriter when it has one.
+func putAll(tx store.Tx, cs []rules.Customer, rs []rules.Relation) error {
+	ptrs := make([]*rules.Customer, len(cs))
+	for i := range cs {
+		ptrs[i] = &cs[i]
+	}
+	if bw, ok := tx.(store.BatchWriter); ok {
+		if err := bw.PutCustomers(ptrs); err != nil {
+			return err
+		}
+		return bw.PutRelations(rs)
+	}
+	for _, c := range ptrs {
+		if err := tx.PutCustomer(c); err != nil {
+			return err
+		}
+	}
+	for _, r := range rs {
+		if err := tx.PutRelation(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// oneFieldChanges returns, for each field of T but its id (the field
+// named idField), a pair of records with an id of their own: base, and base
+// with that field changed.
+func oneFieldChanges[T any](h *harness, base T, idField string, setID func(*T, string)) [][2]T {
+	var pairs [][2]T
+	typ := reflect.TypeFor[T]()
+	for i := range typ.NumField() {
+		if typ.Field(i).Name == idField {
+			continue
+		}
+		pair := [2]T{base, base}
+		for j := range pair {
+			setID(&pair[j], "one "+typ.Field(i).Name)
+		}
+		changeField(h.t, reflect.ValueOf(&pair[1]).Elem().Field(i))
+		pairs = append(pairs, pair)
+	}
+	return pairs
+}
+
+// changeField gives f, a field as fill sets it, another value.
+func changeField(tb testing.TB, f reflect.Value) {
+	tb.Helper()
+	switch {
+	case f.Type() == uuidType:
+		f.Set(reflect.ValueOf(uuid.NewSHA1(uuid.NameSpaceOID, []byte("storetest changed"))))
+	case f.Type() == fieldsType:
+		f.Set(reflect.ValueOf([]rules.Field{{Key: "changed", Value: "yes"}}))
+	case f.Kind() == reflect.String:
+		f.SetString(f.String() + " changed")
+	case f.Kind() == reflect.Int64:
+		f.SetInt(f.Int() + 1)
+	case f.Kind() == reflect.Bool:
+		f.SetBool(!f.Bool())
+	case f.Kind() == reflect.Slice:
+		f.Set(reflect.Append(f, f.Index(0)))
+	default:
+		tb.Fatalf("storetest: cannot change a field of type %s: teach changeField this type", f.Type())
+	}
 }

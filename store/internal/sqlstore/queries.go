@@ -10,6 +10,7 @@ type queries struct {
 	customer, putCustomer, customers, countCustomers            string
 	relation, putRelation, relations, countRelations, relatedTo string
 	customersIn, relationsIn                                    string
+	touchCustomers, touchRelations                              string
 	// putCustomers[k] and putRelations[k] upsert 2^k rows in one statement
 	// (as many as the dialect's batches).
 	putCustomers, putRelations                                 []string
@@ -32,9 +33,11 @@ func newQueries(d *Dialect) queries {
 		countCustomers: r(`SELECT count(*) FROM customers WHERE business = $1`),
 		relation:       r(`SELECT ` + rc + ` FROM relations WHERE business = $1 AND relation_external_id = $2`),
 		customersIn:    r(`SELECT ` + cc + ` FROM customers WHERE business = $1 AND ` + d.inList("external_id", "$2")),
+		touchCustomers: r(`UPDATE customers SET updated_at = $1 WHERE business = $2 AND ` + d.inList("external_id", "$3")),
 		putCustomers:   batches(d, "customers", "external_id", customerColumns),
 		putRelations:   batches(d, "relations", "relation_external_id", relationColumns),
 		relationsIn:    r(`SELECT ` + rc + ` FROM relations WHERE business = $1 AND ` + d.inList("relation_external_id", "$2")),
+		touchRelations: r(`UPDATE relations SET updated_at = $1 WHERE business = $2 AND ` + d.inList("relation_external_id", "$3")),
 		putRelation:    r(upsert("relations", "relation_external_id", relationColumns)),
 		relations:      r(`SELECT ` + rc + ` FROM relations WHERE business = $1 ORDER BY relation_external_id LIMIT $2 OFFSET $3`),
 		countRelations: r(`SELECT count(*) FROM relations WHERE business = $1`),

@@ -53,6 +53,21 @@ type variation struct {
 // kyc_level, kyc_level_requested and disabled are NULL when c has none (a
 // value without its Has flag is not kept).
 func customerArgs(business string, c *rules.Customer) ([]any, error) {
+	data, err := customerDataJSON(c)
+	if err != nil {
+		return nil, err
+	}
+	// Pointers into c, which the caller keeps unchanged (store.Tx.PutCustomer),
+	// rather than copies: a string or a large int64 in an interface is an
+	// allocation, a pointer is not, and both engines' drivers take either.
+	return []any{business, &c.ExternalID, c.CustomerID.String(), &c.AccountType, &c.FirstName, &c.MiddleName,
+		&c.LastName, &c.CompanyName, &c.TradingName, nullable(c.HasKYCLevel, c.KYCLevel),
+		nullable(c.HasKYCRequested, c.KYCLevelRequested), nullable(c.HasDisabled, c.Disabled),
+		c.RiskScanDisabled, &c.CreatedAt, &c.UpdatedAt, data}, nil
+}
+
+// customerDataJSON returns the data column of c.
+func customerDataJSON(c *rules.Customer) (string, error) {
 	d := customerData{RegistrationNumber: c.RegistrationNumber, DateOfBirth: c.DateOfBirth, Phone: c.Phone,
 		Comment: c.Comment, NationalityCodes: c.NationalityCodes, DomicileCodes: c.DomicileCodes,
 		ReviewGroups: c.ReviewGroups, Contacts: c.Contacts, AliasIDs: c.AliasIDs, Fields: c.Fields}
@@ -64,16 +79,36 @@ func customerArgs(business string, c *rules.Customer) ([]any, error) {
 	}
 	b, err := appendCustomerData(make([]byte, 0, 512), &d)
 	if err != nil {
-		return nil, fmt.Errorf("customer %q: %w", c.ExternalID, err)
+		return "", fmt.Errorf("customer %q: %w", c.ExternalID, err)
 	}
-	data := string(b)
-	// Pointers into c, which the caller keeps unchanged (store.Tx.PutCustomer),
-	// rather than copies: a string or a large int64 in an interface is an
-	// allocation, a pointer is not, and both engines' drivers take either.
-	return []any{business, &c.ExternalID, c.CustomerID.String(), &c.AccountType, &c.FirstName, &c.MiddleName,
-		&c.LastName, &c.CompanyName, &c.TradingName, nullable(c.HasKYCLevel, c.KYCLevel),
-		nullable(c.HasKYCRequested, c.KYCLevelRequested), nullable(c.HasDisabled, c.Disabled),
-		c.RiskScanDisabled, &c.CreatedAt, &c.UpdatedAt, data}, nil
+	return string(b), nil
+}
+
+// storedCustomer is a customer as read, with its data column as it is
+// stored, so that a save can tell that it would write the row unchanged
+// but for updated_at (customerUnchanged).
+type storedCustomer struct {
+	rules.Customer
+	data string
+}
+
+// sameCustomerColumns reports whether the columns of a row of c but data
+// would hold what the row of s holds, updated_at aside: the columns of
+// customerArgs, compared as they are stored.
+func sameCustomerColumns(s, c *rules.Customer) bool {
+	return s.ExternalID == c.ExternalID && s.CustomerID == c.CustomerID && s.AccountType == c.AccountType &&
+		s.FirstName == c.FirstName && s.MiddleName == c.MiddleName && s.LastName == c.LastName &&
+		s.CompanyName == c.CompanyName && s.TradingName == c.TradingName &&
+		sameNullable(s.HasKYCLevel, s.KYCLevel, c.HasKYCLevel, c.KYCLevel) &&
+		sameNullable(s.HasKYCRequested, s.KYCLevelRequested, c.HasKYCRequested, c.KYCLevelRequested) &&
+		sameNullable(s.HasDisabled, s.Disabled, c.HasDisabled, c.Disabled) &&
+		s.RiskScanDisabled == c.RiskScanDisabled && s.CreatedAt == c.CreatedAt
+}
+
+// sameNullable reports whether two values of a nullable column are stored
+// alike: both NULL, or both the same value.
+func sameNullable[T comparable](hasA bool, a T, hasB bool, b T) bool {
+	return hasA == hasB && (!hasA || a == b)
 }
 
 // nullable returns v when has, else nil (NULL).
@@ -86,6 +121,13 @@ func nullable[T any](has bool, v T) any {
 
 // scanCustomer reads one row of customerColumns.
 func scanCustomer(scan func(dest ...any) error) (rules.Customer, error) {
+	s, err := scanStoredCustomer(scan)
+	return s.Customer, err
+}
+
+// scanStoredCustomer reads one row of customerColumns, and keeps its data
+// column.
+func scanStoredCustomer(scan func(dest ...any) error) (storedCustomer, error) {
 	var (
 		c                   rules.Customer
 		customerID          string
@@ -98,10 +140,10 @@ func scanCustomer(scan func(dest ...any) error) (rules.Customer, error) {
 		&c.CompanyName, &c.TradingName, &kyc, &kycRequested, &disabled, &c.RiskScanDisabled,
 		&c.CreatedAt, &c.UpdatedAt, &data)
 	if err != nil {
-		return rules.Customer{}, err
+		return storedCustomer{}, err
 	}
 	if c.CustomerID, err = uuid.Parse(customerID); err != nil {
-		return rules.Customer{}, fmt.Errorf("customer %q: customer_id: %w", c.ExternalID, err)
+		return storedCustomer{}, fmt.Errorf("customer %q: customer_id: %w", c.ExternalID, err)
 	}
 	if kyc != nil {
 		c.KYCLevel, c.HasKYCLevel = *kyc, true
@@ -116,7 +158,7 @@ func scanCustomer(scan func(dest ...any) error) (rules.Customer, error) {
 	if decodeCustomerData(data, d) != nil { // not the usual form: encoding/json reads it
 		*d = customerData{}
 		if err := json.Unmarshal([]byte(data), d); err != nil {
-			return rules.Customer{}, fmt.Errorf("customer %q: data: %w", c.ExternalID, err)
+			return storedCustomer{}, fmt.Errorf("customer %q: data: %w", c.ExternalID, err)
 		}
 	}
 	c.RegistrationNumber, c.DateOfBirth, c.Phone, c.Comment = d.RegistrationNumber, d.DateOfBirth, d.Phone, d.Comment
@@ -128,25 +170,74 @@ func scanCustomer(scan func(dest ...any) error) (rules.Customer, error) {
 			c.Variations[i] = rules.Variation(v)
 		}
 	}
-	return c, nil
+	return storedCustomer{Customer: c, data: data}, nil
 }
 
 // relationArgs returns the values of the columns of r, after business.
 func relationArgs(business string, r *rules.Relation) ([]any, error) {
-	var fields any // NULL when r has no fields
-	if r.Fields != nil {
-		b, err := appendFieldsJSON(nil, r.Fields)
-		if err != nil {
-			return nil, fmt.Errorf("relation %q: %w", r.RelationExternalID, err)
-		}
-		fields = string(b) // TEXT, as data (a []byte would be stored as a BLOB)
+	fields, err := relationFieldsJSON(r)
+	if err != nil {
+		return nil, err
 	}
 	return []any{business, r.RelationExternalID, r.ParentExternalID, r.ChildExternalID, r.RelationType,
 		r.Disabled, r.CreatedAt, r.UpdatedAt, fields}, nil
 }
 
+// relationFieldsJSON returns the fields column of r: a string, TEXT as data
+// is (a []byte would be stored as a BLOB), or nil (NULL) when r has no
+// fields.
+func relationFieldsJSON(r *rules.Relation) (any, error) {
+	if r.Fields == nil {
+		return nil, nil
+	}
+	b, err := appendFieldsJSON(nil, r.Fields)
+	if err != nil {
+		return nil, fmt.Errorf("relation %q: %w", r.RelationExternalID, err)
+	}
+	return string(b), nil
+}
+
+// storedRelation is a relation as read, with its fields column as stored
+// (nil for NULL), as storedCustomer is.
+type storedRelation struct {
+	rules.Relation
+	fields []byte
+}
+
+// relationUnchanged reports whether r would be written as the row of s
+// holds it, but for updated_at: the columns of relationArgs.
+func relationUnchanged(s *storedRelation, r rules.Relation) bool {
+	if s.RelationExternalID != r.RelationExternalID || s.ParentExternalID != r.ParentExternalID ||
+		s.ChildExternalID != r.ChildExternalID || s.RelationType != r.RelationType ||
+		s.Disabled != r.Disabled || s.CreatedAt != r.CreatedAt {
+		return false
+	}
+	fields, err := relationFieldsJSON(&r)
+	if err != nil || (fields == nil) != (s.fields == nil) {
+		return false // an error is PutRelations' to report
+	}
+	return fields == nil || fields.(string) == string(s.fields)
+}
+
+// customerUnchanged reports whether c would be written as the row of s
+// holds it, but for updated_at.
+func customerUnchanged(s *storedCustomer, c *rules.Customer) bool {
+	if !sameCustomerColumns(&s.Customer, c) {
+		return false
+	}
+	data, err := customerDataJSON(c)
+	return err == nil && data == s.data // an error is PutCustomers' to report
+}
+
 // scanRelation reads one row of relationColumns.
 func scanRelation(scan func(dest ...any) error) (rules.Relation, error) {
+	s, err := scanStoredRelation(scan)
+	return s.Relation, err
+}
+
+// scanStoredRelation reads one row of relationColumns, and keeps its
+// fields column.
+func scanStoredRelation(scan func(dest ...any) error) (storedRelation, error) {
 	var (
 		r      rules.Relation
 		fields []byte
@@ -154,16 +245,16 @@ func scanRelation(scan func(dest ...any) error) (rules.Relation, error) {
 	err := scan(&r.RelationExternalID, &r.ParentExternalID, &r.ChildExternalID, &r.RelationType, &r.Disabled,
 		&r.CreatedAt, &r.UpdatedAt, &fields)
 	if err != nil {
-		return rules.Relation{}, err
+		return storedRelation{}, err
 	}
 	if fields != nil {
 		var fl fieldList
 		if err := fl.UnmarshalJSON(fields); err != nil {
-			return rules.Relation{}, fmt.Errorf("relation %q: fields: %w", r.RelationExternalID, err)
+			return storedRelation{}, fmt.Errorf("relation %q: fields: %w", r.RelationExternalID, err)
 		}
 		r.Fields = fl
 	}
-	return r, nil
+	return storedRelation{Relation: r, fields: fields}, nil
 }
 
 // fieldList is custom fields as one JSON object, keys in the order of the

@@ -20,8 +20,8 @@ type tx struct {
 	// What Preload read, by id: the record, or nil when it does not exist.
 	// A write of a record deletes its entry, so that a read after it asks
 	// the database.
-	customers map[string]*rules.Customer
-	relations map[string]*rules.Relation
+	customers map[string]*storedCustomer
+	relations map[string]*storedRelation
 }
 
 var (
@@ -33,11 +33,11 @@ var (
 // the relations.
 func (t *tx) Preload(customerIDs, relationIDs []string) error {
 	var err error
-	t.customers, err = preload(t, scanCustomer, t.s.q.customersIn, customerIDs, func(c *rules.Customer) string { return c.ExternalID })
+	t.customers, err = preload(t, scanStoredCustomer, t.s.q.customersIn, customerIDs, func(c *storedCustomer) string { return c.ExternalID })
 	if err != nil {
 		return fmt.Errorf("read customers: %w", err)
 	}
-	t.relations, err = preload(t, scanRelation, t.s.q.relationsIn, relationIDs, func(r *rules.Relation) string { return r.RelationExternalID })
+	t.relations, err = preload(t, scanStoredRelation, t.s.q.relationsIn, relationIDs, func(r *storedRelation) string { return r.RelationExternalID })
 	if err != nil {
 		return fmt.Errorf("read relations: %w", err)
 	}
@@ -79,7 +79,7 @@ func preloaded[T any](m map[string]*T, id string) (v T, found, known bool) {
 
 func (t *tx) Customer(externalID string) (rules.Customer, bool, error) {
 	if c, found, known := preloaded(t.customers, externalID); known {
-		return c, found, nil
+		return c.Customer, found, nil
 	}
 	return get(t, scanCustomer, t.s.q.customer, "customer", externalID)
 }
@@ -96,8 +96,15 @@ func (t *tx) PutCustomer(c *rules.Customer) error {
 	return nil
 }
 
-// PutCustomers implements store.BatchWriter.
+// PutCustomers implements store.BatchWriter. The customers whose row would
+// be written as Preload read it but for updated_at (a save that repeats
+// what is stored) have only their updated_at written, by one statement.
 func (t *tx) PutCustomers(cs []*rules.Customer) error {
+	cs, err := touchUnchanged(t, cs, t.customers, t.s.q.touchCustomers, "customer",
+		func(c *rules.Customer) (string, int64) { return c.ExternalID, c.UpdatedAt }, customerUnchanged)
+	if err != nil {
+		return err
+	}
 	return putBatches(t, cs, t.s.q.putCustomers, func(c *rules.Customer) (string, []any, error) {
 		delete(t.customers, c.ExternalID)
 		args, err := customerArgs(t.business, c)
@@ -105,13 +112,56 @@ func (t *tx) PutCustomers(cs []*rules.Customer) error {
 	})
 }
 
-// PutRelations implements store.BatchWriter.
+// PutRelations implements store.BatchWriter; the relations that Preload
+// read unchanged but for updated_at have only their updated_at written, as
+// PutCustomers does.
 func (t *tx) PutRelations(rs []rules.Relation) error {
+	rs, err := touchUnchanged(t, rs, t.relations, t.s.q.touchRelations, "relation",
+		func(r rules.Relation) (string, int64) { return r.RelationExternalID, r.UpdatedAt }, relationUnchanged)
+	if err != nil {
+		return err
+	}
 	return putBatches(t, rs, t.s.q.putRelations, func(r rules.Relation) (string, []any, error) {
 		delete(t.relations, r.RelationExternalID)
 		args, err := relationArgs(t.business, &r)
 		return "relation " + r.RelationExternalID, args, err
 	})
+}
+
+// touchUnchanged writes, with query (updated_at = $1 for the ids of the
+// list $3 of business $2), the updated_at of the records that Preload read
+// into stored and that unchanged finds unchanged, those of the first such
+// one's updated_at (in a save, every one); it forgets what it wrote from
+// stored and returns the other records. key gives a record's id and
+// updated_at.
+func touchUnchanged[T, S any](t *tx, records []T, stored map[string]*S, query, what string,
+	key func(T) (string, int64), unchanged func(*S, T) bool) ([]T, error) {
+	var (
+		ids  []string
+		at   int64
+		rest = records[:0:0]
+	)
+	for _, r := range records {
+		id, updated := key(r)
+		s := stored[id]
+		if s == nil || len(ids) > 0 && updated != at || !unchanged(s, r) {
+			rest = append(rest, r)
+			continue
+		}
+		delete(stored, id)
+		ids, at = append(ids, id), updated
+	}
+	if len(ids) == 0 {
+		return records, nil
+	}
+	list, err := t.s.d.listArg(ids)
+	if err == nil {
+		err = t.q.Exec(t.ctx, query, at, t.business, list)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("save %s %q and %d more: %w", what, ids[0], len(ids)-1, err)
+	}
+	return rest, nil
 }
 
 // putBatches writes records with the multi-row upserts of queries (of 2^k
@@ -152,7 +202,7 @@ func putBatches[T any](t *tx, records []T, queries []string, args func(T) (strin
 
 func (t *tx) Relation(relationExternalID string) (rules.Relation, bool, error) {
 	if r, found, known := preloaded(t.relations, relationExternalID); known {
-		return r, found, nil
+		return r.Relation, found, nil
 	}
 	return get(t, scanRelation, t.s.q.relation, "relation", relationExternalID)
 }
