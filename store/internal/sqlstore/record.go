@@ -119,31 +119,37 @@ func nullable[T any](has bool, v T) any {
 	return nil
 }
 
-// scanCustomer reads one row of customerColumns.
-func scanCustomer(scan func(dest ...any) error) (rules.Customer, error) {
-	s, err := scanStoredCustomer(scan)
-	return s.Customer, err
+// scanCustomer reads one row of customerColumns into c.
+func scanCustomer(scan func(dest ...any) error, c *rules.Customer) error {
+	_, err := scanCustomerRow(scan, c)
+	return err
 }
 
-// scanStoredCustomer reads one row of customerColumns, and keeps its data
-// column.
-func scanStoredCustomer(scan func(dest ...any) error) (storedCustomer, error) {
+// scanStoredCustomer reads one row of customerColumns into s, its data
+// column too.
+func scanStoredCustomer(scan func(dest ...any) error, s *storedCustomer) (err error) {
+	s.data, err = scanCustomerRow(scan, &s.Customer)
+	return err
+}
+
+// scanCustomerRow reads one row of customerColumns into c (which the
+// caller gives, so that a list of them is one allocation) and returns its
+// data column.
+func scanCustomerRow(scan func(dest ...any) error, c *rules.Customer) (string, error) {
 	var (
-		c                   rules.Customer
-		customerID          string
-		kyc, kycRequested   *int64
-		disabled            *bool
-		data                string
-		customerDataDecoded customerData
+		customerID        string
+		kyc, kycRequested *int64
+		disabled          *bool
+		data              string
 	)
 	err := scan(&c.ExternalID, &customerID, &c.AccountType, &c.FirstName, &c.MiddleName, &c.LastName,
 		&c.CompanyName, &c.TradingName, &kyc, &kycRequested, &disabled, &c.RiskScanDisabled,
 		&c.CreatedAt, &c.UpdatedAt, &data)
 	if err != nil {
-		return storedCustomer{}, err
+		return "", err
 	}
 	if c.CustomerID, err = uuid.Parse(customerID); err != nil {
-		return storedCustomer{}, fmt.Errorf("customer %q: customer_id: %w", c.ExternalID, err)
+		return "", fmt.Errorf("customer %q: customer_id: %w", c.ExternalID, err)
 	}
 	if kyc != nil {
 		c.KYCLevel, c.HasKYCLevel = *kyc, true
@@ -154,12 +160,13 @@ func scanStoredCustomer(scan func(dest ...any) error) (storedCustomer, error) {
 	if disabled != nil {
 		c.Disabled, c.HasDisabled = *disabled, true
 	}
-	d := &customerDataDecoded
-	if decodeCustomerData(data, d) != nil { // not the usual form: encoding/json reads it
-		*d = customerData{}
-		if err := json.Unmarshal([]byte(data), d); err != nil {
-			return storedCustomer{}, fmt.Errorf("customer %q: data: %w", c.ExternalID, err)
+	var d customerData
+	if decodeCustomerData(data, &d) != nil { // not the usual form: encoding/json reads it
+		slow := new(customerData)
+		if err := json.Unmarshal([]byte(data), slow); err != nil {
+			return "", fmt.Errorf("customer %q: data: %w", c.ExternalID, err)
 		}
+		d = *slow
 	}
 	c.RegistrationNumber, c.DateOfBirth, c.Phone, c.Comment = d.RegistrationNumber, d.DateOfBirth, d.Phone, d.Comment
 	c.NationalityCodes, c.DomicileCodes, c.ReviewGroups = d.NationalityCodes, d.DomicileCodes, d.ReviewGroups
@@ -170,7 +177,7 @@ func scanStoredCustomer(scan func(dest ...any) error) (storedCustomer, error) {
 			c.Variations[i] = rules.Variation(v)
 		}
 	}
-	return storedCustomer{Customer: c, data: data}, nil
+	return data, nil
 }
 
 // relationArgs returns the values of the columns of r, after business.
@@ -229,32 +236,36 @@ func customerUnchanged(s *storedCustomer, c *rules.Customer) bool {
 	return err == nil && data == s.data // an error is PutCustomers' to report
 }
 
-// scanRelation reads one row of relationColumns.
-func scanRelation(scan func(dest ...any) error) (rules.Relation, error) {
-	s, err := scanStoredRelation(scan)
-	return s.Relation, err
+// scanRelation reads one row of relationColumns into r.
+func scanRelation(scan func(dest ...any) error, r *rules.Relation) error {
+	_, err := scanRelationRow(scan, r)
+	return err
 }
 
-// scanStoredRelation reads one row of relationColumns, and keeps its
-// fields column.
-func scanStoredRelation(scan func(dest ...any) error) (storedRelation, error) {
-	var (
-		r      rules.Relation
-		fields []byte
-	)
+// scanStoredRelation reads one row of relationColumns into s, its fields
+// column too.
+func scanStoredRelation(scan func(dest ...any) error, s *storedRelation) (err error) {
+	s.fields, err = scanRelationRow(scan, &s.Relation)
+	return err
+}
+
+// scanRelationRow reads one row of relationColumns into r and returns its
+// fields column (nil for NULL).
+func scanRelationRow(scan func(dest ...any) error, r *rules.Relation) ([]byte, error) {
+	var fields []byte
 	err := scan(&r.RelationExternalID, &r.ParentExternalID, &r.ChildExternalID, &r.RelationType, &r.Disabled,
 		&r.CreatedAt, &r.UpdatedAt, &fields)
 	if err != nil {
-		return storedRelation{}, err
+		return nil, err
 	}
 	if fields != nil {
 		var fl fieldList
 		if err := fl.UnmarshalJSON(fields); err != nil {
-			return storedRelation{}, fmt.Errorf("relation %q: fields: %w", r.RelationExternalID, err)
+			return nil, fmt.Errorf("relation %q: fields: %w", r.RelationExternalID, err)
 		}
 		r.Fields = fl
 	}
-	return storedRelation{Relation: r, fields: fields}, nil
+	return fields, nil
 }
 
 // fieldList is custom fields as one JSON object, keys in the order of the

@@ -46,7 +46,7 @@ func (t *tx) Preload(customerIDs, relationIDs []string) error {
 
 // preload reads the records with ids through query, by id (nil for an id
 // without a record).
-func preload[T any](t *tx, scan func(func(dest ...any) error) (T, error), query string, ids []string, idOf func(*T) string) (map[string]*T, error) {
+func preload[T any](t *tx, scan func(func(dest ...any) error, *T) error, query string, ids []string, idOf func(*T) string) (map[string]*T, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -54,7 +54,7 @@ func preload[T any](t *tx, scan func(func(dest ...any) error) (T, error), query 
 	if err != nil {
 		return nil, err
 	}
-	vs, err := list(t, scan, query, t.business, arg)
+	vs, err := list(t, scan, len(ids), query, t.business, arg)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +235,7 @@ func (t *tx) RelationsOf(externalIDs ...string) ([]rules.Relation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("relations of %q: %w", externalIDs, err)
 	}
-	rs, err := list(t, scanRelation, t.s.q.relatedTo, t.business, ids)
+	rs, err := list(t, scanRelation, 0, t.s.q.relatedTo, t.business, ids)
 	if err != nil {
 		return nil, fmt.Errorf("relations of %q: %w", externalIDs, err)
 	}
@@ -260,27 +260,34 @@ func (t *tx) AddEvent(e store.Event) error {
 	return nil
 }
 
-// list returns the records of a query, read by scan.
-func list[T any](t *tx, scan func(func(dest ...any) error) (T, error), query string, args ...any) ([]T, error) {
+// list returns the records of a query, read by scan; hint is how many
+// there may be (0 for unknown), so that they are one allocation.
+func list[T any](t *tx, scan func(func(dest ...any) error, *T) error, hint int, query string, args ...any) ([]T, error) {
 	rows, err := t.q.Query(t.ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []T
+	var (
+		out  []T
+		zero T
+	)
 	for rows.Next() {
-		v, err := scan(rows.Scan)
-		if err != nil {
+		if out == nil && hint > 0 { // on the first row: a query of absent records allocates nothing
+			out = make([]T, 0, hint)
+		}
+		out = append(out, zero)
+		if err := scan(rows.Scan, &out[len(out)-1]); err != nil {
 			return nil, err
 		}
-		out = append(out, v)
 	}
 	return out, rows.Err()
 }
 
 // get returns the record of the business with id, read by scan.
-func get[T any](t *tx, scan func(func(dest ...any) error) (T, error), query, what, id string) (T, bool, error) {
-	v, err := scan(t.q.QueryRow(t.ctx, query, t.business, id).Scan)
+func get[T any](t *tx, scan func(func(dest ...any) error, *T) error, query, what, id string) (T, bool, error) {
+	var v T
+	err := scan(t.q.QueryRow(t.ctx, query, t.business, id).Scan, &v)
 	var zero T
 	if errors.Is(err, ErrNoRows) {
 		return zero, false, nil
@@ -292,12 +299,12 @@ func get[T any](t *tx, scan func(func(dest ...any) error) (T, error), query, wha
 }
 
 // page returns a page of the records of the business, and how many it has.
-func page[T any](t *tx, scan func(func(dest ...any) error) (T, error), count, query, what string, offset, limit int) ([]T, int, error) {
+func page[T any](t *tx, scan func(func(dest ...any) error, *T) error, count, query, what string, offset, limit int) ([]T, int, error) {
 	var total int
 	if err := t.q.QueryRow(t.ctx, count, t.business).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count %s: %w", what, err)
 	}
-	vs, err := list(t, scan, query, t.business, max(0, limit), max(0, offset))
+	vs, err := list(t, scan, 0, query, t.business, max(0, limit), max(0, offset))
 	if err != nil {
 		return nil, 0, fmt.Errorf("list %s: %w", what, err)
 	}
