@@ -110,6 +110,14 @@ func openDB(ctx context.Context, abs, path string, opts Options) (*db, error) {
 		}
 		d.readers <- r
 	}
+	c, _, err := openConn(fileURI(abs), int(busyTimeout(opts).Milliseconds()), []string{
+		"PRAGMA synchronous = " + synchronous(opts), // the writer's: a checkpoint syncs as it says
+	})
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("open state file %s: %w", path, sqlstore.Unavailable(ctx, err))
+	}
+	d.ckpt = newCheckpointer(c)
 	return d, nil
 }
 
@@ -151,6 +159,9 @@ type db struct {
 	w     *conn // nil once closed
 	// readers holds the read connections not in use (nil ones once closed).
 	readers chan *conn
+	// ckpt copies the WAL into the file after the commits (checkpoint.go;
+	// nil until openDB has opened every connection).
+	ckpt *checkpointer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -216,6 +227,9 @@ func (d *db) Write(ctx context.Context, _ string, fn func(q sqlstore.Querier) er
 	if err := c.exec("COMMIT"); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", sqlstore.Unavailable(ctx, err))
 	}
+	if d.ckpt != nil {
+		d.ckpt.committed()
+	}
 	return nil
 }
 
@@ -244,8 +258,11 @@ func (d *db) Read(ctx context.Context, fn func(q sqlstore.Querier) error) error 
 
 func (d *db) Close() error {
 	d.closeOnce.Do(func() {
-		d.write <- struct{}{} // after the Write in progress
 		var errs []error
+		if d.ckpt != nil {
+			errs = append(errs, d.ckpt.close())
+		}
+		d.write <- struct{}{} // after the Write in progress
 		if d.w != nil {
 			errs = append(errs, d.w.close())
 			d.w = nil

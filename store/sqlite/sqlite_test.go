@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/algoreg-kit/algoreg-kit/rules"
 	"github.com/algoreg-kit/algoreg-kit/store"
@@ -165,4 +167,41 @@ func TestUpdateAfterAPanic(t *testing.T) {
 		assert.True(t, whole, "the write of the next save")
 		return err
 	}))
+}
+
+// The checkpointer (checkpoint.go) copies the commits into the file soon
+// after them, without waiting for the WAL to reach 1,000 pages, and under
+// writes without a pause the WAL still restarts from its beginning, staying
+// near 1,000 pages.
+func TestCheckpoints(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	s := mustOpen(t, path, sqlite.Options{})
+	save := func(from, n int) {
+		t.Helper()
+		require.NoError(t, s.Update(context.Background(), "acme", func(tx store.Tx) error {
+			for i := from; i < from+n; i++ {
+				c := &rules.Customer{ExternalID: strconv.Itoa(i), AccountType: "N", Comment: strings.Repeat("x", 2000)}
+				if err := tx.PutCustomer(c); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+	}
+	fileSize := func() int64 {
+		fi, err := os.Stat(path)
+		require.NoError(t, err)
+		return fi.Size()
+	}
+	save(0, 50) // ~30 pages: far from the writer's own checkpoint
+	assert.Eventually(t, func() bool { return fileSize() > 50*2000 }, 5*time.Second, 5*time.Millisecond,
+		"the commit did not reach the file")
+
+	for i := range 1000 { // 20 MB
+		save(50+i*10, 10)
+	}
+	wal, err := os.Stat(path + "-wal")
+	require.NoError(t, err)
+	assert.Less(t, wal.Size(), int64(3000*4096), "the WAL grew past 3,000 pages")
+	assert.Greater(t, fileSize(), int64(10_000*2000/2), "the file holds less than half of what was written")
 }
