@@ -122,16 +122,21 @@ func TestParseMock(t *testing.T) {
 			}
 		}},
 		{name: "gc headroom default", check: func(t *testing.T, got mockConfig) {
-			if got.GCHeadroom != gcheadroom.Default {
-				t.Errorf("got gc headroom %d, want %d", got.GCHeadroom, gcheadroom.Default)
+			if got.GCHeadroom != 0 {
+				t.Errorf("got gc headroom %d, want 0 (Go's pacing)", got.GCHeadroom)
 			}
 		}},
-		{name: "gc headroom", args: []string{"--gc-headroom", "64MiB"}, check: func(t *testing.T, got mockConfig) {
-			if got.GCHeadroom != 64<<20 {
-				t.Errorf("got gc headroom %d, want 64 MiB", got.GCHeadroom)
+		{name: "gc headroom", args: []string{"--gc-headroom", "256MiB"}, check: func(t *testing.T, got mockConfig) {
+			if got.GCHeadroom != gcheadroom.Suggested {
+				t.Errorf("got gc headroom %d, want 256 MiB", got.GCHeadroom)
 			}
 		}},
-		{name: "gc headroom off", env: map[string]string{"ALGOREG_MOCK_GC_HEADROOM": "off"}, check: func(t *testing.T, got mockConfig) {
+		{name: "gc headroom from the variable", env: map[string]string{"ALGOREG_MOCK_GC_HEADROOM": "128MiB"}, check: func(t *testing.T, got mockConfig) {
+			if got.GCHeadroom != 128<<20 {
+				t.Errorf("got gc headroom %d, want 128 MiB", got.GCHeadroom)
+			}
+		}},
+		{name: "gc headroom off", args: []string{"--gc-headroom", "off"}, env: map[string]string{"ALGOREG_MOCK_GC_HEADROOM": "64MiB"}, check: func(t *testing.T, got mockConfig) {
 			if got.GCHeadroom != 0 {
 				t.Errorf("got gc headroom %d, want 0 (off)", got.GCHeadroom)
 			}
