@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	quiet := fs.Bool("quiet", false, "no request log (the mock command logs one line per request at info)")
 	state := fs.String("state", "", "a SQLite state file (default sync) instead of the in-memory store")
 	mutexFraction := fs.Int("mutex-fraction", 0, "sample 1 in N mutex contention events for /debug/pprof/mutex (0: none)")
-	headroom := fs.Int64("gc-headroom", 0, "bytes of heap growth between collections at least, as algoreg-kit mock --gc-headroom (0: Go's default)")
+	headroom := fs.Int64("gc-headroom", gcheadroom.Default, "bytes of heap growth between collections at least, as algoreg-kit mock --gc-headroom (0: Go's default)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}

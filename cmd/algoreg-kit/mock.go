@@ -129,7 +129,8 @@ func parseMock(args []string, getenv func(string) string) (mockConfig, error) {
 	fs.Var((*sizeValue)(&s.MinBodyRate), "min-body-rate", "slowest a body may arrive, a `size` per second, after 10 s; slower: 408 and the connection closed")
 	fs.IntVar(&s.MaxHeaderBytes, "max-header-bytes", mockserver.DefaultMaxHeaderBytes, "largest request line and headers; over it 431")
 	fs.DurationVar(&s.IdleTimeout, "idle-timeout", mockserver.DefaultIdleTimeout, "how long an idle keep-alive connection stays open")
-	fs.Var((*sizeOrZeroValue)(&cfg.GCHeadroom), "gc-headroom", "let the heap grow by at least this `size` between garbage collections, e.g. 256MiB: less CPU per save for at most that much more memory (default 0: Go's pacing, growth equal to the live heap); a GOGC in the environment wins")
+	cfg.GCHeadroom = gcheadroom.Default
+	fs.Var((*sizeOrZeroValue)(&cfg.GCHeadroom), "gc-headroom", "let the heap grow by at least this `size` between garbage collections: less CPU per save for at most that much more memory (at most a quarter of GOMEMLIMIT when set; 0: Go's pacing, growth equal to the live heap); a GOGC in the environment wins")
 	fs.StringVar(&cfg.PprofAddr, "pprof-addr", "", "also serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060); default: off")
 	fs.StringVar(&state, "state", "", "where the state is kept: a SQLite `file` (or sqlite:PATH), or a postgres:// URL; default: in memory, lost on exit")
 	fs.choice(&stateSync, "state-sync", "", []string{"normal", "full"}, "`mode` of a SQLite state file: normal (a save survives a crash of the process) or full (a power loss too: an fsync per save); default normal")

@@ -122,12 +122,12 @@ func TestParseMock(t *testing.T) {
 			}
 		}},
 		{name: "gc headroom default", check: func(t *testing.T, got mockConfig) {
-			if got.GCHeadroom != 0 {
-				t.Errorf("got gc headroom %d, want 0 (Go's pacing)", got.GCHeadroom)
+			if got.GCHeadroom != gcheadroom.Default {
+				t.Errorf("got gc headroom %d, want %d", got.GCHeadroom, gcheadroom.Default)
 			}
 		}},
 		{name: "gc headroom", args: []string{"--gc-headroom", "256MiB"}, check: func(t *testing.T, got mockConfig) {
-			if got.GCHeadroom != gcheadroom.Suggested {
+			if got.GCHeadroom != 256<<20 {
 				t.Errorf("got gc headroom %d, want 256 MiB", got.GCHeadroom)
 			}
 		}},

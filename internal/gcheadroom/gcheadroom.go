@@ -15,6 +15,7 @@
 package gcheadroom
 
 import (
+	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -22,11 +23,8 @@ import (
 	"sync/atomic"
 )
 
-// Suggested is the headroom the README's figures were measured with
-// (algoreg-kit mock --gc-headroom 256MiB). The mock's default is none: a
-// process that grows by 256 MiB under load would surprise a container sized
-// for the mock's usual footprint.
-const Suggested = 256 << 20
+// Default is the headroom of algoreg-kit mock (--gc-headroom).
+const Default = 256 << 20
 
 // maxPercent bounds GOGC, whatever the live heap (the runtime's own bound is
 // far higher; a live heap of a few KiB would otherwise ask for millions).
@@ -34,8 +32,10 @@ const maxPercent = 1 << 20
 
 // Start keeps the headroom from now on, until stop is called (which puts
 // GOGC back). It does nothing when headroom is not positive or when the
-// GOGC environment variable is set: whoever set it chose the pacing.
+// GOGC environment variable is set: whoever set it chose the pacing. With a
+// memory limit (GOMEMLIMIT), the headroom is at most a quarter of it.
 func Start(headroom int64) (stop func()) {
+	headroom = Capped(headroom, debug.SetMemoryLimit(-1))
 	if headroom <= 0 || os.Getenv("GOGC") != "" {
 		return func() {}
 	}
@@ -93,6 +93,16 @@ func (t *tuner) tune() {
 		}
 	}
 	debug.SetGCPercent(Percent(basis, t.headroom, t.base))
+}
+
+// Capped is headroom under a memory limit of limit bytes (math.MaxInt64:
+// none): at most a quarter of it, so that a process sized by GOMEMLIMIT
+// keeps its pacing well inside the limit.
+func Capped(headroom, limit int64) int64 {
+	if limit < math.MaxInt64 {
+		return min(headroom, limit/4)
+	}
+	return headroom
 }
 
 // minBasis is the least heap Percent counts with: Go's own smallest heap

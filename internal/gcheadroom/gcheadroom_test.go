@@ -1,6 +1,7 @@
 package gcheadroom
 
 import (
+	"math"
 	"runtime"
 	"runtime/debug"
 	"testing"
@@ -25,6 +26,12 @@ func TestPercent(t *testing.T) {
 	} {
 		assert.Equal(t, tt.want, Percent(tt.live, tt.headroom, tt.base), "live %d headroom %d", tt.live, tt.headroom)
 	}
+}
+
+func TestCapped(t *testing.T) {
+	assert.EqualValues(t, 256<<20, Capped(256<<20, math.MaxInt64), "no limit")
+	assert.EqualValues(t, 128<<20, Capped(256<<20, 512<<20), "a quarter of GOMEMLIMIT")
+	assert.EqualValues(t, 64<<20, Capped(64<<20, 8<<30), "under a quarter already")
 }
 
 // gcPercent returns GOGC as it is.
