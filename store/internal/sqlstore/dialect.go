@@ -26,9 +26,6 @@ type Dialect struct {
 	// parameter param, which listArg makes.
 	inList  func(column, param string) string
 	listArg func(values []string) (any, error)
-	// byIDs is a SELECT of columns of the rows of table whose business is
-	// $1 and whose key is one of the distinct strings of the list $2.
-	byIDs func(table, key string, columns []string) string
 }
 
 // SQLite is the dialect of modernc.org/sqlite. Text compares by its bytes
@@ -50,15 +47,6 @@ var SQLite = &Dialect{
 		b, err := json.Marshal(values)
 		return string(b), err
 	},
-	// One seek of the key per id, in the list's order (CROSS JOIN keeps
-	// json_each the outer loop), rather than IN's temporary B-tree of the ids
-	// first: 2.5 % fewer instructions a save of 100 customers and 51
-	// relations (store/sqlite/README.md).
-	byIDs: func(table, key string, columns []string) string {
-		return `SELECT ` + table + `.` + strings.Join(columns, ", "+table+".") + // json_each has a parent column too
-			` FROM json_each($2) AS ids CROSS JOIN ` + table +
-			` ON ` + table + `.business = $1 AND ` + table + `.` + key + ` = ids.value`
-	},
 }
 
 // Postgres is the dialect of PostgreSQL through pgx. Text columns use the
@@ -78,9 +66,6 @@ var Postgres = &Dialect{
 		return column + " = ANY(" + param + ")"
 	},
 	listArg: func(values []string) (any, error) { return values, nil },
-	byIDs: func(table, key string, columns []string) string {
-		return `SELECT ` + strings.Join(columns, ", ") + ` FROM ` + table + ` WHERE business = $1 AND ` + key + ` = ANY($2)`
-	},
 }
 
 // Rebind returns query with the dialect's placeholders.

@@ -50,21 +50,17 @@ func preload[T any](t *tx, scan func(func(dest ...any) error, *T) error, query s
 	if len(ids) == 0 {
 		return nil, nil
 	}
+	arg, err := t.s.d.listArg(ids)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := list(t, scan, len(ids), query, t.business, arg)
+	if err != nil {
+		return nil, err
+	}
 	m := make(map[string]*T, len(ids))
-	distinct := make([]string, 0, len(ids)) // the query's list (Dialect.byIDs)
 	for _, id := range ids {
-		if _, dup := m[id]; !dup {
-			m[id] = nil
-			distinct = append(distinct, id)
-		}
-	}
-	arg, err := t.s.d.listArg(distinct)
-	if err != nil {
-		return nil, err
-	}
-	vs, err := list(t, scan, len(distinct), query, t.business, arg)
-	if err != nil {
-		return nil, err
+		m[id] = nil
 	}
 	for i := range vs {
 		m[idOf(&vs[i])] = &vs[i]
