@@ -126,23 +126,7 @@ func write(tx store.Tx, out *rules.Outcome, resp *openapi.SaveCustomersResponse)
 		c.CustomerID = ids[j]
 		resp.Added[j] = openapi.AddedCustomer{CustomerID: text[36*j : 36*j+36], ExternalID: c.ExternalID}
 	}
-	if bw, ok := tx.(store.BatchWriter); ok {
-		if err := bw.PutCustomers(out.Customers); err != nil {
-			return err
-		}
-		return bw.PutRelations(out.Relations)
-	}
-	for _, c := range out.Customers {
-		if err := tx.PutCustomer(c); err != nil {
-			return err
-		}
-	}
-	for _, rel := range out.Relations {
-		if err := tx.PutRelation(rel); err != nil {
-			return err
-		}
-	}
-	return nil
+	return store.PutAll(tx, out.Customers, out.Relations)
 }
 
 // newUUIDs returns n random (version 4) UUIDs from one read of crypto/rand.

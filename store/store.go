@@ -101,6 +101,28 @@ type BatchWriter interface {
 	PutRelations(rs []rules.Relation) error
 }
 
+// PutAll writes cs and then rs through tx: in one call each when tx is a
+// BatchWriter, else one record at a time.
+func PutAll(tx Tx, cs []*rules.Customer, rs []rules.Relation) error {
+	if bw, ok := tx.(BatchWriter); ok {
+		if err := bw.PutCustomers(cs); err != nil {
+			return err
+		}
+		return bw.PutRelations(rs)
+	}
+	for _, c := range cs {
+		if err := tx.PutCustomer(c); err != nil {
+			return err
+		}
+	}
+	for _, r := range rs {
+		if err := tx.PutRelation(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // BusinessCount is one business and the size of its state.
 type BusinessCount struct {
 	Business  string

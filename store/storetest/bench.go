@@ -113,21 +113,5 @@ func benchSave(tx store.Tx, round, n int, noRead bool) error {
 			}
 		}
 	}
-	if bw, ok := tx.(store.BatchWriter); ok {
-		if err := bw.PutCustomers(cs); err != nil {
-			return err
-		}
-		return bw.PutRelations(rs)
-	}
-	for _, c := range cs {
-		if err := tx.PutCustomer(c); err != nil {
-			return err
-		}
-	}
-	for _, r := range rs {
-		if err := tx.PutRelation(r); err != nil {
-			return err
-		}
-	}
-	return nil
+	return store.PutAll(tx, cs, rs)
 }

@@ -377,29 +377,13 @@ func replaceOneField(h *harness) {
 	}
 }
 
-// putAll writes cs and rs through the Tx's BatchWriter when it has one.
+// putAll writes cs and rs through store.PutAll.
 func putAll(tx store.Tx, cs []rules.Customer, rs []rules.Relation) error {
 	ptrs := make([]*rules.Customer, len(cs))
 	for i := range cs {
 		ptrs[i] = &cs[i]
 	}
-	if bw, ok := tx.(store.BatchWriter); ok {
-		if err := bw.PutCustomers(ptrs); err != nil {
-			return err
-		}
-		return bw.PutRelations(rs)
-	}
-	for _, c := range ptrs {
-		if err := tx.PutCustomer(c); err != nil {
-			return err
-		}
-	}
-	for _, r := range rs {
-		if err := tx.PutRelation(r); err != nil {
-			return err
-		}
-	}
-	return nil
+	return store.PutAll(tx, ptrs, rs)
 }
 
 // oneFieldChanges returns, for each field of T but its id (the field
