@@ -65,7 +65,7 @@ var optimistic = sync.Pool{New: func() any { return new(tx) }}
 // whose tenant was t when it began.
 func newOptimistic(s *Store, business string, t *tenant) *tx {
 	x := optimistic.Get().(*tx)
-	*x = tx{s: s, business: business, t: t, write: true, reads: x.reads[:0], writes: x.writes[:0], own: x.own}
+	*x = tx{s: s, business: business, t: t, write: true, reads: x.reads[:0], writes: x.writes[:0]}
 	return x
 }
 
@@ -73,16 +73,13 @@ func newOptimistic(s *Store, business string, t *tenant) *tx {
 // to the next one, holding no record (those of a very large save are let
 // go).
 func (x *tx) recycle() {
-	reads, writes, own := x.reads, x.writes, x.own
+	reads, writes := x.reads, x.writes
 	if cap(reads) > 1<<14 || cap(writes) > 1<<14 {
 		return
 	}
 	clear(reads)
 	clear(writes)
-	for _, m := range own {
-		clear(m)
-	}
-	*x = tx{reads: reads[:0], writes: writes[:0], own: own}
+	*x = tx{reads: reads[:0], writes: writes[:0]}
 	optimistic.Put(x)
 }
 
