@@ -3,6 +3,7 @@ package mockserver
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/algoreg-kit/algoreg-kit/openapi"
@@ -153,14 +154,10 @@ func newUUIDs(n int) ([]uuid.UUID, error) {
 func uuidText(ids []uuid.UUID) string {
 	b := make([]byte, 0, 36*len(ids))
 	for _, id := range ids {
-		for i, c := range id {
-			if i == 4 || i == 6 || i == 8 || i == 10 {
-				b = append(b, '-')
-			}
-			b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
+		b = hex.AppendEncode(b, id[0:4])
+		for _, group := range [...][]byte{id[4:6], id[6:8], id[8:10], id[10:16]} {
+			b = hex.AppendEncode(append(b, '-'), group)
 		}
 	}
 	return string(b)
 }
-
-const hexDigits = "0123456789abcdef"
