@@ -44,12 +44,14 @@ func Start(headroom int64) (stop func()) {
 	if base < 0 { // GOGC off by a call of SetGCPercent: nothing to pace
 		return func() {}
 	}
-	var stopped atomic.Bool
-	t := &tuner{headroom: uint64(headroom), base: base, stopped: &stopped}
+	t := &tuner{headroom: uint64(headroom), base: base}
+	t.samples[0].Name = "/gc/heap/live:bytes"
+	t.samples[1].Name = "/gc/scan/stack:bytes"
+	t.samples[2].Name = "/gc/scan/globals:bytes"
 	t.tune()
 	t.arm()
 	return func() {
-		if !stopped.Swap(true) {
+		if !t.stopped.Swap(true) {
 			debug.SetGCPercent(base)
 		}
 	}
@@ -58,8 +60,8 @@ func Start(headroom int64) (stop func()) {
 type tuner struct {
 	headroom uint64
 	base     int
-	stopped  *atomic.Bool
-	samples  [3]metrics.Sample
+	stopped  atomic.Bool
+	samples  [3]metrics.Sample // what the runtime's basis of GOGC is made of
 }
 
 // sentinel is the object whose cleanup runs after the next collection: it
@@ -82,9 +84,6 @@ func (t *tuner) arm() {
 // basis), at least minBasis (before the first collection there is no live
 // heap yet).
 func (t *tuner) tune() {
-	t.samples[0].Name = "/gc/heap/live:bytes"
-	t.samples[1].Name = "/gc/scan/stack:bytes"
-	t.samples[2].Name = "/gc/scan/globals:bytes"
 	metrics.Read(t.samples[:])
 	basis := uint64(0)
 	for _, s := range t.samples {
