@@ -145,11 +145,12 @@ func TestOptimisticCommitSeesConcurrentWrites(t *testing.T) {
 		name   string
 		stored bool // "x" exists before the race
 		others int  // records the other save creates besides "x"
+		touchX bool // whether the other save writes "x" too
 	}{
-		{"absent, created with few others", false, 3},
-		{"absent, created with many others", false, 500},
-		{"absent, others created but not it", false, 50},
-		{"stored, replaced meanwhile", true, 10},
+		{"absent, created with few others", false, 3, true},
+		{"absent, created with many others", false, 500, true},
+		{"absent, others created but not it", false, 50, false},
+		{"stored, replaced meanwhile", true, 10, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := memstore.New()
@@ -161,7 +162,6 @@ func TestOptimisticCommitSeesConcurrentWrites(t *testing.T) {
 			require.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error {
 				return tx.PutCustomer(&rules.Customer{ExternalID: seed, LastName: "v0"})
 			}))
-			touchX := tt.name != "absent, others created but not it"
 			read, other := make(chan struct{}), make(chan struct{})
 			go func() {
 				<-read
@@ -171,7 +171,7 @@ func TestOptimisticCommitSeesConcurrentWrites(t *testing.T) {
 							return err
 						}
 					}
-					if !touchX {
+					if !tt.touchX {
 						return nil
 					}
 					return tx.PutCustomer(&rules.Customer{ExternalID: "x", LastName: "other"})
@@ -198,7 +198,7 @@ func TestOptimisticCommitSeesConcurrentWrites(t *testing.T) {
 				return tx.PutCustomer(&c)
 			}))
 			want, wantRuns := "other+mine", 2
-			if !touchX {
+			if !tt.touchX {
 				want, wantRuns = "mine", 1
 			}
 			assert.Equal(t, wantRuns, runs, "runs of fn")
