@@ -142,6 +142,7 @@ func (s *Store) updateOptimistic(ctx context.Context, business string, fn func(t
 	case ctx.Err() != nil: // cancelled while fn ran: as a database's commit would, fail
 		return true, ctx.Err()
 	}
+	x.seal()
 	return s.commit(business, x), nil
 }
 

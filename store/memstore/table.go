@@ -21,6 +21,9 @@ type table struct {
 	index map[uint64]int32
 	clash map[string]int32
 	recs  []string // by slot; every record starts with its id (see recordID)
+	// slabs accounts for the records that share a string (slab.go), by
+	// first slot.
+	slabs []slab
 
 	mu sync.Mutex // guards sorted, which listings rebuild under a read lock
 	// sorted holds the slots 0 to len(sorted)-1 in the order of their ids.
@@ -63,7 +66,9 @@ func (t *table) get(id string) (string, bool) {
 
 // put stores rec as the record with id. It returns the slot and the record
 // it replaced, or -1 for a new record. A new id whose hash is new costs one
-// probe of the index and an insert into the group that probe just read.
+// probe of the index and an insert into the group that probe just read. A
+// rec that replaces a record must not be a substring of a slab (the caller
+// copies it when it is: see tx.apply).
 func (t *table) put(id, rec string) (slot int32, old string) {
 	h := hashID(id)
 	slot, taken := t.index[h]
@@ -79,8 +84,7 @@ func (t *table) put(id, rec string) (slot int32, old string) {
 		}
 	}
 	if taken {
-		old, t.recs[slot] = t.recs[slot], rec
-		return slot, old
+		return slot, t.replace(slot, rec)
 	}
 	if t.index == nil {
 		t.index = map[uint64]int32{}
@@ -109,6 +113,9 @@ func (t *table) truncate(n int) {
 	}
 	clear(t.recs[n:])
 	t.recs = t.recs[:n]
+	// Only a locked transaction rolls back, and it creates no slab; none
+	// can start at n or above, but should one, it goes too.
+	t.slabs = slices.DeleteFunc(t.slabs, func(s slab) bool { return int(s.first) >= n })
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(t.sorted) > n {

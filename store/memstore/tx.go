@@ -47,6 +47,14 @@ type tx struct {
 	own     [2]map[string]int
 	indexed int
 	cursor  [2]int
+	// slabs holds, by kind, the records the writes may create (those not
+	// linked to a read that found the record), and slabSize the memory of
+	// each once sealed (slab.go).
+	slabs    [2]slabBuilder
+	slabSize [2]int
+	// preloaded is how many of the ids given to Preload were found (the
+	// lookups' result, which nothing else needs).
+	preloaded int
 	// needLock is set when fn asked for what only a locked transaction
 	// answers (a listing, which would have to merge its own writes) and
 	// the records x had read had changed, so that x could not turn into a
@@ -121,15 +129,22 @@ type read struct {
 // pending is a record an optimistic transaction writes at commit. read is
 // the index in reads of the read of the same record that the write is
 // linked to, or -1: a commit that finds that a read that found the record
-// still holds writes at its slot without looking the id up again.
+// still holds writes at its slot without looking the id up again. off is
+// the offset of rec in the transaction's slab of its kind, or -1 when rec
+// is a string of its own (a write linked to a read that found the record:
+// it replaces that record).
 type pending struct {
 	kind kind
 	read int32
+	off  int32
 	id   string
 	rec  string
 }
 
-var _ store.Tx = (*tx)(nil)
+var (
+	_ store.Tx        = (*tx)(nil)
+	_ store.Preloader = (*tx)(nil)
+)
 
 var (
 	errReadOnly = errors.New("memstore: a write through the Tx of View; write in Update")
@@ -184,6 +199,33 @@ func (x *tx) record(k kind, id string) (string, bool) {
 	x.t.mu.RUnlock()
 	x.reads = append(x.reads, r)
 	return r.rec, r.found
+}
+
+// Preload looks every id up in the index, in one pass under one read lock,
+// and keeps nothing: the reads of fn that follow, one by one between the
+// rules, then find the index's entries in the processor's caches. In a
+// business of millions of records a lookup that misses the caches costs
+// about 0.3 µs; in a loop of lookups the processor has several of those
+// misses in flight at once, where the reads of fn wait for each in turn
+// (README.md has the figures).
+func (x *tx) Preload(customerIDs, relationIDs []string) error {
+	if !x.locked {
+		x.t.mu.RLock()
+		defer x.t.mu.RUnlock()
+	}
+	found := 0
+	for _, id := range customerIDs {
+		if _, ok := x.t.customers.slot(id); ok {
+			found++
+		}
+	}
+	for _, id := range relationIDs {
+		if _, ok := x.t.relations.slot(id); ok {
+			found++
+		}
+	}
+	x.preloaded = found
+	return nil
 }
 
 // ownWrite returns the index in x.writes of x's last write of id of kind k.
@@ -275,15 +317,24 @@ func (f *freshIDs) has(tb *table, n int32, id string, lookups int) bool {
 // apply writes x's pending records into t, which the caller holds locked
 // and which valid found as x read it.
 func (x *tx) apply(t *tenant) {
+	n0 := [2]int{t.customers.len(), t.relations.len()}
 	for i := range x.writes {
 		w := &x.writes[i]
 		tb := t.table(w.kind)
 		switch {
 		case w.read >= 0 && t == x.t && x.reads[w.read].found:
-			tb.recs[x.reads[w.read].slot] = w.rec
+			tb.replace(x.reads[w.read].slot, w.rec)
 		default:
-			tb.put(w.id, w.rec)
+			// A record of the slab that replaces one created before this
+			// commit gets a string of its own (it would keep the slab
+			// alive without being counted in it).
+			if slot, _ := tb.put(w.id, w.rec); slot >= 0 && w.off >= 0 && int(slot) < n0[w.kind] {
+				tb.recs[slot] = strings.Clone(w.rec)
+			}
 		}
+	}
+	for k, n := range n0 {
+		t.table(kind(k)).addSlab(n, x.slabSize[k])
 	}
 }
 
@@ -326,7 +377,11 @@ func (x *tx) lock() bool {
 	x.t, x.locked = t, true
 	x.customers0, x.relations0 = t.customers.len(), t.relations.len()
 	for _, w := range x.writes {
-		x.putLocked(w.kind, w.id, w.rec)
+		rec := w.rec
+		if w.off >= 0 { // not kept in a slab, whose account only a commit opens
+			rec = strings.Clone(rec)
+		}
+		x.putLocked(w.kind, w.id, rec)
 	}
 	x.reads, x.writes, x.own, x.indexed, x.cursor = nil, nil, [2]map[string]int{}, 0, [2]int{}
 	return true
@@ -361,19 +416,41 @@ func (x *tx) put(k kind, id string, encode func([]byte) ([]byte, error)) error {
 		return fmt.Errorf("memstore: %q: %w", id, err)
 	}
 	*buf = b
-	rec := string(b)
 	if !x.locked {
-		x.pend(k, id, rec)
+		x.pend(k, id, b)
 		return nil
 	}
-	x.putLocked(k, id, rec)
+	x.putLocked(k, id, string(b))
 	return nil
 }
 
 // pend keeps rec as the record of kind k with id that the optimistic x
-// writes at commit.
-func (x *tx) pend(k kind, id, rec string) {
-	x.writes = append(x.writes, pending{kind: k, read: x.link(k, id), id: id, rec: rec})
+// writes at commit: in x's slab of kind k, unless it replaces a record x
+// read.
+func (x *tx) pend(k kind, id string, rec []byte) {
+	w := pending{kind: k, read: x.link(k, id), id: id}
+	if w.read >= 0 && x.reads[w.read].found {
+		w.off, w.rec = -1, string(rec)
+	} else {
+		w.off, w.rec = x.slabs[k].add(rec)
+	}
+	x.writes = append(x.writes, w)
+}
+
+// seal gives x's writes in slabs their place in the slabs' final strings.
+// It runs once fn has returned, before the commit.
+func (x *tx) seal() {
+	var all [2]string
+	for k := range x.slabs {
+		if x.slabs[k].b.Len() > 0 {
+			all[k], x.slabSize[k] = x.slabs[k].seal()
+		}
+	}
+	for i := range x.writes {
+		if w := &x.writes[i]; w.off >= 0 {
+			w.rec = all[w.kind][w.off : int(w.off)+len(w.rec)]
+		}
+	}
 }
 
 // putLocked writes rec into the table of the locked x, keeping what it
@@ -455,8 +532,10 @@ func (x *tx) AddEvent(e store.Event) error {
 // rollback undoes every write of a locked transaction, newest first.
 func (x *tx) rollback() {
 	for i := len(x.undo) - 1; i >= 0; i-- {
+		// A copy: the slab the record may be a substring of no longer
+		// counts it (table.released).
 		u := x.undo[i]
-		u.t.recs[u.slot] = u.rec
+		u.t.recs[u.slot] = strings.Clone(u.rec)
 	}
 	x.t.customers.truncate(x.customers0)
 	x.t.relations.truncate(x.relations0)
