@@ -188,7 +188,8 @@ func TestSlabsAgainstAModel(t *testing.T) {
 	}
 }
 
-// Preload changes nothing that the reads after it answer.
+// Preload changes nothing that the reads after it answer, and what it read
+// is checked at commit.
 func TestPreload(t *testing.T) {
 	s := New()
 	ctx := context.Background()
@@ -211,7 +212,28 @@ func TestPreload(t *testing.T) {
 		put(t, tx, "b", "v1")
 		return nil
 	}))
+	// A record Preload read and that changes before the commit makes fn
+	// run again, as a record fn read itself does.
+	runs := 0
+	require.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error {
+		runs++
+		require.NoError(t, tx.(store.Preloader).Preload([]string{"a"}, nil))
+		if runs == 1 {
+			require.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error {
+				put(t, tx, "a", "v2")
+				return nil
+			}))
+		}
+		c, _, err := tx.Customer("a")
+		require.NoError(t, err)
+		put(t, tx, "a", c.LastName+"+")
+		return nil
+	}))
+	assert.Equal(t, 2, runs)
 	require.NoError(t, s.View(ctx, "b", func(tx store.Tx) error {
+		c, _, err := tx.Customer("a")
+		require.NoError(t, err)
+		assert.Equal(t, "v2+", c.LastName)
 		require.NoError(t, tx.(store.Preloader).Preload([]string{"b"}, nil))
 		_, ok, err := tx.Customer("b")
 		require.NoError(t, err)
