@@ -80,13 +80,14 @@ type Tx interface {
 }
 
 // Preloader is implemented by a Tx that reads many records in one query
-// faster than one by one (the SQL engines, where each read is a statement).
+// faster than one by one (the SQL engines, where each read is a statement;
+// the in-memory store, whose lookups in one pass overlap their cache misses).
 // Preload reads the customers and relations with these ids (ids that do not
 // exist are fine) and keeps them for the Customer and Relation calls of the
 // same transaction, which then answer without a query; a write of a record
 // forgets what was preloaded of it. The mock's save calls it with the
 // request's ids before it evaluates the rules. A Tx without it is read one
-// record at a time (the in-memory store, where a read is a map lookup).
+// record at a time.
 type Preloader interface {
 	Preload(customerIDs, relationIDs []string) error
 }

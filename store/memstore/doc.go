@@ -2,7 +2,7 @@
 // state lives as long as the process and nothing is written to disk.
 //
 // Each customer and each relation is one compact record (record.go) held in
-// an immutable Go string, on the Go heap, found through a map from a hash of its id to
+// an immutable Go string (the ones a save creates share one, slab.go), on the Go heap, found through a map from a hash of its id to
 // its slot in a slice of records. There is no pointer into memory that can
 // be unmapped or reused while a reader holds it (a replaced record is a new
 // string; what a reader decoded stays valid), no dependence on kernel mapping

@@ -90,7 +90,8 @@ func (t *table) addSlab(first, size int) {
 }
 
 // replace puts rec at slot, which holds a record, and returns the record it
-// held. rec must not be a substring of a slab.
+// held. When rec is a substring of a slab, the caller gives slot a copy
+// afterwards unless the slot is one the slab accounts for (tx.apply).
 func (t *table) replace(slot int32, rec string) (old string) {
 	old, t.recs[slot] = t.recs[slot], rec
 	t.released(slot, len(old))

@@ -66,9 +66,9 @@ func (t *table) get(id string) (string, bool) {
 
 // put stores rec as the record with id. It returns the slot and the record
 // it replaced, or -1 for a new record. A new id whose hash is new costs one
-// probe of the index and an insert into the group that probe just read. A
-// rec that replaces a record must not be a substring of a slab (the caller
-// copies it when it is: see tx.apply).
+// probe of the index and an insert into the group that probe just read.
+// When rec is a substring of a slab and replaces a record, the caller gives
+// that slot a copy afterwards (tx.apply).
 func (t *table) put(id, rec string) (slot int32, old string) {
 	h := hashID(id)
 	slot, taken := t.index[h]
