@@ -5,13 +5,15 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
+	"os"
 	"runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/algoreg-kit/algoreg-kit/internal/cpuclock"
+	"github.com/algoreg-kit/algoreg-kit/internal/gcheadroom"
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
 	"github.com/algoreg-kit/algoreg-kit/mockserver/mocktest"
 	"github.com/algoreg-kit/algoreg-kit/openapi"
@@ -62,24 +64,6 @@ func benchRequest(prefix string, from, to int, customer func(b *bytes.Buffer, pr
 	}
 	b.WriteString(`]}`)
 	return b.Bytes()
-}
-
-func serveSave(tb testing.TB, h http.Handler, business string, body []byte) *httptest.ResponseRecorder {
-	rec := postSave(h, business, body)
-	if rec.Code != http.StatusOK {
-		tb.Fatalf("status %d: %.300s", rec.Code, rec.Body.Bytes())
-	}
-	return rec
-}
-
-// postSave posts a save of body for business to h.
-func postSave(h http.Handler, business string, body []byte) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(http.MethodPost, "/api/v1/customers/save", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth(business, "x")
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
 }
 
 // BenchmarkSave measures a save through the whole handler: auth, body read,
@@ -138,13 +122,13 @@ func benchSave(b *testing.B, cfg mockserver.Config, n int, update, replay bool) 
 	mock := mocktest.NewMock(b, cfg)
 	body := benchBody(n, "c")
 	if update {
-		serveSave(b, mock, "bench", body)
+		mocktest.MustSave(b, mock, "bench", body)
 		if !replay {
 			body = benchUpdateBody(n, "c")
 		}
 	}
 	// A sanity check that the body saves without errors or warnings.
-	if rec := serveSave(b, mock, "bench", body); !bytes.Contains(rec.Body.Bytes(), []byte(`"detail":[]`)) {
+	if rec := mocktest.MustSave(b, mock, "bench", body); !bytes.Contains(rec.Body.Bytes(), []byte(`"detail":[]`)) {
 		b.Fatalf("bench body has errors or warnings: %.500s", rec.Body.Bytes())
 	}
 	// New customers every iteration: a pool of bodies with distinct
@@ -173,7 +157,7 @@ func benchSave(b *testing.B, cfg mockserver.Config, n int, update, replay bool) 
 			}
 			body = bodies[k]
 		}
-		serveSave(b, mock, "bench", body)
+		mocktest.MustSave(b, mock, "bench", body)
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "customers/s")
@@ -211,7 +195,7 @@ func benchSaveParallel(b *testing.B, st store.Store, n int, replay bool) {
 		pool := make([][]byte, 64)
 		for k := range pool {
 			pool[k] = benchBody(n, "u"+strconv.Itoa(k)+"-")
-			serveSave(b, mock, "bench", pool[k])
+			mocktest.MustSave(b, mock, "bench", pool[k])
 		}
 		next = func(i int64) []byte { return pool[i%int64(len(pool))] }
 	} else {
@@ -233,7 +217,7 @@ func benchSaveParallel(b *testing.B, st store.Store, n int, replay bool) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			// Not serveSave: b.Fatal must not be called from these goroutines.
-			if rec := postSave(mock, "bench", next(counter.Add(1))); rec.Code != http.StatusOK {
+			if rec := mocktest.PostSave(mock, "bench", next(counter.Add(1))); rec.Code != http.StatusOK {
 				b.Errorf("status %d: %.300s", rec.Code, rec.Body.Bytes())
 				return
 			}
@@ -282,4 +266,62 @@ func BenchmarkStoredCustomers1M(b *testing.B) {
 		b.ReportMetric(heap/total, "B/customer")
 		runtime.KeepAlive(mock)
 	}
+}
+
+// BenchmarkSaveLargeBusiness is the in-memory mock creating the customers
+// of a bench/run.sh pool (mocktest.BenchPool: realistic customers and
+// relations, 100 a body) in a business that already holds
+// ALGOREG_BENCH_STORED customers (2,000,000 when unset), 16 concurrent
+// saves: bench/run.sh's "ours" cell, in process, after it has run for a
+// while. It reports requests per CPU-second, which, unlike requests per
+// second, does not change with what else the machine runs; it is skipped
+// unless ALGOREG_BENCH_POOL names the pool. Filling the business takes
+// about 20 s for 2M; use -cpu 1 and a fixed -benchtime:
+//
+//	ALGOREG_BENCH_POOL=/tmp/WORK/pool-100.txt go test -run '^$' -bench SaveLargeBusiness -cpu 1 -benchtime 5000x ./mockserver
+func BenchmarkSaveLargeBusiness(b *testing.B) {
+	pool := mocktest.BenchPool(b)
+	stored := 2_000_000
+	if s := os.Getenv("ALGOREG_BENCH_STORED"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			b.Fatalf("ALGOREG_BENCH_STORED=%q: want a count of customers", s)
+		}
+		stored = n
+	}
+	stop := gcheadroom.Start(gcheadroom.Default) // as the binary runs
+	defer stop()
+	mock := mocktest.NewMock(b, mockserver.Config{Validator: mocktest.Validator(b), Store: memstore.New()})
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range 4 {
+		wg.Go(func() {
+			for i := int(next.Add(1)); i*100 <= stored; i = int(next.Add(1)) {
+				if rec := mocktest.PostSave(mock, "bench", pool.Body(i, "p"+strconv.Itoa(i)+"-")); rec.Code != http.StatusOK {
+					b.Errorf("fill: status %d: %.300s", rec.Code, rec.Body.Bytes())
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if b.Failed() {
+		return
+	}
+	var counter atomic.Int64
+	b.SetParallelism(16)
+	b.ReportAllocs()
+	cpu0 := cpuclock.Process()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := int(counter.Add(1))
+			if rec := mocktest.PostSave(mock, "bench", pool.Body(i, "m"+strconv.Itoa(i)+"-")); rec.Code != http.StatusOK {
+				b.Errorf("status %d: %.300s", rec.Code, rec.Body.Bytes())
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/(cpuclock.Process()-cpu0).Seconds(), "req/cpu-s")
 }

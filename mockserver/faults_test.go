@@ -283,7 +283,7 @@ func BenchmarkSaveWithFaultRule(b *testing.B) {
 			body := benchBody(1, "c")
 			b.ReportAllocs()
 			for b.Loop() {
-				serveSave(b, mock, "bench", body)
+				mocktest.MustSave(b, mock, "bench", body)
 			}
 		})
 	}

@@ -52,9 +52,9 @@ type tx struct {
 	// each once sealed (slab.go).
 	slabs    [2]slabBuilder
 	slabSize [2]int
-	// preloaded is, by kind, the range of reads that Preload made and that
-	// fn's reads have not yet been matched with (next to end).
-	preloaded [2]struct{ next, end int }
+	// preloaded is, by kind, the reads that Preload made and that fn's
+	// reads have not yet been matched with.
+	preloaded [2]preloadedReads
 	// needLock is set when fn asked for what only a locked transaction
 	// answers (a listing, which would have to merge its own writes) and
 	// the records x had read had changed, so that x could not turn into a
@@ -236,6 +236,9 @@ func (x *tx) Preload(customerIDs, relationIDs []string) error {
 	return nil
 }
 
+// preloadedReads is the range x.reads[next:end] of reads that Preload made.
+type preloadedReads struct{ next, end int }
+
 // preloadedRead returns the index in x.reads of the read Preload made of
 // (k, id), when it is among the next few not yet matched.
 func (x *tx) preloadedRead(k kind, id string) (int, bool) {
@@ -405,7 +408,7 @@ func (x *tx) lock() bool {
 		}
 		x.putLocked(w.kind, w.id, rec)
 	}
-	x.reads, x.writes, x.own, x.indexed, x.cursor, x.preloaded = nil, nil, [2]map[string]int{}, 0, [2]int{}, [2]struct{ next, end int }{}
+	x.reads, x.writes, x.own, x.indexed, x.cursor, x.preloaded = nil, nil, [2]map[string]int{}, 0, [2]int{}, [2]preloadedReads{}
 	return true
 }
 

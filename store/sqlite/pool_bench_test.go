@@ -1,11 +1,6 @@
 package sqlite_test
 
 import (
-	"bufio"
-	"bytes"
-	"net/http"
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -16,21 +11,15 @@ import (
 )
 
 // BenchmarkSavePool is the mock on a state file saving the bodies of a
-// bench/run.sh pool (pool-100.txt in its work folder: fixtures' customers
-// and the relations between them, the @ID@ marker before every id), one
-// request at a time, as bench/run.sh's ours-sqlite cells send them: "create"
-// gives every request its own id prefix (new customers), "replay" the same
-// prefix (after one pass over the pool, every request updates stored
-// customers with the same content). It is skipped unless ALGOREG_BENCH_POOL
-// names the pool:
+// bench/run.sh pool (mocktest.BenchPool), one request at a time, as
+// bench/run.sh's ours-sqlite cells send them: "create" gives every request
+// its own id prefix (new customers), "replay" the same prefix (after one
+// pass over the pool, every request updates stored customers with the same
+// content). It is skipped unless ALGOREG_BENCH_POOL names the pool:
 //
 //	ALGOREG_BENCH_POOL=/tmp/WORK/pool-100.txt go test -run '^$' -bench SavePool ./store/sqlite
 func BenchmarkSavePool(b *testing.B) {
-	path := os.Getenv("ALGOREG_BENCH_POOL")
-	if path == "" {
-		b.Skip("ALGOREG_BENCH_POOL is not set")
-	}
-	pool := readPool(b, path)
+	pool := mocktest.BenchPool(b)
 	for _, replay := range []bool{false, true} {
 		name := "create"
 		if replay {
@@ -47,49 +36,18 @@ func BenchmarkSavePool(b *testing.B) {
 				if replay {
 					prefix = "u-"
 				}
-				return bytes.ReplaceAll(pool[i%len(pool)], []byte("@ID@"), []byte(prefix))
+				return pool.Body(i, prefix)
 			}
 			if replay {
-				for i := range pool {
-					postPool(b, mock, body(i))
+				for i := range pool.Len() {
+					mocktest.MustSave(b, mock, "bench", body(i))
 				}
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				postPool(b, mock, body(i))
+				mocktest.MustSave(b, mock, "bench", body(i))
 			}
 		})
-	}
-}
-
-// readPool reads the bodies of a pool, one a line.
-func readPool(tb testing.TB, path string) [][]byte {
-	f, err := os.Open(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	var pool [][]byte
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 64<<20)
-	for sc.Scan() {
-		pool = append(pool, bytes.Clone(sc.Bytes()))
-	}
-	if err := sc.Err(); err != nil || len(pool) == 0 {
-		tb.Fatalf("read the pool %s: %v (%d bodies)", path, err, len(pool))
-	}
-	return pool
-}
-
-// postPool posts one body and fails unless it is answered 200.
-func postPool(tb testing.TB, h http.Handler, body []byte) {
-	req := httptest.NewRequest(http.MethodPost, "/api/v1/customers/save", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth("bench@example.com", "bench")
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK {
-		tb.Fatalf("status %d: %.300s", rec.Code, rec.Body.Bytes())
 	}
 }
