@@ -89,9 +89,10 @@ func (s *Server) save(ctx context.Context, business string, req *openapi.SaveCus
 	return resp, stats, nil
 }
 
-// requestIDs returns the ids of the stored records that evaluating req reads:
-// its customers' external_ids and the customers its relations name, and its
-// relation_external_ids.
+// requestIDs returns the ids of the stored records that evaluating req may
+// read: its customers' external_ids, the customers its relations name that
+// are not among those (the rules read a relation's end from the store only
+// when the request does not save it), and its relation_external_ids.
 func requestIDs(req *openapi.SaveCustomersRequest) (customers, relations []string) {
 	customers = make([]string, 0, len(req.Customers)+2*len(req.Relations))
 	for i := range req.Customers {
@@ -99,11 +100,22 @@ func requestIDs(req *openapi.SaveCustomersRequest) (customers, relations []strin
 			customers = append(customers, *id)
 		}
 	}
+	if len(req.Relations) == 0 {
+		return customers, nil
+	}
+	inRequest := make(map[string]struct{}, len(customers))
+	for _, id := range customers {
+		inRequest[id] = struct{}{}
+	}
 	relations = make([]string, 0, len(req.Relations))
 	for i := range req.Relations {
 		r := &req.Relations[i]
 		for _, id := range [...]*string{r.ParentCustomerExternalID, r.ChildCustomerExternalID} {
-			if id != nil && *id != "" {
+			if id == nil || *id == "" {
+				continue
+			}
+			if _, ok := inRequest[*id]; !ok {
+				inRequest[*id] = struct{}{} // once
 				customers = append(customers, *id)
 			}
 		}
