@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -85,6 +86,7 @@ func openDB(ctx context.Context, abs, path string, opts Options) (*db, error) {
 		"PRAGMA synchronous = " + synchronous(opts),
 		"PRAGMA cache_size = -16384", // 16 MiB (SQLite's default: 2): a replay of 6,400 customers read half the pages again (README)
 		"PRAGMA journal_mode = WAL",
+		"PRAGMA temp_store = MEMORY", // statement journals in memory: a multi-row upsert's spilled to a temporary file (README)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open state file %s: %w", path, sqlstore.Unavailable(ctx, err))
@@ -206,7 +208,7 @@ func (d *db) Write(ctx context.Context, _ string, fn func(q sqlstore.Querier) er
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	defer func() { <-d.write }()
+	defer d.release()
 	c := d.w
 	if c == nil {
 		return sqlstore.Unavailable(ctx, errClosed)
@@ -231,6 +233,17 @@ func (d *db) Write(ctx context.Context, _ string, fn func(q sqlstore.Querier) er
 		d.ckpt.committed()
 	}
 	return nil
+}
+
+// release gives the write connection to the next writer and yields the
+// processor to it. Write's waiters queue on d.write; the one a release
+// wakes is put to run next on this processor, but only once the goroutine
+// that released it stops running, which would be after it has answered its
+// request (~0.2 ms for 100 customers): the file's one writer, which bounds
+// its rate, would stand idle that long between transactions (README).
+func (d *db) release() {
+	<-d.write
+	runtime.Gosched()
 }
 
 // Read runs fn in a read transaction of a reader: BEGIN DEFERRED, whose
