@@ -150,6 +150,7 @@ func TestOptimisticCommitSeesConcurrentWrites(t *testing.T) {
 		{"absent, created with few others", false, 3, true},
 		{"absent, created with many others", false, 500, true},
 		{"absent, others created but not it", false, 50, false},
+		{"absent, few others created but not it", false, 5, false},
 		{"stored, replaced meanwhile", true, 10, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -450,3 +450,68 @@ func TestIndexClashes(t *testing.T) {
 	require.NoError(t, s.Reset(ctx, "b"))
 	check(0)
 }
+
+// A commit compares the ids it found absent with those created since by
+// their hashes (createdSinceRead): with a hash that makes most ids clash,
+// ids created since with the hash of one found absent, but not that id, do
+// not make fn run again, and that id does; whether the ids created since
+// are few (compared by hash) or many (looked up).
+func TestCreatedSinceReadWithClashingHashes(t *testing.T) {
+	defer func(h func(string) uint64) { hashID = h }(hashID)
+	hashID = func(id string) uint64 { return uint64(len(id) % 3) }
+	for _, tc := range []struct {
+		name     string
+		others   int  // ids created meanwhile, each with the hash of "x" or "yy"
+		createX  bool // and "x" among them
+		wantRuns int
+	}{
+		{name: "few clashing, not it", others: 4, wantRuns: 1},
+		{name: "few clashing, and it", others: 4, createX: true, wantRuns: 2},
+		{name: "many clashing, not it", others: 200, wantRuns: 1},
+		{name: "many clashing, and it", others: 200, createX: true, wantRuns: 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := New()
+			ctx := context.Background()
+			require.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error {
+				put(t, tx, "seed", "v0") // the business exists: reads are checked in place
+				return nil
+			}))
+			runs := 0
+			require.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error {
+				runs++
+				for _, id := range []string{"x", "yy"} {
+					if _, ok, err := tx.Customer(id); err != nil || (ok && runs == 1) {
+						return fmt.Errorf("%s: found %v, %v", id, ok, err)
+					}
+				}
+				if runs == 1 {
+					done := make(chan error)
+					go func() {
+						done <- s.Update(ctx, "b", func(tx store.Tx) error {
+							for i := range tc.others {
+								id := fmt.Sprint("o", i%10, strings.Repeat("-", i/10*3)) // lengths 2, 5, 8, ...: the hash of "yy"
+								if i%2 == 1 {
+									id = fmt.Sprint("p", strings.Repeat("-", i/10*3)) // lengths 1, 4, ...: the hash of "x"
+								}
+								put(t, tx, id, "other")
+							}
+							if tc.createX {
+								put(t, tx, "x", "other")
+							}
+							return nil
+						})
+					}()
+					require.NoError(t, <-done)
+				}
+				if runs > 1 {
+					return nil // "x" was created: found stored, nothing to write
+				}
+				put(t, tx, "x", "mine")
+				put(t, tx, "yy", "mine")
+				return nil
+			}))
+			assert.Equal(t, tc.wantRuns, runs, "runs of fn")
+		})
+	}
+}

@@ -21,6 +21,10 @@ type table struct {
 	index map[uint64]int32
 	clash map[string]int32
 	recs  []string // by slot; every record starts with its id (see recordID)
+	// hashes is, by slot, the hash of each record's id: what the commit of
+	// a transaction compares with the ids it found absent, for the records
+	// created since it read (tx.valid), without reading those records.
+	hashes []uint64
 	// slabs accounts for the records that share a string (slab.go), by
 	// first slot.
 	slabs []slab
@@ -79,7 +83,7 @@ func (t *table) put(id, rec string) (slot int32, old string) {
 				t.clash = map[string]int32{}
 			}
 			t.clash[strings.Clone(id)] = int32(len(t.recs))
-			t.recs = append(t.recs, rec)
+			t.recs, t.hashes = append(t.recs, rec), append(t.hashes, h)
 			return -1, ""
 		}
 	}
@@ -90,7 +94,7 @@ func (t *table) put(id, rec string) (slot int32, old string) {
 		t.index = map[uint64]int32{}
 	}
 	t.index[h] = int32(len(t.recs))
-	t.recs = append(t.recs, rec)
+	t.recs, t.hashes = append(t.recs, rec), append(t.hashes, h)
 	return -1, ""
 }
 
@@ -98,7 +102,7 @@ func (t *table) put(id, rec string) (slot int32, old string) {
 // forgets, the newest records first: an id in clash is newer than the one
 // whose hash it has, so it is gone before that one is.
 func (t *table) forget(id string, slot int32) {
-	if h := hashID(id); t.index[h] == slot {
+	if h := t.hashes[slot]; t.index[h] == slot {
 		delete(t.index, h)
 		return
 	}
@@ -112,7 +116,7 @@ func (t *table) truncate(n int) {
 		t.forget(recordID(t.recs[i]), int32(i))
 	}
 	clear(t.recs[n:])
-	t.recs = t.recs[:n]
+	t.recs, t.hashes = t.recs[:n], t.hashes[:n]
 	// Only a locked transaction rolls back, and it creates no slab; none
 	// can start at n or above, but should one, it goes too.
 	t.slabs = slices.DeleteFunc(t.slabs, func(s slab) bool { return int(s.first) >= n })
