@@ -68,17 +68,17 @@ func (s *slabBuilder) seal() (all string, size int) {
 // (most of the commit's writes replaced records), each gets a string of
 // its own instead.
 func (t *table) addSlab(first, size int) {
-	n := len(t.recs) - first
+	n := t.len() - first
 	if n <= 0 || size <= 0 {
 		return
 	}
 	live := 0
-	for _, rec := range t.recs[first:] {
+	for _, rec := range t.recs.from(first) {
 		live += len(rec)
 	}
 	if 2*live < size {
-		for i := first; i < len(t.recs); i++ {
-			t.recs[i] = strings.Clone(t.recs[i])
+		for slot, rec := range t.recs.from(first) {
+			t.recs.set(slot, strings.Clone(rec))
 		}
 		return
 	}
@@ -93,7 +93,8 @@ func (t *table) addSlab(first, size int) {
 // held. When rec is a substring of a slab, the caller gives slot a copy
 // afterwards unless the slot is one the slab accounts for (tx.apply).
 func (t *table) replace(slot int32, rec string) (old string) {
-	old, t.recs[slot] = t.recs[slot], rec
+	old = t.recs.at(slot)
+	t.recs.set(slot, rec)
 	t.released(slot, len(old))
 	return old
 }
@@ -120,7 +121,7 @@ func (t *table) released(slot int32, n int) {
 	for b := range uint(s.n) {
 		if s.inPlace[b/64]&(1<<(b%64)) != 0 {
 			slot := s.first + int32(b)
-			t.recs[slot] = strings.Clone(t.recs[slot])
+			t.recs.set(slot, strings.Clone(t.recs.at(slot)))
 		}
 	}
 	t.slabs = slices.Delete(t.slabs, i, i+1)

@@ -28,7 +28,7 @@ func checkSlabs(t *testing.T, tb *table) {
 		live := 0
 		for b := range uint(s.n) {
 			if s.inPlace[b/64]&(1<<(b%64)) != 0 {
-				live += len(tb.recs[s.first+int32(b)])
+				live += len(tb.recs.at(s.first + int32(b)))
 			}
 		}
 		require.Equal(t, live, s.live, "live bytes of the slab at %d", s.first)
@@ -59,8 +59,8 @@ func TestSlabIsReleasedWhenMostlyReplaced(t *testing.T) {
 	require.Len(t, tb.slabs, 1)
 	sl := tb.slabs[0]
 	assert.Equal(t, slab{first: 0, n: n, size: sl.size, live: sl.live, inPlace: sl.inPlace}, sl)
-	base := unsafe.StringData(tb.recs[0])
-	for i, rec := range tb.recs {
+	base := unsafe.StringData(tb.recs.at(0))
+	for i, rec := range tb.recs.from(0) {
 		require.True(t, within(rec, base, sl.size), "record %d is not in the slab", i)
 	}
 	checkSlabs(t, tb)
@@ -79,7 +79,7 @@ func TestSlabIsReleasedWhenMostlyReplaced(t *testing.T) {
 		}))
 		checkSlabs(t, tb)
 	}
-	for i, rec := range tb.recs {
+	for i, rec := range tb.recs.from(0) {
 		assert.False(t, within(rec, base, sl.size), "record %d still in the released slab", i)
 	}
 	require.NoError(t, s.View(ctx, "b", func(tx store.Tx) error {

@@ -20,11 +20,11 @@ import (
 type table struct {
 	index map[uint64]int32
 	clash map[string]int32
-	recs  []string // by slot; every record starts with its id (see recordID)
+	recs  chunked[string] // by slot; every record starts with its id (see recordID)
 	// hashes is, by slot, the hash of each record's id: what the commit of
 	// a transaction compares with the ids it found absent, for the records
 	// created since it read (tx.valid), without reading those records.
-	hashes []uint64
+	hashes chunked[uint64]
 	// slabs accounts for the records that share a string (slab.go), by
 	// first slot.
 	slabs []slab
@@ -36,7 +36,7 @@ type table struct {
 	sorted []int32
 }
 
-func (t *table) len() int { return len(t.recs) }
+func (t *table) len() int { return t.recs.len() }
 
 // hashSeed makes the index's hashes unpredictable from outside, so that no
 // one can choose ids that all clash.
@@ -52,7 +52,7 @@ func (t *table) slot(id string) (int32, bool) {
 	if !ok {
 		return 0, false // no id with that hash, in index or clash
 	}
-	if recordID(t.recs[slot]) == id {
+	if recordID(t.recs.at(slot)) == id {
 		return slot, true
 	}
 	slot, ok = t.clash[id]
@@ -65,7 +65,7 @@ func (t *table) get(id string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return t.recs[slot], true
+	return t.recs.at(slot), true
 }
 
 // put stores rec as the record with id. It returns the slot and the record
@@ -76,14 +76,15 @@ func (t *table) get(id string) (string, bool) {
 func (t *table) put(id, rec string) (slot int32, old string) {
 	h := hashID(id)
 	slot, taken := t.index[h]
-	if taken && recordID(t.recs[slot]) != id {
+	if taken && recordID(t.recs.at(slot)) != id {
 		slot, taken = t.clash[id]
 		if !taken { // a new id with the hash of another
 			if t.clash == nil {
 				t.clash = map[string]int32{}
 			}
-			t.clash[strings.Clone(id)] = int32(len(t.recs))
-			t.recs, t.hashes = append(t.recs, rec), append(t.hashes, h)
+			t.clash[strings.Clone(id)] = int32(t.len())
+			t.recs.append(rec)
+			t.hashes.append(h)
 			return -1, ""
 		}
 	}
@@ -93,8 +94,9 @@ func (t *table) put(id, rec string) (slot int32, old string) {
 	if t.index == nil {
 		t.index = map[uint64]int32{}
 	}
-	t.index[h] = int32(len(t.recs))
-	t.recs, t.hashes = append(t.recs, rec), append(t.hashes, h)
+	t.index[h] = int32(t.len())
+	t.recs.append(rec)
+	t.hashes.append(h)
 	return -1, ""
 }
 
@@ -102,7 +104,7 @@ func (t *table) put(id, rec string) (slot int32, old string) {
 // forgets, the newest records first: an id in clash is newer than the one
 // whose hash it has, so it is gone before that one is.
 func (t *table) forget(id string, slot int32) {
-	if h := t.hashes[slot]; t.index[h] == slot {
+	if h := t.hashes.at(slot); t.index[h] == slot {
 		delete(t.index, h)
 		return
 	}
@@ -112,11 +114,11 @@ func (t *table) forget(id string, slot int32) {
 // truncate removes the records of slots n and above (the ones a rolled-back
 // transaction created).
 func (t *table) truncate(n int) {
-	for i := len(t.recs) - 1; i >= n; i-- { // newest first (see forget)
-		t.forget(recordID(t.recs[i]), int32(i))
+	for i := t.len() - 1; i >= n; i-- { // newest first (see forget)
+		t.forget(recordID(t.recs.at(int32(i))), int32(i))
 	}
-	clear(t.recs[n:])
-	t.recs, t.hashes = t.recs[:n], t.hashes[:n]
+	t.recs.truncate(n)
+	t.hashes.truncate(n)
 	// Only a locked transaction rolls back, and it creates no slab; none
 	// can start at n or above, but should one, it goes too.
 	t.slabs = slices.DeleteFunc(t.slabs, func(s slab) bool { return int(s.first) >= n })
@@ -132,17 +134,17 @@ func (t *table) truncate(n int) {
 func (t *table) inOrder() []int32 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.sorted) == len(t.recs) {
+	if len(t.sorted) == t.len() {
 		return t.sorted
 	}
 	// Sort the slots added since, and merge them in.
-	byID := func(a, b int32) int { return strings.Compare(recordID(t.recs[a]), recordID(t.recs[b])) }
-	added := make([]int32, 0, len(t.recs)-len(t.sorted))
-	for slot := len(t.sorted); slot < len(t.recs); slot++ {
+	byID := func(a, b int32) int { return strings.Compare(recordID(t.recs.at(a)), recordID(t.recs.at(b))) }
+	added := make([]int32, 0, t.len()-len(t.sorted))
+	for slot := len(t.sorted); slot < t.len(); slot++ {
 		added = append(added, int32(slot))
 	}
 	slices.SortFunc(added, byID)
-	merged := make([]int32, 0, len(t.recs))
+	merged := make([]int32, 0, t.len())
 	old := t.sorted
 	for len(old) > 0 && len(added) > 0 {
 		if byID(old[0], added[0]) < 0 {
@@ -165,7 +167,7 @@ func page(n, offset, limit int) (lo, hi int) {
 // bytes is the size of the records.
 func (t *table) bytes() int64 {
 	var n int64
-	for _, rec := range t.recs {
+	for _, rec := range t.recs.from(0) {
 		n += int64(len(rec))
 	}
 	return n

@@ -198,7 +198,7 @@ func (x *tx) record(k kind, id string) (string, bool) {
 	x.t.mu.RLock()
 	r.slot, r.found = tb.slot(id)
 	if r.found {
-		r.rec = tb.recs[r.slot]
+		r.rec = tb.recs.at(r.slot)
 	}
 	r.n = int32(tb.len())
 	x.t.mu.RUnlock()
@@ -229,7 +229,7 @@ func (x *tx) Preload(customerIDs, relationIDs []string) error {
 		for _, id := range ids {
 			r := read{kind: kind(k), id: id, n: n}
 			if r.slot, r.found = tb.slot(id); r.found {
-				r.rec = tb.recs[r.slot]
+				r.rec = tb.recs.at(r.slot)
 			}
 			x.reads = append(x.reads, r)
 		}
@@ -278,7 +278,7 @@ func (x *tx) valid(t *tenant) bool {
 	}
 	for i := range x.reads {
 		r := &x.reads[i]
-		if r.found && (int(r.slot) >= t.table(r.kind).len() || t.table(r.kind).recs[r.slot] != r.rec) {
+		if r.found && (int(r.slot) >= t.table(r.kind).len() || t.table(r.kind).recs.at(r.slot) != r.rec) {
 			return false
 		}
 	}
@@ -318,11 +318,10 @@ func (x *tx) createdSinceRead(tb *table, k kind) bool {
 			from, absent = min(from, r.n), absent+1
 		}
 	}
-	created := tb.hashes[from:]
-	switch {
-	case len(created) == 0:
+	switch created := tb.len() - int(from); {
+	case created == 0:
 		return false
-	case len(created) > scanPerLookup*absent:
+	case created > scanPerLookup*absent:
 		for i := range x.reads {
 			if r := &x.reads[i]; r.kind == k && !r.found && int(r.n) < tb.len() {
 				if slot, ok := tb.slot(r.id); ok && slot >= r.n {
@@ -341,12 +340,11 @@ func (x *tx) createdSinceRead(tb *table, k kind) bool {
 			x.absent[hashID(r.id)] = struct{}{}
 		}
 	}
-	for i, h := range created {
+	for slot, h := range tb.hashes.from(int(from)) {
 		if _, ok := x.absent[h]; !ok {
 			continue
 		}
-		slot := from + int32(i)
-		id := recordID(tb.recs[slot])
+		id := recordID(tb.recs.at(slot))
 		for j := range x.reads {
 			if r := &x.reads[j]; r.kind == k && !r.found && r.id == id && slot >= r.n {
 				return true
@@ -371,7 +369,7 @@ func (x *tx) apply(t *tenant) {
 			// commit gets a string of its own (it would keep the slab
 			// alive without being counted in it).
 			if slot, _ := tb.put(w.id, w.rec); slot >= 0 && w.off >= 0 && int(slot) < n0[w.kind] {
-				tb.recs[slot] = strings.Clone(w.rec)
+				tb.recs.set(slot, strings.Clone(w.rec))
 			}
 		}
 	}
@@ -524,9 +522,9 @@ func list[T any](t *table, offset, limit int, decode func(string) (T, error)) ([
 	lo, hi := page(len(slots), offset, limit)
 	out := make([]T, 0, hi-lo)
 	for _, slot := range slots[lo:hi] {
-		v, err := decode(t.recs[slot])
+		v, err := decode(t.recs.at(slot))
 		if err != nil {
-			return nil, 0, fmt.Errorf("%q: %w", recordID(t.recs[slot]), err)
+			return nil, 0, fmt.Errorf("%q: %w", recordID(t.recs.at(slot)), err)
 		}
 		out = append(out, v)
 	}
@@ -546,7 +544,7 @@ func (x *tx) RelationsOf(externalIDs ...string) ([]rules.Relation, error) {
 		want[id] = true
 	}
 	var out []rules.Relation
-	for _, rec := range t.recs {
+	for _, rec := range t.recs.from(0) {
 		if parent, child := relationEnds(rec); !want[parent] && !want[child] {
 			continue
 		}
@@ -577,7 +575,7 @@ func (x *tx) rollback() {
 		// A copy: the slab the record may be a substring of no longer
 		// counts it (table.released).
 		u := x.undo[i]
-		u.t.recs[u.slot] = strings.Clone(u.rec)
+		u.t.recs.set(u.slot, strings.Clone(u.rec))
 	}
 	x.t.customers.truncate(x.customers0)
 	x.t.relations.truncate(x.relations0)
