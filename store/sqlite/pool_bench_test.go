@@ -1,8 +1,10 @@
 package sqlite_test
 
 import (
+	"net/http"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
@@ -15,9 +17,12 @@ import (
 // bench/run.sh's ours-sqlite cells send them: "create" gives every request
 // its own id prefix (new customers), "replay" the same prefix (after one
 // pass over the pool, every request updates stored customers with the same
-// content). It is skipped unless ALGOREG_BENCH_POOL names the pool:
+// content); "create-parallel" is "create" from 16 goroutines per CPU (with
+// -cpu 2, the 32 connections of bench/run.sh), where the one writer's
+// hand-over between transactions shows. It is skipped unless
+// ALGOREG_BENCH_POOL names the pool:
 //
-//	ALGOREG_BENCH_POOL=/tmp/WORK/pool-100.txt go test -run '^$' -bench SavePool ./store/sqlite
+//	ALGOREG_BENCH_POOL=/tmp/WORK/pool-100.txt go test -run '^$' -bench SavePool -cpu 2 ./store/sqlite
 func BenchmarkSavePool(b *testing.B) {
 	pool := mocktest.BenchPool(b)
 	for _, replay := range []bool{false, true} {
@@ -50,4 +55,26 @@ func BenchmarkSavePool(b *testing.B) {
 			}
 		})
 	}
+	b.Run("create-parallel", func(b *testing.B) {
+		s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "state.db"), sqlite.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		mock := mocktest.NewMock(b, mockserver.Config{Validator: mocktest.Validator(b), Store: s})
+		var counter atomic.Int64
+		b.SetParallelism(16)
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				i := int(counter.Add(1))
+				if rec := mocktest.PostSave(mock, "bench", pool.Body(i, "c"+strconv.Itoa(i)+"-")); rec.Code != http.StatusOK {
+					b.Errorf("status %d: %.300s", rec.Code, rec.Body.Bytes())
+					return
+				}
+			}
+		})
+		b.StopTimer()
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	})
 }
