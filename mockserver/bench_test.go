@@ -209,21 +209,8 @@ func benchSaveParallel(b *testing.B, st store.Store, n int, replay bool) {
 			return bytes.Join(pieces, []byte("p"+strconv.FormatInt(i, 36)+"-"))
 		}
 	}
-	var counter atomic.Int64
-	b.SetParallelism(16)
-	b.ReportAllocs()
 	cpu0 := cpuclock.Process()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			// Not serveSave: b.Fatal must not be called from these goroutines.
-			if rec := mocktest.PostSave(mock, "bench", next(counter.Add(1))); rec.Code != http.StatusOK {
-				b.Errorf("status %d: %.300s", rec.Code, rec.Body.Bytes())
-				return
-			}
-		}
-	})
-	b.StopTimer()
+	mocktest.SaveParallel(b, mock, "bench", next)
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "customers/s")
 	b.ReportMetric(float64(n*b.N)/(cpuclock.Process()-cpu0).Seconds(), "customers/cpu-s")
 }
@@ -308,20 +295,9 @@ func BenchmarkSaveLargeBusiness(b *testing.B) {
 	if b.Failed() {
 		return
 	}
-	var counter atomic.Int64
-	b.SetParallelism(16)
-	b.ReportAllocs()
 	cpu0 := cpuclock.Process()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			i := int(counter.Add(1))
-			if rec := mocktest.PostSave(mock, "bench", pool.Body(i, "m"+strconv.Itoa(i)+"-")); rec.Code != http.StatusOK {
-				b.Errorf("status %d: %.300s", rec.Code, rec.Body.Bytes())
-				return
-			}
-		}
+	mocktest.SaveParallel(b, mock, "bench", func(i int64) []byte {
+		return pool.Body(int(i), "m"+strconv.FormatInt(i, 10)+"-")
 	})
-	b.StopTimer()
 	b.ReportMetric(float64(b.N)/(cpuclock.Process()-cpu0).Seconds(), "req/cpu-s")
 }

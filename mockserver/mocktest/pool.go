@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync/atomic"
 	"testing"
 )
 
@@ -75,4 +76,26 @@ func MustSave(tb testing.TB, h http.Handler, business string, body []byte) *http
 		tb.Fatalf("save: status %d: %.300s", rec.Code, rec.Body.Bytes())
 	}
 	return rec
+}
+
+// SaveParallel runs b's timed loop: b.N saves of body(i), for i from 1 up,
+// posted to h for business from 16 goroutines per CPU (with -cpu 2, the 32
+// connections of bench/run.sh), failing b on an answer other than 200. It
+// resets b's timer first and stops it at the end; the caller reports its
+// own metrics (b.Elapsed, or the CPU time it read before calling).
+func SaveParallel(b *testing.B, h http.Handler, business string, body func(i int64) []byte) {
+	var counter atomic.Int64
+	b.SetParallelism(16)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			// Not MustSave: b.Fatal must not be called from these goroutines.
+			if rec := PostSave(h, business, body(counter.Add(1))); rec.Code != http.StatusOK {
+				b.Errorf("save: status %d: %.300s", rec.Code, rec.Body.Bytes())
+				return
+			}
+		}
+	})
+	b.StopTimer()
 }

@@ -1,10 +1,8 @@
 package sqlite_test
 
 import (
-	"net/http"
 	"path/filepath"
 	"strconv"
-	"sync/atomic"
 	"testing"
 
 	"github.com/algoreg-kit/algoreg-kit/mockserver"
@@ -31,11 +29,7 @@ func BenchmarkSavePool(b *testing.B) {
 			name = "replay"
 		}
 		b.Run(name, func(b *testing.B) {
-			s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "state.db"), sqlite.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			mock := mocktest.NewMock(b, mockserver.Config{Validator: mocktest.Validator(b), Store: s})
+			mock := newPoolMock(b)
 			body := func(i int) []byte {
 				prefix := "c" + strconv.Itoa(i) + "-"
 				if replay {
@@ -56,25 +50,19 @@ func BenchmarkSavePool(b *testing.B) {
 		})
 	}
 	b.Run("create-parallel", func(b *testing.B) {
-		s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "state.db"), sqlite.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		mock := mocktest.NewMock(b, mockserver.Config{Validator: mocktest.Validator(b), Store: s})
-		var counter atomic.Int64
-		b.SetParallelism(16)
-		b.ReportAllocs()
-		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				i := int(counter.Add(1))
-				if rec := mocktest.PostSave(mock, "bench", pool.Body(i, "c"+strconv.Itoa(i)+"-")); rec.Code != http.StatusOK {
-					b.Errorf("status %d: %.300s", rec.Code, rec.Body.Bytes())
-					return
-				}
-			}
+		mock := newPoolMock(b)
+		mocktest.SaveParallel(b, mock, "bench", func(i int64) []byte {
+			return pool.Body(int(i), "c"+strconv.FormatInt(i, 10)+"-")
 		})
-		b.StopTimer()
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 	})
+}
+
+// newPoolMock is the mock, validating, on a fresh state file.
+func newPoolMock(b *testing.B) *mockserver.Server {
+	s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "state.db"), sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return mocktest.NewMock(b, mockserver.Config{Validator: mocktest.Validator(b), Store: s})
 }
