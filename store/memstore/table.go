@@ -23,7 +23,8 @@ type table struct {
 	recs  chunked[string] // by slot; every record starts with its id (see recordID)
 	// hashes is, by slot, the hash of each record's id: what the commit of
 	// a transaction compares with the ids it found absent, for the records
-	// created since it read (tx.valid), without reading those records.
+	// created since it read (tx.createdSinceRead), without reading those
+	// records.
 	hashes chunked[uint64]
 	// slabs accounts for the records that share a string (slab.go), by
 	// first slot.

@@ -278,7 +278,10 @@ func (x *tx) valid(t *tenant) bool {
 	}
 	for i := range x.reads {
 		r := &x.reads[i]
-		if r.found && (int(r.slot) >= t.table(r.kind).len() || t.table(r.kind).recs.at(r.slot) != r.rec) {
+		if !r.found {
+			continue
+		}
+		if tb := t.table(r.kind); int(r.slot) >= tb.len() || tb.recs.at(r.slot) != r.rec {
 			return false
 		}
 	}
