@@ -124,8 +124,10 @@ func TestSlabOfFewNewRecordsIsNotKept(t *testing.T) {
 }
 
 // Random saves, some failing, some turned into locked transactions by a
-// listing, and resets, against a map of what the business should hold: the
-// store answers the map's content, and its slabs account for its records.
+// listing, some reading their own writes, and resets, against a map of what
+// the business should hold: the store answers the map's content (so no
+// record is changed by a later save that reuses the slab's buffer), and its
+// slabs account for its records.
 func TestSlabsAgainstAModel(t *testing.T) {
 	seed := rand.Uint64()
 	t.Logf("seed %d", seed)
@@ -153,6 +155,12 @@ func TestSlabsAgainstAModel(t *testing.T) {
 				v := fmt.Sprintf("s%d-%s", step, strings.Repeat("x", rng.IntN(40)))
 				put(t, tx, id, v)
 				writes[id] = v
+				if rng.IntN(4) == 0 { // its own write, before the slab is sealed
+					c, ok, err := tx.Customer(id)
+					require.NoError(t, err)
+					require.True(t, ok)
+					require.Equal(t, v, c.LastName, "step %d: %s read back", step, id)
+				}
 				if listing && rng.IntN(20) == 0 {
 					_, _, err := tx.Customers(0, 1) // turns the transaction into a locked one
 					require.NoError(t, err)
@@ -240,4 +248,48 @@ func TestPreload(t *testing.T) {
 		assert.True(t, ok)
 		return nil
 	}))
+}
+
+// A slabBuilder, new or reused, gives each record an offset in the sealed
+// slab at which the slab holds it, and a copy of it before the seal; the
+// slab is the records end to end, records larger than a chunk included,
+// and a reused builder keeps at most maxSlabBuffer of chunks.
+func TestSlabBuilder(t *testing.T) {
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 2))
+	var s slabBuilder
+	for round := range 30 {
+		var want strings.Builder
+		var offs []int32
+		var recs []string
+		for range rng.IntN(300) {
+			n := 1 + rng.IntN(400)
+			if rng.IntN(50) == 0 {
+				n = slabChunk + rng.IntN(slabChunk) // its own chunk
+			}
+			rec := strings.Repeat(string(rune('a'+rng.IntN(26))), n)
+			off := s.add([]byte(rec))
+			require.Equal(t, want.Len(), int(off), "round %d", round)
+			want.WriteString(rec)
+			offs, recs = append(offs, off), append(recs, rec)
+			if k := rng.IntN(len(recs)); rng.IntN(3) == 0 {
+				require.Equal(t, recs[k], s.at(offs[k], int32(len(recs[k]))), "round %d: record %d before the seal", round, k)
+			}
+		}
+		require.Equal(t, want.Len(), s.len())
+		all := s.seal()
+		require.Equal(t, want.String(), all, "round %d", round)
+		for k, rec := range recs {
+			require.Equal(t, rec, all[offs[k]:int(offs[k])+len(rec)])
+		}
+		require.Zero(t, s.len(), "sealed: empty")
+		s = s.reuse()
+		size := 0
+		for _, c := range s.chunks {
+			size += cap(c)
+			require.Zero(t, len(c))
+		}
+		require.LessOrEqual(t, size, maxSlabBuffer)
+	}
 }

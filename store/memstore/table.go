@@ -47,9 +47,9 @@ var hashSeed = maphash.MakeSeed()
 // make ids clash).
 var hashID = func(id string) uint64 { return maphash.String(hashSeed, id) }
 
-// slot returns the slot of the record with id.
-func (t *table) slot(id string) (int32, bool) {
-	slot, ok := t.index[hashID(id)]
+// slot returns the slot of the record with id, whose hash is h (hashID).
+func (t *table) slot(id string, h uint64) (int32, bool) {
+	slot, ok := t.index[h]
 	if !ok {
 		return 0, false // no id with that hash, in index or clash
 	}
@@ -62,20 +62,19 @@ func (t *table) slot(id string) (int32, bool) {
 
 // get returns the record with id.
 func (t *table) get(id string) (string, bool) {
-	slot, ok := t.slot(id)
+	slot, ok := t.slot(id, hashID(id))
 	if !ok {
 		return "", false
 	}
 	return t.recs.at(slot), true
 }
 
-// put stores rec as the record with id. It returns the slot and the record
+// put stores rec as the record with id, whose hash is h. It returns the slot and the record
 // it replaced, or -1 for a new record. A new id whose hash is new costs one
 // probe of the index and an insert into the group that probe just read.
 // When rec is a substring of a slab and replaces a record, the caller gives
 // that slot a copy afterwards (tx.apply).
-func (t *table) put(id, rec string) (slot int32, old string) {
-	h := hashID(id)
+func (t *table) put(id string, h uint64, rec string) (slot int32, old string) {
 	slot, taken := t.index[h]
 	if taken && recordID(t.recs.at(slot)) != id {
 		slot, taken = t.clash[id]

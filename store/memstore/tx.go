@@ -52,11 +52,12 @@ type tx struct {
 	// each once sealed (slab.go).
 	slabs    [2]slabBuilder
 	slabSize [2]int
+	sealed   bool
 	// preloaded is, by kind, the reads that Preload made and that fn's
 	// reads have not yet been matched with.
 	preloaded [2]preloadedReads
 	// absent is createdSinceRead's set of hashes, kept for the next commit.
-	absent map[uint64]struct{}
+	absent hashSet
 	// needLock is set when fn asked for what only a locked transaction
 	// answers (a listing, which would have to merge its own writes) and
 	// the records x had read had changed, so that x could not turn into a
@@ -75,7 +76,8 @@ var optimistic = sync.Pool{New: func() any { return new(tx) }}
 // whose tenant was t when it began.
 func newOptimistic(s *Store, business string, t *tenant) *tx {
 	x := optimistic.Get().(*tx)
-	*x = tx{s: s, business: business, t: t, write: true, reads: x.reads[:0], writes: x.writes[:0], absent: x.absent}
+	*x = tx{s: s, business: business, t: t, write: true, reads: x.reads[:0], writes: x.writes[:0], absent: x.absent,
+		slabs: [2]slabBuilder{x.slabs[0].reuse(), x.slabs[1].reuse()}}
 	return x
 }
 
@@ -89,7 +91,7 @@ func (x *tx) recycle() {
 	}
 	clear(reads)
 	clear(writes)
-	*x = tx{reads: reads[:0], writes: writes[:0], absent: x.absent}
+	*x = tx{reads: reads[:0], writes: writes[:0], absent: x.absent, slabs: [2]slabBuilder{x.slabs[0].reuse(), x.slabs[1].reuse()}}
 	optimistic.Put(x)
 }
 
@@ -124,6 +126,7 @@ type read struct {
 	found bool
 	slot  int32
 	n     int32
+	hash  uint64 // of id (hashID), for the commit
 	id    string
 	rec   string
 }
@@ -139,6 +142,7 @@ type pending struct {
 	kind kind
 	read int32
 	off  int32
+	n    int32 // the length of rec, which seal sets, for a record in a slab
 	id   string
 	rec  string
 }
@@ -187,16 +191,16 @@ func (x *tx) record(k kind, id string) (string, bool) {
 	}
 	if len(x.writes) > 0 {
 		if i, ok := x.ownWrite(k, id); ok {
-			return x.writes[i].rec, true
+			return x.rec(&x.writes[i]), true
 		}
 	}
 	if i, ok := x.preloadedRead(k, id); ok {
 		return x.reads[i].rec, x.reads[i].found
 	}
 	tb := x.t.table(k)
-	r := read{kind: k, id: id}
+	r := read{kind: k, id: id, hash: hashID(id)}
 	x.t.mu.RLock()
-	r.slot, r.found = tb.slot(id)
+	r.slot, r.found = tb.slot(id, r.hash)
 	if r.found {
 		r.rec = tb.recs.at(r.slot)
 	}
@@ -227,8 +231,8 @@ func (x *tx) Preload(customerIDs, relationIDs []string) error {
 		n := int32(tb.len())
 		x.preloaded[k].next = len(x.reads)
 		for _, id := range ids {
-			r := read{kind: kind(k), id: id, n: n}
-			if r.slot, r.found = tb.slot(id); r.found {
+			r := read{kind: kind(k), id: id, n: n, hash: hashID(id)}
+			if r.slot, r.found = tb.slot(id, r.hash); r.found {
 				r.rec = tb.recs.at(r.slot)
 			}
 			x.reads = append(x.reads, r)
@@ -327,34 +331,52 @@ func (x *tx) createdSinceRead(tb *table, k kind) bool {
 	case created > scanPerLookup*absent:
 		for i := range x.reads {
 			if r := &x.reads[i]; r.kind == k && !r.found && int(r.n) < tb.len() {
-				if slot, ok := tb.slot(r.id); ok && slot >= r.n {
+				if slot, ok := tb.slot(r.id, r.hash); ok && slot >= r.n {
 					return true
 				}
 			}
 		}
 		return false
 	}
-	if x.absent == nil {
-		x.absent = map[uint64]struct{}{}
-	}
-	defer clear(x.absent)
+	x.absent.reset(absent)
 	for i := range x.reads {
 		if r := &x.reads[i]; r.kind == k && !r.found {
-			x.absent[hashID(r.id)] = struct{}{}
+			x.absent.add(r.hash)
 		}
 	}
-	for slot, h := range tb.hashes.from(int(from)) {
-		if _, ok := x.absent[h]; !ok {
-			continue
-		}
-		id := recordID(tb.recs.at(slot))
-		for j := range x.reads {
-			if r := &x.reads[j]; r.kind == k && !r.found && r.id == id && slot >= r.n {
+	// The loop reads the chunks of hashes itself: it is the one loop of a
+	// commit that walks thousands of records.
+	for c := int(from) / chunkLen; c < len(tb.hashes.chunks); c++ {
+		chunk := tb.hashes.chunks[c]
+		for i := max(int(from)-c*chunkLen, 0); i < len(chunk); i++ {
+			if !x.absent.has(chunk[i]) {
+				continue
+			}
+			if slot := int32(c*chunkLen + i); x.foundAbsent(k, slot, recordID(tb.recs.at(slot))) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// foundAbsent reports whether x found id, of kind k, absent before slot
+// was created.
+func (x *tx) foundAbsent(k kind, slot int32, id string) bool {
+	for j := range x.reads {
+		if r := &x.reads[j]; r.kind == k && !r.found && r.id == id && slot >= r.n {
+			return true
+		}
+	}
+	return false
+}
+
+// hash returns the hash of w's id: its read's, when it has one.
+func (x *tx) hash(w *pending) uint64 {
+	if w.read >= 0 {
+		return x.reads[w.read].hash
+	}
+	return hashID(w.id)
 }
 
 // apply writes x's pending records into t, which the caller holds locked
@@ -371,7 +393,7 @@ func (x *tx) apply(t *tenant) {
 			// A record of the slab that replaces one created before this
 			// commit gets a string of its own (it would keep the slab
 			// alive without being counted in it).
-			if slot, _ := tb.put(w.id, w.rec); slot >= 0 && w.off >= 0 && int(slot) < n0[w.kind] {
+			if slot, _ := tb.put(w.id, x.hash(w), w.rec); slot >= 0 && w.off >= 0 && int(slot) < n0[w.kind] {
 				tb.recs.set(slot, strings.Clone(w.rec))
 			}
 		}
@@ -419,12 +441,11 @@ func (x *tx) lock() bool {
 	}
 	x.t, x.locked = t, true
 	x.customers0, x.relations0 = t.customers.len(), t.relations.len()
-	for _, w := range x.writes {
-		rec := w.rec
-		if w.off >= 0 { // not kept in a slab, whose account only a commit opens
-			rec = strings.Clone(rec)
-		}
-		x.putLocked(w.kind, w.id, rec)
+	for i := range x.writes {
+		// A record for the slab gets a string of its own: only a commit
+		// opens a slab's account.
+		w := &x.writes[i]
+		x.putLocked(w.kind, w.id, x.rec(w))
 	}
 	x.reads, x.writes, x.own, x.indexed, x.cursor, x.preloaded = nil, nil, [2]map[string]int{}, 0, [2]int{}, [2]preloadedReads{}
 	return true
@@ -475,9 +496,18 @@ func (x *tx) pend(k kind, id string, rec []byte) {
 	if w.read >= 0 && x.reads[w.read].found {
 		w.off, w.rec = -1, string(rec)
 	} else {
-		w.off, w.rec = x.slabs[k].add(rec)
+		w.off, w.n = x.slabs[k].add(rec), int32(len(rec))
 	}
 	x.writes = append(x.writes, w)
+}
+
+// rec returns the record w writes: before seal, a copy of the one in its
+// slab.
+func (x *tx) rec(w *pending) string {
+	if w.off >= 0 && !x.sealed {
+		return x.slabs[w.kind].at(w.off, w.n)
+	}
+	return w.rec
 }
 
 // seal gives x's writes in slabs their place in the slabs' final strings.
@@ -485,22 +515,24 @@ func (x *tx) pend(k kind, id string, rec []byte) {
 func (x *tx) seal() {
 	var all [2]string
 	for k := range x.slabs {
-		if x.slabs[k].b.Len() > 0 {
-			all[k], x.slabSize[k] = x.slabs[k].seal()
+		if x.slabs[k].len() > 0 {
+			all[k] = x.slabs[k].seal()
+			x.slabSize[k] = len(all[k])
 		}
 	}
 	for i := range x.writes {
 		if w := &x.writes[i]; w.off >= 0 {
-			w.rec = all[w.kind][w.off : int(w.off)+len(w.rec)]
+			w.rec = all[w.kind][w.off : w.off+w.n]
 		}
 	}
+	x.sealed = true
 }
 
 // putLocked writes rec into the table of the locked x, keeping what it
 // replaces in undo.
 func (x *tx) putLocked(k kind, id, rec string) {
 	t := x.t.table(k)
-	if slot, old := t.put(id, rec); slot >= 0 {
+	if slot, old := t.put(id, hashID(id), rec); slot >= 0 {
 		x.undo = append(x.undo, undo{t: t, slot: slot, rec: old})
 	}
 }
