@@ -82,8 +82,12 @@ func (s *Server) journalRequest(r *http.Request, sw *statusWriter, cb *captureBo
 		e.reqBody, e.respBody = redactKey(e.reqBody, form, "password"), redactKey(e.respBody, false, "access_token")
 	}
 	if note.saveReq != nil {
+		ids := note.touched // what the save read; a save that failed first may not say
+		if ids == nil {
+			ids, _ = requestIDs(note.saveReq)
+		}
 		var n int
-		e.externalIDs, e.idsOmitted, n = touchedIDs(note.saveReq, int(s.cfg.JournalBodyBytes))
+		e.externalIDs, e.idsOmitted, n = touchedIDs(ids, int(s.cfg.JournalBodyBytes))
 		e.size += int64(n)
 	}
 	if note.saveResp != nil && len(note.saveResp.Detail) > 0 {
@@ -205,13 +209,12 @@ func bodyText(b string) (string, bool) {
 	return base64.StdEncoding.EncodeToString([]byte(b)), true
 }
 
-// touchedIDs returns the customer external_ids that a save touched, in
-// request order (repeats are left to the view), until they take keep bytes;
-// the number left out; and the bytes the kept ones take. The ids are copied
-// into one string: the decoder's share the pieces of the body they came
-// from, which the journal must not keep alive.
-func touchedIDs(req *openapi.SaveCustomersRequest, keep int) (ids []string, omitted int64, size int) {
-	all, _ := requestIDs(req)
+// touchedIDs returns the first of all, the customer external_ids that a save
+// touched (requestIDs: in request order, repeats left to the view), until
+// they take keep bytes; the number left out; and the bytes the kept ones
+// take. The ids are copied into one string: the decoder's share the pieces
+// of the body they came from, which the journal must not keep alive.
+func touchedIDs(all []string, keep int) (ids []string, omitted int64, size int) {
 	n, total := 0, 0
 	for _, id := range all {
 		if total+len(id) > keep {

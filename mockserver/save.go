@@ -51,10 +51,12 @@ func (s *Server) save(ctx context.Context, business string, req *openapi.SaveCus
 	stats := SaveStats{Customers: len(req.Customers), Relations: len(req.Relations)}
 	var out rules.Outcome
 	event := false
+	customerIDs, relationIDs := requestIDs(req)
+	noteTouched(ctx, customerIDs)
 	err := s.store.Update(ctx, business, func(tx store.Tx) error {
 		event = false // fn may run again, should the store retry the transaction
 		if p, ok := tx.(store.Preloader); ok {
-			if err := p.Preload(requestIDs(req)); err != nil {
+			if err := p.Preload(customerIDs, relationIDs); err != nil {
 				return err
 			}
 		}

@@ -341,6 +341,7 @@ type logNote struct {
 	route    string
 	saveReq  *openapi.SaveCustomersRequest
 	saveResp *openapi.SaveCustomersResponse
+	touched  []string // the customer ids the save read (requestIDs)
 }
 
 type logNoteKey struct{}
@@ -357,6 +358,14 @@ func noteTenant(ctx context.Context, business tenant) {
 func noteSave(ctx context.Context, st SaveStats, req *openapi.SaveCustomersRequest, resp *openapi.SaveCustomersResponse) {
 	if n, ok := ctx.Value(logNoteKey{}).(*logNote); ok {
 		n.save, n.saveReq, n.saveResp = &st, req, resp
+	}
+}
+
+// noteTouched records the customer ids a save read, in request order, for
+// the journal (which would otherwise list them again).
+func noteTouched(ctx context.Context, ids []string) {
+	if n, ok := ctx.Value(logNoteKey{}).(*logNote); ok {
+		n.touched = ids
 	}
 }
 
