@@ -89,7 +89,7 @@ const (
 // upper-cased is CountryLowercase; anything else unknown is CountryUnknown. The
 // returned string is the table's own (interned) copy when the code is known.
 func NormalizeCountryCode(code string) (string, CountryResult) {
-	if i, ok := countryIndex[code]; ok {
+	if i, ok := countryIndex(code); ok {
 		return internCode(i, len(code)), CountryOK
 	}
 	if len(code) != 2 && len(code) != 3 {
@@ -106,7 +106,7 @@ func NormalizeCountryCode(code string) (string, CountryResult) {
 		buf[i] = c
 	}
 	if lower {
-		if i, ok := countryIndex[string(buf[:len(code)])]; ok {
+		if i, ok := countryIndex(string(buf[:len(code)])); ok {
 			return internCode(i, len(code)), CountryLowercase
 		}
 	}
@@ -123,8 +123,8 @@ func internCode(i, n int) string {
 // SameCountry reports whether two known codes (alpha-2 or alpha-3) name the
 // same country.
 func SameCountry(a, b string) bool {
-	i, ok1 := countryIndex[a]
-	j, ok2 := countryIndex[b]
+	i, ok1 := countryIndex(a)
+	j, ok2 := countryIndex(b)
 	return ok1 && ok2 && i == j
 }
 
