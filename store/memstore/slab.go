@@ -9,8 +9,8 @@ import (
 // A slab is one string holding the records of one kind that one optimistic
 // commit created, each record a substring of it: one allocation for the
 // hundred customers of a save instead of a hundred. The records still are
-// immutable strings on the Go heap (a strings.Builder only ever appends, so
-// a substring handed out stays valid), so there is nothing to free by hand;
+// immutable strings on the Go heap (the slab is a copy, made at seal, of
+// the chunks the transaction built it in), so there is nothing to free by hand;
 // what a slab costs is that any record of it keeps the whole slab alive.
 // The table therefore counts, for each slab, the bytes of its records that
 // are still in place; once a replaced record leaves less than half the slab
