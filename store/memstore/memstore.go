@@ -43,6 +43,8 @@ type tenant struct {
 	// The sizes of the tables, set at the end of every Update, for
 	// Businesses, which reads them without waiting for mu.
 	nCustomers, nRelations atomic.Int64
+	// rerun is held by the second optimistic run of an Update (see Update).
+	rerun sync.Mutex
 }
 
 // emptyTenant is what a View of a business with no state reads.
@@ -98,13 +100,35 @@ func (s *Store) Update(ctx context.Context, business string, fn func(tx store.Tx
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	for range optimisticRuns {
-		if done, err := s.updateOptimistic(ctx, business, fn); done {
+	for run := range optimisticRuns {
+		done, err := s.rerunInTurn(business, run, func() (bool, error) { return s.updateOptimistic(ctx, business, fn) })
+		if done {
 			return err
 		}
 		s.reruns.Add(1)
 	}
 	return s.updateLocked(ctx, business, fn)
+}
+
+// rerunInTurn runs attempt, the optimistic run number run of an Update of
+// business; a run after the first holds the business's rerun mutex. The
+// saves that collided run again one at a time, so they do not collide with
+// one another again (other saves' reads and commits do not wait for them).
+// Under bench/run.sh's 1,000-customer updates (32 connections replaying 12
+// bodies, so ~3 saves of the same customers at once) a save ran fn 2.2
+// times on average before this, 1.3 after (README.md has the figures). fn
+// must not wait for another Update of the business (nor may a locked one).
+func (s *Store) rerunInTurn(business string, run int, attempt func() (bool, error)) (bool, error) {
+	if run == 0 {
+		return attempt()
+	}
+	t := s.tenant(business, false)
+	if t == nil {
+		return attempt()
+	}
+	t.rerun.Lock()
+	defer t.rerun.Unlock()
+	return attempt()
 }
 
 // optimisticRuns is how many times Update runs fn optimistically before it

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -514,4 +517,63 @@ func TestCreatedSinceReadWithClashingHashes(t *testing.T) {
 			assert.Equal(t, tc.wantRuns, runs, "runs of fn")
 		})
 	}
+}
+
+// Saves that collided run again one at a time: n concurrent saves of the
+// same customer, whose first runs all read it before any commits, rerun
+// once each but the first, never two reruns at once, and none runs a third
+// time (locked); every increment is kept.
+func TestRerunsRunOneAtATime(t *testing.T) {
+	const n = 8
+	s := New()
+	ctx := context.Background()
+	require.NoError(t, s.Update(ctx, "b", func(tx store.Tx) error {
+		put(t, tx, "a", "0")
+		return nil
+	}))
+	var read sync.WaitGroup // the first runs, until each has read "a"
+	read.Add(n)
+	var inRerun, maxInRerun, thirdRuns atomic.Int64
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			runs := 0
+			err := s.Update(ctx, "b", func(tx store.Tx) error {
+				runs++
+				a, _, err := tx.Customer("a")
+				if err != nil {
+					return err
+				}
+				switch runs {
+				case 1:
+					read.Done()
+					read.Wait()
+				case 2:
+					in := inRerun.Add(1)
+					defer inRerun.Add(-1)
+					for m := maxInRerun.Load(); in > m && !maxInRerun.CompareAndSwap(m, in); m = maxInRerun.Load() {
+					}
+					time.Sleep(2 * time.Millisecond) // room for another rerun to overlap, were it let in
+				default:
+					thirdRuns.Add(1)
+				}
+				v, err := strconv.Atoi(a.LastName)
+				if err != nil {
+					return err
+				}
+				put(t, tx, "a", strconv.Itoa(v+1))
+				return nil
+			})
+			assert.NoError(t, err)
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, int64(1), maxInRerun.Load(), "reruns at once")
+	assert.Zero(t, thirdRuns.Load(), "third (locked) runs")
+	assert.Equal(t, int64(n-1), s.Stats().Reruns)
+	require.NoError(t, s.View(ctx, "b", func(tx store.Tx) error {
+		a, _, err := tx.Customer("a")
+		assert.Equal(t, strconv.Itoa(n), a.LastName, "every save's increment")
+		return err
+	}))
 }
