@@ -7,13 +7,19 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// seeded returns a source of random numbers for t, whose seed t logs so
+// that a failure can be run again.
+func seeded(t *testing.T) *rand.Rand {
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed)
+	return rand.New(rand.NewPCG(seed, 0))
+}
+
 // A chunked slice holds what a plain slice would through random appends,
 // replacements and truncations across chunk boundaries, its full chunks
 // hold chunkLen items each, and truncated items are zeroed.
 func TestChunkedAgainstASlice(t *testing.T) {
-	seed := rand.Uint64()
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 0))
+	rng := seeded(t)
 	var c chunked[*int]
 	var want []*int
 	for step := range 300 {

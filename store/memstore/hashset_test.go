@@ -1,7 +1,6 @@
 package memstore
 
 import (
-	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -11,9 +10,7 @@ import (
 // large, reused from one size to another, with hashes that share their top
 // bits (which the bitmap keys) but not the rest, and with random ones.
 func TestHashSetAgainstAMap(t *testing.T) {
-	seed := rand.Uint64()
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 0))
+	rng := seeded(t)
 	var s hashSet
 	for _, n := range []int{0, 1, 3, 64, 65, 500, 2, 5000, 10} {
 		s.reset(n)

@@ -519,6 +519,20 @@ func TestCreatedSinceReadWithClashingHashes(t *testing.T) {
 	}
 }
 
+// incrementA adds 1 to the number that customer "a" holds as its last name.
+func incrementA(t *testing.T, tx store.Tx) error {
+	a, _, err := tx.Customer("a")
+	if err != nil {
+		return err
+	}
+	v, err := strconv.Atoi(a.LastName)
+	if err != nil {
+		return err
+	}
+	put(t, tx, "a", strconv.Itoa(v+1))
+	return nil
+}
+
 // Saves that collided run again one at a time: n concurrent saves of the
 // same customer, whose first runs all read it before any commits, rerun
 // once each but the first, never two reruns at once, and none runs a third
@@ -540,11 +554,10 @@ func TestRerunsRunOneAtATime(t *testing.T) {
 			runs := 0
 			err := s.Update(ctx, "b", func(tx store.Tx) error {
 				runs++
-				a, _, err := tx.Customer("a")
-				if err != nil {
+				if err := incrementA(t, tx); err != nil {
 					return err
 				}
-				switch runs {
+				switch runs { // the commit comes after fn returns
 				case 1:
 					read.Done()
 					read.Wait()
@@ -557,11 +570,6 @@ func TestRerunsRunOneAtATime(t *testing.T) {
 				default:
 					thirdRuns.Add(1)
 				}
-				v, err := strconv.Atoi(a.LastName)
-				if err != nil {
-					return err
-				}
-				put(t, tx, "a", strconv.Itoa(v+1))
 				return nil
 			})
 			assert.NoError(t, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"unsafe"
@@ -129,9 +128,7 @@ func TestSlabOfFewNewRecordsIsNotKept(t *testing.T) {
 // record is changed by a later save that reuses the slab's buffer), and its
 // slabs account for its records.
 func TestSlabsAgainstAModel(t *testing.T) {
-	seed := rand.Uint64()
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 1))
+	rng := seeded(t)
 	s := New()
 	ctx := context.Background()
 	model := map[string]string{}
@@ -255,9 +252,7 @@ func TestPreload(t *testing.T) {
 // slab is the records end to end, records larger than a chunk included,
 // and a reused builder keeps at most maxSlabBuffer of chunks.
 func TestSlabBuilder(t *testing.T) {
-	seed := rand.Uint64()
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 2))
+	rng := seeded(t)
 	var s slabBuilder
 	for round := range 30 {
 		var want strings.Builder
