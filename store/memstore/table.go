@@ -69,9 +69,10 @@ func (t *table) get(id string) (string, bool) {
 	return t.recs.at(slot), true
 }
 
-// put stores rec as the record with id, whose hash is h. It returns the slot and the record
-// it replaced, or -1 for a new record. A new id whose hash is new costs one
-// probe of the index and an insert into the group that probe just read.
+// put stores rec as the record with id, whose hash is h. It returns the
+// slot and the record it replaced, or -1 for a new record. A new id whose
+// hash is new costs one probe of the index and an insert into the group
+// that probe just read.
 // When rec is a substring of a slab and replaces a record, the caller gives
 // that slot a copy afterwards (tx.apply).
 func (t *table) put(id string, h uint64, rec string) (slot int32, old string) {
