@@ -2,11 +2,12 @@
 // state lives as long as the process and nothing is written to disk.
 //
 // Each customer and each relation is one compact record (record.go) held in
-// an immutable Go string (the ones a save creates share one, slab.go), on the Go heap, found through a map from a hash of its id to
-// its slot in a slice of records. There is no pointer into memory that can
-// be unmapped or reused while a reader holds it (a replaced record is a new
-// string; what a reader decoded stays valid), no dependence on kernel mapping
-// limits, and Reset only drops a map entry, so it cannot fail half way. A
+// an immutable Go string (the ones a save creates share one, slab.go), on
+// the Go heap, found through a map from a hash of its id to its slot in the
+// table's records (kept in chunks, chunked.go). There is no pointer into
+// memory that can be unmapped or reused while a reader holds it (a replaced
+// record is a new string; what a reader decoded stays valid), no dependence
+// on kernel mapping limits, and Reset only drops a map entry, so it cannot fail half way. A
 // record has no pointer inside, so the garbage collector marks it without
 // scanning it: about 250 bytes of heap per customer of the fixtures' shape,
 // where a struct per customer took 1,165 (README.md has the figures and

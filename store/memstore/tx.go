@@ -344,17 +344,9 @@ func (x *tx) createdSinceRead(tb *table, k kind) bool {
 			x.absent.add(r.hash)
 		}
 	}
-	// The loop reads the chunks of hashes itself: it is the one loop of a
-	// commit that walks thousands of records.
-	for c := int(from) / chunkLen; c < len(tb.hashes.chunks); c++ {
-		chunk := tb.hashes.chunks[c]
-		for i := max(int(from)-c*chunkLen, 0); i < len(chunk); i++ {
-			if !x.absent.has(chunk[i]) {
-				continue
-			}
-			if slot := int32(c*chunkLen + i); x.foundAbsent(k, slot, recordID(tb.recs.at(slot))) {
-				return true
-			}
+	for slot, h := range tb.hashes.from(int(from)) {
+		if x.absent.has(h) && x.foundAbsent(k, slot, recordID(tb.recs.at(slot))) {
+			return true
 		}
 	}
 	return false
