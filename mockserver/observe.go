@@ -82,12 +82,8 @@ func (s *Server) journalRequest(r *http.Request, sw *statusWriter, cb *captureBo
 		e.reqBody, e.respBody = redactKey(e.reqBody, form, "password"), redactKey(e.respBody, false, "access_token")
 	}
 	if note.saveReq != nil {
-		ids := note.touched // what the save read; a save that failed first may not say
-		if ids == nil {
-			ids, _ = requestIDs(note.saveReq)
-		}
 		var n int
-		e.externalIDs, e.idsOmitted, n = touchedIDs(ids, int(s.cfg.JournalBodyBytes))
+		e.externalIDs, e.idsOmitted, n = touchedIDs(note.touched, int(s.cfg.JournalBodyBytes))
 		e.size += int64(n)
 	}
 	if note.saveResp != nil && len(note.saveResp.Detail) > 0 {

@@ -341,7 +341,7 @@ type logNote struct {
 	route    string
 	saveReq  *openapi.SaveCustomersRequest
 	saveResp *openapi.SaveCustomersResponse
-	touched  []string // the customer ids the save read (requestIDs)
+	touched  []string // the customer ids the save read (requestIDs), set by save before noteSave
 }
 
 type logNoteKey struct{}
